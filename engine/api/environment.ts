@@ -1,0 +1,226 @@
+import { Kernel } from "../kernel/kernel.ts";
+import { Trace } from "../kernel/trace.ts";
+import { NodeFs } from "../state/fs.ts";
+import { HashMapStateBackend, type StateBackend } from "../state/backends.ts";
+import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "../state/checkpoint-storage.ts";
+import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
+import { DEFAULT_EXECUTION, JobRunner, type ExecutionOptions, type JobStatus } from "../runtime/job-runner.ts";
+import { loadLatestValid } from "../runtime/restore.ts";
+import { DEFAULT_MAX_PARALLELISM } from "../runtime/keygroups.ts";
+import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
+import type { JobReport } from "../runtime/operator.ts";
+import type { CheckpointStats, FailureEvent, RestoreEvent } from "../checkpoint/stats.ts";
+import { CheckpointConfig, CheckpointingMode } from "./checkpoint-config.ts";
+import { applyConfiguration, ConfigurationError, loadConfigYaml, type Configuration } from "./config.ts";
+import { DataStream, SingleOutputStreamOperator, type StreamGraphBuilder } from "./datastream.ts";
+import { consoleLogger, deprecated, type Logger } from "./logger.ts";
+import { DEFAULT_WITH_CHECKPOINTING, describeRestartStrategy, RestartStrategies, type RestartStrategy } from "./restart-strategies.ts";
+import type { Source } from "./source.ts";
+import type { NewTransformation, Transformation } from "./transformation.ts";
+import type { WatermarkStrategy } from "./watermark-strategy.ts";
+import type { World } from "./world.ts";
+
+export interface EnvironmentOptions {
+  /** The run's seed: the same seed gives the same trace, line for line. */
+  seed?: string | number;
+  world?: Partial<World>;
+  log?: Logger;
+  /** Flink configuration keys (execution.checkpointing.interval, ...). */
+  configuration?: Configuration;
+  /** Keep every trace line in the result (for failing runs and debugging). */
+  keepTrace?: boolean;
+  execution?: Partial<ExecutionOptions>;
+  /** Resume: restore from the newest valid checkpoint in the job's checkpoint storage instead of wiping it. */
+  resume?: boolean;
+  /** Start from this savepoint or checkpoint directory (`.../chk-7`). */
+  fromSavepoint?: string;
+  /** Stop the (unbounded) job when virtual time passes this. */
+  stopAt?: number;
+  /** Identifies the job's directory under the checkpoint storage; defaults to the job name and seed. */
+  jobId?: string;
+}
+
+export interface JobExecutionResult {
+  readonly jobName: string;
+  readonly jobId: string;
+  readonly seed: string;
+  readonly status: JobStatus;
+  readonly failureReason?: string;
+  readonly traceHash: string;
+  readonly traceLength: number;
+  readonly trace: readonly string[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly attempts: number;
+  readonly restarts: number;
+  readonly checkpoints: readonly CheckpointStats[];
+  readonly restores: readonly RestoreEvent[];
+  readonly failures: readonly FailureEvent[];
+  readonly reports: readonly JobReport[];
+  readonly counters: Readonly<Record<string, number>>;
+  readonly warnings: readonly string[];
+  readonly plan: readonly string[];
+  readonly checkpointStorage?: string;
+  readonly restartStrategy: string;
+}
+
+/** Flink's StreamExecutionEnvironment: builds the plan, validates it, runs it on the kernel. */
+export class StreamExecutionEnvironment implements StreamGraphBuilder {
+  private readonly transformations: Transformation[] = [];
+  private readonly checkpointConfig = new CheckpointConfig();
+  private parallelism = 1;
+  private maxParallelism = DEFAULT_MAX_PARALLELISM;
+  private backend: StateBackend = new HashMapStateBackend();
+  private restart?: RestartStrategy;
+  readonly log: Logger;
+  readonly seed: string;
+  private readonly configWarnings: string[] = [];
+
+  private constructor(readonly options: EnvironmentOptions) {
+    this.seed = String(options.seed ?? 0);
+    this.log = options.log ?? consoleLogger;
+    if (options.configuration) this.configure(options.configuration);
+  }
+
+  static getExecutionEnvironment(options: EnvironmentOptions = {}): StreamExecutionEnvironment {
+    return new StreamExecutionEnvironment(options);
+  }
+
+  /** An environment configured from a Flink config.yaml. */
+  static fromConfigFile(path: string, options: EnvironmentOptions = {}): StreamExecutionEnvironment {
+    const env = new StreamExecutionEnvironment(options);
+    env.configure(loadConfigYaml(path), path);
+    return env;
+  }
+
+  configure(conf: Configuration, origin = "configuration"): this {
+    for (const k of applyConfiguration(this, conf)) {
+      const w = `${origin}: unknown configuration key "${k}" ignored`;
+      this.configWarnings.push(w);
+      this.log.warn(w);
+    }
+    return this;
+  }
+
+  add(t: NewTransformation): Transformation {
+    const full = { ...t, id: this.transformations.length } as Transformation;
+    this.transformations.push(full);
+    return full;
+  }
+
+  setParallelism(p: number): this {
+    if (!Number.isInteger(p) || p < 1) throw new ConfigurationError(`setParallelism(${p}): parallelism must be a whole number >= 1`);
+    this.parallelism = p;
+    return this;
+  }
+  getParallelism(): number {
+    return this.parallelism;
+  }
+  setMaxParallelism(n: number): this {
+    if (!Number.isInteger(n) || n < 1 || n > 32768) throw new ConfigurationError(`setMaxParallelism(${n}): must be within 1..32768`);
+    this.maxParallelism = n;
+    return this;
+  }
+  getMaxParallelism(): number {
+    return this.maxParallelism;
+  }
+
+  enableCheckpointing(intervalMs: number, mode: CheckpointingMode = CheckpointingMode.EXACTLY_ONCE): this {
+    this.checkpointConfig.setCheckpointInterval(intervalMs);
+    this.checkpointConfig.setCheckpointingMode(mode);
+    return this;
+  }
+  getCheckpointConfig(): CheckpointConfig {
+    return this.checkpointConfig;
+  }
+
+  setStateBackend(backend: StateBackend): this {
+    this.backend = backend;
+    backend.onConfigured?.(this.log);
+    return this;
+  }
+  getStateBackend(): StateBackend {
+    return this.backend;
+  }
+
+  setRestartStrategy(s: RestartStrategy): this {
+    deprecated(this.log, "setRestartStrategy(RestartStrategies...)", "the restart-strategy.* configuration keys");
+    this.restart = s;
+    return this;
+  }
+
+  fromSource<T>(source: Source<T>, watermarks: WatermarkStrategy<T>, sourceName: string): SingleOutputStreamOperator<T> {
+    const t = this.add({ kind: "source", name: `Source: ${sourceName}`, source, watermarks });
+    return new SingleOutputStreamOperator<T>(this, t);
+  }
+
+  /** Resolved restart strategy: Flink's defaults when none is set. */
+  restartStrategy(): RestartStrategy {
+    if (this.restart) return this.restart;
+    return this.checkpointConfig.isCheckpointingEnabled() ? DEFAULT_WITH_CHECKPOINTING : RestartStrategies.noRestart();
+  }
+
+  private world(): World {
+    const w = this.options.world ?? {};
+    return { fs: w.fs ?? new NodeFs(), feed: w.feed, faults: w.faults, startTime: w.startTime };
+  }
+
+  private storage(world: World, jobId: string): CheckpointStorage | undefined {
+    const s = this.checkpointConfig.getCheckpointStorage() ?? this.backend.legacyStorage?.();
+    if (s instanceof FileSystemCheckpointStorage) return s.forJob(jobId, world.fs);
+    if (s) return s;
+    return this.checkpointConfig.isCheckpointingEnabled() || this.options.fromSavepoint ? new JobManagerCheckpointStorage() : undefined;
+  }
+
+  /** Flink's getExecutionPlan, one line per task vertex. */
+  getExecutionPlan(): string[] {
+    return describeJobGraph(buildJobGraph(this.transformations, this.parallelism, this.maxParallelism));
+  }
+
+  validate(): ValidationResult {
+    const graph = buildJobGraph(this.transformations, this.parallelism, this.maxParallelism);
+    return validateJob(this.transformations, graph, this.checkpointConfig, this.world(), this.maxParallelism);
+  }
+
+  async execute(jobName = "flinch job"): Promise<JobExecutionResult> {
+    return this.executeSync(jobName);
+  }
+
+  /** Runs the job to completion in virtual time (the simulator needs no event loop). */
+  executeSync(jobName = "flinch job"): JobExecutionResult {
+    const world = this.world();
+    const graph = buildJobGraph(this.transformations, this.parallelism, this.maxParallelism);
+    const v = validateJob(this.transformations, graph, this.checkpointConfig, world, this.maxParallelism);
+    if (v.errors.length) throw new JobGraphValidationError(v.errors);
+    for (const w of v.warnings) this.log.warn(w);
+    const jobId = this.options.jobId ?? `${jobName.replace(/[^A-Za-z0-9_.-]+/g, "-")}-${this.seed}`;
+    const storage = this.storage(world, jobId);
+    if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
+    let initialRestore;
+    if (this.options.fromSavepoint) {
+      const m = /^(.*)[/\\]chk-(\d+)[/\\]?$/.exec(this.options.fromSavepoint);
+      if (!m) throw new ConfigurationError(`fromSavepoint: ${JSON.stringify(this.options.fromSavepoint)} is not a .../chk-<n> directory`);
+      initialRestore = loadLatestValid(new FileSystemCheckpointStorage(m[1], world.fs), this.maxParallelism, Number(m[2]));
+    } else if (this.options.resume && storage) {
+      initialRestore = loadLatestValid(storage, this.maxParallelism);
+    }
+    const kernel = new Kernel(this.seed, world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
+    const restart = this.restartStrategy();
+    const runner = new JobRunner({
+      jobName, graph, kernel, world, log: this.log, checkpoint: this.checkpointConfig, restart, backend: this.backend, storage,
+      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore,
+    });
+    const startTime = kernel.now();
+    runner.run(this.options.stopAt);
+    return {
+      jobName, jobId, seed: this.seed, status: runner.status, failureReason: runner.failureReason,
+      traceHash: kernel.trace.hash(), traceLength: kernel.trace.length, trace: kernel.trace.lines(),
+      startTime, endTime: kernel.now(), attempts: runner.attempt, restarts: runner.restarts,
+      checkpoints: runner.stats.history, restores: runner.stats.restores, failures: runner.stats.failures,
+      reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
+      plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
+    };
+  }
+}
+
+export { DataStream };

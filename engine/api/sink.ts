@@ -1,0 +1,33 @@
+import type { Fs } from "../state/fs.ts";
+import type { Logger } from "./logger.ts";
+
+export interface SinkContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly attempt: number;
+  readonly fs: Fs;
+  readonly log: Logger;
+  readonly checkpointingEnabled: boolean;
+  trace(what: string): void;
+}
+
+/**
+ * Flink's Sink V2 folded into one writer. A transactional sink follows two-phase commit:
+ * `prepareCommit` at the checkpoint's synchronous phase makes the epoch durable but invisible
+ * and returns handles that go into state; `commit` makes them visible, idempotently.
+ */
+export interface SinkWriter<T> {
+  write(value: T, timestamp: number): void;
+  prepareCommit(checkpointId: number): unknown[];
+  commit(handles: readonly unknown[]): void;
+  /** After a restore: commit `handles` (they were pre-committed by a completed checkpoint), abort any other leftovers. */
+  recover(handles: readonly unknown[]): void;
+  close(): void;
+}
+
+export interface Sink<T> {
+  readonly sinkName: string;
+  /** True when output is exactly-once under EXACTLY_ONCE checkpointing. */
+  readonly transactional: boolean;
+  createWriter(ctx: SinkContext): SinkWriter<T>;
+}

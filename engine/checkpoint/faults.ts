@@ -1,0 +1,48 @@
+/**
+ * Named places where a fault can be injected. Scenario files and reports use these names,
+ * so they are stable (DESIGN.md §8).
+ */
+export const FAULT_POINTS = [
+  "task.process",
+  "checkpoint.trigger",
+  "checkpoint.source-snapshot",
+  "checkpoint.alignment",
+  "checkpoint.sync-snapshot",
+  "checkpoint.async-write",
+  "checkpoint.ack",
+  "checkpoint.metadata",
+  "checkpoint.complete",
+  "sink.pre-commit",
+  "sink.commit",
+  "restore",
+] as const;
+
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export interface FaultSite {
+  readonly point: FaultPoint;
+  /** Task name with subtask, e.g. "Window(sum)#1"; "coordinator" for coordinator points. */
+  readonly task: string;
+  readonly checkpointId?: number;
+  readonly time: number;
+}
+
+/** Thrown at a fault point to crash the task there, as a real task failure would. */
+export class InjectedCrash extends Error {
+  override readonly name = "InjectedCrash";
+  constructor(readonly site: FaultSite, readonly faultIndex: number) {
+    super(`injected crash at ${site.point} in ${site.task}${site.checkpointId !== undefined ? ` (checkpoint ${site.checkpointId})` : ""}`);
+  }
+}
+
+/**
+ * The engine calls `check` at every fault point; the injector (sim/faults' nemesis) decides,
+ * from its plan alone, whether to throw there. The engine never decides to fail on its own.
+ */
+export interface FaultInjector {
+  check(site: FaultSite): void;
+}
+
+export function isFaultPoint(s: string): s is FaultPoint {
+  return (FAULT_POINTS as readonly string[]).includes(s);
+}

@@ -1,0 +1,134 @@
+import type { Transformation } from "../api/transformation.ts";
+import type { Partitioning } from "./record-writer.ts";
+
+/**
+ * From the DataStream plan to what runs: vertices (a source or a chain of operators that
+ * share a task), and network edges between them. An operator is chained into its input's
+ * task when nothing else consumes that input, the edge is not a keyBy or side output, and
+ * the parallelism matches — Flink's chaining rule, minus slot sharing.
+ */
+export interface OperatorNode {
+  /** Stable identity for state: the user's uid, or derived from the plan position. */
+  readonly uid: string;
+  readonly name: string;
+  readonly t: Transformation;
+  readonly vertex: JobVertex;
+  /** Network edges fed by this operator's main output. */
+  readonly outEdges: JobEdge[];
+  /** Network edges fed by side outputs, by tag. */
+  readonly sideEdges: JobEdge[];
+}
+
+export interface JobVertex {
+  readonly id: number;
+  name: string;
+  readonly parallelism: number;
+  /** Head first; a source vertex starts with its source node. */
+  readonly chain: OperatorNode[];
+  readonly inEdges: JobEdge[];
+  readonly isSource: boolean;
+  readonly keyed: boolean;
+}
+
+export interface JobEdge {
+  readonly from: JobVertex;
+  readonly fromOp: OperatorNode;
+  readonly to: JobVertex;
+  readonly partitioning: Partitioning;
+  readonly tag?: string;
+}
+
+export interface JobGraph {
+  readonly vertices: JobVertex[];
+  readonly maxParallelism: number;
+}
+
+interface Producer {
+  t: Transformation;
+  partitioning?: Partitioning;
+  tag?: string;
+}
+
+/** Walks through keyBy and side-output nodes to the operator that produces the records. */
+function producerOf(input: Transformation): Producer {
+  let partitioning: Partitioning | undefined;
+  let tag: string | undefined;
+  let t = input;
+  for (;;) {
+    if (t.kind === "keyBy") {
+      partitioning = { kind: "hash", keySelector: t.keySelector };
+      t = t.input;
+    } else if (t.kind === "sideOutput") {
+      tag = t.tag;
+      t = t.input;
+    } else return { t, partitioning, tag };
+  }
+}
+
+export function buildJobGraph(transformations: readonly Transformation[], defaultParallelism: number, maxParallelism: number): JobGraph {
+  const ops = transformations.filter((t) => t.kind !== "keyBy" && t.kind !== "sideOutput");
+  const consumers = new Map<Transformation, number>();
+  for (const t of ops) {
+    if (t.kind === "source") continue;
+    const p = producerOf(t.input).t;
+    consumers.set(p, (consumers.get(p) ?? 0) + 1);
+  }
+  const nodeOf = new Map<Transformation, OperatorNode>();
+  const vertices: JobVertex[] = [];
+  const usedUids = new Set<string>();
+
+  const newVertex = (t: Transformation, parallelism: number, isSource: boolean): JobVertex => {
+    const v: JobVertex = { id: vertices.length, name: t.name, parallelism, chain: [], inEdges: [], isSource, keyed: t.kind === "window" };
+    vertices.push(v);
+    return v;
+  };
+
+  for (const t of ops) {
+    const uid = t.uid ?? `${t.kind}-${t.id}`;
+    if (usedUids.has(uid)) throw new Error(`uid "${uid}" is used by two operators; uids must be unique`);
+    usedUids.add(uid);
+    const parallelism = t.parallelism ?? defaultParallelism;
+    if (t.kind === "source") {
+      const v = newVertex(t, parallelism, true);
+      const node: OperatorNode = { uid, name: t.name, t, vertex: v, outEdges: [], sideEdges: [] };
+      v.chain.push(node);
+      nodeOf.set(t, node);
+      continue;
+    }
+    const prod = producerOf(t.input);
+    const up = nodeOf.get(prod.t);
+    if (!up) throw new Error(`internal: ${t.name} consumes an operator that is not in the plan`);
+    const chainable =
+      prod.partitioning === undefined &&
+      prod.tag === undefined &&
+      consumers.get(prod.t) === 1 &&
+      up.vertex.parallelism === parallelism &&
+      up.vertex.chain[up.vertex.chain.length - 1] === up &&
+      t.kind !== "window";
+    if (chainable) {
+      const v = up.vertex;
+      const node: OperatorNode = { uid, name: t.name, t, vertex: v, outEdges: [], sideEdges: [] };
+      v.chain.push(node);
+      v.name = `${v.name} -> ${t.name}`;
+      nodeOf.set(t, node);
+      continue;
+    }
+    const v = newVertex(t, parallelism, false);
+    const node: OperatorNode = { uid, name: t.name, t, vertex: v, outEdges: [], sideEdges: [] };
+    v.chain.push(node);
+    nodeOf.set(t, node);
+    const partitioning: Partitioning = prod.partitioning ?? (up.vertex.parallelism === parallelism ? { kind: "forward" } : { kind: "rebalance" });
+    const edge: JobEdge = { from: up.vertex, fromOp: up, to: v, partitioning, tag: prod.tag };
+    (prod.tag === undefined ? up.outEdges : up.sideEdges).push(edge);
+    v.inEdges.push(edge);
+  }
+  return { vertices, maxParallelism };
+}
+
+/** Flink's plan view in one line per vertex, for logs and reports. */
+export function describeJobGraph(g: JobGraph): string[] {
+  return g.vertices.map((v) => {
+    const ins = v.inEdges.map((e) => `${e.partitioning.kind.toUpperCase()}${e.tag ? `[${e.tag}]` : ""} from #${e.from.id}`).join(", ");
+    return `#${v.id} ${v.name} (parallelism ${v.parallelism})${ins ? ` <- ${ins}` : ""}`;
+  });
+}

@@ -1,0 +1,352 @@
+import type { Kernel, Runnable } from "../kernel/kernel.ts";
+import type { Logger } from "../api/logger.ts";
+import type { World } from "../api/world.ts";
+import type { CheckpointConfig } from "../api/checkpoint-config.ts";
+import { CheckpointingMode } from "../api/checkpoint-config.ts";
+import type { RestartStrategy } from "../api/restart-strategies.ts";
+import type { Source } from "../api/source.ts";
+import { CheckpointCoordinator, type CoordinatorHost } from "../checkpoint/coordinator.ts";
+import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
+import { InjectedCrash, type FaultPoint } from "../checkpoint/faults.ts";
+import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
+import { serialize } from "../state/serde.ts";
+import type { StateBackend } from "../state/backends.ts";
+import { Channel } from "./channel.ts";
+import type { JobGraph, JobVertex } from "./job-graph.ts";
+import { keyGroupRangeFor } from "./keygroups.ts";
+import type { JobReport, Output, StreamOperator } from "./operator.ts";
+import { ChainingOutput, NetworkOutput } from "./outputs.ts";
+import { RecordWriter, uniformLatency } from "./record-writer.ts";
+import { RestartBackoff } from "./restart-backoff.ts";
+import { loadLatestValid, type RestorePoint } from "./restore.ts";
+import { createOperator } from "./operator-factory.ts";
+import { SourceOperator } from "./source-operator.ts";
+import { SourceTask, StreamTask, type SnapshotTiming, type Task, type TaskHost, type TaskSnapshot } from "./task.ts";
+import type { Transformation } from "../api/transformation.ts";
+import type { Trace } from "../kernel/trace.ts";
+
+export interface ExecutionOptions {
+  /** Records per batch on the wire and per source poll. */
+  batchSize: number;
+  /** Elements a task handles before it yields to the scheduler. */
+  maxElementsPerStep: number;
+  /** Channel latency per batch, uniform in [min, max] ms of virtual time. */
+  latencyMin: number;
+  latencyMax: number;
+  /** Coordinator <-> task message delay. */
+  rpcLatency: number;
+  /** Delay of a snapshot's async phase, uniform in [min, max]. */
+  asyncMin: number;
+  asyncMax: number;
+}
+
+export const DEFAULT_EXECUTION: ExecutionOptions = { batchSize: 512, maxElementsPerStep: 8, latencyMin: 0, latencyMax: 2, rpcLatency: 1, asyncMin: 1, asyncMax: 5 };
+
+export interface JobSpec {
+  readonly jobName: string;
+  readonly graph: JobGraph;
+  readonly kernel: Kernel;
+  readonly world: World;
+  readonly log: Logger;
+  readonly checkpoint: CheckpointConfig;
+  readonly restart: RestartStrategy;
+  readonly backend: StateBackend;
+  readonly storage?: CheckpointStorage;
+  readonly exec: ExecutionOptions;
+  /** Restore from this checkpoint/savepoint storage first (a savepoint, or a new process after a kill). */
+  readonly initialRestore?: RestorePoint;
+}
+
+export type JobStatus = "CREATED" | "RUNNING" | "RESTARTING" | "FINISHED" | "FAILED" | "CANCELED";
+
+class Rpc implements Runnable {
+  constructor(private readonly fn: () => void) {}
+  run(): void {
+    this.fn();
+  }
+}
+
+/**
+ * Deploys the job graph as tasks and channels, runs it on the kernel, and fails over:
+ * any failure cancels every task, waits the restart strategy's delay in virtual time, and
+ * redeploys from the latest valid checkpoint (Flink's JobMaster with full-restart failover).
+ */
+export class JobRunner implements TaskHost, CoordinatorHost {
+  status: JobStatus = "CREATED";
+  failureReason?: string;
+  failureCause?: unknown;
+  readonly kernel: Kernel;
+  readonly aligned: boolean;
+  readonly checkpointing: boolean;
+  readonly stats = new CheckpointStatsTracker();
+  readonly reports: JobReport[] = [];
+  readonly counters = new Map<string, number>();
+  readonly coordinator?: CheckpointCoordinator;
+  tasks: Task[] = [];
+  attempt = 0;
+  restarts = 0;
+  private readonly backoff: RestartBackoff;
+  private readonly trace_: Trace;
+
+  constructor(private readonly spec: JobSpec) {
+    this.kernel = spec.kernel;
+    this.trace_ = spec.kernel.trace;
+    this.checkpointing = spec.checkpoint.isCheckpointingEnabled();
+    this.aligned = spec.checkpoint.mode === CheckpointingMode.EXACTLY_ONCE;
+    this.backoff = new RestartBackoff(spec.restart, spec.kernel.rng.fork("restart"));
+    if (this.checkpointing) {
+      if (!spec.storage) throw new Error("checkpointing is enabled but no checkpoint storage is configured");
+      this.coordinator = new CheckpointCoordinator(spec.checkpoint, spec.storage, this, this.stats, spec.graph.maxParallelism);
+    }
+  }
+
+  /** Runs until the job finishes or fails, or virtual time passes `until`. */
+  run(until = Infinity): void {
+    this.status = "RUNNING";
+    this.guard(() => this.deploy(this.spec.initialRestore));
+    this.coordinator?.start(this.kernel.now());
+    this.kernel.run(until);
+    if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
+  }
+
+  // ---- TaskHost / CoordinatorHost ----
+
+  trace(line: string): void {
+    this.trace_.line(this.kernel.now(), line);
+  }
+
+  fault(point: FaultPoint, task: string, checkpointId?: number): void {
+    this.spec.world.faults?.check({ point, task, checkpointId, time: this.kernel.now() });
+  }
+
+  wallMs(): number {
+    return performance.now(); // real-time: checkpoint statistics only; never traced or decided on
+  }
+
+  count(what: string, n: number): void {
+    this.counters.set(what, (this.counters.get(what) ?? 0) + n);
+  }
+
+  taskNames(): string[] {
+    return this.tasks.map((t) => t.name);
+  }
+
+  failTask(task: Task, error: unknown): void {
+    this.failover(task.name, error);
+  }
+
+  failJob(error: unknown): void {
+    this.failover("coordinator", error);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.failover("deploy", e);
+    }
+  }
+
+  private failover(where: string, error: unknown): void {
+    if (this.status !== "RUNNING") return;
+    const now = this.kernel.now();
+    const msg = error instanceof Error ? error.message : String(error);
+    this.stats.failures.push({ time: now, attempt: this.attempt, task: where, error: msg, injected: error instanceof InjectedCrash });
+    this.trace(`failure in ${where}: ${msg}`);
+    for (const t of this.tasks) t.cancel();
+    this.kernel.clear();
+    this.coordinator?.onFailover(now);
+    const d = this.backoff.onFailure(now);
+    if (!d.restart) {
+      this.status = "FAILED";
+      this.failureReason = `${d.reason}; last failure in ${where}: ${msg}`;
+      this.failureCause = error;
+      this.trace(`job FAILED: ${d.reason}`);
+      this.kernel.stop();
+      return;
+    }
+    this.status = "RESTARTING";
+    this.trace(`restart in ${d.delay}ms`);
+    this.kernel.at(now + d.delay, new Rpc(() => {
+      this.status = "RUNNING";
+      this.restarts++;
+      this.guard(() => {
+        const rp = this.spec.storage ? loadLatestValid(this.spec.storage, this.spec.graph.maxParallelism) : undefined;
+        this.stats.restores.push({ time: this.kernel.now(), attempt: this.attempt + 1, checkpointId: rp?.checkpointId ?? null, skipped: rp?.skipped ?? [] });
+        this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
+        this.deploy(rp);
+      });
+      if (this.status === "RUNNING") this.coordinator?.start(this.kernel.now());
+    }));
+  }
+
+  snapshotTaken(task: Task, snap: TaskSnapshot, timing: SnapshotTiming, _final: boolean): void {
+    const attempt = this.attempt;
+    const id = timing.checkpointId;
+    const delay = this.spec.exec.asyncMin + this.kernel.rng.int(this.spec.exec.asyncMax - this.spec.exec.asyncMin + 1);
+    this.kernel.after(delay, new Rpc(() => {
+      if (attempt !== this.attempt || task.status === "canceled") return;
+      const coord = this.coordinator;
+      if (!coord || !this.spec.storage) return;
+      let handle;
+      const t0 = this.wallMs();
+      try {
+        this.fault("checkpoint.async-write", task.name, id);
+        handle = this.spec.storage.writeState(id, { task: task.name, vertex: this.spec.graph.vertices[task.vertexId].name, subtask: task.subtask }, serialize(snap));
+        this.fault("checkpoint.ack", task.name, id);
+      } catch (e) {
+        this.failTask(task, e);
+        return;
+      }
+      const stats = { task: task.name, ackTime: this.kernel.now(), alignmentMs: timing.alignmentMs, syncWallMs: timing.syncWallMs, asyncWallMs: this.wallMs() - t0, stateBytes: handle.bytes };
+      const h = handle;
+      this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => {
+        if (attempt !== this.attempt) return;
+        try {
+          coord.acknowledge(task.name, id, h, stats, this.kernel.now());
+        } catch (e) {
+          this.failJob(e);
+        }
+      }));
+    }));
+  }
+
+  triggerSources(checkpointId: number, final: boolean): void {
+    for (const t of this.tasks) {
+      if (t instanceof SourceTask) this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => t.triggerCheckpoint(checkpointId, final)));
+    }
+  }
+
+  notifyComplete(checkpointId: number, final: boolean): void {
+    for (const t of this.tasks) {
+      this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => {
+        if (final && t instanceof SourceTask) t.finalCheckpointDone = true;
+        t.notifyCheckpointComplete(checkpointId);
+      }));
+    }
+  }
+
+  notifyAborted(checkpointId: number): void {
+    for (const t of this.tasks) {
+      this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => {
+        if (t instanceof StreamTask) t.onCheckpointAborted(checkpointId);
+        else t.notifyCheckpointAborted(checkpointId);
+      }));
+    }
+  }
+
+  allSourcesFinishing(): boolean {
+    return this.tasks.every((t) => !(t instanceof SourceTask) || t.status === "finishing");
+  }
+
+  sourceReachedEnd(_task: SourceTask<any>): void {
+    if (this.allSourcesFinishing()) this.coordinator?.requestFinal(this.kernel.now());
+  }
+
+  taskFinished(_task: Task): void {
+    if (this.tasks.every((t) => t.status === "finished")) {
+      this.status = "FINISHED";
+      this.coordinator?.stop();
+      this.trace("job FINISHED");
+      this.kernel.stop();
+    }
+  }
+
+  // ---- deployment ----
+
+  private deploy(restore: RestorePoint | undefined): void {
+    this.attempt++;
+    this.tasks = [];
+    const { graph, exec, world } = this.spec;
+    const kernel = this.kernel;
+    const rng = kernel.rng.fork(`attempt-${this.attempt}`);
+    const link = uniformLatency(rng.fork("network"), exec.latencyMin, exec.latencyMax);
+    const now = () => kernel.now();
+
+    // Channels first (receivers are filled in once tasks exist): chans[edge][up][down].
+    const proxies = new Map<JobVertex, { task?: Task; wake(at: number): void }[]>();
+    for (const v of graph.vertices) {
+      proxies.set(v, Array.from({ length: v.parallelism }, () => ({ task: undefined as Task | undefined, wake(at: number) { this.task?.wake(at); } })));
+    }
+    const inputs = new Map<JobVertex, Channel[][]>();
+    const chans = new Map<object, Channel[][]>();
+    for (const v of graph.vertices) inputs.set(v, Array.from({ length: v.parallelism }, () => []));
+    for (const v of graph.vertices) {
+      for (const e of v.inEdges) {
+        const grid: Channel[][] = [];
+        for (let i = 0; i < e.from.parallelism; i++) {
+          const row: Channel[] = [];
+          for (let j = 0; j < v.parallelism; j++) {
+            if (e.partitioning.kind === "forward" && e.from.parallelism === v.parallelism && i !== j) continue;
+            const ch = new Channel(`${e.from.id}.${i}->${v.id}.${j}`, proxies.get(v)![j]);
+            row[j] = ch;
+            inputs.get(v)![j].push(ch);
+          }
+          grid.push(row);
+        }
+        chans.set(e, grid);
+      }
+    }
+
+    for (const v of graph.vertices) {
+      for (let i = 0; i < v.parallelism; i++) {
+        const name = `${v.name}#${i}`;
+        const writers: RecordWriter[] = [];
+        const mkWriters = (edges: typeof v.chain[number]["outEdges"]) =>
+          edges.map((e) => {
+            const row = chans.get(e)![i];
+            const targets = e.partitioning.kind === "forward" && e.from.parallelism === e.to.parallelism ? [row[i]] : row;
+            const w = new RecordWriter(targets, e.partitioning, i, graph.maxParallelism, exec.batchSize, link, now, rng.fork(`rr-${name}`));
+            writers.push(w);
+            return w;
+          });
+        const keyedBackend = v.keyed ? this.spec.backend.createKeyedBackend(keyGroupRangeFor(i, v.parallelism, graph.maxParallelism), name) : undefined;
+        // Build the chain back to front so each operator's output can point at the next.
+        const ops: StreamOperator[] = new Array(v.chain.length);
+        let reader: ReturnType<Source<unknown>["createReader"]> | undefined;
+        let splitCount = 0;
+        for (let k = v.chain.length - 1; k >= 0; k--) {
+          const node = v.chain[k];
+          const sides = new Map<string, RecordWriter[]>();
+          for (const e of node.sideEdges) {
+            const [w] = mkWriters([e]);
+            const l = sides.get(e.tag!) ?? [];
+            l.push(w);
+            sides.set(e.tag!, l);
+          }
+          const output: Output<unknown> = k < v.chain.length - 1 ? new ChainingOutput(ops[k + 1], sides) : new NetworkOutput(mkWriters(node.outEdges), sides);
+          let op: StreamOperator;
+          if (node.t.kind === "source") {
+            const t = node.t as Transformation & { kind: "source" };
+            const splits = t.source.createSplits(world).filter((_s, idx) => idx % v.parallelism === i);
+            splitCount = splits.length;
+            reader = t.source.createReader(splits, {
+              subtaskIndex: i, parallelism: v.parallelism, kernel, rng: rng.fork(`source-${name}`), log: this.spec.log, world,
+              trace: (w) => this.trace(`${name} ${w}`),
+              count: (w, n) => this.count(w, n),
+            });
+            op = new SourceOperator(reader);
+          } else op = createOperator(node.t, this.attempt);
+          op.setup({
+            operatorName: node.name, operatorUid: node.uid, subtaskIndex: i, parallelism: v.parallelism, maxParallelism: graph.maxParallelism,
+            kernel, rng: rng.fork(`op-${node.uid}-${i}`), log: this.spec.log, fs: world.fs, checkpointingEnabled: this.checkpointing, keyedBackend,
+            report: (r) => this.reports.push(r),
+            trace: (w) => this.trace(`${name} ${w}`),
+            fault: (p, cp) => this.fault(p, name, cp),
+          }, output);
+          ops[k] = op;
+        }
+        const uids = v.chain.map((n) => n.uid);
+        const task: Task = v.isSource
+          ? new SourceTask(name, v.id, i, this, ops, uids, writers, reader!, splitCount, (v.chain[0].t as Transformation & { kind: "source" }).watermarks, exec.batchSize)
+          : new StreamTask(name, v.id, i, this, ops, uids, writers, keyedBackend, inputs.get(v)![i], rng.fork(`gate-${name}`), exec.maxElementsPerStep);
+        this.tasks.push(task);
+        proxies.get(v)![i].task = task;
+        if (restore) this.fault("restore", name, restore.checkpointId);
+        for (let k = 0; k < ops.length; k++) ops[k].initializeState(restore?.byUid.get(uids[k]));
+        for (const op of ops) op.open();
+      }
+    }
+    for (const t of this.tasks) if (t instanceof SourceTask) t.wake(kernel.now());
+  }
+}

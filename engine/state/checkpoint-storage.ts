@@ -1,0 +1,190 @@
+import * as path from "node:path";
+import type { Fs } from "./fs.ts";
+import { pathFromUri } from "./fs.ts";
+import { CorruptFrameError, frame, unframe } from "./framing.ts";
+import { deserialize, serialize } from "./serde.ts";
+
+/** Where one subtask's state went in the async phase. */
+export interface StateHandle {
+  readonly task: string;
+  readonly vertex: string;
+  readonly subtask: number;
+  readonly file: string;
+  readonly bytes: number;
+}
+
+/** The commit record of a checkpoint: written last, atomically. */
+export interface CheckpointMetadata {
+  readonly checkpointId: number;
+  readonly timestamp: number;
+  readonly savepoint: boolean;
+  readonly maxParallelism: number;
+  readonly handles: StateHandle[];
+}
+
+/** A checkpoint that could not be used for restore, and why (reports show these). */
+export interface SkippedCheckpoint {
+  readonly checkpointId: number;
+  readonly reason: string;
+}
+
+/**
+ * Checkpoint storage: state bytes per subtask (async phase), then `_metadata` as the commit
+ * point. `latestValid` finds the newest checkpoint whose metadata and every state file read
+ * back whole.
+ */
+export interface CheckpointStorage {
+  readonly description: string;
+  /** True when checkpoints survive the death of the process (file storage). */
+  readonly durable: boolean;
+  writeState(checkpointId: number, handle: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle;
+  writeMetadata(meta: CheckpointMetadata): void;
+  /** Completed checkpoint ids found in storage, newest first. */
+  completedIds(): number[];
+  readMetadata(checkpointId: number): CheckpointMetadata;
+  readState(checkpointId: number, handle: StateHandle): Uint8Array;
+  discard(checkpointId: number): void;
+}
+
+export class CheckpointReadError extends Error {
+  override readonly name = "CheckpointReadError";
+}
+
+/**
+ * Checkpoints in the coordinator's memory (Flink's JobManagerCheckpointStorage): they survive
+ * a task failover, since the coordinator keeps running, and die with the process.
+ */
+export class JobManagerCheckpointStorage implements CheckpointStorage {
+  readonly description = "JobManagerCheckpointStorage (memory)";
+  readonly durable = false;
+  private readonly states = new Map<number, Map<string, Uint8Array>>();
+  private readonly metas = new Map<number, Uint8Array>();
+
+  writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle {
+    let m = this.states.get(checkpointId);
+    if (!m) this.states.set(checkpointId, (m = new Map()));
+    const file = `${h.vertex}-${h.subtask}`;
+    m.set(file, payload.slice());
+    return { ...h, file, bytes: payload.length };
+  }
+  writeMetadata(meta: CheckpointMetadata): void {
+    this.metas.set(meta.checkpointId, serialize(meta));
+  }
+  completedIds(): number[] {
+    return [...this.metas.keys()].sort((a, b) => b - a);
+  }
+  readMetadata(id: number): CheckpointMetadata {
+    const b = this.metas.get(id);
+    if (!b) throw new CheckpointReadError(`checkpoint ${id}: no metadata`);
+    return deserialize(b);
+  }
+  readState(id: number, h: StateHandle): Uint8Array {
+    const b = this.states.get(id)?.get(h.file);
+    if (!b) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
+    return b;
+  }
+  discard(id: number): void {
+    this.states.delete(id);
+    this.metas.delete(id);
+  }
+}
+
+/**
+ * Checkpoints as files (Flink's FileSystemCheckpointStorage): `<dir>/chk-<n>/<vertex>-<subtask>.state`
+ * framed with length and CRC32, then `<dir>/chk-<n>/_metadata` by temp file, fsync, rename,
+ * fsync of the directory. Everything goes through `Fs`, so SimFs can lose what was not synced.
+ */
+export class FileSystemCheckpointStorage implements CheckpointStorage {
+  readonly durable = true;
+  readonly dir: string;
+  private fsImpl?: Fs;
+
+  constructor(uri: string, fs?: Fs) {
+    this.dir = pathFromUri(uri);
+    this.fsImpl = fs;
+  }
+
+  get description(): string {
+    return `FileSystemCheckpointStorage(${this.dir})`;
+  }
+
+  /** This job's own directory under the configured one (Flink: `<dir>/<job-id>/chk-n`). */
+  forJob(jobId: string, fs: Fs): FileSystemCheckpointStorage {
+    return new FileSystemCheckpointStorage(path.join(this.dir, jobId), this.fsImpl ?? fs);
+  }
+
+  /** Removes every checkpoint of this job: a fresh (non-resumed) run must not restore an old run's state. */
+  clear(): void {
+    this.fs.rmrf(this.dir);
+  }
+
+  /** The job binds its world's Fs (SimFs in simulation) unless one was given. */
+  bind(fs: Fs): this {
+    if (!this.fsImpl) this.fsImpl = fs;
+    return this;
+  }
+
+  private get fs(): Fs {
+    if (!this.fsImpl) throw new Error("FileSystemCheckpointStorage: no Fs bound");
+    return this.fsImpl;
+  }
+
+  private chk(id: number): string {
+    return path.join(this.dir, `chk-${id}`);
+  }
+
+  writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle {
+    const dir = this.chk(checkpointId);
+    this.fs.mkdirp(dir);
+    const file = `${h.vertex.replace(/[^A-Za-z0-9_.-]+/g, "_")}-${h.subtask}.state`;
+    const p = path.join(dir, file);
+    const framed = frame(payload);
+    this.fs.writeFile(p, framed);
+    this.fs.fsync(p);
+    this.fs.fsyncDir(dir);
+    return { ...h, file, bytes: framed.length };
+  }
+
+  writeMetadata(meta: CheckpointMetadata): void {
+    const dir = this.chk(meta.checkpointId);
+    this.fs.mkdirp(dir);
+    const tmp = path.join(dir, "_metadata.inprogress");
+    this.fs.writeFile(tmp, frame(serialize(meta)));
+    this.fs.fsync(tmp);
+    this.fs.rename(tmp, path.join(dir, "_metadata"));
+    this.fs.fsyncDir(dir);
+    this.fs.fsyncDir(this.dir);
+  }
+
+  completedIds(): number[] {
+    const ids: number[] = [];
+    for (const name of this.fs.readdir(this.dir)) {
+      const m = /^chk-(\d+)$/.exec(name);
+      if (m && this.fs.exists(path.join(this.dir, name, "_metadata"))) ids.push(Number(m[1]));
+    }
+    return ids.sort((a, b) => b - a);
+  }
+
+  readMetadata(id: number): CheckpointMetadata {
+    const p = path.join(this.chk(id), "_metadata");
+    try {
+      return deserialize(unframe(this.fs.readFile(p), p));
+    } catch (e) {
+      throw new CheckpointReadError(e instanceof CorruptFrameError ? e.message : `${p}: ${(e as Error).message}`);
+    }
+  }
+
+  readState(id: number, h: StateHandle): Uint8Array {
+    const p = path.join(this.chk(id), h.file);
+    if (!this.fs.exists(p)) throw new CheckpointReadError(`${p}: missing`);
+    try {
+      return unframe(this.fs.readFile(p), p);
+    } catch (e) {
+      throw new CheckpointReadError((e as Error).message);
+    }
+  }
+
+  discard(id: number): void {
+    this.fs.rmrf(this.chk(id));
+  }
+}

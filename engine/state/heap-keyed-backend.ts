@@ -1,0 +1,207 @@
+import type { KeyGroupRange, KeyType } from "../runtime/keygroups.ts";
+import type {
+  AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
+  ReducingState, ValueState,
+} from "./keyed-state.ts";
+
+/**
+ * Keyed state in JS maps (Flink's HashMapStateBackend). Tables are indexed by key group first,
+ * so a snapshot is already partitioned the way rescaling needs it.
+ */
+type NsMap = Map<Namespace, unknown>;
+type KeyMap = Map<KeyType, NsMap>;
+
+class StateTable {
+  /** index: keyGroup - range.start */
+  readonly groups: (KeyMap | undefined)[];
+  constructor(readonly range: KeyGroupRange) {
+    this.groups = new Array(range.end - range.start + 1);
+  }
+  get(kg: number, key: KeyType, ns: Namespace): unknown {
+    return this.groups[kg - this.range.start]?.get(key)?.get(ns);
+  }
+  put(kg: number, key: KeyType, ns: Namespace, v: unknown): void {
+    const i = kg - this.range.start;
+    let km = this.groups[i];
+    if (km === undefined) this.groups[i] = km = new Map();
+    let nm = km.get(key);
+    if (nm === undefined) km.set(key, (nm = new Map()));
+    nm.set(ns, v);
+  }
+  remove(kg: number, key: KeyType, ns: Namespace): void {
+    const km = this.groups[kg - this.range.start];
+    const nm = km?.get(key);
+    if (nm === undefined) return;
+    nm.delete(ns);
+    if (nm.size === 0) km!.delete(key);
+  }
+}
+
+/** Values are copied on snapshot only where they are mutable containers. */
+function copyValue(v: unknown): unknown {
+  if (Array.isArray(v)) return v.slice();
+  if (v instanceof Map) return new Map(v);
+  return v;
+}
+
+export class HeapKeyedStateBackend implements KeyedStateBackend {
+  private readonly tables = new Map<string, StateTable>();
+  private key: KeyType = "";
+  private kg = -1;
+
+  constructor(readonly keyGroupRange: KeyGroupRange) {}
+
+  setCurrentKey(key: KeyType, keyGroup: number): void {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new Error(`key ${JSON.stringify(key)} (key group ${keyGroup}) is outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
+    }
+    this.key = key;
+    this.kg = keyGroup;
+  }
+  currentKey(): KeyType {
+    return this.key;
+  }
+  currentKeyGroup(): number {
+    return this.kg;
+  }
+
+  private table(name: string): StateTable {
+    let t = this.tables.get(name);
+    if (!t) this.tables.set(name, (t = new StateTable(this.keyGroupRange)));
+    return t;
+  }
+
+  getValueState<T>(name: string): ValueState<T> & Namespaced {
+    const t = this.table(name);
+    const b = this;
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      value: () => t.get(b.kg, b.key, ns) as T | undefined,
+      update: (v) => (v === undefined ? t.remove(b.kg, b.key, ns) : t.put(b.kg, b.key, ns, v)),
+      clear: () => t.remove(b.kg, b.key, ns),
+    };
+  }
+
+  getReducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> & Namespaced {
+    const t = this.table(name);
+    const b = this;
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: () => t.get(b.kg, b.key, ns) as T | undefined,
+      add: (v) => {
+        const cur = t.get(b.kg, b.key, ns) as T | undefined;
+        t.put(b.kg, b.key, ns, cur === undefined ? v : reduce(cur, v));
+      },
+      clear: () => t.remove(b.kg, b.key, ns),
+    };
+  }
+
+  getAggregatingState<IN, ACC, OUT>(name: string, fn: AggregateFunction<IN, ACC, OUT>): AggregatingState<IN, OUT> & Namespaced {
+    const t = this.table(name);
+    const b = this;
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: () => {
+        const acc = t.get(b.kg, b.key, ns) as ACC | undefined;
+        return acc === undefined ? undefined : fn.getResult(acc);
+      },
+      add: (v) => {
+        const acc = t.get(b.kg, b.key, ns) as ACC | undefined;
+        t.put(b.kg, b.key, ns, fn.add(v, acc === undefined ? fn.createAccumulator() : acc));
+        return acc === undefined;
+      },
+      clear: () => t.remove(b.kg, b.key, ns),
+    };
+  }
+
+  getListState<T>(name: string): ListState<T> & Namespaced {
+    const t = this.table(name);
+    const b = this;
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: () => (t.get(b.kg, b.key, ns) as T[] | undefined) ?? [],
+      add: (v) => {
+        const cur = t.get(b.kg, b.key, ns) as T[] | undefined;
+        if (cur) cur.push(v);
+        else t.put(b.kg, b.key, ns, [v]);
+      },
+      update: (vs) => (vs.length ? t.put(b.kg, b.key, ns, vs.slice()) : t.remove(b.kg, b.key, ns)),
+      clear: () => t.remove(b.kg, b.key, ns),
+    };
+  }
+
+  getMapState<K, V>(name: string): MapState<K, V> & Namespaced {
+    const t = this.table(name);
+    const b = this;
+    let ns: Namespace = "";
+    const cur = () => t.get(b.kg, b.key, ns) as Map<K, V> | undefined;
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: (k) => cur()?.get(k),
+      put: (k, v) => {
+        const m = cur();
+        if (m) m.set(k, v);
+        else t.put(b.kg, b.key, ns, new Map([[k, v]]));
+      },
+      remove: (k) => {
+        const m = cur();
+        if (!m) return;
+        m.delete(k);
+        if (m.size === 0) t.remove(b.kg, b.key, ns);
+      },
+      contains: (k) => cur()?.has(k) ?? false,
+      entries: () => [...(cur()?.entries() ?? [])],
+      isEmpty: () => (cur()?.size ?? 0) === 0,
+      clear: () => t.remove(b.kg, b.key, ns),
+    };
+  }
+
+  entries(name: string): [KeyType, number, Namespace][] {
+    const t = this.tables.get(name);
+    const out: [KeyType, number, Namespace][] = [];
+    if (!t) return out;
+    t.groups.forEach((km, i) => {
+      km?.forEach((nm, key) => nm.forEach((_v, ns) => out.push([key, i + this.keyGroupRange.start, ns])));
+    });
+    return out;
+  }
+
+  snapshot(): KeyGroupState[] {
+    const byGroup = new Map<number, KeyGroupState>();
+    for (const [name, t] of [...this.tables.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      t.groups.forEach((km, i) => {
+        if (!km || km.size === 0) return;
+        const kg = i + this.keyGroupRange.start;
+        let g = byGroup.get(kg);
+        if (!g) byGroup.set(kg, (g = { keyGroup: kg, states: {} }));
+        const rows: [KeyType, Namespace, unknown][] = (g.states[name] = []);
+        km.forEach((nm, key) => nm.forEach((v, ns) => rows.push([key, ns, copyValue(v)])));
+      });
+    }
+    return [...byGroup.values()].sort((a, b) => a.keyGroup - b.keyGroup);
+  }
+
+  restore(states: Iterable<KeyGroupState>): void {
+    for (const g of states) {
+      if (g.keyGroup < this.keyGroupRange.start || g.keyGroup > this.keyGroupRange.end) continue;
+      for (const name of Object.keys(g.states)) {
+        const t = this.table(name);
+        for (const [key, ns, v] of g.states[name]) t.put(g.keyGroup, key, ns, copyValue(v));
+      }
+    }
+  }
+
+  size(): number {
+    let n = 0;
+    this.tables.forEach((t) => t.groups.forEach((km) => km?.forEach((nm) => (n += nm.size))));
+    return n;
+  }
+
+  dispose(): void {
+    this.tables.clear();
+  }
+}
