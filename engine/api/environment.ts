@@ -19,6 +19,7 @@ import type { Source } from "./source.ts";
 import type { NewTransformation, Transformation } from "./transformation.ts";
 import type { WatermarkStrategy } from "./watermark-strategy.ts";
 import type { World } from "./world.ts";
+import type { RealtimeDriver } from "../runtime/adapters/realtime-driver.ts";
 
 export interface EnvironmentOptions {
   /** The run's seed: the same seed gives the same trace, line for line. */
@@ -182,12 +183,25 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     return validateJob(this.transformations, graph, this.checkpointConfig, this.world(), this.maxParallelism);
   }
 
-  async execute(jobName = "flinch job"): Promise<JobExecutionResult> {
-    return this.executeSync(jobName);
+  /**
+   * Runs the job. In simulation (the default) it runs to completion in virtual time; with
+   * `realtime` (sources on real sockets) the kernel follows the wall clock.
+   */
+  async execute(jobName = "flinch job", realtime?: RealtimeDriver): Promise<JobExecutionResult> {
+    if (!realtime) return this.executeSync(jobName);
+    const { runner, finish } = this.prepare(jobName, realtime.now());
+    await runner.runRealtime(realtime, this.options.stopAt);
+    return finish();
   }
 
   /** Runs the job to completion in virtual time (the simulator needs no event loop). */
   executeSync(jobName = "flinch job"): JobExecutionResult {
+    const { runner, finish } = this.prepare(jobName);
+    runner.run(this.options.stopAt);
+    return finish();
+  }
+
+  private prepare(jobName: string, realStart?: number): { runner: JobRunner; finish: () => JobExecutionResult } {
     const world = this.world();
     const graph = buildJobGraph(this.transformations, this.parallelism, this.maxParallelism);
     const v = validateJob(this.transformations, graph, this.checkpointConfig, world, this.maxParallelism);
@@ -204,22 +218,22 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     } else if (this.options.resume && storage) {
       initialRestore = loadLatestValid(storage, this.maxParallelism);
     }
-    const kernel = new Kernel(this.seed, world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
+    const kernel = new Kernel(this.seed, realStart ?? world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
     const restart = this.restartStrategy();
     const runner = new JobRunner({
       jobName, graph, kernel, world, log: this.log, checkpoint: this.checkpointConfig, restart, backend: this.backend, storage,
       exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore,
     });
     const startTime = kernel.now();
-    runner.run(this.options.stopAt);
-    return {
+    const finish = (): JobExecutionResult => ({
       jobName, jobId, seed: this.seed, status: runner.status, failureReason: runner.failureReason,
       traceHash: kernel.trace.hash(), traceLength: kernel.trace.length, trace: kernel.trace.lines(),
       startTime, endTime: kernel.now(), attempts: runner.attempt, restarts: runner.restarts,
       checkpoints: runner.stats.history, restores: runner.stats.restores, failures: runner.stats.failures,
       reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
       plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
-    };
+    });
+    return { runner, finish };
   }
 }
 

@@ -24,6 +24,8 @@ export interface SourceReaderContext {
   readonly log: Logger;
   readonly world: World;
   trace(what: string): void;
+  /** Data arrived from outside the simulation (a real socket): poll me now. */
+  wakeup(): void;
   /** Counts something the reader refused or repaired (duplicates, gaps) for the report. */
   count(what: string, n: number): void;
 }

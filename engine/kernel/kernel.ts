@@ -74,6 +74,19 @@ export class Kernel {
     }
   }
 
+  /**
+   * Real-time mode (ws / intercept transports): runs every event due by `t`, then moves the
+   * clock to `t`. The driver calls this with the wall clock; the simulator never does.
+   */
+  advanceTo(t: number): void {
+    this.run(t);
+    if (!this.stopped && t > this.clock) this.clock = t;
+  }
+
+  isStopped(): boolean {
+    return this.stopped;
+  }
+
   private less(a: Ev, b: Ev): boolean {
     return a.time < b.time || (a.time === b.time && (a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq)));
   }

@@ -24,6 +24,7 @@ import { SourceOperator } from "./source-operator.ts";
 import { SourceTask, StreamTask, type SnapshotTiming, type Task, type TaskHost, type TaskSnapshot } from "./task.ts";
 import type { Transformation } from "../api/transformation.ts";
 import type { Trace } from "../kernel/trace.ts";
+import type { RealtimeDriver } from "./adapters/realtime-driver.ts";
 
 export interface ExecutionOptions {
   /** Records per batch on the wire and per source poll. */
@@ -107,6 +108,37 @@ export class JobRunner implements TaskHost, CoordinatorHost {
     this.coordinator?.start(this.kernel.now());
     this.kernel.run(until);
     if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
+  }
+
+  /**
+   * Real-time run (sources on real sockets): the kernel follows the wall clock, and the loop
+   * sleeps until the next event or until a transport reports data.
+   */
+  async runRealtime(driver: RealtimeDriver, until = Infinity): Promise<void> {
+    this.status = "RUNNING";
+    this.realtime = driver;
+    this.kernel.advanceTo(driver.now());
+    this.guard(() => this.deploy(this.spec.initialRestore));
+    this.coordinator?.start(this.kernel.now());
+    while ((this.status === "RUNNING" || this.status === "RESTARTING") && !this.kernel.isStopped()) {
+      const now = driver.now();
+      if (now > until) break;
+      this.kernel.advanceTo(now);
+      if (this.status !== "RUNNING" && this.status !== "RESTARTING") break;
+      await driver.wait(Math.min(this.kernel.peekTime() ?? Infinity, until));
+    }
+    if (this.status === "RUNNING" || this.status === "RESTARTING") {
+      for (const t of this.tasks) t.cancel();
+      this.status = "CANCELED";
+    }
+  }
+
+  private realtime?: RealtimeDriver;
+
+  /** A source's transport got data: run the source now (and wake a sleeping real-time loop). */
+  wakeSource(task: Task): void {
+    task.wake(this.kernel.now());
+    this.realtime?.notify();
   }
 
   // ---- TaskHost / CoordinatorHost ----
@@ -320,8 +352,13 @@ export class JobRunner implements TaskHost, CoordinatorHost {
             const t = node.t as Transformation & { kind: "source" };
             const splits = t.source.createSplits(world).filter((_s, idx) => idx % v.parallelism === i);
             splitCount = splits.length;
+            const self = this;
             reader = t.source.createReader(splits, {
               subtaskIndex: i, parallelism: v.parallelism, kernel, rng: rng.fork(`source-${name}`), log: this.spec.log, world,
+              wakeup() {
+                const task = proxies.get(v)![i].task;
+                if (task) self.wakeSource(task);
+              },
               trace: (w) => this.trace(`${name} ${w}`),
               count: (w, n) => this.count(w, n),
             });

@@ -10,8 +10,12 @@ export interface TradeFeed {
   readonly bounded: boolean;
   /** Symbols the feed serves, upper case. */
   symbols(): readonly string[];
-  /** Subscribes to one symbol; `afterId` resumes after a checkpointed trade id (REST backfill from afterId + 1). */
-  subscribe(symbol: string, kernel: Kernel, afterId?: number): TradeSubscription;
+  /**
+   * Subscribes to one symbol; `afterId` resumes after a checkpointed trade id (REST backfill
+   * from afterId + 1). A feed on real sockets calls `onData` when trades arrive, so the source
+   * is polled again; the simulated feed never needs it (it answers with arrival times).
+   */
+  subscribe(symbol: string, kernel: Kernel, afterId?: number, onData?: () => void): TradeSubscription;
 }
 
 /** Returned by `poll` when the symbol's input has ended for good. */

@@ -67,6 +67,7 @@ class BinanceTradeReader implements SourceReader<Trade> {
   private readonly ended: boolean[];
   private readonly buf: Trade[] = [];
   private next = 0;
+  private readonly onData = () => this.ctx.wakeup();
 
   constructor(private readonly feed: TradeFeed, private readonly symbols: string[], private readonly ctx: SourceReaderContext) {
     this.lastId = symbols.map(() => -1);
@@ -88,7 +89,7 @@ class BinanceTradeReader implements SourceReader<Trade> {
       if (this.ended[i]) continue;
       let sub = this.subs[i];
       if (!sub) {
-        sub = this.subs[i] = this.feed.subscribe(this.symbols[i], this.ctx.kernel, this.lastId[i] >= 0 ? this.lastId[i] : undefined);
+        sub = this.subs[i] = this.feed.subscribe(this.symbols[i], this.ctx.kernel, this.lastId[i] >= 0 ? this.lastId[i] : undefined, this.onData);
       }
       const buf = this.buf;
       buf.length = 0;
