@@ -24,6 +24,7 @@ import { SourceOperator } from "./source-operator.ts";
 import { SourceTask, StreamTask, type SnapshotTiming, type Task, type TaskHost, type TaskSnapshot } from "./task.ts";
 import type { Transformation } from "../api/transformation.ts";
 import type { Trace } from "../kernel/trace.ts";
+import type { Rng } from "../kernel/rng.ts";
 import type { RealtimeDriver } from "./adapters/realtime-driver.ts";
 
 export interface ExecutionOptions {
@@ -34,14 +35,27 @@ export interface ExecutionOptions {
   /** Channel latency per batch, uniform in [min, max] ms of virtual time. */
   latencyMin: number;
   latencyMax: number;
-  /** Coordinator <-> task message delay. */
-  rpcLatency: number;
+  /** Coordinator <-> task message delay, uniform in [min, max]: triggers reach sources at different times, as RPCs do. */
+  rpcLatencyMin: number;
+  rpcLatencyMax: number;
   /** Delay of a snapshot's async phase, uniform in [min, max]. */
   asyncMin: number;
   asyncMax: number;
+  /** Flink's execution.buffer-timeout: a partly filled batch waits at most this long (0: flush after every step). */
+  bufferTimeout: number;
+  /** Flink's pipeline.auto-watermark-interval: sources emit watermarks at most this often. */
+  autoWatermarkInterval: number;
+  /**
+   * A source that has drained what arrived sleeps at least this long before polling again,
+   * so arrivals a few ms apart are fetched as one batch (what a fetcher thread's queue does).
+   * Trade order and timestamps are unaffected; only delivery latency grows by up to this much.
+   */
+  sourcePollInterval: number;
 }
 
-export const DEFAULT_EXECUTION: ExecutionOptions = { batchSize: 512, maxElementsPerStep: 8, latencyMin: 0, latencyMax: 2, rpcLatency: 1, asyncMin: 1, asyncMax: 5 };
+export const DEFAULT_EXECUTION: ExecutionOptions = {
+  batchSize: 512, maxElementsPerStep: 8, latencyMin: 0, latencyMax: 2, rpcLatencyMin: 1, rpcLatencyMax: 30, asyncMin: 1, asyncMax: 5, bufferTimeout: 100, autoWatermarkInterval: 200, sourcePollInterval: 5,
+};
 
 export interface JobSpec {
   readonly jobName: string;
@@ -79,6 +93,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   readonly kernel: Kernel;
   readonly aligned: boolean;
   readonly checkpointing: boolean;
+  readonly bufferTimeout: number;
   readonly stats = new CheckpointStatsTracker();
   readonly reports: JobReport[] = [];
   readonly counters = new Map<string, number>();
@@ -94,6 +109,8 @@ export class JobRunner implements TaskHost, CoordinatorHost {
     this.trace_ = spec.kernel.trace;
     this.checkpointing = spec.checkpoint.isCheckpointingEnabled();
     this.aligned = spec.checkpoint.mode === CheckpointingMode.EXACTLY_ONCE;
+    this.bufferTimeout = spec.exec.bufferTimeout;
+    this.rpcRng = spec.kernel.rng.fork("rpc");
     this.backoff = new RestartBackoff(spec.restart, spec.kernel.rng.fork("restart"));
     if (this.checkpointing) {
       if (!spec.storage) throw new Error("checkpointing is enabled but no checkpoint storage is configured");
@@ -134,6 +151,12 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   }
 
   private realtime?: RealtimeDriver;
+  private readonly rpcRng: Rng;
+
+  private rpcDelay(): number {
+    const { rpcLatencyMin: lo, rpcLatencyMax: hi } = this.spec.exec;
+    return lo + this.rpcRng.int(hi - lo + 1);
+  }
 
   /** A source's transport got data: run the source now (and wake a sleeping real-time loop). */
   wakeSource(task: Task): void {
@@ -215,7 +238,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   snapshotTaken(task: Task, snap: TaskSnapshot, timing: SnapshotTiming, _final: boolean): void {
     const attempt = this.attempt;
     const id = timing.checkpointId;
-    const delay = this.spec.exec.asyncMin + this.kernel.rng.int(this.spec.exec.asyncMax - this.spec.exec.asyncMin + 1);
+    const delay = this.spec.exec.asyncMin + this.rpcRng.int(this.spec.exec.asyncMax - this.spec.exec.asyncMin + 1);
     this.kernel.after(delay, new Rpc(() => {
       if (attempt !== this.attempt || task.status === "canceled") return;
       const coord = this.coordinator;
@@ -232,7 +255,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
       }
       const stats = { task: task.name, ackTime: this.kernel.now(), alignmentMs: timing.alignmentMs, syncWallMs: timing.syncWallMs, asyncWallMs: this.wallMs() - t0, stateBytes: handle.bytes };
       const h = handle;
-      this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => {
+      this.kernel.after(this.rpcDelay(), new Rpc(() => {
         if (attempt !== this.attempt) return;
         try {
           coord.acknowledge(task.name, id, h, stats, this.kernel.now());
@@ -245,13 +268,13 @@ export class JobRunner implements TaskHost, CoordinatorHost {
 
   triggerSources(checkpointId: number, final: boolean): void {
     for (const t of this.tasks) {
-      if (t instanceof SourceTask) this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => t.triggerCheckpoint(checkpointId, final)));
+      if (t instanceof SourceTask) this.kernel.after(this.rpcDelay(), new Rpc(() => t.triggerCheckpoint(checkpointId, final)));
     }
   }
 
   notifyComplete(checkpointId: number, final: boolean): void {
     for (const t of this.tasks) {
-      this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => {
+      this.kernel.after(this.rpcDelay(), new Rpc(() => {
         if (final && t instanceof SourceTask) t.finalCheckpointDone = true;
         t.notifyCheckpointComplete(checkpointId);
       }));
@@ -260,7 +283,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
 
   notifyAborted(checkpointId: number): void {
     for (const t of this.tasks) {
-      this.kernel.after(this.spec.exec.rpcLatency, new Rpc(() => {
+      this.kernel.after(this.rpcDelay(), new Rpc(() => {
         if (t instanceof StreamTask) t.onCheckpointAborted(checkpointId);
         else t.notifyCheckpointAborted(checkpointId);
       }));
@@ -375,7 +398,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
         }
         const uids = v.chain.map((n) => n.uid);
         const task: Task = v.isSource
-          ? new SourceTask(name, v.id, i, this, ops, uids, writers, reader!, splitCount, (v.chain[0].t as Transformation & { kind: "source" }).watermarks, exec.batchSize)
+          ? new SourceTask(name, v.id, i, this, ops, uids, writers, reader!, splitCount, (v.chain[0].t as Transformation & { kind: "source" }).watermarks, exec.batchSize, exec.autoWatermarkInterval, exec.sourcePollInterval)
           : new StreamTask(name, v.id, i, this, ops, uids, writers, keyedBackend, inputs.get(v)![i], rng.fork(`gate-${name}`), exec.maxElementsPerStep);
         this.tasks.push(task);
         proxies.get(v)![i].task = task;

@@ -25,6 +25,7 @@ export interface TaskHost {
   readonly kernel: Kernel;
   readonly aligned: boolean;
   readonly checkpointing: boolean;
+  readonly bufferTimeout: number;
   fault(point: FaultPoint, task: string, checkpointId?: number): void;
   trace(line: string): void;
   failTask(task: Task, error: unknown): void;
@@ -86,8 +87,31 @@ export abstract class Task implements Runnable, ChannelReceiver {
     this.host.fault(point, this.name, checkpointId);
   }
 
-  protected flush(): void {
+  private flushAt = Infinity;
+  private readonly flusher: Runnable = {
+    run: (now) => {
+      if (now !== this.flushAt) return;
+      this.flushAt = Infinity;
+      if (this.status === "running" || this.status === "finishing") this.flushNow();
+    },
+  };
+
+  protected flushNow(): void {
     for (const w of this.writers) w.flush();
+  }
+
+  /** End of a step: ship full batches now, partial ones within the buffer timeout (Flink's output flusher). */
+  protected flush(): void {
+    const timeout = this.host.bufferTimeout;
+    if (timeout <= 0) return this.flushNow();
+    if (this.flushAt !== Infinity) return;
+    for (const w of this.writers) {
+      if (w.buffered() > 0) {
+        this.flushAt = this.host.kernel.now() + timeout;
+        this.host.kernel.at(this.flushAt, this.flusher);
+        return;
+      }
+    }
   }
 
   protected broadcast(el: StreamElement): void {
@@ -222,7 +246,10 @@ export class StreamTask extends Task {
             this.head.processWatermark(MAX_WATERMARK);
           }
           for (const op of this.chain) op.endInput();
-          this.finish();
+          // With checkpointing, the final checkpoint's notification commits the last epoch:
+          // finishing before it arrives would drop that commit (FLIP-147 waits for it too).
+          if (this.host.checkpointing && this.finalSnapshot > this.lastCompleted) this.status = "finishing";
+          else this.finish();
         } else this.advanceWatermark();
         return;
       }
@@ -244,6 +271,19 @@ export class StreamTask extends Task {
       this.host.trace(`${this.name} wm=${min}`);
       this.head.processWatermark(min);
     }
+  }
+
+  private finalSnapshot = 0;
+  private lastCompleted = 0;
+
+  protected override snapshot(checkpointId: number, final: boolean, alignmentMs: number): void {
+    if (final) this.finalSnapshot = checkpointId;
+    super.snapshot(checkpointId, final, alignmentMs);
+  }
+
+  protected override afterCheckpointComplete(checkpointId: number): void {
+    if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId;
+    if (this.status === "finishing" && this.lastCompleted >= this.finalSnapshot) this.finish();
   }
 
   onCheckpointAborted(checkpointId: number): void {
@@ -270,6 +310,8 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     splitCount: number,
     private readonly strategy: WatermarkStrategy<T>,
     private readonly batchSize: number,
+    private readonly watermarkInterval: number,
+    private readonly pollInterval: number,
   ) {
     super(name, vertexId, subtask, host, chain, uids, writers, undefined);
     this.splitMax = new Array(splitCount).fill(MIN_WATERMARK);
@@ -297,14 +339,26 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
       this.processedRecords += this.emitted;
       this.host.trace(`${this.name} emit n=${this.emitted}`);
     }
-    this.emitWatermark();
+    let wmAt = Infinity;
+    if (now >= this.lastWatermarkAt + this.watermarkInterval) this.emitWatermark(now);
+    else if (this.pendingWatermark()) wmAt = this.lastWatermarkAt + this.watermarkInterval;
     this.flush();
     if (next === END_OF_INPUT) this.endOfInput();
-    else if (next !== Infinity) this.wake(next < now ? now : next);
+    else {
+      // A full batch means more may be waiting now; otherwise sleep at least the poll interval.
+      const earliest = this.emitted >= this.batchSize ? now : now + this.pollInterval;
+      const at = Math.min(Math.max(next, earliest), wmAt);
+      if (at !== Infinity) this.wake(at < now ? now : at);
+    }
   }
 
-  private emitWatermark(): void {
-    if (this.strategy.kind === "none") return;
+  private lastWatermarkAt = -Infinity;
+
+  private pendingWatermark(): boolean {
+    return this.strategy.kind !== "none" && this.currentWatermark() > this.watermark;
+  }
+
+  private currentWatermark(): number {
     let wm = Infinity;
     const d = this.strategy.outOfOrderness;
     for (let i = 0; i < this.splitMax.length; i++) {
@@ -312,9 +366,16 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
       const w = this.splitMax[i] - d - 1;
       if (w < wm) wm = w;
     }
-    if (wm === Infinity) return; // every split done: end of input emits MAX_WATERMARK
+    return wm === Infinity ? -Infinity : wm;
+  }
+
+  /** Periodic watermark emission (Flink's auto-watermark interval), combined by minimum over live splits. */
+  private emitWatermark(now: number): void {
+    if (this.strategy.kind === "none") return;
+    const wm = this.currentWatermark();
     if (wm > this.watermark) {
       this.watermark = wm;
+      this.lastWatermarkAt = now;
       this.head.processWatermark(wm);
     }
   }
@@ -323,7 +384,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     // Flink: a bounded source ends with MAX_WATERMARK whatever the strategy, firing every window.
     this.watermark = MAX_WATERMARK;
     this.head.processWatermark(MAX_WATERMARK);
-    this.flush();
+    this.flushNow();
     this.host.trace(`${this.name} end-of-input`);
     if (this.host.checkpointing) {
       // Wait for the final checkpoint, so the last epoch is committed exactly once (FLIP-147).
