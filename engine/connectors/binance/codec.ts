@@ -96,3 +96,45 @@ export function tradeToPayload(t: Trade): TradePayload {
     M: true,
   };
 }
+
+/** One trade as Binance's REST `/api/v3/trades` and `/api/v3/historicalTrades` return it. */
+export interface RestTrade {
+  id: number;
+  price: string;
+  qty: string;
+  quoteQty: string;
+  time: number;
+  isBuyerMaker: boolean;
+  isBestMatch: boolean;
+}
+
+/** The REST shape of a trade; quoteQty = price × qty, exact, 8 decimals. */
+export function tradeToRest(t: Trade): RestTrade {
+  return {
+    id: t.id,
+    price: formatFixed(t.price),
+    qty: formatFixed(t.quantity),
+    quoteQty: formatFixed((t.price * t.quantity) / 100_000_000n),
+    time: t.time,
+    isBuyerMaker: t.isBuyerMaker,
+    isBestMatch: true,
+  };
+}
+
+/** A REST trade object (which carries no symbol and no E) as a Trade; E is taken to be T. */
+export function tradeFromRest(symbol: string, o: unknown): Trade {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new TradeFormatError("", "expected a REST trade object");
+  const r = o as Record<string, unknown>;
+  const id = req(r, "id", "number") as number;
+  if (id < 0) throw new TradeFormatError("id", `negative trade id ${id}`);
+  const time = req(r, "time", "number") as number;
+  return {
+    symbol: symbol.toUpperCase(),
+    id,
+    price: fixedField(r, "price"),
+    quantity: fixedField(r, "qty"),
+    time,
+    eventTime: time,
+    isBuyerMaker: req(r, "isBuyerMaker", "boolean") as boolean,
+  };
+}

@@ -1,0 +1,139 @@
+import { StreamExecutionEnvironment, type JobExecutionResult } from "../engine/api/environment.ts";
+import { CheckpointingMode } from "../engine/api/checkpoint-config.ts";
+import type { Logger } from "../engine/api/logger.ts";
+import { Duration } from "../engine/api/time.ts";
+import { WatermarkStrategy } from "../engine/api/watermark-strategy.ts";
+import { TumblingEventTimeWindows } from "../engine/api/windows.ts";
+import { BinanceWebSocketSource } from "../engine/connectors/binance/source.ts";
+import type { Trade } from "../engine/connectors/binance/trade.ts";
+import { PrintSink } from "../engine/connectors/sinks/print-sink.ts";
+import { readCommittedLines, TransactionalFileSink } from "../engine/connectors/sinks/transactional-file-sink.ts";
+import type { SumAcc } from "../engine/runtime/window-operator.ts";
+import { FsStateBackend, HashMapStateBackend } from "../engine/state/backends.ts";
+import { JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
+import type { Fs } from "../engine/state/fs.ts";
+import { generateTape } from "../sim/binance/generator.ts";
+import { loadFixtures } from "../sim/binance/fixtures.ts";
+import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
+import { tapeTotals, type Tape } from "../sim/binance/tape.ts";
+import { MemFs } from "../sim/faults/mem-fs.ts";
+import { Nemesis, type FiredFault } from "../sim/faults/nemesis.ts";
+import type { Fault } from "../sim/faults/fault-plan.ts";
+import { checkConservation, checkFinished, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
+import { parseCommittedLine, type CommittedRow } from "./committed.ts";
+import { windowOracle, type WindowRow } from "./oracle.ts";
+import type { FeedSpec, ScenarioSpec } from "./spec.ts";
+
+/** Everything one run left behind: the single history every checker and report reads. */
+export interface ScenarioRun {
+  readonly spec: ScenarioSpec;
+  readonly tape: Tape;
+  readonly result: JobExecutionResult;
+  readonly committed: CommittedRow[];
+  readonly oracle: WindowRow[];
+  readonly late: Map<string, { quantity: bigint; count: number }>;
+  readonly fired: FiredFault[];
+  readonly unfired: Fault[];
+  readonly passages: Map<string, number>;
+  readonly checks: CheckResult[];
+  readonly valid: boolean | "unknown";
+  readonly warnings: string[];
+}
+
+const tapeCache = new Map<string, Tape>();
+
+/** The scenario's tape; generated tapes depend only on the feed spec (and are cached), so every seed of a scenario sees the same exchange. */
+export function tapeFor(feed: FeedSpec): Tape {
+  const k = JSON.stringify(feed);
+  let t = tapeCache.get(k);
+  if (!t) {
+    t = feed.kind === "fixture" ? loadFixtures(feed.paths) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
+    if (tapeCache.size > 16) tapeCache.clear();
+    tapeCache.set(k, t);
+  }
+  return t;
+}
+
+export interface RunOptions {
+  keepTrace?: boolean;
+  /** Defaults to a fresh in-memory file system per run. */
+  fs?: Fs;
+  log?: Logger;
+}
+
+const OUT = "/flinch/out";
+const CHECKPOINTS = "/flinch/checkpoints";
+
+/** The interpreter: builds the seed job from the spec, runs it against the simulated world, checks the history. */
+export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
+  const tape = tapeFor(spec.feed);
+  const feed = new SimulatedTradeFeed(tape);
+  const fs = opts.fs ?? new MemFs();
+  const nemesis = new Nemesis(spec.faults);
+  const warnings: string[] = [];
+  const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
+  const j = spec.job;
+  const env = StreamExecutionEnvironment.getExecutionEnvironment({
+    seed: spec.seed,
+    log,
+    keepTrace: opts.keepTrace,
+    world: { feed, fs, faults: nemesis, startTime: feed.startTime() },
+    execution: { batchSize: j.batchSize },
+    jobId: "job",
+  });
+  env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
+  const cp = env.getCheckpointConfig();
+  cp.setMinPauseBetweenCheckpoints(j.minPauseMs);
+  cp.setCheckpointTimeout(j.timeoutMs);
+  cp.setMaxConcurrentCheckpoints(j.maxConcurrent);
+  cp.setTolerableCheckpointFailureNumber(j.tolerableFailures);
+  cp.setNumRetainedCheckpoints(j.retained);
+  if (j.backend === "file") env.setStateBackend(new FsStateBackend(`file://${CHECKPOINTS}`));
+  else {
+    env.setStateBackend(new HashMapStateBackend());
+    cp.setCheckpointStorage(new JobManagerCheckpointStorage());
+  }
+  env.setRestartStrategy(j.restart);
+
+  const printed: string[] = [];
+  const sink = j.sink === "transactional" ? new TransactionalFileSink<unknown>(`file://${OUT}`) : new PrintSink<unknown>(undefined, (l) => printed.push(l));
+  env
+    .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness<Trade>(Duration.ofMillis(j.outOfOrdernessMs)), "Binance Trade Source")
+    .setParallelism(j.sourceParallelism)
+    .keyBy((t) => t.symbol)
+    .window(TumblingEventTimeWindows.of(j.windowMs))
+    .sum("quantity")
+    .setParallelism(j.windowParallelism)
+    .sinkTo(sink)
+    .setParallelism(j.windowParallelism);
+
+  const result = env.executeSync(spec.name);
+  const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
+  const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
+  const oracle = windowOracle(tape, j.windowMs);
+  const late = lateTotals(result);
+  const checks = [
+    checkOracle(committed, oracle),
+    checkOnce(committed),
+    checkRestores(result),
+    checkConservation(committed, late, tapeTotals(tape)),
+    checkFinished(result),
+  ];
+  return {
+    spec, tape, result, committed, oracle, late,
+    fired: nemesis.fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
+    checks, valid: compose(checks), warnings,
+  };
+}
+
+/** Late-data totals the window operators reported at end of input, per symbol. */
+export function lateTotals(r: JobExecutionResult): Map<string, { quantity: bigint; count: number }> {
+  const m = new Map<string, { quantity: bigint; count: number }>();
+  for (const rep of r.reports) {
+    if (rep.kind !== "late" || typeof rep.key !== "string") continue;
+    const acc = rep.value as SumAcc;
+    const cur = m.get(rep.key) ?? { quantity: 0n, count: 0 };
+    m.set(rep.key, { quantity: cur.quantity + BigInt(acc.sum), count: cur.count + acc.count });
+  }
+  return m;
+}

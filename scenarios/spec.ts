@@ -1,0 +1,121 @@
+import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
+import type { FaultPlan } from "../sim/faults/fault-plan.ts";
+
+/**
+ * A scenario is plain, serializable data (Jepsen's test map): the job, the feed, the faults
+ * and the seed. Named scenarios are merged over DEFAULT_SCENARIO; the interpreter in
+ * run-scenario.ts is the only code that acts on one.
+ */
+export type Backend = "memory" | "file";
+export type Mode = "exactly-once" | "at-least-once";
+export type SinkKind = "transactional" | "print";
+
+export interface JobSpec {
+  backend: Backend;
+  mode: Mode;
+  sourceParallelism: number;
+  windowParallelism: number;
+  windowMs: number;
+  outOfOrdernessMs: number;
+  checkpointIntervalMs: number;
+  minPauseMs: number;
+  timeoutMs: number;
+  maxConcurrent: number;
+  tolerableFailures: number;
+  retained: number;
+  restart: RestartStrategy;
+  sink: SinkKind;
+  batchSize: number;
+}
+
+export type FeedSpec =
+  | { kind: "generated"; symbols: string[]; durationMs: number; ratePerSec: number }
+  | { kind: "fixture"; paths: string[] };
+
+export interface ScenarioSpec {
+  name: string;
+  description: string;
+  seed: string;
+  job: JobSpec;
+  feed: FeedSpec;
+  faults: FaultPlan;
+}
+
+export const DEFAULT_SCENARIO: ScenarioSpec = {
+  name: "default",
+  description: "The Binance-trades job with 1-minute tumbling sums, exactly-once, 2PC sink",
+  seed: "1",
+  job: {
+    backend: "file",
+    mode: "exactly-once",
+    sourceParallelism: 2,
+    windowParallelism: 2,
+    windowMs: 60_000,
+    outOfOrdernessMs: 2_000,
+    checkpointIntervalMs: 10_000,
+    minPauseMs: 500,
+    timeoutMs: 600_000,
+    maxConcurrent: 1,
+    tolerableFailures: 0,
+    retained: 1,
+    restart: { kind: "fixed-delay", attempts: 10, delay: 1_000 },
+    sink: "transactional",
+    batchSize: 64,
+  },
+  feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 4 * 60_000, ratePerSec: 20 },
+  faults: [],
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export function scenario(over: DeepPartial<ScenarioSpec> & { name: string }): ScenarioSpec {
+  return {
+    ...DEFAULT_SCENARIO,
+    ...over,
+    job: { ...DEFAULT_SCENARIO.job, ...(over.job ?? {}) } as JobSpec,
+    feed: (over.feed ?? DEFAULT_SCENARIO.feed) as FeedSpec,
+    faults: (over.faults ?? DEFAULT_SCENARIO.faults) as FaultPlan,
+  };
+}
+
+/**
+ * The registry `flinch chaos --scenario NAME` reads. `expect` says what a correct engine
+ * must show: "hold" (every property holds) or "violate" (the harness must catch a bug:
+ * its teeth).
+ */
+export interface NamedScenario {
+  readonly spec: ScenarioSpec;
+  readonly expect: "hold" | "violate";
+}
+
+export const SCENARIOS: Record<string, NamedScenario> = {
+  "seed-config": {
+    expect: "hold",
+    spec: scenario({
+      name: "seed-config",
+      description: "DESIGN.md §1 line for line: 60 s checkpoints, EXACTLY_ONCE, min pause 500 ms, timeout 10 min, 1 concurrent, FsStateBackend, fixedDelayRestart(3, 10 s), TransactionalFileSink",
+      job: { sourceParallelism: 1, windowParallelism: 1, checkpointIntervalMs: 60_000, restart: { kind: "fixed-delay", attempts: 3, delay: 10_000 } },
+      feed: { kind: "generated", symbols: ["BTCUSDT"], durationMs: 10 * 60_000, ratePerSec: 30 },
+    }),
+  },
+  "exactly-once": {
+    expect: "hold",
+    spec: scenario({ name: "exactly-once", description: "EXACTLY_ONCE, aligned barriers, 2PC sink, crashes at any checkpoint stage" }),
+  },
+  "at-least-once": {
+    expect: "violate",
+    spec: scenario({
+      name: "at-least-once",
+      description: "AT_LEAST_ONCE with 2+ source subtasks: records that overtake a barrier are in the snapshot and replayed after a restore (counted twice)",
+      job: { mode: "at-least-once" },
+    }),
+  },
+  "print-sink": {
+    expect: "violate",
+    spec: scenario({
+      name: "print-sink",
+      description: "A non-transactional sink under EXACTLY_ONCE: output written before a crash is written again after the restore",
+      job: { sink: "print" },
+    }),
+  },
+};
