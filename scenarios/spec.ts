@@ -30,7 +30,7 @@ export interface JobSpec {
 
 export type FeedSpec =
   | { kind: "generated"; symbols: string[]; durationMs: number; ratePerSec: number }
-  | { kind: "fixture"; paths: string[] };
+  | { kind: "fixture"; paths: string[]; lenient?: boolean };
 
 export interface ScenarioSpec {
   name: string;
