@@ -39,6 +39,8 @@ export interface EnvironmentOptions {
   stopAt?: number;
   /** Identifies the job's directory under the checkpoint storage; defaults to the job name and seed. */
   jobId?: string;
+  /** Take a savepoint into `dir` (as `dir/chk-<id>`) at virtual time `at`; `stop` ends the job after it (stop-with-savepoint). */
+  savepoint?: { at: number; dir: string; stop?: boolean };
 }
 
 export interface JobExecutionResult {
@@ -63,6 +65,8 @@ export interface JobExecutionResult {
   readonly plan: readonly string[];
   readonly checkpointStorage?: string;
   readonly restartStrategy: string;
+  /** Where the savepoint went (`<dir>/chk-<id>`), when one was taken. */
+  readonly savepointPath?: string;
 }
 
 /** Flink's StreamExecutionEnvironment: builds the plan, validates it, runs it on the kernel. */
@@ -223,6 +227,11 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const runner = new JobRunner({
       jobName, graph, kernel, world, log: this.log, checkpoint: this.checkpointConfig, restart, backend: this.backend, storage,
       exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore,
+      savepoint: this.options.savepoint && {
+        at: this.options.savepoint.at,
+        stop: this.options.savepoint.stop ?? false,
+        storage: new FileSystemCheckpointStorage(this.options.savepoint.dir, world.fs),
+      },
     });
     const startTime = kernel.now();
     const finish = (): JobExecutionResult => ({
@@ -232,6 +241,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       checkpoints: runner.stats.history, restores: runner.stats.restores, failures: runner.stats.failures,
       reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
       plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
+      savepointPath: runner.savepointId !== undefined && this.options.savepoint ? `${this.options.savepoint.dir.replace(/\/$/, "")}/chk-${runner.savepointId}` : undefined,
     });
     return { runner, finish };
   }

@@ -19,6 +19,7 @@ export interface CoordinatorHost {
   /** Tolerable checkpoint failures exceeded, or the coordinator itself crashed: fail over the job. */
   failJob(error: unknown): void;
   allSourcesFinishing(): boolean;
+  savepointCompleted?(checkpointId: number): void;
 }
 
 /** Runs a coordinator action as a scheduler event; a throw (an injected crash) fails the job over. */
@@ -48,6 +49,8 @@ export class CheckpointCoordinator {
   private finalRequested = false;
   private running = false;
   readonly completed: number[] = [];
+  /** Savepoints taken, with where they went; they are never subsumed or discarded by retention. */
+  readonly savepoints = new Map<number, CheckpointStorage>();
 
   constructor(
     private readonly config: CheckpointConfig,
@@ -107,6 +110,21 @@ export class CheckpointCoordinator {
     this.scheduleNext(now);
   }
 
+  /** Where checkpoint `id`'s state goes: the savepoint's own storage, or checkpoint storage. */
+  storageFor(id: number): CheckpointStorage {
+    return this.savepoints.get(id) ?? this.storage;
+  }
+
+  isPending(id: number): boolean {
+    return this.pending.has(id);
+  }
+
+  /** A savepoint: a checkpoint written to its own durable storage, ignoring max-concurrent (as in Flink). */
+  triggerSavepoint(now: number, target: CheckpointStorage): number {
+    this.savepoints.set(this.nextId, target);
+    return this.trigger(now, false, true);
+  }
+
   trigger(now: number, final: boolean, savepoint: boolean): number {
     const id = this.nextId++;
     this.host.fault("checkpoint.trigger", "coordinator", id);
@@ -137,7 +155,7 @@ export class CheckpointCoordinator {
     const id = p.checkpointId;
     this.host.fault("checkpoint.metadata", "coordinator", id);
     try {
-      this.storage.writeMetadata({
+      this.storageFor(id).writeMetadata({
         checkpointId: id,
         timestamp: now,
         savepoint: p.savepoint,
@@ -151,16 +169,17 @@ export class CheckpointCoordinator {
     // Past the commit point: the checkpoint exists even if we crash before notifying.
     this.pending.delete(id);
     p.dispose();
-    this.completed.push(id);
+    if (!p.savepoint) this.completed.push(id);
     this.lastCompletionTime = now;
     this.consecutiveFailures = 0;
     this.stats.completed(id, now);
-    this.host.trace(`coordinator complete cp=${id}`);
+    this.host.trace(`coordinator complete ${p.savepoint ? "savepoint" : "cp"}=${id}`);
     this.retain();
     // Older pending checkpoints are subsumed by this one.
     for (const older of [...this.pending.values()]) if (older.checkpointId < id) this.abort(older, now, "CHECKPOINT_DECLINED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);
     this.host.notifyComplete(id, p.final);
+    if (p.savepoint) this.host.savepointCompleted?.(id);
     this.scheduleNext(now);
   }
 
@@ -178,7 +197,7 @@ export class CheckpointCoordinator {
     if (p.isDisposed() && !this.pending.has(p.checkpointId)) return;
     this.pending.delete(p.checkpointId);
     p.dispose();
-    this.storage.discard(p.checkpointId);
+    this.storageFor(p.checkpointId).discard(p.checkpointId);
     this.stats.failed(p.checkpointId, now, reason, detail);
     this.host.trace(`coordinator abort cp=${p.checkpointId} ${reason}`);
     this.host.notifyAborted(p.checkpointId);
@@ -199,7 +218,7 @@ export class CheckpointCoordinator {
     for (const p of [...this.pending.values()]) {
       this.pending.delete(p.checkpointId);
       p.dispose();
-      this.storage.discard(p.checkpointId);
+      this.storageFor(p.checkpointId).discard(p.checkpointId);
       this.stats.failed(p.checkpointId, now, "JOB_FAILOVER_REGION");
     }
     this.running = false;

@@ -70,6 +70,8 @@ export interface JobSpec {
   readonly exec: ExecutionOptions;
   /** Restore from this checkpoint/savepoint storage first (a savepoint, or a new process after a kill). */
   readonly initialRestore?: RestorePoint;
+  /** Take a savepoint at this virtual time into `storage`; with `stop`, end the job once it is complete (stop-with-savepoint). */
+  readonly savepoint?: { readonly at: number; readonly storage: CheckpointStorage; readonly stop: boolean };
 }
 
 export type JobStatus = "CREATED" | "RUNNING" | "RESTARTING" | "FINISHED" | "FAILED" | "CANCELED";
@@ -100,6 +102,8 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   readonly coordinator?: CheckpointCoordinator;
   tasks: Task[] = [];
   attempt = 0;
+  /** Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint storage). */
+  savepointId?: number;
   restarts = 0;
   private readonly backoff: RestartBackoff;
   private readonly trace_: Trace;
@@ -114,7 +118,8 @@ export class JobRunner implements TaskHost, CoordinatorHost {
     this.backoff = new RestartBackoff(spec.restart, spec.kernel.rng.fork("restart"));
     if (this.checkpointing) {
       if (!spec.storage) throw new Error("checkpointing is enabled but no checkpoint storage is configured");
-      this.coordinator = new CheckpointCoordinator(spec.checkpoint, spec.storage, this, this.stats, spec.graph.maxParallelism);
+      // As Flink does, the id counter continues after the checkpoint or savepoint restored from.
+      this.coordinator = new CheckpointCoordinator(spec.checkpoint, spec.storage, this, this.stats, spec.graph.maxParallelism, (spec.initialRestore?.checkpointId ?? 0) + 1);
     }
   }
 
@@ -123,6 +128,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
     this.status = "RUNNING";
     this.guard(() => this.deploy(this.spec.initialRestore));
     this.coordinator?.start(this.kernel.now());
+    this.scheduleSavepoint();
     this.kernel.run(until);
     if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
   }
@@ -162,6 +168,34 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   wakeSource(task: Task): void {
     task.wake(this.kernel.now());
     this.realtime?.notify();
+  }
+
+  private scheduleSavepoint(): void {
+    const sp = this.spec.savepoint;
+    if (!sp || !this.coordinator) return;
+    this.kernel.at(sp.at, new Rpc(() => {
+      if (this.status !== "RUNNING") return;
+      try {
+        this.coordinator!.triggerSavepoint(this.kernel.now(), sp.storage);
+      } catch (e) {
+        this.failJob(e);
+      }
+    }));
+  }
+
+  savepointCompleted(checkpointId: number): void {
+    this.savepointId = checkpointId;
+    const sp = this.spec.savepoint;
+    if (!sp?.stop) return;
+    // Stop once every task has had the notification (and committed): the RPCs take at most rpcLatencyMax.
+    this.kernel.after(this.spec.exec.rpcLatencyMax + 1, new Rpc(() => {
+      if (this.status !== "RUNNING") return;
+      for (const t of this.tasks) if (t.status !== "finished") t.cancel();
+      this.coordinator?.stop();
+      this.status = "FINISHED";
+      this.trace(`job stopped with savepoint ${checkpointId}`);
+      this.kernel.stop();
+    }));
   }
 
   // ---- TaskHost / CoordinatorHost ----
@@ -231,7 +265,10 @@ export class JobRunner implements TaskHost, CoordinatorHost {
         this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
         this.deploy(rp);
       });
-      if (this.status === "RUNNING") this.coordinator?.start(this.kernel.now());
+      if (this.status === "RUNNING") {
+        this.coordinator?.start(this.kernel.now());
+        if (this.savepointId === undefined && (this.spec.savepoint?.at ?? -1) > this.kernel.now()) this.scheduleSavepoint();
+      }
     }));
   }
 
@@ -242,12 +279,12 @@ export class JobRunner implements TaskHost, CoordinatorHost {
     this.kernel.after(delay, new Rpc(() => {
       if (attempt !== this.attempt || task.status === "canceled") return;
       const coord = this.coordinator;
-      if (!coord || !this.spec.storage) return;
+      if (!coord || !coord.isPending(id)) return;
       let handle;
       const t0 = this.wallMs();
       try {
         this.fault("checkpoint.async-write", task.name, id);
-        handle = this.spec.storage.writeState(id, { task: task.name, vertex: this.spec.graph.vertices[task.vertexId].name, subtask: task.subtask }, serialize(snap));
+        handle = coord.storageFor(id).writeState(id, { task: task.name, vertex: this.spec.graph.vertices[task.vertexId].name, subtask: task.subtask }, serialize(snap));
         this.fault("checkpoint.ack", task.name, id);
       } catch (e) {
         this.failTask(task, e);

@@ -1,0 +1,200 @@
+/**
+ * Formatting shared by the Markdown and HTML renderers, so both say the same thing in the
+ * same words. Nothing here depends on the locale or the wall clock: a report rendered twice
+ * from the same model is byte-identical.
+ */
+import type { CheckpointRow, PropertyResult, RunModel, WindowResultRow } from "./model.ts";
+
+export type Verdict = "pass" | "fail" | "unknown";
+
+/** false beats unknown, which beats true (STYLE.md §12); a recorded violation is a fail even if no property says so. */
+export function verdict(model: RunModel): Verdict {
+  if (model.violations.length > 0 || model.properties.some((p) => p.valid === false)) return "fail";
+  if (model.properties.length === 0 || model.properties.some((p) => p.valid === "unknown")) return "unknown";
+  return "pass";
+}
+
+export const VERDICT_WORD: Record<Verdict, string> = { pass: "✔ PASS", fail: "✘ FAIL", unknown: "? INCONCLUSIVE" };
+
+/** The verdict's reason in words, e.g. "2 of 5 properties violated, 2 violations". */
+export function verdictLine(model: RunModel): string {
+  const n = model.properties.length;
+  const failed = model.properties.filter((p) => p.valid === false).length;
+  const unknown = model.properties.filter((p) => p.valid === "unknown").length;
+  const v = verdict(model);
+  if (v === "fail") {
+    const viol = model.violations.length;
+    return `${failed} of ${n} ${plural(n, "property", "properties")} violated, ${viol} ${plural(viol, "violation", "violations")}`;
+  }
+  if (v === "unknown") return n === 0 ? "no property was checked" : `${unknown} of ${n} ${plural(n, "property", "properties")} could not be decided`;
+  return `all ${n} ${plural(n, "property", "properties")} held`;
+}
+
+export function propertyMark(valid: PropertyResult["valid"]): string {
+  return valid === true ? "✔" : valid === false ? "✘" : "?";
+}
+
+export function plural(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}
+
+/** Thousands separators without Intl, whose output depends on the host's ICU data. */
+export function fmtInt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const sign = n < 0 ? "-" : "";
+  const [int, frac] = Math.abs(n).toString().split(".");
+  return sign + int.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
+}
+
+export function fmtBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
+}
+
+export function fmtDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms < 1) return ms === 0 ? "0 ms" : `${ms.toFixed(2)} ms`;
+  if (ms < 1000) return `${Number.isInteger(ms) ? ms : ms.toFixed(1)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  if (ms % 60_000 === 0 && ms < 3_600_000) return `${ms / 60_000} min`;
+  const min = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return min < 60 ? `${min}m ${String(s).padStart(2, "0")}s` : `${Math.floor(min / 60)}h ${String(min % 60).padStart(2, "0")}m`;
+}
+
+/** Virtual time in ms. Runs on exchange data use epoch ms; synthetic runs often start at 0. */
+export function isEpochLike(t: number): boolean {
+  return t > 1e11 && t < 1e14;
+}
+
+export function fmtTime(t: number | undefined): string {
+  if (t === undefined || !Number.isFinite(t)) return "–";
+  if (!isEpochLike(t)) return `${fmtInt(t)} ms`;
+  const iso = new Date(t).toISOString();
+  return iso.slice(0, 10) + " " + iso.slice(11, iso.endsWith(".000Z") ? 19 : 23);
+}
+
+/** Time of day only, for tables where the date is given once above. */
+export function fmtClock(t: number): string {
+  if (!isEpochLike(t)) return `${fmtInt(t)} ms`;
+  const iso = new Date(t).toISOString();
+  return iso.slice(11, iso.endsWith(".000Z") ? 19 : 23);
+}
+
+/** A span whose end repeats only the time of day when it falls on the same date. */
+export function fmtSpan(start: number, end: number): string {
+  const sameDay = isEpochLike(start) && isEpochLike(end) && fmtTime(start).slice(0, 10) === fmtTime(end).slice(0, 10);
+  return `${fmtTime(start)} – ${sameDay ? fmtClock(end) : fmtTime(end)}`;
+}
+
+export function fmtWindow(w: Pick<WindowResultRow, "start" | "end">): string {
+  return fmtSpan(w.start, w.end);
+}
+
+export function fmtPercent(part: number, whole: number): string {
+  return whole === 0 ? "–" : `${((100 * part) / whole).toFixed(1)}%`;
+}
+
+export interface WindowSelection {
+  rows: WindowResultRow[];
+  differing: number;
+  elidedOk: number;
+}
+
+/**
+ * Keeps every row that differs and the first `okLimit` ok rows, in model order: a 10k-window
+ * page stays usable and no difference is ever hidden.
+ */
+export function selectWindowRows(windows: WindowResultRow[], okLimit = 500): WindowSelection {
+  const rows: WindowResultRow[] = [];
+  let ok = 0;
+  let differing = 0;
+  for (const w of windows) {
+    if (w.status !== "ok") { differing++; rows.push(w); continue; }
+    if (ok++ < okLimit) rows.push(w);
+  }
+  return { rows, differing, elidedOk: Math.max(0, ok - okLimit) };
+}
+
+/** Which cells of a window row differ, so both renderers highlight the same ones. */
+export function windowDiffs(w: WindowResultRow): { quantity: boolean; count: boolean; commits: boolean } {
+  return {
+    quantity: w.expectedQuantity !== w.committedQuantity,
+    count: w.expectedCount !== w.committedCount,
+    commits: w.commits !== (w.expectedQuantity === null ? 0 : 1),
+  };
+}
+
+export function checkpointKind(c: CheckpointRow): string {
+  return c.savepoint ? "savepoint" : c.final ? "final checkpoint" : "checkpoint";
+}
+
+export function checkpointStatusLabel(s: CheckpointRow["status"]): string {
+  return s === "in_progress" ? "in progress" : s;
+}
+
+export interface CheckpointSummaryRow {
+  label: string;
+  min: string;
+  avg: string;
+  max: string;
+}
+
+/** Flink UI's "Summary" tab: min/avg/max over completed checkpoints. */
+export function checkpointSummary(cps: CheckpointRow[]): { counts: string; rows: CheckpointSummaryRow[] } {
+  const done = cps.filter((c) => c.status === "completed");
+  const failed = cps.filter((c) => c.status === "failed").length;
+  const running = cps.filter((c) => c.status === "in_progress").length;
+  const counts = `${cps.length} triggered, ${done.length} completed, ${failed} failed, ${running} in progress`;
+  const stat = (label: string, pick: (c: CheckpointRow) => number | undefined, fmt: (n: number) => string): CheckpointSummaryRow => {
+    const xs = done.map(pick).filter((x): x is number => x !== undefined && Number.isFinite(x));
+    if (xs.length === 0) return { label, min: "–", avg: "–", max: "–" };
+    const sum = xs.reduce((a, b) => a + b, 0);
+    return { label, min: fmt(Math.min(...xs)), avg: fmt(sum / xs.length), max: fmt(Math.max(...xs)) };
+  };
+  return {
+    counts,
+    rows: [
+      stat("End-to-end duration", (c) => c.endToEndMs, fmtDuration),
+      stat("Sync duration (wall)", (c) => c.syncWallMs, fmtDuration),
+      stat("Async duration (wall)", (c) => c.asyncWallMs, fmtDuration),
+      stat("Alignment", (c) => c.alignmentMs, fmtDuration),
+      stat("State size", (c) => c.stateBytes, (n) => fmtBytes(Math.round(n))),
+    ],
+  };
+}
+
+/** HTML text that is already safe; only html`` and raw() make one, so a plain string is always escaped. */
+export class SafeHtml {
+  constructor(readonly value: string) {}
+  toString(): string { return this.value; }
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+type HtmlValue = SafeHtml | string | number | boolean | null | undefined | HtmlValue[];
+
+function htmlValue(v: HtmlValue): string {
+  if (v instanceof SafeHtml) return v.value;
+  if (Array.isArray(v)) return v.map(htmlValue).join("");
+  if (v === null || v === undefined || v === false) return "";
+  return escapeHtml(String(v));
+}
+
+/** Tagged template that escapes every interpolation unless it is SafeHtml: escaping is the default, not a habit. */
+export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+  let out = strings[0];
+  for (let i = 0; i < values.length; i++) out += htmlValue(values[i]) + strings[i + 1];
+  return new SafeHtml(out);
+}
+
+/** For markup built here from numbers and constants only (SVG path data, CSS). */
+export function raw(s: string): SafeHtml {
+  return new SafeHtml(s);
+}

@@ -1,0 +1,205 @@
+import { tradeToRest } from "../../../engine/connectors/binance/codec.ts";
+import { Rng } from "../../../engine/kernel/rng.ts";
+import { NO_FAULTS, restDecision, type FeedFaultPlan } from "../toxics.ts";
+import type { Exchange, SymbolBook } from "./exchange.ts";
+
+/**
+ * Binance's public REST market endpoints over the exchange, transport-free: node:http and
+ * the fetch interceptor both call `handle`. Request weight is counted per IP per calendar
+ * minute (X-MBX-USED-WEIGHT-1M); over the limit the answer is 429 with Retry-After, and a
+ * client that keeps asking before Retry-After has passed gets 418 (an IP ban), as Binance does.
+ */
+export interface RestResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Hold the answer this long (the rest-timeout toxic). */
+  delayMs?: number;
+}
+
+export interface RestOptions {
+  /** Request weight per IP per minute (Binance: 6000). */
+  weightLimit?: number;
+  /** Ban length after a request during a 429 back-off (Binance starts at 2 minutes). */
+  banMs?: number;
+  plan?: FeedFaultPlan;
+  seed?: string;
+}
+
+const WEIGHTS: Record<string, number> = {
+  "/api/v3/ping": 1, "/api/v3/time": 1, "/api/v3/exchangeInfo": 20, "/api/v3/trades": 25, "/api/v3/historicalTrades": 25, "/api/v3/aggTrades": 4,
+};
+
+type Ip = { minute: number; used: number; retryUntil: number; bannedUntil: number };
+
+const err = (status: number, code: number, msg: string, headers: Record<string, string> = {}): RestResponse => ({
+  status, headers: { "content-type": "application/json;charset=UTF-8", ...headers }, body: JSON.stringify({ code, msg }),
+});
+
+class BadRequest extends Error {
+  constructor(readonly response: RestResponse) {
+    super(response.body);
+  }
+}
+
+export class RestApi {
+  private readonly ips = new Map<string, Ip>();
+  private readonly rng: Rng;
+  private readonly plan: FeedFaultPlan;
+  /** The exchange refuses REST until then (server-restart toxic). */
+  downUntil = -Infinity;
+
+  constructor(private readonly ex: Exchange, private readonly clock: () => number, private readonly opts: RestOptions = {}) {
+    this.plan = opts.plan ?? NO_FAULTS;
+    this.rng = new Rng(`${opts.seed ?? "rest"}/rest`);
+  }
+
+  handle(method: string, url: URL, ip: string): RestResponse {
+    const now = this.clock();
+    this.ex.start();
+    const path = url.pathname;
+    const weight = WEIGHTS[path];
+    if (weight === undefined) return err(404, -1000, `Unknown endpoint ${path}`);
+    if (method !== "GET") return err(405, -1000, `Method ${method} not allowed on ${path}`);
+    if (now < this.downUntil) return err(503, -1001, "Internal error; unable to process your request. Please try again.");
+
+    const s = this.ipState(ip, now);
+    if (now < s.bannedUntil) return err(418, -1003, `Way too many requests; IP(${ip}) banned until ${Math.ceil(s.bannedUntil)}. Please use WebSocket Streams for live updates to avoid bans.`, { "retry-after": String(Math.ceil((s.bannedUntil - now) / 1000)) });
+    if (now < s.retryUntil) {
+      s.bannedUntil = now + (this.opts.banMs ?? 120_000);
+      return err(418, -1003, `Way too many requests; IP(${ip}) banned until ${Math.ceil(s.bannedUntil)}. Please use WebSocket Streams for live updates to avoid bans.`, { "retry-after": String(Math.ceil((s.bannedUntil - now) / 1000)) });
+    }
+    const limit = this.opts.weightLimit ?? 6000;
+    if (s.used + weight > limit) {
+      s.retryUntil = (s.minute + 1) * 60_000;
+      return err(429, -1003, `Too many requests; current limit of IP(${ip}) request weight per 1 MINUTE is ${limit}. Please use WebSocket Streams for live updates to avoid bans.`, {
+        "retry-after": String(Math.ceil((s.retryUntil - now) / 1000)), "x-mbx-used-weight-1m": String(s.used), "x-mbx-used-weight": String(s.used),
+      });
+    }
+    s.used += weight;
+    const wh = { "x-mbx-used-weight-1m": String(s.used), "x-mbx-used-weight": String(s.used) };
+
+    const d = restDecision(this.plan, this.rng);
+    if (d.kind === "429") return err(429, -1003, "Too many requests (injected).", { ...wh, "retry-after": String(Math.ceil(d.retryAfterMs / 1000)) });
+    if (d.kind === "5xx") return err(d.status, -1001, "Internal error; unable to process your request. Please try again.", wh);
+    try {
+      const body = JSON.stringify(this.route(path, url.searchParams, now));
+      return { status: 200, headers: { "content-type": "application/json;charset=UTF-8", ...wh }, body, delayMs: d.kind === "timeout" ? d.ms : undefined };
+    } catch (e) {
+      if (e instanceof BadRequest) return { ...e.response, headers: { ...e.response.headers, ...wh } };
+      throw e;
+    }
+  }
+
+  private ipState(ip: string, now: number): Ip {
+    const minute = Math.floor(now / 60_000);
+    let s = this.ips.get(ip);
+    if (!s) this.ips.set(ip, (s = { minute, used: 0, retryUntil: -Infinity, bannedUntil: -Infinity }));
+    if (s.minute !== minute) {
+      s.minute = minute;
+      s.used = 0;
+    }
+    return s;
+  }
+
+  private route(path: string, q: URLSearchParams, now: number): unknown {
+    switch (path) {
+      case "/api/v3/ping": return {};
+      case "/api/v3/time": return { serverTime: now };
+      case "/api/v3/exchangeInfo": return this.exchangeInfo(q, now);
+      case "/api/v3/trades": {
+        const b = this.symbol(q);
+        const n = this.ex.published(b);
+        const limit = this.limit(q);
+        return b.trades.slice(Math.max(0, n - limit), n).map(tradeToRest);
+      }
+      case "/api/v3/historicalTrades": {
+        const b = this.symbol(q);
+        const n = this.ex.published(b);
+        const limit = this.limit(q);
+        const fromId = this.long(q, "fromId");
+        if (fromId === undefined) return b.trades.slice(Math.max(0, n - limit), n).map(tradeToRest);
+        const from = lowerBound(b, fromId);
+        return b.trades.slice(from, Math.min(n, from + limit)).map(tradeToRest);
+      }
+      case "/api/v3/aggTrades": {
+        const b = this.symbol(q);
+        const n = this.ex.published(b);
+        const limit = this.limit(q);
+        const lastId = n > 0 ? b.trades[n - 1].id : -Infinity;
+        const aggs = this.ex.aggTrades(b).filter((a) => a.l <= lastId);
+        const fromId = this.long(q, "fromId"), start = this.long(q, "startTime"), end = this.long(q, "endTime");
+        if (start !== undefined && end !== undefined && end - start > 3_600_000) throw new BadRequest(err(400, -1127, "More than 1 hours between startTime and endTime."));
+        let sel = aggs;
+        if (fromId !== undefined) sel = sel.filter((a) => a.a >= fromId);
+        if (start !== undefined) sel = sel.filter((a) => a.T >= start);
+        if (end !== undefined) sel = sel.filter((a) => a.T <= end);
+        return fromId === undefined && start === undefined && end === undefined ? sel.slice(Math.max(0, sel.length - limit)) : sel.slice(0, limit);
+      }
+    }
+    throw new Error(`unrouted ${path}`);
+  }
+
+  private exchangeInfo(q: URLSearchParams, now: number): unknown {
+    let names = [...this.ex.books.keys()];
+    const one = q.get("symbol");
+    const many = q.get("symbols");
+    if (one !== null) names = [this.symbol(q).symbol];
+    else if (many !== null) {
+      let list: unknown;
+      try { list = JSON.parse(many); } catch { list = undefined; }
+      if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new BadRequest(err(400, -1100, "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'."));
+      for (const s of list as string[]) if (!this.ex.book(s)) throw new BadRequest(err(400, -1121, "Invalid symbol."));
+      names = (list as string[]).map((s) => s.toUpperCase());
+    }
+    return {
+      timezone: "UTC", serverTime: now,
+      rateLimits: [
+        { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: this.opts.weightLimit ?? 6000 },
+        { rateLimitType: "RAW_REQUESTS", interval: "MINUTE", intervalNum: 5, limit: 61000 },
+      ],
+      exchangeFilters: [],
+      symbols: names.map((symbol) => {
+        const [baseAsset, quoteAsset] = splitSymbol(symbol);
+        return { symbol, status: "TRADING", baseAsset, baseAssetPrecision: 8, quoteAsset, quotePrecision: 8, quoteAssetPrecision: 8, orderTypes: ["LIMIT", "MARKET"], isSpotTradingAllowed: true, permissions: [], permissionSets: [["SPOT"]] };
+      }),
+    };
+  }
+
+  private symbol(q: URLSearchParams): SymbolBook {
+    const s = q.get("symbol");
+    if (s === null || s === "") throw new BadRequest(err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."));
+    if (!/^[A-Z0-9-_.]{1,20}$/.test(s)) throw new BadRequest(err(400, -1100, "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'."));
+    const b = this.ex.book(s);
+    if (!b) throw new BadRequest(err(400, -1121, "Invalid symbol."));
+    return b;
+  }
+
+  private limit(q: URLSearchParams): number {
+    const n = this.long(q, "limit") ?? 500;
+    if (n < 1 || n > 1000) throw new BadRequest(err(400, -1130, "Data sent for parameter 'limit' is not valid."));
+    return n;
+  }
+
+  private long(q: URLSearchParams, name: string): number | undefined {
+    const v = q.get(name);
+    if (v === null) return undefined;
+    if (!/^[0-9]{1,20}$/.test(v) || !Number.isSafeInteger(Number(v))) throw new BadRequest(err(400, -1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`));
+    return Number(v);
+  }
+}
+
+function lowerBound(b: SymbolBook, id: number): number {
+  let lo = 0, hi = b.trades.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (b.trades[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function splitSymbol(s: string): [string, string] {
+  for (const q of ["USDT", "FDUSD", "USDC", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY"]) if (s.length > q.length && s.endsWith(q)) return [s.slice(0, -q.length), q];
+  return [s, ""];
+}

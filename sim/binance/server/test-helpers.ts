@@ -1,0 +1,63 @@
+import WebSocket from "ws";
+import { parseFixed } from "../../../engine/decimal.ts";
+import type { Trade } from "../../../engine/connectors/binance/trade.ts";
+import { buildTape, type Tape } from "../tape.ts";
+
+/** A ws client that queues what it receives, for protocol tests. */
+export interface TestClient {
+  ws: WebSocket;
+  messages: string[];
+  pings: string[];
+  closed: Promise<{ code: number; reason: string }>;
+  /** Resolves with the first message not yet returned that matches `pred`. */
+  next(pred: (m: any) => boolean, timeoutMs?: number): Promise<any>;
+}
+
+export function connect(url: string, opts: WebSocket.ClientOptions = {}): Promise<TestClient> {
+  const ws = new WebSocket(url, opts);
+  const messages: string[] = [];
+  const pings: string[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on("message", (d) => {
+    messages.push(d.toString());
+    for (const w of waiters.splice(0)) w();
+  });
+  ws.on("ping", (d) => pings.push(d.toString()));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  const taken = new Set<number>();
+  const next = (pred: (m: any) => boolean, timeoutMs = 3000) =>
+    new Promise<any>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms; got ${messages.slice(-3).join(" | ")}`)), timeoutMs); // real-time: test timeout
+      const look = () => {
+        for (let i = 0; i < messages.length; i++) {
+          if (taken.has(i)) continue;
+          let m: unknown;
+          try { m = JSON.parse(messages[i]); } catch { m = messages[i]; }
+          if (pred(m)) {
+            taken.add(i);
+            clearTimeout(timer);
+            return resolve(m);
+          }
+        }
+        waiters.push(look);
+      };
+      look();
+    });
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve({ ws, messages, pings, closed, next }));
+    ws.once("error", reject);
+  });
+}
+
+/** A synthetic tape of n trades per symbol, fast to build (no generator), E = T = t0 + i ms. */
+export function syntheticTape(symbols: string[], n: number, t0 = 1_723_161_255_000, firstId = 1000): Tape {
+  const trades: Trade[] = [];
+  for (const symbol of symbols) {
+    for (let i = 0; i < n; i++) {
+      trades.push({ symbol, id: firstId + i, price: parseFixed("61837.63") + BigInt(i % 100), quantity: parseFixed("0.001") + BigInt(i % 17), time: t0 + i, eventTime: t0 + i, isBuyerMaker: i % 3 === 0 });
+    }
+  }
+  return buildTape(trades);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real-time: test pacing
