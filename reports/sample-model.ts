@@ -144,3 +144,12 @@ export function hostileModel(): RunModel {
   for (const e of m.timeline) if (e.kind === "crash") e.error = `error ${evil}`;
   return m;
 }
+
+/** n one-minute windows alternating two symbols; the rows at `bad` indexes have a wrong sum. */
+export function manyWindows(n: number, bad: number[]): WindowResultRow[] {
+  return Array.from({ length: n }, (_, i): WindowResultRow => ({
+    symbol: i % 2 ? "ETHUSDT" : "BTCUSDT", start: 1_714_564_800_000 + i * 60_000, end: 1_714_564_860_000 + i * 60_000,
+    expectedQuantity: "1.00000000", expectedCount: 10, committedQuantity: bad.includes(i) ? "2.00000000" : "1.00000000",
+    committedCount: 10, commits: 1, status: bad.includes(i) ? "wrong-sum" : "ok",
+  }));
+}

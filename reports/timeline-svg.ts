@@ -34,8 +34,12 @@ function pack(bars: { x0: number; x1: number }[]): number[] {
   });
 }
 
-function tickLabel(t: number, t0: number): string {
-  return isEpochLike(t) ? fmtClock(t) : `+${fmtDuration(t - t0)}`;
+/** Labels as precise as the span needs: a multi-day run shows dates, a short one seconds. */
+function tickLabel(t: number, t0: number, span: number): string {
+  if (!isEpochLike(t)) return `+${fmtDuration(t - t0)}`;
+  const iso = fmtTime(t);
+  if (span >= 2 * 86_400_000) return iso.slice(5, 16);
+  return span >= 4 * 3_600_000 ? iso.slice(11, 16) : fmtClock(t);
 }
 
 export interface TimelineSvg {
@@ -75,11 +79,11 @@ export function renderTimeline(m: RunModel): TimelineSvg | null {
 
   const step = STEPS.find((s) => (t1 - t0) / s <= 8) ?? (t1 - t0) / 8;
   for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-    parts.push(html`<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${cpTop - 6}" y2="${axisY}" class="grid"/><text x="${n(x(t))}" y="${axisY + 16}" class="tick">${tickLabel(t, t0)}</text>`);
+    parts.push(html`<line x1="${n(x(t))}" x2="${n(x(t))}" y1="${cpTop - 6}" y2="${axisY}" class="grid"/><text x="${n(x(t))}" y="${axisY + 16}" class="tick">${tickLabel(t, t0, t1 - t0)}</text>`);
   }
   parts.push(html`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${axisY}" y2="${axisY}" class="axis"/>`);
   const lane = (y: number, label: string) => html`<text x="${LEFT - 10}" y="${y}" class="lane">${label}</text>`;
-  parts.push(lane(cpTop + 12, "Checkpoints"), lane(failTop + 16, "Crashes / restarts"));
+  parts.push(lane(cpTop + (ROW - 6) / 2, "Checkpoints"), lane(failTop + 11, "Crashes / restarts"));
 
   let lastLabel = -Infinity;
   bars.forEach(({ c, x0, x1 }, i) => {
@@ -88,7 +92,7 @@ export function renderTimeline(m: RunModel): TimelineSvg | null {
       (c.endTime !== undefined ? `\nended ${fmtTime(c.endTime)} (${fmtDuration(c.endTime - c.time)})` : "");
     parts.push(html`<rect x="${n(x0)}" y="${y}" width="${n(x1 - x0)}" height="${ROW - 6}" rx="2" fill="${COLORS[c.status] ?? "#888"}"><title>${tip}</title></rect>`);
     // Ids only where they fit; every bar keeps its tooltip.
-    if (rows[i] === 0 && x0 - lastLabel >= 26) {
+    if (rows[i] === 0 && x0 - lastLabel >= 40) {
       parts.push(html`<text x="${n(x0 + 4)}" y="${y - 3}" class="cpid">${"#" + c.id}</text>`);
       lastLabel = x0;
     }
@@ -117,7 +121,7 @@ export function renderTimeline(m: RunModel): TimelineSvg | null {
     const y = (v: number) => wmTop + WM_H - ((v - v0) / (v1 - v0)) * WM_H;
     parts.push(lane(wmTop + WM_H / 2, "Watermarks"));
     parts.push(html`<rect x="${LEFT}" y="${wmTop}" width="${plotW}" height="${WM_H}" class="wmbox"/>`);
-    parts.push(html`<text x="${LEFT - 10}" y="${wmTop + 8}" class="wmscale">${tickLabel(v1, v0)}</text><text x="${LEFT - 10}" y="${wmTop + WM_H}" class="wmscale">${tickLabel(v0, v0)}</text>`);
+    parts.push(html`<text x="${LEFT - 10}" y="${wmTop + 8}" class="wmscale">${tickLabel(v1, v0, v1 - v0)}</text><text x="${LEFT - 10}" y="${wmTop + WM_H}" class="wmscale">${tickLabel(v0, v0, v1 - v0)}</text>`);
     const count = byTask.size;
     [...byTask].forEach(([task, ws], i) => {
       const color = TASK_COLORS[i % TASK_COLORS.length];

@@ -27,8 +27,8 @@ const FILES: Record<ReportFormat, { file: string; render: (m: RunModel) => strin
 /** Writes the asked formats into <outRoot>/<runId>/ and returns that directory. */
 export function writeReport(model: RunModel, outRoot = "reports/out", formats: readonly string[] = REPORT_FORMATS): string {
   const runId = model.summary.runId;
-  // runId becomes a path segment: refuse anything that could climb out of outRoot.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId) || runId.includes("..")) {
+  // runId becomes one path segment: no separators, and a leading letter or digit rules out "." and "..".
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId)) {
     throw new Error(`run id ${JSON.stringify(runId)} cannot name a report directory: use letters, digits, ".", "_" and "-"`);
   }
   for (const f of formats) {
@@ -59,8 +59,9 @@ export function readRunModel(dir: string): RunModel {
   } catch (cause) {
     throw new Error(`${file}: not valid JSON: ${(cause as Error).message}`, { cause });
   }
+  // A newer or older model gets its own message: a list of schema errors would hide the real cause.
   const version = (value as { version?: unknown } | null)?.version;
-  if (value !== null && typeof value === "object" && version !== RUN_MODEL_VERSION) {
+  if (version !== undefined && version !== RUN_MODEL_VERSION) {
     throw new Error(`${file}: run model version ${JSON.stringify(version)}, this flinch reads version ${RUN_MODEL_VERSION}`);
   }
   const errors = checkAgainstSchema(value);

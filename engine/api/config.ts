@@ -144,11 +144,11 @@ function applyRestart(env: StreamExecutionEnvironment, r: Record<string, unknown
   switch (type) {
     case "fixeddelay":
       mark("fixed-delay.attempts", "fixed-delay.delay");
-      env.setRestartStrategy(RestartStrategies.fixedDelayRestart(int("restart-strategy.fixed-delay.attempts", get("fixed-delay.attempts", 1)), dur("restart-strategy.fixed-delay.delay", get("fixed-delay.delay", 1000))));
+      env.configureRestartStrategy(RestartStrategies.fixedDelayRestart(int("restart-strategy.fixed-delay.attempts", get("fixed-delay.attempts", 1)), dur("restart-strategy.fixed-delay.delay", get("fixed-delay.delay", 1000))));
       break;
     case "exponentialdelay":
       mark("exponential-delay.initial-backoff", "exponential-delay.max-backoff", "exponential-delay.backoff-multiplier", "exponential-delay.reset-backoff-threshold", "exponential-delay.jitter-factor");
-      env.setRestartStrategy(RestartStrategies.exponentialDelayRestart(
+      env.configureRestartStrategy(RestartStrategies.exponentialDelayRestart(
         dur("initial-backoff", get("exponential-delay.initial-backoff", 1000)),
         dur("max-backoff", get("exponential-delay.max-backoff", 60_000)),
         Number(get("exponential-delay.backoff-multiplier", 1.5)),
@@ -158,7 +158,7 @@ function applyRestart(env: StreamExecutionEnvironment, r: Record<string, unknown
       break;
     case "failurerate":
       mark("failure-rate.max-failures-per-interval", "failure-rate.failure-rate-interval", "failure-rate.delay");
-      env.setRestartStrategy(RestartStrategies.failureRateRestart(
+      env.configureRestartStrategy(RestartStrategies.failureRateRestart(
         int("max-failures-per-interval", get("failure-rate.max-failures-per-interval", 1)),
         dur("failure-rate-interval", get("failure-rate.failure-rate-interval", 60_000)),
         dur("delay", get("failure-rate.delay", 1000)),
@@ -167,7 +167,7 @@ function applyRestart(env: StreamExecutionEnvironment, r: Record<string, unknown
     case "none":
     case "off":
     case "disable":
-      env.setRestartStrategy(RestartStrategies.noRestart());
+      env.configureRestartStrategy(RestartStrategies.noRestart());
       break;
     default:
       throw new ConfigurationError(`restart-strategy.type: expected fixed-delay, exponential-delay, failure-rate or none, got ${JSON.stringify(r["restart-strategy.type"] ?? r["restart-strategy"])}`);

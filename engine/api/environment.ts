@@ -154,6 +154,12 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     return this;
   }
 
+  /** What the restart-strategy.* keys set: the modern path, so no deprecation hint. */
+  configureRestartStrategy(s: RestartStrategy): this {
+    this.restart = s;
+    return this;
+  }
+
   fromSource<T>(source: Source<T>, watermarks: WatermarkStrategy<T>, sourceName: string): SingleOutputStreamOperator<T> {
     const t = this.add({ kind: "source", name: `Source: ${sourceName}`, source, watermarks });
     return new SingleOutputStreamOperator<T>(this, t);

@@ -204,15 +204,11 @@ describe.skipIf(!haveData)("real recordings (binance-2024-08-08)", () => {
   const f = (p: string) => path.join(data, p);
   const btcJsonl = f("btcusdt_trade_20240808T2354Z-20240809T0005Z.jsonl");
 
-  it("BTCUSDT jsonl: 19,904 trades, ids 3735683259..3735703162, no gaps, loads fast", () => {
-    const t0 = process.hrtime.bigint();
+  it("BTCUSDT jsonl: 19,904 trades, ids 3735683259..3735703162, no gaps", () => {
     const tape = loadFixture(btcJsonl);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6; // hrtime, not performance.now: the determinism scan of sim/ bans the latter
-    console.log(`loadFixture(BTCUSDT jsonl): ${ms.toFixed(0)} ms`);
     const i = ids(tape);
     expect(tape.stats).toMatchObject({ lines: 19904, trades: 19904, duplicates: 0, gaps: [], quarantined: [], skipped: {} });
     expect([i[0], i.at(-1)]).toEqual([3735683259, 3735703162]);
-    expect(ms).toBeLessThan(1000);
   });
 
   it("ETHUSDT jsonl: 14,515 trades", () => {

@@ -25,14 +25,18 @@ export function connect(url: string, opts: WebSocket.ClientOptions = {}): Promis
   ws.on("ping", (d) => pings.push(d.toString()));
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
   const taken = new Set<number>();
+  const parsed: unknown[] = [];
   const next = (pred: (m: any) => boolean, timeoutMs = 3000) =>
     new Promise<any>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms; got ${messages.slice(-3).join(" | ")}`)), timeoutMs); // real-time: test timeout
+      let i = 0;
       const look = () => {
-        for (let i = 0; i < messages.length; i++) {
+        for (; i < messages.length; i++) {
           if (taken.has(i)) continue;
-          let m: unknown;
-          try { m = JSON.parse(messages[i]); } catch { m = messages[i]; }
+          if (i >= parsed.length) for (let k = parsed.length; k <= i; k++) {
+            try { parsed.push(JSON.parse(messages[k])); } catch { parsed.push(messages[k]); }
+          }
+          const m = parsed[i];
           if (pred(m)) {
             taken.add(i);
             clearTimeout(timer);

@@ -1,0 +1,99 @@
+import { existsSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { StreamExecutionEnvironment } from "../../../engine/api/environment.ts";
+import { WatermarkStrategy } from "../../../engine/api/watermark-strategy.ts";
+import { TumblingEventTimeWindows } from "../../../engine/api/windows.ts";
+import { Duration, Time } from "../../../engine/api/time.ts";
+import { CheckpointingMode } from "../../../engine/api/checkpoint-config.ts";
+import type { WindowSum } from "../../../engine/api/datastream.ts";
+import { InjectedCrash, type FaultInjector } from "../../../engine/checkpoint/faults.ts";
+import { BinanceWebSocketSource } from "../../../engine/connectors/binance/source.ts";
+import { BinanceStreamFeed } from "../../../engine/connectors/binance/adapters/stream-feed.ts";
+import { CollectSink, CollectStore } from "../../../engine/connectors/sinks/collect-sink.ts";
+import { WallClockDriver } from "../../../engine/runtime/adapters/realtime-driver.ts";
+import { windowOracle } from "../../../scenarios/oracle.ts";
+import { loadFixture } from "../fixtures.ts";
+import { generateTape } from "../generator.ts";
+import type { Tape } from "../tape.ts";
+import type { FeedFaultPlan } from "../toxics.ts";
+import { startExchangeServer, type ExchangeServer } from "./server.ts";
+
+const REAL = "../shared/data/binance-2024-08-08/btcusdt_trade_20240808T2354Z-20240809T0005Z.jsonl";
+const servers: ExchangeServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+export const FAST_TIMING = { stallTimeoutMs: 1_000, gapWaitMs: 100, reconnectBaseMs: 20, reconnectMaxMs: 500, restRetryBaseMs: 20, restRetryMaxMs: 500 };
+
+export function rangeOf(tape: Tape): Record<string, { firstId: number; lastId: number }> {
+  const r: Record<string, { firstId: number; lastId: number }> = {};
+  for (const s of tape.symbols) {
+    const t = tape.bySymbol.get(s)!;
+    r[s] = { firstId: t[0].id, lastId: t[t.length - 1].id };
+  }
+  return r;
+}
+
+export async function runRealtimeJob(tape: Tape, feed: BinanceStreamFeed, crashAfterMs?: number) {
+  let faults: FaultInjector | undefined;
+  if (crashAfterMs !== undefined) {
+    const t0 = Date.now(); // real-time: the crash is placed in wall time
+    let done = false;
+    faults = { check(site) {
+      if (!done && site.point === "task.process" && site.task.startsWith("Source") && site.time >= t0 + crashAfterMs) { done = true; throw new InjectedCrash(site, 0); }
+    } };
+  }
+  const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 1, world: { feed, faults } });
+  env.enableCheckpointing(100, CheckpointingMode.EXACTLY_ONCE);
+  const store = new CollectStore<WindowSum>();
+  env.fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(2)), "Binance Trade Source")
+    .keyBy((t) => t.symbol).window(TumblingEventTimeWindows.of(Time.minutes(1))).sum("quantity").sinkTo(new CollectSink(store));
+  const r = await env.execute("ws mode", new WallClockDriver());
+  const got = store.committed.map((w) => `${w.key} ${w.start} ${w.sum} ${w.count}`).sort();
+  const exp = windowOracle(tape, 60_000).map((w) => `${w.symbol} ${w.start} ${w.quantity} ${w.count}`).sort();
+  return { r, got, exp };
+}
+
+const HEAVY: FeedFaultPlan = {
+  toxics: [
+    { kind: "duplicate", probability: 0.05 }, { kind: "reorder", probability: 0.05, window: 4 }, { kind: "drop", probability: 0.02 },
+    { kind: "malformed", probability: 0.01 }, { kind: "disconnect", probability: 0.0005 }, { kind: "stall", probability: 0.0002, durationMs: 1_500 },
+    { kind: "server-restart", probability: 0.0001, downMs: 200 }, { kind: "rest-429", probability: 0.1, retryAfterMs: 0 }, { kind: "rest-5xx", probability: 0.1 },
+  ],
+};
+
+describe("ws mode: BinanceWebSocketSource over real sockets to the simulated exchange", () => {
+  it("under toxics, the job's windows equal the oracle (generated tape)", async () => {
+    const tape = generateTape({ seed: "ws", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 5 * 60_000, ratePerSec: 20 });
+    const s = await startExchangeServer({ tape, plan: HEAVY, seed: "ws", limits: { pingIntervalMs: 200, pongTimeoutMs: 1000 } });
+    servers.push(s);
+    const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: s.wsUrl, restBase: s.httpUrl, range: rangeOf(tape), timing: FAST_TIMING, restTimeoutMs: 1000, seed: "c" });
+    const { r, got, exp } = await runRealtimeJob(tape, feed);
+    expect(r.status).toBe("FINISHED");
+    expect(got).toEqual(exp);
+    expect(feed.stats.disconnects + feed.stats.malformed + feed.stats.backfilled).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("a source crash mid-run restores from its checkpointed ids through REST and still gives the oracle's windows", async () => {
+    const tape = generateTape({ seed: "ws2", symbols: ["BTCUSDT"], durationMs: 10 * 60_000, ratePerSec: 40 });
+    const s = await startExchangeServer({ tape, pace: { speed: 600 }, seed: "ws2" });
+    servers.push(s);
+    const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: s.wsUrl, restBase: s.httpUrl, range: rangeOf(tape), timing: FAST_TIMING, seed: "c" });
+    const { r, got, exp } = await runRealtimeJob(tape, feed, 400);
+    expect(r.status).toBe("FINISHED");
+    expect(r.restarts).toBe(1);
+    expect(got).toEqual(exp);
+  }, 30_000);
+
+  it.skipIf(!existsSync(REAL))("the real BTCUSDT recording replays through ws to the same windows as the oracle" + (existsSync(REAL) ? "" : " (skipped: ../shared/data absent)"), async () => {
+    const tape = loadFixture(REAL);
+    const s = await startExchangeServer({ tape });
+    servers.push(s);
+    const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: s.wsUrl, restBase: s.httpUrl, range: rangeOf(tape), timing: FAST_TIMING });
+    const { r, got, exp } = await runRealtimeJob(tape, feed);
+    expect(r.status).toBe("FINISHED");
+    expect(got).toEqual(exp);
+    expect(got).toHaveLength(12);
+  }, 30_000);
+});
