@@ -74,6 +74,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       chaos: r,
     });
     model.summary.trades = shown.tape.stats.trades;
+    // Throughput over every run of the campaign (calibration included), not one run over the whole wall time.
+    model.summary.tradesPerSec = wallMs > 0 ? Math.round((shown.tape.stats.trades * (r.runs + 1) * 1000) / wallMs) : 0;
     const dir = writeReport(model, str(a, "out") ?? "reports/out");
     reportDirs.push(dir);
     if (!json) {

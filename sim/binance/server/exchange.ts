@@ -97,6 +97,11 @@ export class Exchange {
     return this.startedAt + b.offsets[i] / this.pace.speed;
   }
 
+  /** Encodes every payload now (a server does this at load, so sending is only writing). */
+  preEncode(): void {
+    for (const b of this.books.values()) for (let i = 0; i < b.trades.length; i++) this.payload(b, i);
+  }
+
   payload(b: SymbolBook, i: number): string {
     return (b.payloads[i] ??= JSON.stringify(tradeToPayload(b.trades[i])));
   }

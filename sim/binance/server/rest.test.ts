@@ -17,7 +17,7 @@ afterEach(async () => {
 
 async function get(s: ExchangeServer, path: string) {
   const r = await fetch(`${s.httpUrl}${path}`);
-  return { status: r.status, headers: r.headers, body: await r.json() };
+  return { status: r.status, headers: r.headers, body: (await r.json()) as any };
 }
 
 describe("REST market endpoints", () => {

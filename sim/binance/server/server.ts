@@ -29,8 +29,9 @@ const realClock = () => Date.now(); // real-time: the served exchange runs on th
 
 export async function startExchangeServer(opts: ExchangeServerOptions): Promise<ExchangeServer> {
   const core = new ExchangeCore(opts, opts.clock ?? realClock);
+  core.exchange.preEncode();
   const wss = new WebSocketServer({ noServer: true, maxPayload: core.limits.maxPayload, perMessageDeflate: false });
-  const held = new Set<ReturnType<typeof setTimeout>>();
+  const held = new Set<NodeJS.Timeout>();
 
   const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const r = core.rest.handle(req.method ?? "GET", new URL(req.url ?? "/", "http://x"), req.socket.remoteAddress ?? "?");

@@ -76,8 +76,8 @@ export class Session {
   private readonly pings = new Map<string, number>();
   private pingSeq = 0;
   private stalledUntil = -Infinity;
-  private timers: ReturnType<typeof setTimeout>[] = [];
-  private pumpTimer?: ReturnType<typeof setTimeout>;
+  private timers: NodeJS.Timeout[] = [];
+  private pumpTimer?: NodeJS.Timeout;
   private waitingDrain = false;
   private pumpQueued = false;
   private readonly plan: FeedFaultPlan;

@@ -1,0 +1,24 @@
+import { convertCsvToJsonl } from "../../sim/binance/csv.ts";
+import { FixtureError } from "../../sim/binance/fixtures.ts";
+import { parseArgs, UsageError } from "./args.ts";
+
+/** `flinch convert TRADES.csv --symbol BTCUSDT --out F.jsonl [--lenient true]` (data.binance.vision trades CSV). */
+export async function convertCommand(argv: string[]): Promise<number> {
+  try {
+    const { opts, positional } = parseArgs(argv, ["symbol", "out", "lenient"]);
+    if (positional.length !== 1) throw new UsageError("give exactly one TRADES.csv");
+    const symbol = opts.get("symbol")?.[0];
+    const out = opts.get("out")?.[0];
+    if (!symbol) throw new UsageError("--symbol is required (e.g. --symbol BTCUSDT)");
+    if (!out) throw new UsageError("--out F.jsonl is required");
+    const tape = convertCsvToJsonl(positional[0], symbol, out, { lenient: opts.get("lenient")?.[0] === "true" });
+    console.log(`flinch convert: ${tape.stats.trades} trades of ${symbol.toUpperCase()} to ${out}` + (tape.stats.gaps.length ? ` (${tape.stats.gaps.length} id gaps)` : ""));
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof FixtureError) {
+      console.error(`flinch convert: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

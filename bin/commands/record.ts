@@ -1,0 +1,74 @@
+import { closeSync, openSync, renameSync, writeSync } from "node:fs";
+import WebSocket from "ws";
+import { parseArgs, parseDuration, UsageError } from "./args.ts";
+
+/**
+ * `flinch record --url WS_URL --out F.jsonl [--count N | --duration D]`
+ * Writes every text frame as `<recv_ns> <json>`, the format of the hftbacktest recordings in
+ * ../shared/data; loadFixture reads it back. Written to F.tmp and renamed at the end.
+ */
+export async function recordCommand(argv: string[]): Promise<number> {
+  let url: string, out: string, count: number, duration: number;
+  try {
+    const { opts, positional } = parseArgs(argv, ["url", "out", "count", "duration"]);
+    if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
+    url = opts.get("url")?.[0] ?? "";
+    out = opts.get("out")?.[0] ?? "";
+    if (!/^wss?:\/\//.test(url)) throw new UsageError("--url must be a ws:// or wss:// URL");
+    if (!out) throw new UsageError("--out F.jsonl is required");
+    const c = opts.get("count")?.[0];
+    const d = opts.get("duration")?.[0];
+    if (c === undefined && d === undefined) throw new UsageError("give --count N or --duration D");
+    count = c === undefined ? Infinity : Number(c);
+    if (!(count > 0) || (c !== undefined && !Number.isInteger(count))) throw new UsageError(`--count: ${c} is not a positive integer`);
+    duration = d === undefined ? Infinity : parseDuration(d, "--duration");
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`flinch record: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const n = await record(url, out, count, duration);
+  console.log(`flinch record: ${n} messages to ${out}`);
+  return 0;
+}
+
+/** Records up to `count` messages or for `durationMs`, whichever ends first; resolves with the number written. */
+export function record(url: string, out: string, count: number, durationMs: number): Promise<number> {
+  const tmp = `${out}.tmp`;
+  const fd = openSync(tmp, "w");
+  const origin = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n; // real-time: receive timestamps are the point of a recording
+  let n = 0;
+  let buf: string[] = [];
+  const flush = () => {
+    if (buf.length) writeSync(fd, buf.join(""));
+    buf = [];
+  };
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      ws.terminate();
+      flush();
+      closeSync(fd);
+      if (err && n === 0) return reject(err);
+      renameSync(tmp, out);
+      resolve(n);
+    };
+    if (durationMs < Infinity) timer = setTimeout(() => finish(), durationMs); // real-time: --duration
+    ws.on("message", (data, isBinary) => {
+      if (done || isBinary) return;
+      const ns = origin + BigInt(Math.round(performance.now() * 1e6)); // real-time: receive time of this frame
+      buf.push(`${ns} ${data.toString()}\n`);
+      if (++n >= count) finish();
+      else if (buf.length >= 1024) flush();
+    });
+    ws.on("error", (e) => finish(e));
+    ws.on("close", () => finish());
+  });
+}

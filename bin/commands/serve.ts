@@ -1,0 +1,50 @@
+import { loadFixtures } from "../../sim/binance/fixtures.ts";
+import { generateTape } from "../../sim/binance/generator.ts";
+import { startExchangeServer } from "../../sim/binance/server/server.ts";
+import type { Pace } from "../../sim/binance/server/exchange.ts";
+import { parseArgs, UsageError } from "./args.ts";
+
+/**
+ * `flinch serve [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--host 127.0.0.1] [--port 0]`
+ * Serves a tape as the Binance stream + REST endpoints until SIGINT/SIGTERM; prints the URLs.
+ */
+export async function serveCommand(argv: string[]): Promise<number> {
+  try {
+    const { opts, positional } = parseArgs(argv, ["fixture", "seed", "symbols", "minutes", "speed", "host", "port"]);
+    if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
+    const fixtures = opts.get("fixture") ?? [];
+    const seed = opts.get("seed")?.[0];
+    if (fixtures.length && seed !== undefined) throw new UsageError("give --fixture or --seed, not both");
+    const tape = fixtures.length
+      ? loadFixtures(fixtures)
+      : generateTape({ seed: seed ?? "flinch", symbols: (opts.get("symbols")?.[0] ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()), durationMs: Number(opts.get("minutes")?.[0] ?? 10) * 60_000 });
+    const pace = parsePace(opts.get("speed")?.[0] ?? "max");
+    const port = Number(opts.get("port")?.[0] ?? 0);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${opts.get("port")?.[0]} is not a port number`);
+    const server = await startExchangeServer({ tape, pace, host: opts.get("host")?.[0] ?? "127.0.0.1", port, seed });
+    const symbols = tape.symbols.map((s) => s.toLowerCase());
+    console.log(`flinch serve: ${tape.stats.trades} trades of ${tape.symbols.join(", ")} at ${pace === "max" ? "max pace" : `${pace.speed}x`}`);
+    console.log(`ws   ${server.wsUrl}/ws/${symbols[0]}@trade`);
+    console.log(`ws   ${server.wsUrl}/stream?streams=${symbols.map((s) => `${s}@trade`).join("/")}`);
+    console.log(`http ${server.httpUrl}/api/v3/historicalTrades?symbol=${tape.symbols[0]}&fromId=${tape.bySymbol.get(tape.symbols[0])?.[0]?.id ?? 0}&limit=1000`);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await server.close();
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as Error).name === "FixtureError") {
+      console.error(`flinch serve: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+export function parsePace(s: string): Pace {
+  if (s === "max") return "max";
+  const m = /^(\d+(?:\.\d+)?)x$/.exec(s);
+  if (!m || Number(m[1]) <= 0) throw new UsageError(`--speed: ${JSON.stringify(s)} is not max, 1x or Nx`);
+  return { speed: Number(m[1]) };
+}
