@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { formatFixed } from "../../../engine/decimal.ts";
 import { startExchangeServer, type ExchangeServer, type ExchangeServerOptions } from "./server.ts";
-import { syntheticTape } from "./test-helpers.ts";
+import { sleep, syntheticTape } from "./test-helpers.ts";
 
 const tape = syntheticTape(["BTCUSDT", "ETHUSDT"], 3000);
 const servers: ExchangeServer[] = [];
@@ -9,6 +9,8 @@ async function serve(o: Partial<ExchangeServerOptions> = {}): Promise<ExchangeSe
   // Paced at a huge speed: every trade is published as soon as the clock starts.
   const s = await startExchangeServer({ tape, pace: { speed: 1e9 }, ...o });
   servers.push(s);
+  s.core.exchange.start(); // the paced clock starts now; 2 ms later the whole tape is published
+  await sleep(2);
   return s;
 }
 afterEach(async () => {
@@ -23,7 +25,6 @@ async function get(s: ExchangeServer, path: string) {
 describe("REST market endpoints", () => {
   it("historicalTrades pages from fromId by at most 1000 and returns Binance's trade objects", async () => {
     const s = await serve();
-    await get(s, "/api/v3/ping");
     const r = await get(s, "/api/v3/historicalTrades?symbol=BTCUSDT&fromId=1500&limit=1000");
     expect(r.status).toBe(200);
     expect(r.body).toHaveLength(1000);

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { HeapKeyedStateBackend } from "./heap-keyed-backend.ts";
+import { assignToKeyGroup, keyGroupRangeFor } from "../runtime/keygroups.ts";
+
+const at = (b: HeapKeyedStateBackend, k: string) => b.setCurrentKey(k, assignToKeyGroup(k, 128));
+
+describe("heap keyed state", () => {
+  it("scopes value, reducing, list and map state by key and namespace", () => {
+    const b = new HeapKeyedStateBackend({ start: 0, end: 127 });
+    const v = b.getValueState<number>("v");
+    const r = b.getReducingState<bigint>("r", (x, y) => x + y);
+    const l = b.getListState<string>("l");
+    const m = b.getMapState<string, number>("m");
+    at(b, "a");
+    v.setCurrentNamespace(1);
+    v.update(7);
+    v.setCurrentNamespace(2);
+    expect(v.value()).toBeUndefined();
+    r.add(1n);
+    r.add(2n);
+    l.add("x");
+    l.add("y");
+    m.put("p", 1);
+    at(b, "b");
+    expect([r.get(), l.get(), m.get("p")]).toEqual([undefined, [], undefined]);
+    at(b, "a");
+    v.setCurrentNamespace(1);
+    expect([v.value(), r.get(), l.get(), m.entries()]).toEqual([7, 3n, ["x", "y"], [["p", 1]]]);
+    expect(b.size()).toBe(4);
+    r.clear();
+    m.remove("p");
+    expect(b.size()).toBe(2);
+  });
+
+  it("snapshots by key group, immune to later writes, and restores only its own range", () => {
+    const b = new HeapKeyedStateBackend({ start: 0, end: 127 });
+    const r = b.getReducingState<bigint>("sum", (x, y) => x + y);
+    const keys = Array.from({ length: 50 }, (_x, i) => `K${i}`);
+    for (const k of keys) {
+      at(b, k);
+      r.add(BigInt(k.length));
+    }
+    const snap = b.snapshot();
+    at(b, "K1");
+    r.add(100n);
+    expect(snap.find((g) => g.states.sum.some(([k]) => k === "K1"))!.states.sum.find(([k]) => k === "K1")![2]).toBe(2n);
+    const parts = [0, 1, 2].map((i) => {
+      const p = new HeapKeyedStateBackend(keyGroupRangeFor(i, 3, 128));
+      p.restore(snap);
+      return p;
+    });
+    expect(parts.reduce((a, p) => a + p.size(), 0)).toBe(50);
+    for (const k of keys) {
+      const owner = parts.find((p) => { const kg = assignToKeyGroup(k, 128); return kg >= p.keyGroupRange.start && kg <= p.keyGroupRange.end; })!;
+      at(owner, k);
+      expect(owner.getReducingState<bigint>("sum", (x, y) => x + y).get()).toBe(BigInt(k.length));
+    }
+    expect(() => at(parts[0], keys.find((k) => assignToKeyGroup(k, 128) > parts[0].keyGroupRange.end)!)).toThrow(/outside this subtask's range/);
+  });
+});
