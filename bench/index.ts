@@ -1,6 +1,7 @@
 import { generateTape } from "../sim/binance/generator.ts";
 import { checkpointCost } from "./checkpoint-size.ts";
 import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
+import { benchFeed } from "./binance-feed.ts";
 
 /**
  * `npm run bench [-- --json]`: throughput of the seed job against a hand-written loop computing
@@ -44,8 +45,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   for (const s of sizes) {
     say(`checkpoint of ${fmt(s.entries).padStart(9)} entries: ${(s.bytes / 1e6).toFixed(2)} MB, sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms (${((s.totalMs / s.entries) * 1e6).toFixed(0)} ns/entry)`);
   }
+  const feed = await benchFeed();
+  say(`flinch serve -> source   ${fmt(feed.serverToSourceMsgsPerSec)} msg/s over loopback; raw ws baseline ${fmt(feed.rawWsMsgsPerSec)} msg/s; ratio ${feed.ratio.toFixed(2)}`);
   const out = {
     command: "bench",
+    binanceFeed: { serverToSourceMsgsPerSec: Math.round(feed.serverToSourceMsgsPerSec), rawWsMsgsPerSec: Math.round(feed.rawWsMsgsPerSec), ratio: +feed.ratio.toFixed(3) },
     trades: tape.stats.trades,
     handLoop: { tradesPerSec: Math.round(hand.tradesPerSec) },
     seedJob: {

@@ -8,12 +8,16 @@ export class UsageError extends Error {
 
 export interface ParsedArgs {
   positional: string[];
+  /** Last value of each flag given (true for booleans). */
   flags: Map<string, string | true>;
+  /** Every value of each value flag, in order (for repeatable flags such as --fixture). */
+  lists: Map<string, string[]>;
 }
 
 export function parseArgs(argv: readonly string[], spec: { values: readonly string[]; booleans: readonly string[] }): ParsedArgs {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) {
@@ -29,11 +33,25 @@ export function parseArgs(argv: readonly string[], spec: { values: readonly stri
       const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined || (eq < 0 && v.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
       flags.set(name, v);
+      lists.set(name, [...(lists.get(name) ?? []), v]);
     } else {
       throw new UsageError(`unknown flag --${name}`);
     }
   }
-  return { positional, flags };
+  return { positional, flags, lists };
+}
+
+export function all(a: ParsedArgs, name: string): string[] {
+  return a.lists.get(name) ?? [];
+}
+
+/** "500ms", "10s", "5m", "1h" or plain milliseconds. */
+export function duration(a: ParsedArgs, name: string): number | undefined {
+  const v = str(a, name);
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
+  if (!m) throw new UsageError(`--${name}: ${JSON.stringify(v)} is not a duration (e.g. 500ms, 10s, 5m, 1h)`);
+  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? "ms") as "ms" | "s" | "m" | "h"];
 }
 
 export function str(a: ParsedArgs, name: string): string | undefined {

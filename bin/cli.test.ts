@@ -143,3 +143,19 @@ describe("flinch check", () => {
     expect(rf.err).toMatch(/float-out\.jsonl:1: field "quantity" must be a decimal string/);
   });
 });
+
+const REAL = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../shared/data/binance-2024-08-08/btcusdt_trade_20240808T2354Z-20240809T0005Z.jsonl");
+describe.skipIf(!fs.existsSync(REAL))("flinch replay over the three transports", () => {
+  it("--via ws and --via intercept give the same windows as --via sim on the real BTCUSDT recording", async () => {
+    const outs = [];
+    for (const via of ["sim", "ws", "intercept"]) {
+      const r = await cli("replay", REAL, "--via", via, "--json", "--out", path.join(dir, "out"));
+      expect(r.code, `${via}: ${r.err}`).toBe(0);
+      outs.push(JSON.parse(r.out.at(-1)!));
+    }
+    expect(outs[0].windows).toHaveLength(12);
+    expect(outs[1].windows).toEqual(outs[0].windows);
+    expect(outs[2].windows).toEqual(outs[0].windows);
+    expect(outs.map((o) => o.violations)).toEqual([0, 0, 0]);
+  });
+});

@@ -8,6 +8,9 @@ import { checkCommand, CHECK_USAGE } from "./commands/check.ts";
 import { replayCommand, REPLAY_USAGE } from "./commands/replay.ts";
 import { reportCommand, REPORT_USAGE } from "./commands/report.ts";
 import { runCommand, RUN_USAGE } from "./commands/run.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { recordCommand } from "./commands/record.ts";
+import { convertCommand } from "./commands/convert.ts";
 
 const USAGE = `usage:
   ${RUN_USAGE}
@@ -15,6 +18,9 @@ const USAGE = `usage:
   ${REPLAY_USAGE}
   ${CHECK_USAGE}
   ${REPORT_USAGE}
+  flinch serve   [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--host 127.0.0.1] [--port 0]
+  flinch record  --url WS_URL --out F.jsonl [--count N | --duration D]
+  flinch convert TRADES.csv --symbol BTCUSDT --out F.jsonl [--lenient]
   flinch bench [--json]
 
 Exit codes: 0 every property held; 1 a violation was found; 2 bad usage or bad input.`;
@@ -25,6 +31,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   replay: replayCommand,
   check: checkCommand,
   report: reportCommand,
+  serve: serveCommand,
+  record: recordCommand,
+  convert: convertCommand,
   bench: async (argv) => (await import("../bench/index.ts")).benchCommand(argv),
 };
 

@@ -23,6 +23,8 @@ import { checkConservation, checkFinished, checkOnce, checkOracle, checkRestores
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
 import { windowOracle, type WindowRow } from "./oracle.ts";
 import type { FeedSpec, ScenarioSpec } from "./spec.ts";
+import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
+import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
 
 /** Everything one run left behind: the single history every checker and report reads. */
 export interface ScenarioRun {
@@ -66,8 +68,22 @@ const CHECKPOINTS = "/flinch/checkpoints";
 
 /** The interpreter: builds the seed job from the spec, runs it against the simulated world, checks the history. */
 export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
+  const job = prepareScenario(spec, opts);
+  return job.finish(job.env.executeSync(spec.name));
+}
+
+/**
+ * The same job and checks with the source on real sockets (`flinch serve` or the intercepted
+ * production URLs): `feed` replaces the simulated one, and the kernel follows the wall clock.
+ */
+export async function runScenarioRealtime(spec: ScenarioSpec, feed: TradeFeed, driver: RealtimeDriver, opts: RunOptions = {}): Promise<ScenarioRun> {
+  const job = prepareScenario(spec, opts, feed);
+  return job.finish(await job.env.execute(spec.name, driver));
+}
+
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed): { env: StreamExecutionEnvironment; finish(result: JobExecutionResult): ScenarioRun } {
   const tape = tapeFor(spec.feed);
-  const feed = new SimulatedTradeFeed(tape);
+  const simFeed = new SimulatedTradeFeed(tape);
   const fs = opts.fs ?? new MemFs();
   const nemesis = new Nemesis(spec.faults);
   const warnings: string[] = [];
@@ -77,7 +93,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     seed: spec.seed,
     log,
     keepTrace: opts.keepTrace,
-    world: { feed, fs, faults: nemesis, startTime: feed.startTime() },
+    world: { feed: realFeed ?? simFeed, fs, faults: nemesis, startTime: realFeed ? undefined : simFeed.startTime() },
     execution: { batchSize: j.batchSize },
     jobId: "job",
   });
@@ -107,23 +123,25 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     .sinkTo(sink)
     .setParallelism(j.windowParallelism);
 
-  const result = env.executeSync(spec.name);
-  const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
-  const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
-  const oracle = windowOracle(tape, j.windowMs);
-  const late = lateTotals(result);
-  const checks = [
-    checkOracle(committed, oracle),
-    checkOnce(committed),
-    checkRestores(result),
-    checkConservation(committed, late, tapeTotals(tape)),
-    checkFinished(result),
-  ];
-  return {
-    spec, tape, result, committed, oracle, late,
-    fired: nemesis.fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
-    checks, valid: compose(checks), warnings,
+  const finish = (result: JobExecutionResult): ScenarioRun => {
+    const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
+    const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
+    const oracle = windowOracle(tape, j.windowMs);
+    const late = lateTotals(result);
+    const checks = [
+      checkOracle(committed, oracle),
+      checkOnce(committed),
+      checkRestores(result),
+      checkConservation(committed, late, tapeTotals(tape)),
+      checkFinished(result),
+    ];
+    return {
+      spec, tape, result, committed, oracle, late,
+      fired: nemesis.fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
+      checks, valid: compose(checks), warnings,
+    };
   };
+  return { env, finish };
 }
 
 /** Late-data totals the window operators reported at end of input, per symbol. */

@@ -1,17 +1,18 @@
 import { convertCsvToJsonl } from "../../sim/binance/csv.ts";
 import { FixtureError } from "../../sim/binance/fixtures.ts";
-import { parseArgs, UsageError } from "./args.ts";
+import { parseArgs, str, UsageError } from "../args.ts";
 
-/** `flinch convert TRADES.csv --symbol BTCUSDT --out F.jsonl [--lenient true]` (data.binance.vision trades CSV). */
+/** `flinch convert TRADES.csv --symbol BTCUSDT --out F.jsonl [--lenient]` (data.binance.vision trades CSV). */
 export async function convertCommand(argv: string[]): Promise<number> {
   try {
-    const { opts, positional } = parseArgs(argv, ["symbol", "out", "lenient"]);
+    const a = parseArgs(argv, { values: ["symbol", "out"], booleans: ["lenient"] });
+    const positional = a.positional;
     if (positional.length !== 1) throw new UsageError("give exactly one TRADES.csv");
-    const symbol = opts.get("symbol")?.[0];
-    const out = opts.get("out")?.[0];
+    const symbol = str(a, "symbol");
+    const out = str(a, "out");
     if (!symbol) throw new UsageError("--symbol is required (e.g. --symbol BTCUSDT)");
     if (!out) throw new UsageError("--out F.jsonl is required");
-    const tape = convertCsvToJsonl(positional[0], symbol, out, { lenient: opts.get("lenient")?.[0] === "true" });
+    const tape = convertCsvToJsonl(positional[0], symbol, out, { lenient: a.flags.has("lenient") });
     console.log(`flinch convert: ${tape.stats.trades} trades of ${symbol.toUpperCase()} to ${out}` + (tape.stats.gaps.length ? ` (${tape.stats.gaps.length} id gaps)` : ""));
     return 0;
   } catch (e) {

@@ -1,6 +1,6 @@
 import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 import WebSocket from "ws";
-import { parseArgs, parseDuration, UsageError } from "./args.ts";
+import { duration as durationFlag, parseArgs, str, UsageError } from "../args.ts";
 
 /**
  * `flinch record --url WS_URL --out F.jsonl [--count N | --duration D]`
@@ -10,18 +10,18 @@ import { parseArgs, parseDuration, UsageError } from "./args.ts";
 export async function recordCommand(argv: string[]): Promise<number> {
   let url: string, out: string, count: number, duration: number;
   try {
-    const { opts, positional } = parseArgs(argv, ["url", "out", "count", "duration"]);
-    if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
-    url = opts.get("url")?.[0] ?? "";
-    out = opts.get("out")?.[0] ?? "";
+    const a = parseArgs(argv, { values: ["url", "out", "count", "duration"], booleans: [] });
+    if (a.positional.length) throw new UsageError(`unexpected argument ${a.positional[0]}`);
+    url = str(a, "url") ?? "";
+    out = str(a, "out") ?? "";
     if (!/^wss?:\/\//.test(url)) throw new UsageError("--url must be a ws:// or wss:// URL");
     if (!out) throw new UsageError("--out F.jsonl is required");
-    const c = opts.get("count")?.[0];
-    const d = opts.get("duration")?.[0];
+    const c = str(a, "count");
+    const d = durationFlag(a, "duration");
     if (c === undefined && d === undefined) throw new UsageError("give --count N or --duration D");
     count = c === undefined ? Infinity : Number(c);
     if (!(count > 0) || (c !== undefined && !Number.isInteger(count))) throw new UsageError(`--count: ${c} is not a positive integer`);
-    duration = d === undefined ? Infinity : parseDuration(d, "--duration");
+    duration = d === undefined ? Infinity : d;
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`flinch record: ${e.message}`);

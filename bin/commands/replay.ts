@@ -3,7 +3,15 @@ import * as path from "node:path";
 import { formatFixed } from "../../engine/decimal.ts";
 import { FixtureError } from "../../sim/binance/fixtures.ts";
 import type { Fault } from "../../sim/faults/fault-plan.ts";
-import { runScenario, tapeFor } from "../../scenarios/run-scenario.ts";
+import { runScenario, runScenarioRealtime, tapeFor } from "../../scenarios/run-scenario.ts";
+import type { Tape } from "../../sim/binance/tape.ts";
+import { startExchangeServer } from "../../sim/binance/server/server.ts";
+import { rangeOf } from "../../sim/binance/server/realtime-job.ts";
+import { interceptBinance } from "../../sim/binance/intercept.ts";
+import type { Pace } from "../../sim/binance/server/exchange.ts";
+import { BinanceStreamFeed } from "../../engine/connectors/binance/adapters/stream-feed.ts";
+import { WallClockDriver } from "../../engine/runtime/adapters/realtime-driver.ts";
+import { parsePace } from "./serve.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { scenario, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
@@ -23,8 +31,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const mode = oneOf(a, "mode", ["exactly-once", "at-least-once"] as const, "exactly-once");
   const via = oneOf(a, "via", ["sim", "ws", "intercept"] as const, "sim");
   const speed = str(a, "speed") ?? "max";
-  if (!/^(max|\d+(\.\d+)?x)$/.test(speed)) throw new UsageError(`--speed: expected max, 1x or Nx, got ${JSON.stringify(speed)}`);
-  if (via !== "sim") throw new UsageError(`--via ${via}: the ${via} transport is not available in this build; use --via sim`);
+  parsePace(speed);
   const p = int(a, "parallelism", 1, 1);
   const crashEvery = int(a, "crash-every", 0, 0);
   const seed = str(a, "seed") ?? "1";
@@ -47,10 +54,11 @@ export async function replayCommand(argv: string[]): Promise<number> {
     for (let k = crashEvery; k <= n; k += crashEvery) faults.push({ kind: "crash", point: "task.process", occurrence: k });
     spec = { ...spec, faults };
   }
+  if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed by occurrence, which real sockets do not repeat)`);
   const t0 = performance.now();
-  const run = runScenario(spec);
+  const run = via === "sim" ? runScenario(spec) : await replayOverSockets(spec, tape, via, parsePace(speed));
   const wallMs = performance.now() - t0;
-  const replay = `flinch replay ${a.positional.join(" ")} --backend ${backend} --mode ${mode} --window ${str(a, "window") ?? "1m"} --parallelism ${p} --seed ${seed}${crashEvery ? ` --crash-every ${crashEvery}` : ""}${lenient ? " --lenient" : ""}`;
+  const replay = `flinch replay ${a.positional.join(" ")}${via !== "sim" ? ` --via ${via} --speed ${speed}` : ""} --backend ${backend} --mode ${mode} --window ${str(a, "window") ?? "1m"} --parallelism ${p} --seed ${seed}${crashEvery ? ` --crash-every ${crashEvery}` : ""}${lenient ? " --lenient" : ""}`;
   const id = runId("replay", path.basename(a.positional[0]).replace(/\..*$/, ""), seed);
   const model = buildRunModel(run, { runId: id, command: "replay", inputs: a.positional, wallMs, replay });
   const outRoot = str(a, "out") ?? "reports/out";
@@ -79,4 +87,27 @@ export async function replayCommand(argv: string[]): Promise<number> {
     }));
   }
   return violations.length ? 1 : 0;
+}
+
+/**
+ * The same job with its source on real sockets: `ws` against an exchange server on 127.0.0.1
+ * (port 0), `intercept` against the production Binance URLs answered in process.
+ */
+async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "intercept", pace: Pace) {
+  const range = rangeOf(tape);
+  if (via === "ws") {
+    const server = await startExchangeServer({ tape, pace, host: "127.0.0.1", port: 0 });
+    try {
+      const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: server.wsUrl, restBase: server.httpUrl, range });
+      return await runScenarioRealtime(spec, feed, new WallClockDriver());
+    } finally {
+      await server.close();
+    }
+  }
+  const interception = interceptBinance({ tape, pace });
+  try {
+    return await runScenarioRealtime(spec, new BinanceStreamFeed({ symbols: tape.symbols, range }), new WallClockDriver());
+  } finally {
+    interception.dispose();
+  }
 }

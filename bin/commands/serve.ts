@@ -2,7 +2,7 @@ import { loadFixtures } from "../../sim/binance/fixtures.ts";
 import { generateTape } from "../../sim/binance/generator.ts";
 import { startExchangeServer } from "../../sim/binance/server/server.ts";
 import type { Pace } from "../../sim/binance/server/exchange.ts";
-import { parseArgs, UsageError } from "./args.ts";
+import { all, parseArgs, str, UsageError } from "../args.ts";
 
 /**
  * `flinch serve [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--host 127.0.0.1] [--port 0]`
@@ -10,18 +10,18 @@ import { parseArgs, UsageError } from "./args.ts";
  */
 export async function serveCommand(argv: string[]): Promise<number> {
   try {
-    const { opts, positional } = parseArgs(argv, ["fixture", "seed", "symbols", "minutes", "speed", "host", "port"]);
-    if (positional.length) throw new UsageError(`unexpected argument ${positional[0]}`);
-    const fixtures = opts.get("fixture") ?? [];
-    const seed = opts.get("seed")?.[0];
+    const a = parseArgs(argv, { values: ["fixture", "seed", "symbols", "minutes", "speed", "host", "port"], booleans: [] });
+    if (a.positional.length) throw new UsageError(`unexpected argument ${a.positional[0]}`);
+    const fixtures = all(a, "fixture");
+    const seed = str(a, "seed");
     if (fixtures.length && seed !== undefined) throw new UsageError("give --fixture or --seed, not both");
     const tape = fixtures.length
       ? loadFixtures(fixtures)
-      : generateTape({ seed: seed ?? "flinch", symbols: (opts.get("symbols")?.[0] ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()), durationMs: Number(opts.get("minutes")?.[0] ?? 10) * 60_000 });
-    const pace = parsePace(opts.get("speed")?.[0] ?? "max");
-    const port = Number(opts.get("port")?.[0] ?? 0);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${opts.get("port")?.[0]} is not a port number`);
-    const server = await startExchangeServer({ tape, pace, host: opts.get("host")?.[0] ?? "127.0.0.1", port, seed });
+      : generateTape({ seed: seed ?? "flinch", symbols: (str(a, "symbols") ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()), durationMs: Number(str(a, "minutes") ?? 10) * 60_000 });
+    const pace = parsePace(str(a, "speed") ?? "max");
+    const port = Number(str(a, "port") ?? 0);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${str(a, "port")} is not a port number`);
+    const server = await startExchangeServer({ tape, pace, host: str(a, "host") ?? "127.0.0.1", port, seed });
     const symbols = tape.symbols.map((s) => s.toLowerCase());
     console.log(`flinch serve: ${tape.stats.trades} trades of ${tape.symbols.join(", ")} at ${pace === "max" ? "max pace" : `${pace.speed}x`}`);
     console.log(`ws   ${server.wsUrl}/ws/${symbols[0]}@trade`);

@@ -134,11 +134,28 @@ export class CheckpointCoordinator {
     if (final) this.finalRequested = false;
     this.stats.triggered(p);
     this.host.trace(`coordinator trigger cp=${id}${final ? " final" : ""}${savepoint ? " savepoint" : ""}`);
-    this.host.kernel.at(now + this.config.checkpointTimeout, new Action(this.host, (t) => {
-      if (this.pending.get(id) === p) this.abort(p, t, "CHECKPOINT_EXPIRED");
-    }));
+    this.armExpiry();
     this.host.triggerSources(id, final);
     return id;
+  }
+
+  /**
+   * One expiry timer for the oldest pending checkpoint, rather than one per checkpoint: a
+   * 10-minute timeout at a 1 s interval would otherwise keep ~600 idle events in the
+   * scheduler's heap and slow every other event.
+   */
+  private expiryAt = Infinity;
+  private armExpiry(): void {
+    let first = Infinity;
+    for (const p of this.pending.values()) first = Math.min(first, p.triggerTime + this.config.checkpointTimeout);
+    if (first === Infinity || first >= this.expiryAt) return;
+    this.expiryAt = first;
+    this.host.kernel.at(first, new Action(this.host, (t) => {
+      if (t !== this.expiryAt) return;
+      this.expiryAt = Infinity;
+      for (const p of [...this.pending.values()]) if (p.triggerTime + this.config.checkpointTimeout <= t) this.abort(p, t, "CHECKPOINT_EXPIRED");
+      this.armExpiry();
+    }));
   }
 
   acknowledge(task: string, checkpointId: number, handle: StateHandle, s: SubtaskCheckpointStats, now: number): AckResult {
@@ -223,6 +240,7 @@ export class CheckpointCoordinator {
     }
     this.running = false;
     this.timerAt = Infinity;
+    this.expiryAt = Infinity;
   }
 }
 
