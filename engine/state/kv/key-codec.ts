@@ -78,7 +78,7 @@ export class KeyWriter {
   private string(s: string): this {
     this.ensure(3 + s.length * 3);
     this.buf[this.pos++] = TAG_STRING;
-    if (s.indexOf("\0") < 0 && !LONE_SURROGATE.test(s)) this.pos += this.buf.utf8Write(s, this.pos);
+    if (s.indexOf("\0") < 0 && !LONE_SURROGATE.test(s)) this.pos += this.buf.write(s, this.pos, "utf8");
     else this.wtf8(s);
     this.buf[this.pos++] = 0;
     this.buf[this.pos++] = END;
