@@ -59,6 +59,12 @@ export class DataStream<T> {
   }
 }
 
+/** name / uid / setParallelism, shared by operators and sinks. */
+function setParallelism(t: Transformation, p: number): void {
+  if (!Number.isInteger(p) || p < 1) throw new RangeError(`setParallelism(${p}) on "${t.name}": parallelism must be a whole number >= 1`);
+  t.parallelism = p;
+}
+
 export class SingleOutputStreamOperator<T> extends DataStream<T> {
   name(name: string): this {
     this.transformation.name = name;
@@ -69,8 +75,7 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
     return this;
   }
   setParallelism(p: number): this {
-    if (!Number.isInteger(p) || p < 1) throw new RangeError(`setParallelism(${p}) on "${this.transformation.name}": parallelism must be a whole number >= 1`);
-    this.transformation.parallelism = p;
+    setParallelism(this.transformation, p);
     return this;
   }
   getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
@@ -90,8 +95,7 @@ export class DataStreamSink<T> {
     return this;
   }
   setParallelism(p: number): this {
-    if (!Number.isInteger(p) || p < 1) throw new RangeError(`setParallelism(${p}) on "${this.transformation.name}": parallelism must be a whole number >= 1`);
-    this.transformation.parallelism = p;
+    setParallelism(this.transformation, p);
     return this;
   }
 }

@@ -1,5 +1,6 @@
 import { Rng } from "./rng.ts";
 import { Trace } from "./trace.ts";
+import { MinHeap } from "./min-heap.ts";
 
 /**
  * A discrete-event simulator: events ordered by (virtual time, seeded tiebreak, sequence).
@@ -19,7 +20,7 @@ interface Ev {
 }
 
 export class Kernel {
-  private heap: Ev[] = [];
+  private readonly heap = new MinHeap<Ev>(evLess);
   private seq = 0;
   private clock: number;
   private stopped = false;
@@ -39,7 +40,7 @@ export class Kernel {
   /** Runs `target` at virtual time `at` (never in the past). */
   at(at: number, target: Runnable): void {
     const ev: Ev = { time: at < this.clock ? this.clock : at, tie: this.schedRng.next(), seq: this.seq++, target };
-    this.push(ev);
+    this.heap.push(ev);
   }
 
   after(delay: number, target: Runnable): void {
@@ -47,12 +48,12 @@ export class Kernel {
   }
 
   pending(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Time of the next event, or undefined when idle. */
   peekTime(): number | undefined {
-    return this.heap.length ? this.heap[0].time : undefined;
+    return this.heap.peek()?.time;
   }
 
   stop(): void {
@@ -61,14 +62,14 @@ export class Kernel {
 
   /** Drops every pending event (job cancellation); the clock keeps its value. */
   clear(): void {
-    this.heap = [];
+    this.heap.clear();
   }
 
   /** Runs events until none is left, `stop()` is called, or the next one lies past `until`. */
   run(until = Infinity): void {
     this.stopped = false;
-    while (!this.stopped && this.heap.length > 0 && this.heap[0].time <= until) {
-      const ev = this.pop();
+    while (!this.stopped && this.heap.size > 0 && this.heap.peek()!.time <= until) {
+      const ev = this.heap.pop()!;
       this.clock = ev.time;
       ev.target.run(ev.time);
     }
@@ -87,40 +88,8 @@ export class Kernel {
     return this.stopped;
   }
 
-  private less(a: Ev, b: Ev): boolean {
-    return a.time < b.time || (a.time === b.time && (a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq)));
-  }
+}
 
-  private push(ev: Ev): void {
-    const h = this.heap;
-    h.push(ev);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  private pop(): Ev {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
-  }
+function evLess(a: Ev, b: Ev): boolean {
+  return a.time < b.time || (a.time === b.time && (a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq)));
 }

@@ -1,4 +1,5 @@
 import type { KeyType } from "./keygroups.ts";
+import { MinHeap } from "../kernel/min-heap.ts";
 import type { Namespace } from "../state/keyed-state.ts";
 import type { KeyGroupRange } from "./keygroups.ts";
 
@@ -29,32 +30,32 @@ function cmp(a: Timer, b: Timer): number {
  * (time, key group, key, namespace), so it never depends on insertion order.
  */
 export class TimerService {
-  private heap: Timer[] = [];
+  private readonly heap = new MinHeap<Timer>((a, b) => cmp(a, b) < 0);
   private readonly set = new Set<string>();
 
   register(key: KeyType, keyGroup: number, namespace: Namespace, timestamp: number): void {
     const id = `${timestamp}\u0000${keyGroup}\u0000${typeof key}${key}\u0000${namespace}`;
     if (this.set.has(id)) return;
     this.set.add(id);
-    this.push({ timestamp, key, keyGroup, namespace });
+    this.heap.push({ timestamp, key, keyGroup, namespace });
   }
 
   /** Pops every timer due at `watermark`, in order, calling `fire` for each. */
   advance(watermark: number, fire: (t: Timer) => void): void {
-    while (this.heap.length > 0 && this.heap[0].timestamp <= watermark) {
-      const t = this.pop();
+    while (this.heap.size > 0 && this.heap.peek()!.timestamp <= watermark) {
+      const t = this.heap.pop()!;
       this.set.delete(`${t.timestamp}\u0000${t.keyGroup}\u0000${typeof t.key}${t.key}\u0000${t.namespace}`);
       fire(t);
     }
   }
 
   size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   snapshot(): TimerSnapshot[] {
     const by = new Map<number, TimerSnapshot>();
-    for (const t of [...this.heap].sort(cmp)) {
+    for (const t of this.heap.toArray().sort(cmp)) {
       let g = by.get(t.keyGroup);
       if (!g) by.set(t.keyGroup, (g = { keyGroup: t.keyGroup, timers: [] }));
       g.timers.push([t.timestamp, t.key, t.namespace]);
@@ -67,38 +68,5 @@ export class TimerService {
       if (g.keyGroup < range.start || g.keyGroup > range.end) continue;
       for (const [ts, key, ns] of g.timers) this.register(key, g.keyGroup, ns, ts);
     }
-  }
-
-  private push(t: Timer): void {
-    const h = this.heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (cmp(h[i], h[p]) >= 0) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  private pop(): Timer {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && cmp(h[l], h[m]) < 0) m = l;
-        if (r < h.length && cmp(h[r], h[m]) < 0) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
   }
 }

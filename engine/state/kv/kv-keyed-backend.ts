@@ -1,0 +1,387 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { open, type RootDatabase } from "lmdb";
+import type { KeyGroupRange, KeyType } from "../../runtime/keygroups.ts";
+import type {
+  AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
+  ReducingState, ValueState,
+} from "../keyed-state.ts";
+import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+
+/**
+ * Keyed state in an lmdb environment (Flink's EmbeddedRocksDBStateBackend): one environment
+ * and its root database per task, in a local directory that is disposable because state is
+ * rebuilt from the checkpoint. Semantics mirror HeapKeyedStateBackend; only row order within
+ * a key group differs (byte order of the encoded key here, insertion order on the heap).
+ */
+export interface KvKeyedBackendOptions {
+  /** Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect). */
+  writeBufferEntries?: number;
+}
+
+/** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
+const MAX_KEY_BYTES = 1978;
+const RESTORE_BATCH = 16_384;
+
+/** A buffered entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped. */
+interface Slot {
+  v: unknown;
+  del: boolean;
+  inDb: boolean;
+}
+type KeyMap = Map<KeyType, Map<Namespace, Slot>>;
+
+class StateBuffer {
+  readonly nameBytes: Buffer;
+  /** index: keyGroup - range.start, as on the heap, so the buffer costs the same lookups */
+  groups: (KeyMap | undefined)[];
+  constructor(readonly name: string, private readonly width: number) {
+    this.nameBytes = encodePart(name);
+    this.groups = new Array(width);
+  }
+  reset(): void {
+    this.groups = new Array(this.width);
+  }
+}
+
+export class KvKeyedStateBackend implements KeyedStateBackend {
+  private readonly db: RootDatabase<unknown, Buffer>;
+  private readonly buffers = new Map<string, StateBuffer>();
+  private readonly limit: number;
+  private pending = 0;
+  private readonly changed: Uint8Array;
+  private readonly writer = new KeyWriter();
+  private readonly keyParts = new Map<KeyType, Buffer>();
+  private key: KeyType = "";
+  private kg = -1;
+  private disposed = false;
+
+  constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
+    this.limit = Math.max(1, opts.writeBufferEntries ?? 4096);
+    this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
+    fs.mkdirSync(dir, { recursive: true });
+    // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
+    for (const f of ["state.mdb", "state.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
+    this.db = open({
+      path: path.join(dir, "state.mdb"),
+      noSubdir: true,
+      keyEncoding: "binary",
+      encoding: "msgpack",
+      // Records keep plain objects apart from Maps (MapState values); the extension carries
+      // bigints beyond 64 bits. Each value describes its own record, so no shared-structure row.
+      useRecords: true,
+      mapsAsObjects: false,
+      useBigIntExtension: true,
+      // Durability comes from checkpoints, not from this directory: skip fsync on commit.
+      noSync: true,
+      compression: false,
+      cache: false,
+    } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<unknown, Buffer>;
+  }
+
+  setCurrentKey(key: KeyType, keyGroup: number): void {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new Error(`key ${JSON.stringify(key)} (key group ${keyGroup}) is outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
+    }
+    this.key = key;
+    this.kg = keyGroup;
+  }
+  currentKey(): KeyType {
+    return this.key;
+  }
+  currentKeyGroup(): number {
+    return this.kg;
+  }
+
+  // ---- the buffer and lmdb beneath it ----
+
+  private buffer(name: string): StateBuffer {
+    let sb = this.buffers.get(name);
+    if (!sb) this.buffers.set(name, (sb = new StateBuffer(name, this.changed.length)));
+    return sb;
+  }
+
+  private keyPart(key: KeyType): Buffer {
+    let b = this.keyParts.get(key);
+    if (b === undefined) {
+      if (this.keyParts.size >= 65_536) this.keyParts.clear();
+      this.keyParts.set(key, (b = encodePart(key)));
+    }
+    return b;
+  }
+
+  /** The lmdb key in the scratch writer: valid until the next call, which lmdb's synchronous calls allow. */
+  private dbKey(sb: StateBuffer, kg: number, key: KeyType, ns: Namespace): Buffer {
+    const w = this.writer.reset().keyGroup(kg).bytes(this.keyPart(key)).part(ns).bytes(sb.nameBytes);
+    if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(key)}, state "${sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
+    return w.buf.subarray(0, w.pos);
+  }
+
+  private slot(sb: StateBuffer, ns: Namespace): Slot | undefined {
+    return sb.groups[this.kg - this.keyGroupRange.start]?.get(this.key)?.get(ns);
+  }
+
+  private read(sb: StateBuffer, ns: Namespace): unknown {
+    const s = this.slot(sb, ns);
+    if (s !== undefined) return s.v;
+    return this.db.get(this.dbKey(sb, this.kg, this.key, ns));
+  }
+
+  /** The slot to modify, loaded from lmdb on a miss. Flushes first: a flush detaches slots. */
+  private slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
+    if (this.pending >= this.limit) this.flush();
+    const i = this.kg - this.keyGroupRange.start;
+    this.changed[i] = 1;
+    let km = sb.groups[i];
+    if (km === undefined) sb.groups[i] = km = new Map();
+    let nm = km.get(this.key);
+    if (nm === undefined) km.set(this.key, (nm = new Map()));
+    let s = nm.get(ns);
+    if (s === undefined) {
+      const v = load ? this.db.get(this.dbKey(sb, this.kg, this.key, ns)) : undefined;
+      // Without a read we cannot know lmdb has no row, so a later delete must reach it.
+      s = { v, del: v === undefined, inDb: !load || v !== undefined };
+      nm.set(ns, s);
+      this.pending++;
+    }
+    return s;
+  }
+
+  private write(sb: StateBuffer, ns: Namespace, v: unknown): void {
+    const s = this.slotForWrite(sb, ns, false);
+    s.v = v;
+    s.del = false;
+  }
+
+  private remove(sb: StateBuffer, ns: Namespace): void {
+    const s = this.slotForWrite(sb, ns, false);
+    this.tombstone(sb, ns, s);
+  }
+
+  private tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void {
+    if (s.inDb) {
+      s.v = undefined;
+      s.del = true;
+      return;
+    }
+    // Created and dropped between flushes (a window that opened and fired): lmdb never sees it.
+    const km = sb.groups[this.kg - this.keyGroupRange.start]!;
+    const nm = km.get(this.key)!;
+    nm.delete(ns);
+    if (nm.size === 0) km.delete(this.key);
+    this.pending--;
+  }
+
+  /** Writes every buffered entry in one transaction. */
+  flush(): void {
+    if (this.pending === 0) return;
+    const start = this.keyGroupRange.start;
+    this.db.transactionSync(() => {
+      for (const sb of this.buffers.values()) {
+        sb.groups.forEach((km, i) => {
+          km?.forEach((nm, key) => {
+            nm.forEach((s, ns) => {
+              if (!s.del) void this.db.put(this.dbKey(sb, i + start, key, ns), s.v);
+              else if (s.inDb) void this.db.remove(this.dbKey(sb, i + start, key, ns));
+            });
+          });
+        });
+      }
+    });
+    for (const sb of this.buffers.values()) sb.reset();
+    this.pending = 0;
+  }
+
+  // ---- state handles ----
+
+  getValueState<T>(name: string): ValueState<T> & Namespaced {
+    const sb = this.buffer(name);
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      value: () => this.read(sb, ns) as T | undefined,
+      update: (v) => (v === undefined ? this.remove(sb, ns) : this.write(sb, ns, v)),
+      clear: () => this.remove(sb, ns),
+    };
+  }
+
+  getReducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> & Namespaced {
+    const sb = this.buffer(name);
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: () => this.read(sb, ns) as T | undefined,
+      add: (v) => {
+        const s = this.slotForWrite(sb, ns, true);
+        s.v = s.del ? v : reduce(s.v as T, v);
+        s.del = false;
+      },
+      clear: () => this.remove(sb, ns),
+    };
+  }
+
+  getAggregatingState<IN, ACC, OUT>(name: string, fn: AggregateFunction<IN, ACC, OUT>): AggregatingState<IN, OUT> & Namespaced {
+    const sb = this.buffer(name);
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: () => {
+        const acc = this.read(sb, ns) as ACC | undefined;
+        return acc === undefined ? undefined : fn.getResult(acc);
+      },
+      add: (v) => {
+        const s = this.slotForWrite(sb, ns, true);
+        const created = s.del || s.v === undefined;
+        s.v = fn.add(v, created ? fn.createAccumulator() : (s.v as ACC));
+        s.del = false;
+        return created;
+      },
+      clear: () => this.remove(sb, ns),
+    };
+  }
+
+  getListState<T>(name: string): ListState<T> & Namespaced {
+    const sb = this.buffer(name);
+    let ns: Namespace = "";
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: () => (this.read(sb, ns) as T[] | undefined) ?? [],
+      add: (v) => {
+        const s = this.slotForWrite(sb, ns, true);
+        if (s.del) s.v = [v];
+        else (s.v as T[]).push(v);
+        s.del = false;
+      },
+      update: (vs) => (vs.length ? this.write(sb, ns, vs.slice()) : this.remove(sb, ns)),
+      clear: () => this.remove(sb, ns),
+    };
+  }
+
+  getMapState<K, V>(name: string): MapState<K, V> & Namespaced {
+    const sb = this.buffer(name);
+    let ns: Namespace = "";
+    const cur = () => this.read(sb, ns) as Map<K, V> | undefined;
+    return {
+      setCurrentNamespace: (n) => void (ns = n),
+      get: (k) => cur()?.get(k),
+      put: (k, v) => {
+        const s = this.slotForWrite(sb, ns, true);
+        if (s.del) s.v = new Map([[k, v]]);
+        else (s.v as Map<K, V>).set(k, v);
+        s.del = false;
+      },
+      remove: (k) => {
+        if (cur() === undefined) return;
+        const s = this.slotForWrite(sb, ns, true);
+        const m = s.v as Map<K, V>;
+        m.delete(k);
+        if (m.size === 0) this.tombstone(sb, ns, s);
+      },
+      contains: (k) => cur()?.has(k) ?? false,
+      entries: () => [...(cur()?.entries() ?? [])],
+      isEmpty: () => (cur()?.size ?? 0) === 0,
+      clear: () => this.remove(sb, ns),
+    };
+  }
+
+  // ---- whole-backend operations ----
+
+  /** Every row of the given key groups (all of this backend's by default), in key order. */
+  private *scan(keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
+    const { start, end } = this.keyGroupRange;
+    const ranges = keyGroups
+      ? [...new Set(keyGroups)].filter((g) => g >= start && g <= end).sort((x, y) => x - y).map((g) => [g, g] as const)
+      : [[start, end] as const];
+    for (const [a, b] of ranges) {
+      // snapshot: true pins one read transaction for the whole scan, so it is consistent.
+      yield* this.db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true }) as Iterable<{ key: Buffer; value: unknown }>;
+    }
+  }
+
+  entries(name: string): [KeyType, number, Namespace][] {
+    this.flush();
+    const out: [KeyType, number, Namespace][] = [];
+    for (const { key } of this.scan()) {
+      const d = decodeStateKey(key);
+      if (d.name === name) out.push([d.key, d.keyGroup, d.namespace]);
+    }
+    return out;
+  }
+
+  /**
+   * Key groups written or deleted since the last snapshot (restored ones count as written).
+   * Call it before `snapshot()`, which resets the tracking. A checkpoint that then fails to
+   * complete must fall back to writing everything, since its changes are no longer tracked.
+   */
+  changedKeyGroupsSinceLastSnapshot(): number[] {
+    const out: number[] = [];
+    this.changed.forEach((c, i) => c && out.push(i + this.keyGroupRange.start));
+    return out;
+  }
+
+  /**
+   * Flink's canonical format, the same as the heap backend's: key groups ascending, rows per
+   * state. `keyGroups` limits the scan (an incremental checkpoint reads only changed groups).
+   */
+  snapshot(keyGroups?: readonly number[]): KeyGroupState[] {
+    this.flush();
+    const out: KeyGroupState[] = [];
+    let kg = -1;
+    let rows = new Map<string, [KeyType, Namespace, unknown][]>();
+    const close = () => {
+      if (rows.size === 0) return;
+      const states: Record<string, [KeyType, Namespace, unknown][]> = {};
+      for (const name of [...rows.keys()].sort((a, b) => (a < b ? -1 : 1))) states[name] = rows.get(name)!;
+      out.push({ keyGroup: kg, states });
+      rows = new Map();
+    };
+    for (const { key, value } of this.scan(keyGroups)) {
+      const g = keyGroupOf(key);
+      if (g !== kg) close(), (kg = g);
+      const d = decodeStateKey(key);
+      let r = rows.get(d.name);
+      if (!r) rows.set(d.name, (r = []));
+      r.push([d.key, d.namespace, value]);
+    }
+    close();
+    this.changed.fill(0);
+    return out;
+  }
+
+  restore(states: Iterable<KeyGroupState>): void {
+    this.flush();
+    const { start, end } = this.keyGroupRange;
+    const batch: [Buffer, unknown][] = [];
+    const commit = () => {
+      this.db.transactionSync(() => batch.forEach(([k, v]) => void this.db.put(k, v)));
+      batch.length = 0;
+    };
+    for (const g of states) {
+      if (g.keyGroup < start || g.keyGroup > end) continue;
+      this.changed[g.keyGroup - start] = 1;
+      for (const name of Object.keys(g.states)) {
+        for (const [key, ns, v] of g.states[name]) {
+          batch.push([encodeStateKey(g.keyGroup, key, ns, name), v]);
+          if (batch.length >= RESTORE_BATCH) commit();
+        }
+      }
+    }
+    if (batch.length) commit();
+  }
+
+  size(): number {
+    this.flush();
+    return (this.db.getStats() as { entryCount: number }).entryCount;
+  }
+
+  /** Closes the environment and deletes its directory: the next attempt restores from a checkpoint. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.buffers.clear();
+    this.pending = 0;
+    // No async writes are ever queued, so close finishes synchronously; the promise is moot.
+    void this.db.close().catch(() => undefined);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

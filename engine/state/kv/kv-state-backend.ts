@@ -1,0 +1,39 @@
+import * as os from "node:os";
+import * as path from "node:path";
+import type { KeyGroupRange } from "../../runtime/keygroups.ts";
+import type { StateBackend } from "../backends.ts";
+import { KvKeyedStateBackend, type KvKeyedBackendOptions } from "./kv-keyed-backend.ts";
+
+export interface EmbeddedKVStateBackendOptions extends KvKeyedBackendOptions {
+  /** Parent of the per-task working directories; the OS temp directory by default. */
+  localDir?: string;
+}
+
+/** Process-wide, so two backends sharing a localDir never hand out the same directory. */
+let taskCounter = 0;
+
+/**
+ * Working state in an embedded KV store on lmdb (Flink's EmbeddedRocksDBStateBackend).
+ * Checkpoint storage is configured apart, as for HashMapStateBackend. Each keyed task gets
+ * its own environment in `<localDir>/flinch-kv-<pid>-<n>-<task>`; the pid keeps a parent and
+ * a restarted child process (chaos --process) apart when they share a localDir.
+ */
+export class EmbeddedKVStateBackend implements StateBackend {
+  readonly name: string = "kv";
+  readonly localDir: string;
+
+  constructor(private readonly opts: EmbeddedKVStateBackendOptions = {}) {
+    this.localDir = opts.localDir ?? os.tmpdir();
+  }
+
+  createKeyedBackend(range: KeyGroupRange, taskName: string): KvKeyedStateBackend {
+    const safe = taskName.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 80);
+    const dir = path.join(this.localDir, `flinch-kv-${process.pid}-${++taskCounter}-${safe}`);
+    return new KvKeyedStateBackend(range, dir, { writeBufferEntries: this.opts.writeBufferEntries });
+  }
+}
+
+/** The name Flink users know; the same backend. */
+export class EmbeddedRocksDBStateBackend extends EmbeddedKVStateBackend {
+  override readonly name: string = "rocksdb";
+}
