@@ -19,6 +19,7 @@ export const PROPERTIES = {
   restore: "every restore used the latest completed checkpoint",
   conservation: "committed + late output conserves the tape's totals",
   finished: "the job finished",
+  kills: "after a process kill, the new process resumed from the latest completed checkpoint",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;
@@ -110,4 +111,26 @@ export function compose(results: readonly CheckResult[]): boolean | "unknown" {
   if (results.some((r) => r.valid === false)) return false;
   if (results.some((r) => r.valid === "unknown")) return "unknown";
   return true;
+}
+
+/**
+ * After each simulated process kill, the next process must resume from the checkpoint that
+ * completed last before the kill. JobManager (memory) checkpoint storage cannot: it dies with
+ * the process, and that is reported in plain words rather than passed.
+ */
+export function checkKills(kills: readonly { site: string; lastCompleted: number | undefined; durable: boolean; resumedFrom: number | null; diskLoss?: string }[]): CheckResult {
+  const bad: string[] = [];
+  for (const k of kills) {
+    const expected = k.lastCompleted ?? null;
+    if (!k.durable && expected !== null) {
+      bad.push(`killed at ${k.site}: JobManagerCheckpointStorage keeps checkpoints in the process's memory, so the kill lost checkpoint ${expected} and the new process started from scratch`);
+    } else if (k.resumedFrom !== expected) {
+      bad.push(`killed at ${k.site}: the new process resumed from ${k.resumedFrom === null ? "scratch" : `checkpoint ${k.resumedFrom}`}, but checkpoint ${expected} had completed`);
+    }
+  }
+  return {
+    property: PROPERTIES.kills,
+    valid: bad.length === 0,
+    message: bad.length === 0 ? `${kills.length} process kills, each resumed from the latest completed checkpoint` : bad.join("; "),
+  };
 }

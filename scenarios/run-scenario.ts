@@ -19,7 +19,8 @@ import { tapeTotals, type Tape } from "../sim/binance/tape.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { Nemesis, type FiredFault } from "../sim/faults/nemesis.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
-import { checkConservation, checkFinished, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
+import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
+import { ProcessKilled } from "../engine/checkpoint/faults.ts";
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
 import { windowOracle, type WindowRow } from "./oracle.ts";
 import type { FeedSpec, ScenarioSpec } from "./spec.ts";
@@ -40,6 +41,7 @@ export interface ScenarioRun {
   readonly checks: CheckResult[];
   readonly valid: boolean | "unknown";
   readonly warnings: string[];
+  readonly kills: KillRecord[];
 }
 
 const tapeCache = new Map<string, Tape>();
@@ -66,10 +68,47 @@ export interface RunOptions {
 const OUT = "/flinch/out";
 const CHECKPOINTS = "/flinch/checkpoints";
 
-/** The interpreter: builds the seed job from the spec, runs it against the simulated world, checks the history. */
+/**
+ * The interpreter: builds the seed job from the spec, runs it against the simulated world,
+ * checks the history. A `kill` fault ends the "process": the disk keeps only what survives a
+ * crash (SimFs drops unsynced writes), everything in memory is gone, and a new process resumes
+ * from the checkpoint storage, with the faults that have not fired yet.
+ */
 export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
-  const job = prepareScenario(spec, opts);
-  return job.finish(job.env.executeSync(spec.name));
+  const fs = opts.fs ?? new MemFs();
+  const kills: KillRecord[] = [];
+  let faults = spec.faults;
+  const fired: FiredFault[] = [];
+  for (;;) {
+    const job = prepareScenario({ ...spec, faults }, { ...opts, fs }, undefined, kills.length > 0);
+    try {
+      const result = job.env.executeSync(spec.name);
+      if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
+      return job.finish(result, [...fired, ...job.nemesis.fired], kills);
+    } catch (e) {
+      if (!(e instanceof ProcessKilled)) throw e;
+      if (kills.length) kills[kills.length - 1].resumedFrom = job.startedFrom() ?? null;
+      fired.push(...job.nemesis.fired);
+      const lost = (fs as Partial<CrashableFs>).crash?.();
+      kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: job.lastCompleted(), durable: job.storageDurable, resumedFrom: null, diskLoss: lost ? String(lost) : undefined });
+      faults = job.nemesis.unfired();
+      if (kills.length > 50) throw new Error(`${spec.name}: more than 50 process kills`);
+    }
+  }
+}
+
+/** A disk that can lose what was not synced when the process dies (SimFs). */
+export interface CrashableFs {
+  crash(): unknown;
+}
+
+/** One simulated process death and what the next process found. */
+export interface KillRecord {
+  site: string;
+  lastCompleted: number | undefined;
+  durable: boolean;
+  resumedFrom: number | null;
+  diskLoss?: string;
 }
 
 /**
@@ -81,7 +120,17 @@ export async function runScenarioRealtime(spec: ScenarioSpec, feed: TradeFeed, d
   return job.finish(await job.env.execute(spec.name, driver));
 }
 
-function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed): { env: StreamExecutionEnvironment; finish(result: JobExecutionResult): ScenarioRun } {
+interface PreparedJob {
+  env: StreamExecutionEnvironment;
+  nemesis: Nemesis;
+  storageDurable: boolean;
+  /** Latest checkpoint completed in this process (for a kill: what a new process should find). */
+  lastCompleted(): number | undefined;
+  startedFrom(): number | undefined;
+  finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[]): ScenarioRun;
+}
+
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false): PreparedJob {
   const tape = tapeFor(spec.feed);
   const simFeed = new SimulatedTradeFeed(tape);
   const fs = opts.fs ?? new MemFs();
@@ -96,6 +145,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     world: { feed: realFeed ?? simFeed, fs, faults: nemesis, startTime: realFeed ? undefined : simFeed.startTime() },
     execution: { batchSize: j.batchSize },
     jobId: "job",
+    resume,
   });
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
   const cp = env.getCheckpointConfig();
@@ -123,7 +173,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     .sinkTo(sink)
     .setParallelism(j.windowParallelism);
 
-  const finish = (result: JobExecutionResult): ScenarioRun => {
+  const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = []): ScenarioRun => {
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
     const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
     const oracle = windowOracle(tape, j.windowMs);
@@ -134,14 +184,20 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
       checkRestores(result),
       checkConservation(committed, late, tapeTotals(tape)),
       checkFinished(result),
+      ...(kills.length ? [checkKills(kills)] : []),
     ];
     return {
       spec, tape, result, committed, oracle, late,
-      fired: nemesis.fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
-      checks, valid: compose(checks), warnings,
+      fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
+      checks, valid: compose(checks), warnings, kills,
     };
   };
-  return { env, finish };
+  const durable = j.backend !== "memory";
+  return {
+    env, nemesis, finish, storageDurable: durable,
+    lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
+    startedFrom: () => env.lastRunner?.startedFrom,
+  };
 }
 
 /** Late-data totals the window operators reported at end of input, per symbol. */

@@ -5,7 +5,7 @@ import { HashMapStateBackend, type StateBackend } from "../state/backends.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
 import { DEFAULT_EXECUTION, JobRunner, type ExecutionOptions, type JobStatus } from "../runtime/job-runner.ts";
-import { loadLatestValid } from "../runtime/restore.ts";
+import { loadLatestValid, type RestorePoint } from "../runtime/restore.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../runtime/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
 import type { JobReport } from "../runtime/operator.ts";
@@ -67,6 +67,8 @@ export interface JobExecutionResult {
   readonly restartStrategy: string;
   /** Where the savepoint went (`<dir>/chk-<id>`), when one was taken. */
   readonly savepointPath?: string;
+  /** The checkpoint or savepoint the job started from (resume / fromSavepoint), with what was skipped to find it. */
+  readonly startedFrom?: { checkpointId: number; skipped: { checkpointId: number; reason: string }[] };
 }
 
 /** Flink's StreamExecutionEnvironment: builds the plan, validates it, runs it on the kernel. */
@@ -80,6 +82,8 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
   readonly log: Logger;
   readonly seed: string;
   private readonly configWarnings: string[] = [];
+  /** The runner of the last execution, for harnesses that must inspect a job a simulated kill ended. */
+  lastRunner?: JobRunner;
 
   private constructor(readonly options: EnvironmentOptions) {
     this.seed = String(options.seed ?? 0);
@@ -220,7 +224,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const jobId = this.options.jobId ?? `${jobName.replace(/[^A-Za-z0-9_.-]+/g, "-")}-${this.seed}`;
     const storage = this.storage(world, jobId);
     if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
-    let initialRestore;
+    let initialRestore: RestorePoint | undefined;
     if (this.options.fromSavepoint) {
       const m = /^(.*)[/\\]chk-(\d+)[/\\]?$/.exec(this.options.fromSavepoint);
       if (!m) throw new ConfigurationError(`fromSavepoint: ${JSON.stringify(this.options.fromSavepoint)} is not a .../chk-<n> directory`);
@@ -239,6 +243,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
         storage: new FileSystemCheckpointStorage(this.options.savepoint.dir, world.fs),
       },
     });
+    this.lastRunner = runner;
     const startTime = kernel.now();
     const finish = (): JobExecutionResult => ({
       jobName, jobId, seed: this.seed, status: runner.status, failureReason: runner.failureReason,
@@ -247,6 +252,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       checkpoints: runner.stats.history, restores: runner.stats.restores, failures: runner.stats.failures,
       reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
       plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
+      startedFrom: initialRestore ? { checkpointId: initialRestore.checkpointId, skipped: initialRestore.skipped } : undefined,
       savepointPath: runner.savepointId !== undefined && this.options.savepoint ? `${this.options.savepoint.dir.replace(/\/$/, "")}/chk-${runner.savepointId}` : undefined,
     });
     return { runner, finish };

@@ -36,6 +36,18 @@ export class InjectedCrash extends Error {
 }
 
 /**
+ * Thrown to simulate the death of the whole process (SIGKILL, power loss): no failover happens
+ * in this process, because nothing in it survives. The error leaves `execute`, and whoever
+ * plays the operator starts a new process that resumes from what is on disk.
+ */
+export class ProcessKilled extends Error {
+  override readonly name = "ProcessKilled";
+  constructor(readonly site: FaultSite, readonly faultIndex: number) {
+    super(`process killed at ${site.point} in ${site.task}${site.checkpointId !== undefined ? ` (checkpoint ${site.checkpointId})` : ""}`);
+  }
+}
+
+/**
  * The engine calls `check` at every fault point; the injector (sim/faults' nemesis) decides,
  * from its plan alone, whether to throw there. The engine never decides to fail on its own.
  */

@@ -7,7 +7,7 @@ import type { RestartStrategy } from "../api/restart-strategies.ts";
 import type { Source } from "../api/source.ts";
 import { CheckpointCoordinator, type CoordinatorHost } from "../checkpoint/coordinator.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
-import { InjectedCrash, type FaultPoint } from "../checkpoint/faults.ts";
+import { InjectedCrash, ProcessKilled, type FaultPoint } from "../checkpoint/faults.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { serialize } from "../state/serde.ts";
 import type { StateBackend } from "../state/backends.ts";
@@ -102,6 +102,9 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   readonly coordinator?: CheckpointCoordinator;
   tasks: Task[] = [];
   attempt = 0;
+  get startedFrom(): number | undefined {
+    return this.spec.initialRestore?.checkpointId;
+  }
   /** Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint storage). */
   savepointId?: number;
   restarts = 0;
@@ -237,6 +240,8 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   }
 
   private failover(where: string, error: unknown): void {
+    // A killed process does not fail over: nothing in it survives to do so.
+    if (error instanceof ProcessKilled) throw error;
     if (this.status !== "RUNNING") return;
     const now = this.kernel.now();
     const msg = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Fs } from "./fs.ts";
-import { pathFromUri } from "./fs.ts";
+import { mkdirDurable, pathFromUri } from "./fs.ts";
 import { CorruptFrameError, frame, unframe } from "./framing.ts";
 import { deserialize, serialize } from "./serde.ts";
 
@@ -135,7 +135,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
 
   writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle {
     const dir = this.chk(checkpointId);
-    this.fs.mkdirp(dir);
+    mkdirDurable(this.fs, dir);
     const file = `${h.vertex.replace(/[^A-Za-z0-9_.-]+/g, "_")}-${h.subtask}.state`;
     const p = path.join(dir, file);
     const framed = frame(payload);
@@ -147,7 +147,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
 
   writeMetadata(meta: CheckpointMetadata): void {
     const dir = this.chk(meta.checkpointId);
-    this.fs.mkdirp(dir);
+    mkdirDurable(this.fs, dir);
     const tmp = path.join(dir, "_metadata.inprogress");
     this.fs.writeFile(tmp, frame(serialize(meta)));
     this.fs.fsync(tmp);
@@ -185,6 +185,11 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
   }
 
   discard(id: number): void {
-    this.fs.rmrf(this.chk(id));
+    const d = this.chk(id);
+    if (!this.fs.exists(d)) return;
+    this.fs.rmrf(d);
+    // Without this a discarded checkpoint can reappear after a crash (restore would still
+    // validate it, but retention would see it again).
+    this.fs.fsyncDir(this.dir);
   }
 }

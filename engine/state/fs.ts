@@ -75,3 +75,22 @@ export function pathFromUri(uri: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new Error(`unsupported URI scheme in ${JSON.stringify(uri)}: only file:// and plain paths`);
   return nodePath.resolve(uri);
 }
+
+/**
+ * mkdir -p, made durable: every directory it creates has its entry fsynced in its parent.
+ * Without this a checkpoint or pre-committed transaction written into a fresh directory can
+ * vanish with that directory in a crash, even though its own fsyncs returned.
+ */
+export function mkdirDurable(fs: Fs, dir: string): void {
+  const missing: string[] = [];
+  let d = nodePath.resolve(dir);
+  while (!fs.exists(d)) {
+    missing.push(d);
+    const parent = nodePath.dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  if (missing.length === 0) return;
+  fs.mkdirp(dir);
+  for (const m of missing.reverse()) fs.fsyncDir(nodePath.dirname(m));
+}

@@ -1,4 +1,4 @@
-import { InjectedCrash, type FaultInjector, type FaultPoint, type FaultSite } from "../../engine/checkpoint/faults.ts";
+import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite } from "../../engine/checkpoint/faults.ts";
 import type { Fault, FaultPlan } from "./fault-plan.ts";
 
 /** One fault that fired: where and when, for the report and the timeline. */
@@ -19,7 +19,8 @@ export class Nemesis implements FaultInjector {
   readonly fired: FiredFault[] = [];
   readonly passages = new Map<FaultPoint, number>();
 
-  constructor(readonly plan: FaultPlan) {
+  /** `onKill` ends a real process (SIGKILL); without it a kill is simulated by throwing ProcessKilled. */
+  constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite) => void) {
     this.seen = plan.map(() => 0);
     this.done = plan.map(() => false);
   }
@@ -34,6 +35,10 @@ export class Nemesis implements FaultInjector {
       if (++this.seen[i] === f.occurrence) {
         this.done[i] = true;
         this.fired.push({ fault: f, index: i, site });
+        if (f.kind === "kill") {
+          this.onKill?.(site);
+          throw new ProcessKilled(site, i);
+        }
         throw new InjectedCrash(site, i);
       }
     }

@@ -8,17 +8,16 @@ import { serialize } from "../../engine/state/serde.ts";
 import { loadLatestValid, NoValidCheckpointError } from "../../engine/runtime/restore.ts";
 import { describeCrash, SimFs, type CrashReport } from "./sim-fs.ts";
 
-const enc = new TextEncoder();
-const bytes = (s: string): Uint8Array => enc.encode(s);
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-const codeOf = (f: () => unknown): unknown => {
+function codeOf(f: () => unknown): unknown {
   try {
     f();
   } catch (e) {
     return (e as { code?: unknown }).code;
   }
   return "no error";
-};
+}
 
 /** A SimFs with `/d` durable, so tests start from a directory that exists on the disk. */
 function disk(seed = "s", tearProbability?: number): SimFs {
@@ -100,7 +99,6 @@ describe("SimFs crash model", () => {
       kept.add(k);
     }
     expect(kept.size).toBeGreaterThan(5);
-    expect(run("seed-0")[1].torn[0].kept).toBe(run("seed-0")[1].torn[0].kept);
   });
 
   it("a directory whose own entry was never fsynced takes its files with it", () => {
@@ -275,11 +273,13 @@ describe("FileSystemCheckpointStorage on SimFs", () => {
     fs.fsyncDir("/"); // the checkpoint directory exists on the disk before the job starts
     let completed: number | undefined;
     let crashes = 0;
+    let torn = 0;
     const proxy = counting(fs, (step, call) => {
       for (const seed of seeds.slice(0, 12)) {
         for (const mode of ["seeded", "lose-all"] as const) {
           const crashed = fs.clone(new Rng(`${step}/${seed}`));
           const r = crashed.crash(mode);
+          torn += r.torn.length;
           checkAfterCrash(crashed, completed, `crash after step ${step} ${call} (${mode}, ${seed}): ${describeCrash(r)}`);
           crashes++;
         }
@@ -291,11 +291,11 @@ describe("FileSystemCheckpointStorage on SimFs", () => {
       completed = id;
       if (id > 1) storage.discard(id - 1);
     }
-    expect(crashes).toBe(24 * (3 * 14 + 2));
+    // 57 Fs calls (existence checks of the durable mkdir included), each crashed 24 ways.
+    expect([crashes, torn > 5]).toEqual([24 * 57, true]);
   });
 
   it("a lying fsync on state files is detected at restore (fallback or refusal), never restored as valid", () => {
-    let detected = 0;
     for (const seed of seeds) {
       for (const withOlder of [false, true]) {
         const fs = new SimFs(new Rng(seed));
@@ -316,18 +316,18 @@ describe("FileSystemCheckpointStorage on SimFs", () => {
           expect(point.skipped.map((s) => s.checkpointId)).toEqual([2]);
           expect(point.skipped[0].reason).toMatch(/truncated|length mismatch/);
         }
-        detected++;
       }
     }
-    expect(detected).toBe(80);
   });
 
-  it("FINDING: a checkpoint completed in a freshly created directory is lost by a crash (its parent is never fsynced)", () => {
+  // Found by this suite: mkdirp'd directories were never fsynced in their parents, so a
+  // checkpoint completed in a fresh directory vanished in a crash. mkdirDurable fixes it.
+  it("a checkpoint completed in a freshly created directory survives a crash", () => {
     const fs = new SimFs(new Rng("fresh"));
     const storage = new FileSystemCheckpointStorage(BASE, fs);
     writeCheckpoint(storage, 1); // writeMetadata returned: the checkpoint counts as complete
     const r = fs.crash("lose-all");
-    expect(r.reverted).toEqual([`mkdir ${BASE}`]);
-    expect(new FileSystemCheckpointStorage(BASE, fs).completedIds()).toEqual([]);
+    expect(r.reverted).toEqual([]);
+    expect(new FileSystemCheckpointStorage(BASE, fs).completedIds()).toEqual([1]);
   });
 });

@@ -4,7 +4,7 @@
  * - Directory-entry changes (a created file, mkdir, rename, unlink, rmrf) are volatile until
  *   fsyncDir of the directory they change; a rename changes two, and fsyncDir of either persists it.
  * - crash() is power loss. Unsynced entry changes form an ordered journal of which a seeded prefix
- *   (possibly empty) survives; a rename survives or reverts whole; whatever lies in a directory
+ *   (possibly empty) survives; a rename or rmrf survives or reverts whole; whatever lies in a directory
  *   that did not survive vanishes. Each surviving file with unsynced data either reverts to its
  *   last fsynced contents, or is TORN: it keeps its bytes in common with the synced contents plus
  *   a seeded prefix (at least 1 byte, never all) of the unsynced ones. Mode "lose-all" drops every
@@ -51,34 +51,21 @@ type EntryOp =
   | { readonly op: "rmrf"; readonly path: string }
   | { readonly op: "rename"; readonly from: string; readonly to: string; readonly ino: number };
 
-interface Tree {
-  readonly files: Map<string, number>;
-  readonly dirs: Set<string>;
-}
-/** Arrays are never mutated in place, so clones may share them. */
-interface Inode {
-  data: Uint8Array;
-  synced: Uint8Array;
-}
-interface Armed {
-  readonly fault: DiskFault;
-  seen: number;
-  spent: number;
-}
+type Tree = { readonly files: Map<string, number>; readonly dirs: Set<string> };
+/** The arrays are never mutated in place, so clones may share them. */
+type Inode = { data: Uint8Array; synced: Uint8Array };
+type Armed = { readonly fault: DiskFault; seen: number; spent: number };
 
 const norm = (p: string): string => path.resolve("/", p);
 const emptyTree = (): Tree => ({ files: new Map(), dirs: new Set(["/"]) });
 const copyTree = (t: Tree): Tree => ({ files: new Map(t.files), dirs: new Set(t.dirs) });
 const under = (p: string, root: string): boolean => p === root || p.startsWith(root === "/" ? "/" : root + "/");
 const opDirs = (o: EntryOp): string[] => (o.op === "rename" ? [path.dirname(o.from), path.dirname(o.to)] : [path.dirname(o.path)]);
-
 const opPaths = (o: EntryOp): string[] => (o.op === "rename" ? [o.from, o.to] : [o.path]);
 const touches = (o: EntryOp, p: string): boolean => (o.op === "rmrf" ? under(p, o.path) : opPaths(o).includes(p));
 const conflicts = (a: EntryOp, b: EntryOp): boolean => opPaths(a).some((p) => touches(b, p)) || opPaths(b).some((p) => touches(a, p));
 
-function fsError(code: string, msg: string): Error {
-  return Object.assign(new Error(`${code}: ${msg}`), { code });
-}
+const fsError = (code: string, msg: string): Error => Object.assign(new Error(`${code}: ${msg}`), { code });
 
 function applyOp(t: Tree, o: EntryOp): void {
   switch (o.op) {
@@ -90,10 +77,6 @@ function applyOp(t: Tree, o: EntryOp): void {
       for (const f of [...t.files.keys()]) if (under(f, o.path)) t.files.delete(f);
       for (const d of [...t.dirs]) if (d !== "/" && under(d, o.path)) t.dirs.delete(d);
   }
-}
-
-export function describeEntryOp(o: EntryOp): string {
-  return o.op === "rename" ? `rename ${o.from} -> ${o.to}` : `${o.op} ${o.path}`;
 }
 
 export function describeDiskFault(f: DiskFault): string {
@@ -123,11 +106,8 @@ export class SimFs implements Fs {
   private inodes = new Map<number, Inode>();
   private nextIno = 1;
   private faults: Armed[] = [];
-  private readonly tearProbability: number;
 
-  constructor(private readonly rng: Rng, opts: SimFsOptions = {}) {
-    this.tearProbability = opts.tearProbability ?? 0.5;
-  }
+  constructor(private readonly rng: Rng, private readonly opts: SimFsOptions = {}) {}
 
   mkdirp(dir: string): void {
     const missing: string[] = [];
@@ -138,19 +118,22 @@ export class SimFs implements Fs {
     for (const d of missing) this.change({ op: "mkdir", path: d });
   }
   writeFile(p: string, data: Uint8Array): void {
-    this.write(norm(p), data, false);
+    this.write(norm(p), data, (_old, chunk) => chunk.slice());
   }
   appendFile(p: string, data: Uint8Array): void {
-    this.write(norm(p), data, true);
+    this.write(norm(p), data, (old, chunk) => {
+      const out = new Uint8Array(old.length + chunk.length);
+      out.set(old);
+      out.set(chunk, old.length);
+      return out;
+    });
   }
   readFile(p: string): Uint8Array {
-    const n = norm(p);
-    this.eio("read", n);
-    return this.node(n, "open").data.slice();
+    this.eio("read", norm(p));
+    return this.node(norm(p), "open").data.slice();
   }
   exists(p: string): boolean {
-    const n = norm(p);
-    return this.live.files.has(n) || this.live.dirs.has(n);
+    return this.live.files.has(norm(p)) || this.live.dirs.has(norm(p));
   }
   readdir(dir: string): string[] {
     const d = norm(dir);
@@ -167,6 +150,7 @@ export class SimFs implements Fs {
     const ino = this.live.files.get(f);
     if (ino === undefined) throw fsError("ENOENT", `no such file, rename '${from}' -> '${to}'`);
     if (!this.live.dirs.has(path.dirname(t))) throw fsError("ENOENT", `no such directory, rename '${from}' -> '${to}'`);
+    if (this.live.dirs.has(t)) throw fsError("EISDIR", `illegal operation on a directory, rename '${from}' -> '${to}'`);
     if (f !== t) this.change({ op: "rename", from: f, to: t, ino });
   }
   unlink(p: string): void {
@@ -228,7 +212,7 @@ export class SimFs implements Fs {
     const keep = mode === "lose-all" ? 0 : this.rng.int(this.journal.length + 1);
     const tree = copyTree(this.durable);
     for (const o of this.journal.slice(0, keep)) applyOp(tree, o);
-    const reverted = this.journal.slice(keep).map(describeEntryOp);
+    const reverted = this.journal.slice(keep).map((o) => (o.op === "rename" ? `rename ${o.from} -> ${o.to}` : `${o.op} ${o.path}`));
     for (const d of [...tree.dirs].sort((a, b) => a.length - b.length)) if (d !== "/" && !tree.dirs.has(path.dirname(d))) tree.dirs.delete(d);
     for (const f of [...tree.files.keys()]) if (!tree.dirs.has(path.dirname(f))) tree.files.delete(f);
     const report: CrashReport = { lost: [], torn: [], reverted, vanished: before.filter((p) => !tree.files.has(p)) };
@@ -247,7 +231,7 @@ export class SimFs implements Fs {
 
   /** An independent copy, volatile state and armed faults included, drawing from `rng`. */
   clone(rng: Rng): SimFs {
-    const c = new SimFs(rng, { tearProbability: this.tearProbability });
+    const c = new SimFs(rng, this.opts);
     c.live = copyTree(this.live);
     c.durable = copyTree(this.durable);
     c.journal = this.journal.slice();
@@ -273,7 +257,7 @@ export class SimFs implements Fs {
     while (common < Math.min(data.length, synced.length) && data[common] === synced[common]) common++;
     const unsynced = data.length - common;
     if (unsynced === 0 && data.length === synced.length) return synced;
-    if (mode === "seeded" && unsynced >= 2 && this.rng.chance(this.tearProbability)) {
+    if (mode === "seeded" && unsynced >= 2 && this.rng.chance(this.opts.tearProbability ?? 0.5)) {
       const kept = this.rng.range(1, unsynced - 1);
       report.torn.push({ path: p, bytes: unsynced, kept });
       return data.slice(0, common + kept);
@@ -293,13 +277,13 @@ export class SimFs implements Fs {
     return this.inodes.get(ino)!;
   }
 
-  private write(p: string, data: Uint8Array, append: boolean): void {
+  private write(p: string, data: Uint8Array, put: (old: Uint8Array, chunk: Uint8Array) => Uint8Array): void {
     this.eio("write", p);
     if (!this.live.dirs.has(path.dirname(p))) throw fsError("ENOENT", `no such directory, open '${p}'`);
     if (this.live.dirs.has(p)) throw fsError("EISDIR", `illegal operation on a directory, open '${p}'`);
     let fit = data.length;
     const budgets = this.armed("enospc", p);
-    for (const a of budgets) if (a.fault.kind === "enospc") fit = Math.min(fit, Math.max(0, (a.fault.afterBytes ?? 0) - a.spent));
+    for (const a of budgets) fit = Math.min(fit, Math.max(0, ((a.fault as { afterBytes?: number }).afterBytes ?? 0) - a.spent));
     for (const a of budgets) a.spent += fit;
     let ino = this.live.files.get(p);
     if (ino === undefined) {
@@ -309,15 +293,7 @@ export class SimFs implements Fs {
       this.change({ op: "create", path: p, ino });
     }
     const node = this.inodes.get(ino)!;
-    const chunk = data.subarray(0, fit);
-    if (append) {
-      const out = new Uint8Array(node.data.length + chunk.length);
-      out.set(node.data);
-      out.set(chunk, node.data.length);
-      node.data = out;
-    } else {
-      node.data = chunk.slice();
-    }
+    node.data = put(node.data, data.subarray(0, fit));
     if (fit < data.length) throw fsError("ENOSPC", `no space left on device, write '${p}' (${fit} of ${data.length} bytes written)`);
   }
 

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Sink, SinkContext, SinkWriter } from "../../api/sink.ts";
-import { pathFromUri, type Fs } from "../../state/fs.ts";
+import { mkdirDurable, pathFromUri, type Fs } from "../../state/fs.ts";
 import { encodeRecord } from "./encoding.ts";
 
 /**
@@ -42,7 +42,7 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   constructor(private readonly dir: string, private readonly ctx: SinkContext) {
     this.fs = ctx.fs;
     this.pendingDir = path.join(dir, "_pending");
-    this.fs.mkdirp(this.pendingDir);
+    mkdirDurable(this.fs, this.pendingDir);
   }
 
   write(v: T): void {

@@ -4,6 +4,20 @@ import { Exchange, type Pace } from "./exchange.ts";
 import { RestApi } from "./rest.ts";
 import { BINANCE_LIMITS, Session, type SessionLimits, type SessionPort } from "./session.ts";
 
+/** Limits of the stream endpoint as a whole (per client IP), beside the per-connection ones. */
+export interface ExchangeLimits extends SessionLimits {
+  /** Connection attempts per IP within connectAttemptWindowMs (Binance: 300 per 5 minutes). */
+  maxConnectAttempts: number;
+  connectAttemptWindowMs: number;
+}
+
+/** Binance's documented values (spot streams, 2025). */
+export const BINANCE_EXCHANGE_LIMITS: ExchangeLimits = {
+  ...BINANCE_LIMITS,
+  maxConnectAttempts: 300,
+  connectAttemptWindowMs: 5 * 60_000,
+};
+
 /**
  * The exchange with its REST API and stream sessions, independent of any transport: the ws
  * server (server.ts) and the interceptor (../intercept.ts) both put their sockets on it.
@@ -14,32 +28,40 @@ export interface ExchangeOptions {
   pace?: Pace;
   plan?: FeedFaultPlan;
   seed?: string;
-  limits?: Partial<SessionLimits>;
+  limits?: Partial<ExchangeLimits>;
   /** REST request weight per IP per minute (Binance: 6000). */
   weightLimit?: number;
   banMs?: number;
 }
 
-export type OpenResult = { ok: true; session: Session } | { ok: false; status: number; reason: string };
+export type OpenResult = { ok: true; session: Session } | { ok: false; status: number; reason: string; retryAfterMs?: number };
 
 export class ExchangeCore {
   readonly exchange: Exchange;
   readonly rest: RestApi;
-  readonly limits: SessionLimits;
+  readonly limits: ExchangeLimits;
   readonly sessions = new Set<Session>();
   private downUntil = -Infinity;
   private n = 0;
+  /** Per IP: clock times of the connection attempts still inside the window, oldest first. */
+  private readonly attempts = new Map<string, number[]>();
   /** Counts for tests and the serve command. */
-  readonly counts = { connections: 0, refused: 0, restarts: 0 };
+  readonly counts = { connections: 0, refused: 0, restarts: 0, rateLimited: 0 };
 
   constructor(private readonly opts: ExchangeOptions, readonly clock: () => number) {
     this.exchange = new Exchange(opts.tape, opts.pace ?? "max", clock);
     this.rest = new RestApi(this.exchange, clock, { weightLimit: opts.weightLimit, banMs: opts.banMs, plan: opts.plan, seed: opts.seed });
-    this.limits = { ...BINANCE_LIMITS, ...opts.limits };
+    this.limits = { ...BINANCE_EXCHANGE_LIMITS, ...opts.limits };
   }
 
-  /** Parses a stream URL path (`/ws/a@trade[/b@trade]`, `/stream?streams=a/b`) and opens a session on `port`. */
-  open(pathAndQuery: string, port: SessionPort): OpenResult {
+  /**
+   * Parses a stream URL path (`/ws/a@trade[/b@trade]`, `/stream?streams=a/b`) and opens a session on `port`.
+   * `ip` is the client's address for the connection-attempt limit; the interceptor, which has
+   * no addresses, counts every connection as one local client.
+   */
+  open(pathAndQuery: string, port: SessionPort, ip = "local"): OpenResult {
+    const limited = this.countAttempt(ip);
+    if (limited) return limited;
     if (this.clock() < this.downUntil) {
       this.counts.refused++;
       return { ok: false, status: 503, reason: "exchange restarting" };
@@ -60,6 +82,36 @@ export class ExchangeCore {
     }, `${this.opts.seed ?? "exchange"}/session${++this.n}`, this.opts.plan ?? NO_FAULTS);
     this.sessions.add(session);
     return { ok: true, session };
+  }
+
+  /**
+   * Binance allows 300 connection attempts per 5 minutes per IP (a sliding window here). Every
+   * upgrade request counts, whatever becomes of it (404, 400, 503 or a session), except the
+   * ones this limit refuses: those are answered HTTP 429 with Retry-After, the moment the
+   * oldest counted attempt leaves the window. Binance documents the limit but not the reply;
+   * 429 + Retry-After is what it answers on REST when a rate limit is hit, and on the upgrade
+   * it is visible to any client before a WebSocket exists (ws reports "Unexpected server
+   * response: 429"), so a client can tell "slow down" from a dropped connection (1006). Not
+   * counting refused attempts keeps Retry-After exact: a client that honours it gets in.
+   */
+  private countAttempt(ip: string): OpenResult | undefined {
+    const now = this.clock();
+    const { maxConnectAttempts: max, connectAttemptWindowMs: win } = this.limits;
+    let q = this.attempts.get(ip);
+    if (!q) {
+      if (this.attempts.size >= 4096) for (const [k, v] of this.attempts) if (v.length === 0 || v[v.length - 1] <= now - win) this.attempts.delete(k);
+      this.attempts.set(ip, (q = []));
+    }
+    let old = 0;
+    while (old < q.length && q[old] <= now - win) old++;
+    if (old) q.splice(0, old);
+    if (q.length >= max) {
+      this.counts.rateLimited++;
+      const retryAfterMs = Math.max(1, q[q.length - max] + win - now);
+      return { ok: false, status: 429, reason: `too many connection attempts from ${ip}: at most ${max} per ${win / 1000} s`, retryAfterMs };
+    }
+    q.push(now);
+    return undefined;
   }
 
   /** Drops every connection and refuses connections and REST for downMs (the server-restart toxic). */

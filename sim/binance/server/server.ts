@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ExchangeCore, type ExchangeOptions } from "./core.ts";
@@ -50,9 +50,11 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
     // The session is opened before the handshake so a refusal can answer with an HTTP status;
     // ws completes the handshake synchronously, and anything sent before that waits in the port.
     const port = new WsPort();
-    const r = core.open(req.url ?? "/", port);
+    const r = core.open(req.url ?? "/", port, req.socket.remoteAddress ?? "?");
     if (!r.ok) {
-      socket.end(`HTTP/1.1 ${r.status} ${r.reason}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${r.reason}\n`);
+      const retry = r.retryAfterMs !== undefined ? `Retry-After: ${Math.max(1, Math.ceil(r.retryAfterMs / 1000))}\r\n` : "";
+      const body = `${r.reason}\n`;
+      socket.end(`HTTP/1.1 ${r.status} ${STATUS_CODES[r.status] ?? "Error"}\r\n${retry}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
