@@ -15,6 +15,7 @@ export interface ChaosOptions {
   path?: string;
   maxFaults?: number;
   points?: readonly FaultPoint[];
+  kinds?: readonly ("crash" | "kill")[];
   /** The flinch command line that selects this spec, without --seed/--path/--runs. */
   command: string;
 }
@@ -54,7 +55,12 @@ export function runChaos(o: ChaosOptions): ChaosResult {
   const taskSubtasks = Array.from({ length: Math.max(o.spec.job.sourceParallelism, o.spec.job.windowParallelism) }, (_v, i) => `#${i}`);
   const arb = fc.record({
     engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-    faults: faultPlan({ passages: calib.passages, maxFaults: o.maxFaults ?? 3, points: o.points, tasks: [...taskSubtasks, "Source", "Window", "coordinator"] }),
+    faults: faultPlan({
+      passages: calib.passages, maxFaults: o.maxFaults ?? 3, points: o.points, tasks: [...taskSubtasks, "Source", "Window", "coordinator"],
+      // Process kills only where checkpoints are meant to survive one (file storage); with
+      // memory storage a kill loses them by design, which `--process` runs report plainly.
+      kinds: o.kinds ?? (o.spec.job.backend === "memory" ? ["crash"] : ["crash", "kill"]),
+    }),
   });
   const hash = createHash("sha256");
   const fired: Record<string, number> = {};

@@ -68,7 +68,9 @@ export function checkRestores(r: JobExecutionResult): CheckResult {
   for (const ev of r.restores) {
     const before = r.checkpoints.filter((c) => c.status === "completed" && c.endTime !== undefined && c.endTime <= ev.time).map((c) => c.id);
     const skipped = new Set(ev.skipped.map((s) => s.checkpointId));
-    const expected = before.filter((id) => !skipped.has(id)).reduce((a, b) => Math.max(a, b), -1);
+    // A resumed process (after a kill) starts out knowing the checkpoint it resumed from.
+    const base = r.startedFrom && !skipped.has(r.startedFrom.checkpointId) ? r.startedFrom.checkpointId : -1;
+    const expected = before.filter((id) => !skipped.has(id)).reduce((a, b) => Math.max(a, b), base);
     const got = ev.checkpointId ?? -1;
     if (got !== expected) bad.push(`restore at ${ev.time} (attempt ${ev.attempt}) used ${ev.checkpointId === null ? "no checkpoint" : `checkpoint ${got}`}, latest completed was ${expected < 0 ? "none" : expected}`);
   }
@@ -125,7 +127,7 @@ export function checkKills(kills: readonly { site: string; lastCompleted: number
     if (!k.durable && expected !== null) {
       bad.push(`killed at ${k.site}: JobManagerCheckpointStorage keeps checkpoints in the process's memory, so the kill lost checkpoint ${expected} and the new process started from scratch`);
     } else if (k.resumedFrom !== expected) {
-      bad.push(`killed at ${k.site}: the new process resumed from ${k.resumedFrom === null ? "scratch" : `checkpoint ${k.resumedFrom}`}, but checkpoint ${expected} had completed`);
+      bad.push(`killed at ${k.site}: the new process resumed from ${k.resumedFrom === null ? "scratch" : `checkpoint ${k.resumedFrom}`}, but the latest completed checkpoint was ${expected === null ? "none" : expected}`);
     }
   }
   return {

@@ -17,6 +17,8 @@ import { loadFixtures } from "../sim/binance/fixtures.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
 import { tapeTotals, type Tape } from "../sim/binance/tape.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
+import { describeCrash, SimFs } from "../sim/faults/sim-fs.ts";
+import { Rng } from "../engine/kernel/rng.ts";
 import { Nemesis, type FiredFault } from "../sim/faults/nemesis.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
 import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
@@ -58,7 +60,16 @@ export function tapeFor(feed: FeedSpec): Tape {
   return t;
 }
 
+function diskFor(spec: ScenarioSpec): Fs {
+  if (spec.job.disk !== "sim") return new MemFs();
+  const fs = new SimFs(new Rng(`${spec.seed}/disk`));
+  for (const f of spec.job.diskFaults ?? []) fs.inject(f);
+  return fs;
+}
+
 export interface RunOptions {
+  /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
+  betweenProcesses?: (fs: Fs) => void;
   keepTrace?: boolean;
   /** Defaults to a fresh in-memory file system per run. */
   fs?: Fs;
@@ -75,7 +86,7 @@ const CHECKPOINTS = "/flinch/checkpoints";
  * from the checkpoint storage, with the faults that have not fired yet.
  */
 export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
-  const fs = opts.fs ?? new MemFs();
+  const fs = opts.fs ?? diskFor(spec);
   const kills: KillRecord[] = [];
   let faults = spec.faults;
   const fired: FiredFault[] = [];
@@ -89,17 +100,15 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       if (!(e instanceof ProcessKilled)) throw e;
       if (kills.length) kills[kills.length - 1].resumedFrom = job.startedFrom() ?? null;
       fired.push(...job.nemesis.fired);
-      const lost = (fs as Partial<CrashableFs>).crash?.();
-      kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: job.lastCompleted(), durable: job.storageDurable, resumedFrom: null, diskLoss: lost ? String(lost) : undefined });
+      const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
+      // What the next process must find: the latest checkpoint completed here, or else the one this process itself resumed from.
+      const latest = job.lastCompleted() ?? job.startedFrom();
+      kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: latest, durable: job.storageDurable, resumedFrom: null, diskLoss: lost });
       faults = job.nemesis.unfired();
+      opts.betweenProcesses?.(fs);
       if (kills.length > 50) throw new Error(`${spec.name}: more than 50 process kills`);
     }
   }
-}
-
-/** A disk that can lose what was not synced when the process dies (SimFs). */
-export interface CrashableFs {
-  crash(): unknown;
 }
 
 /** One simulated process death and what the next process found. */

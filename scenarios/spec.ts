@@ -1,5 +1,6 @@
 import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
 import type { FaultPlan } from "../sim/faults/fault-plan.ts";
+import type { DiskFault } from "../sim/faults/sim-fs.ts";
 
 /**
  * A scenario is plain, serializable data (Jepsen's test map): the job, the feed, the faults
@@ -26,6 +27,10 @@ export interface JobSpec {
   restart: RestartStrategy;
   sink: SinkKind;
   batchSize: number;
+  /** The disk under file checkpoints and the sink: "sim" loses unsynced writes when a process is killed (SimFs), "mem" keeps everything. */
+  disk: "mem" | "sim";
+  /** Faults armed on the simulated disk from the start (ENOSPC, EIO, bit flips, fsync that lies). */
+  diskFaults: DiskFault[];
 }
 
 export type FeedSpec =
@@ -61,6 +66,8 @@ export const DEFAULT_SCENARIO: ScenarioSpec = {
     restart: { kind: "fixed-delay", attempts: 10, delay: 1_000 },
     sink: "transactional",
     batchSize: 64,
+    disk: "sim",
+    diskFaults: [],
   },
   feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 4 * 60_000, ratePerSec: 20 },
   faults: [],

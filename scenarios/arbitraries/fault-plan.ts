@@ -11,10 +11,13 @@ export interface FaultPlanConstraints {
   passages: ReadonlyMap<string, number>;
   /** Task-name substrings a fault may target ("#0", "Source", ...); a fault may also target any task. */
   tasks?: readonly string[];
+  /** Fault kinds to draw (default: in-process crashes only). */
+  kinds?: readonly Fault["kind"][];
 }
 
 function withDefaults(c: FaultPlanConstraints): Required<FaultPlanConstraints> {
-  const r = { passages: c.passages, points: c.points ?? FAULT_POINTS, minFaults: c.minFaults ?? 1, maxFaults: c.maxFaults ?? 3, tasks: c.tasks ?? [] };
+  const r = { passages: c.passages, points: c.points ?? FAULT_POINTS, minFaults: c.minFaults ?? 1, maxFaults: c.maxFaults ?? 3, tasks: c.tasks ?? [], kinds: c.kinds ?? ["crash"] };
+  if (r.kinds.length === 0) throw new RangeError("faultPlan: kinds must not be empty");
   if (r.minFaults < 0 || r.maxFaults < r.minFaults) throw new RangeError(`faultPlan: need 0 <= minFaults <= maxFaults, got ${r.minFaults}, ${r.maxFaults}`);
   if (r.points.length === 0) throw new RangeError("faultPlan: points must not be empty");
   return r;
@@ -31,8 +34,8 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const one = fc.constantFrom(...r.points).chain((point) => {
     const max = Math.max(2, r.passages.get(point) ?? 2);
     const task = r.tasks.length ? fc.option(fc.constantFrom(...r.tasks), { nil: undefined, freq: 2 }) : fc.constant(undefined);
-    return fc.record({ occurrence: fc.integer({ min: 1, max }), task }).map(({ occurrence, task }): Fault =>
-      task === undefined ? { kind: "crash", point, occurrence } : { kind: "crash", point, occurrence, task },
+    return fc.record({ kind: fc.constantFrom(...r.kinds), occurrence: fc.integer({ min: 1, max }), task }).map(({ kind, occurrence, task }): Fault =>
+      task === undefined ? { kind, point, occurrence } : { kind, point, occurrence, task },
     );
   });
   return fc.array(one, { minLength: r.minFaults, maxLength: r.maxFaults });

@@ -10,8 +10,11 @@ import type { Rng } from "../../engine/kernel/rng.ts";
  *   `disconnect` (the connection drops with 1006 before the frame), `stall` (silence, pings
  *   included, for durationMs before the frame), `server-restart` (every connection drops and
  *   the exchange refuses connections and REST for downMs);
- * - `latency`: every frame is late by meanMs plus uniform jitter in [0, jitterMs) (paced and
- *   simulated feeds; order on one connection is kept, as TCP keeps it);
+ * - `latency`: every frame is late by meanMs plus uniform jitter in [0, jitterMs), one draw per
+ *   tape position (all the frames decided for it share it); order on one connection is kept,
+ *   as TCP keeps it: a frame never leaves before the one decided ahead of it. The simulated
+ *   feed adds it to the publish time; the server (session.ts) holds every outgoing text frame
+ *   in a delay line, at any pace, replies included;
  * - per REST request: `rest-429` (Retry-After retryAfterMs), `rest-5xx`, `rest-timeout`
  *   (no answer within ms).
  * Trades are never altered: every trade stays reachable through REST, so a correct source
@@ -146,6 +149,12 @@ export class ToxicStream {
     this.held = [];
     return out;
   }
+}
+
+/** Whether the plan delays frames (a latency toxic with a mean or jitter above 0). */
+export function hasLatency(plan: FeedFaultPlan): boolean {
+  const l = find(plan, "latency");
+  return l !== undefined && (l.meanMs > 0 || l.jitterMs > 0);
 }
 
 /** Per-frame delay from the latency toxic (0 without one). */

@@ -67,23 +67,35 @@ export class Exchange {
     if (this.startedAt === undefined) this.startedAt = this.clock();
   }
 
-  /** Number of trades of `b` published now. */
-  published(b: SymbolBook): number {
+  /** Number of trades of `b` published at `now` (one `now` for all books keeps their order). */
+  published(b: SymbolBook, now = this.clock()): number {
+    return this.count(b, now, false);
+  }
+
+  /**
+   * Where a new subscription starts: after the trades published strictly before `now`, so the
+   * subscription that starts the paced clock gets the tape from its first trade.
+   */
+  joinAt(b: SymbolBook, now = this.clock()): number {
+    return this.count(b, now, true);
+  }
+
+  private count(b: SymbolBook, now: number, strict: boolean): number {
     if (this.pace === "max") return b.cursor;
     if (this.startedAt === undefined) return 0;
-    const elapsed = (this.clock() - this.startedAt) * this.pace.speed;
+    const elapsed = (now - this.startedAt) * this.pace.speed;
     let lo = 0, hi = b.offsets.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (b.offsets[mid] <= elapsed) lo = mid + 1;
+      if (strict ? b.offsets[mid] < elapsed : b.offsets[mid] <= elapsed) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   /** How far a connection may send now: the tape's end at max pace, else the published prefix. */
-  sendable(b: SymbolBook): number {
-    return this.pace === "max" ? b.trades.length : this.published(b);
+  sendable(b: SymbolBook, now = this.clock()): number {
+    return this.pace === "max" ? b.trades.length : this.published(b, now);
   }
 
   /** A connection sent (or skipped) trade i: at max pace that publishes it. */

@@ -1,7 +1,31 @@
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { BINANCE_EXCHANGE_LIMITS } from "./core.ts";
 import { startExchangeServer, type ExchangeServer, type ExchangeServerOptions } from "./server.ts";
+import type { SessionPort } from "./session.ts";
 import { connect, sleep, syntheticTape } from "./test-helpers.ts";
+
+/** Attempts a WebSocket upgrade that the server is expected to refuse; resolves with its HTTP answer. */
+function refusal(url: string): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.on("unexpected-response", (req, res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"], body });
+      });
+    });
+    ws.on("open", () => {
+      ws.terminate();
+      reject(new Error(`${url}: connected, expected a refusal`));
+    });
+    ws.on("error", reject);
+  });
+}
+
+const nullPort: SessionPort = { send() {}, bufferedAmount: () => 0, close() {}, terminate() {} };
 
 const servers: ExchangeServer[] = [];
 async function serve(o: Partial<ExchangeServerOptions> = {}): Promise<ExchangeServer> {
@@ -132,6 +156,36 @@ describe("stream endpoint: limits", () => {
     const c = await connect(`${s.wsUrl}/ws`);
     c.ws.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", params: [], id: 1, pad: "x".repeat(2000) }));
     expect((await c.closed).code).toBe(1009);
+  });
+
+  it("refuses connection attempts over the per-IP limit with HTTP 429 and an exact Retry-After; the window slides", async () => {
+    expect(BINANCE_EXCHANGE_LIMITS).toMatchObject({ maxConnectAttempts: 300, connectAttemptWindowMs: 300_000 });
+    expect((await serve()).core.limits).toMatchObject({ maxConnectAttempts: 300, connectAttemptWindowMs: 300_000 });
+    let now = 1_000_000;
+    const s = await serve({ clock: () => now, limits: { maxConnectAttempts: 3, connectAttemptWindowMs: 10_000 } });
+    const a = await connect(`${s.wsUrl}/ws/btcusdt@trade`); // attempt 1, t = 0 s
+    now += 1_000;
+    await expect(connect(`${s.wsUrl}/nowhere`)).rejects.toThrow(/404/); // attempt 2: failed attempts count too
+    now += 1_000;
+    const b = await connect(`${s.wsUrl}/ws`); // attempt 3, t = 2 s
+    const r = await refusal(`${s.wsUrl}/ws/btcusdt@trade`);
+    expect(r.status).toBe(429);
+    expect(r.retryAfter).toBe("8"); // attempt 1 leaves the window at t = 10 s
+    expect(r.body).toMatch(/too many connection attempts/);
+    now = 1_009_999;
+    expect((await refusal(`${s.wsUrl}/ws`)).retryAfter).toBe("1");
+    now = 1_010_000; // refused attempts did not count: attempt 1 has left, so there is room for one
+    const c = await connect(`${s.wsUrl}/ws`);
+    expect((await refusal(`${s.wsUrl}/ws`)).retryAfter).toBe("1"); // attempt 2 leaves at t = 11 s
+    expect(s.core.counts.rateLimited).toBe(3);
+    // The limit is on attempts, not on open connections: the admitted ones keep working.
+    a.ws.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: 1 }));
+    expect(await a.next((m) => m.id === 1)).toEqual({ result: ["btcusdt@trade"], id: 1 });
+    expect([b.ws.readyState, c.ws.readyState]).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
+    // Per IP: another address still gets in while this one is refused.
+    expect(s.core.open("/ws", nullPort, "127.0.0.1").ok).toBe(false);
+    expect(s.core.open("/ws", nullPort, "10.1.2.3").ok).toBe(true);
+    for (const x of [a, b, c]) x.ws.close();
   });
 
   it("ends a connection at the end of its lifetime", async () => {

@@ -1,5 +1,5 @@
 import { Rng } from "../../../engine/kernel/rng.ts";
-import { NO_FAULTS, ToxicStream, type FeedFaultPlan, type FrameAction } from "../toxics.ts";
+import { frameLatency, hasLatency, NO_FAULTS, ToxicStream, type FeedFaultPlan, type FrameAction } from "../toxics.ts";
 import type { Exchange, SymbolBook } from "./exchange.ts";
 
 /**
@@ -9,7 +9,13 @@ import type { Exchange, SymbolBook } from "./exchange.ts";
  * within pongTimeoutMs, at most maxIncomingPerSec incoming messages (text, ping and pong
  * frames all count; over it: close 1008 "Too many requests"), at most maxStreams streams, a
  * bounded lifetime, and a slow consumer is cut off rather than buffered without bound.
- * Transport-free: the ws server and the WebSocket interceptor each supply a SessionPort.
+ * Paced, trades of all the connection's streams leave in publish-time order; at max pace the
+ * streams take turns in batches. With the latency toxic every outgoing text frame (trades,
+ * malformed frames, replies) waits in a delay line: frame k leaves at
+ * max(due[k-1], decided[k] + meanMs + jitter), jitter drawn per tape position from the
+ * stream's seeded Rng, so frames keep the order the toxics decided (only `reorder` reorders);
+ * a disconnect or restart decided after a frame happens after it is delivered. Pings are not
+ * delayed. Transport-free: the ws server and the WebSocket interceptor each supply a SessionPort.
  */
 export interface SessionPort {
   send(text: string): void;
@@ -61,9 +67,16 @@ interface StreamState {
   readonly prefix: string;
   cursor: number;
   readonly toxic: ToxicStream;
+  /** The latency toxic's draws for this stream (one per tape position). */
+  readonly latRng: Rng;
+  /** Frames decided before a stall, sent when it ends, with their latency draw. */
   backlog: FrameAction[];
+  backlogLat: number;
   flushed: boolean;
 }
+
+/** A frame in the latency toxic's delay line, or the connection fault that follows it. */
+type Delayed = { due: number; text: string; fault?: undefined } | { due: number; text?: undefined; fault: Extract<FrameAction, { kind: "disconnect" | "server-restart" }> };
 
 const STREAM_RE = /^[a-z0-9]+@[a-zA-Z0-9_@.]+$/;
 const BATCH = 4096;
@@ -82,11 +95,26 @@ export class Session {
   private pumpQueued = false;
   private readonly plan: FeedFaultPlan;
   private streamNo = 0;
+  /** Trade and malformed frames sent (or put in the delay line). */
   sentFrames = 0;
+  // the latency toxic's delay line: a FIFO with non-decreasing due times
+  private readonly latency: boolean;
+  private readonly replyRng: Rng;
+  private line: Delayed[] = [];
+  private lineHead = 0;
+  private lineBytes = 0;
+  private lastDue = -Infinity;
+  private lineTimer?: NodeJS.Timeout;
+  /** Max pace: the delay line holds more than highWaterBytes; the pump waits for it. */
+  private waitingLine = false;
+  /** A disconnect or restart waits in the delay line: decide nothing more. */
+  private ending = false;
 
   constructor(private readonly ex: Exchange, private readonly port: SessionPort, combined: boolean, initial: readonly string[], private readonly limits: SessionLimits, private readonly clock: () => number, private readonly hooks: SessionHooks, private readonly seed: string, plan: FeedFaultPlan = NO_FAULTS) {
     this.combined = combined;
     this.plan = plan;
+    this.latency = hasLatency(plan);
+    this.replyRng = new Rng(`${seed}/replies/latency`);
     for (const s of initial) this.add(s);
     const l = limits;
     if (port.ping) {
@@ -176,6 +204,9 @@ export class Session {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.lineTimer) clearTimeout(this.lineTimer);
+    this.line = [];
+    this.lineHead = this.lineBytes = 0;
     this.hooks.closed(this);
   }
 
@@ -194,7 +225,9 @@ export class Session {
   // ---- outgoing ----
 
   private reply(id: number | null, result: unknown, error?: { code: number; msg: string }): void {
-    this.port.send(JSON.stringify(error ? { error, id } : { result, id }));
+    const text = JSON.stringify(error ? { error, id } : { result, id });
+    if (this.latency) this.delay(text, this.clock(), frameLatency(this.plan, this.replyRng));
+    else this.port.send(text);
   }
 
   private countIncoming(): boolean {
@@ -228,9 +261,9 @@ export class Session {
     const sym = name.endsWith("@trade") ? name.slice(0, -6) : undefined;
     const book = sym !== undefined ? this.ex.book(sym) : undefined;
     if (book) this.ex.start();
-    const cursor = book ? (this.ex.pace === "max" ? book.cursor : this.ex.published(book)) : 0;
-    const rng = new Rng(`${this.seed}/stream${++this.streamNo}/${name}`);
-    this.streams.set(name, { name, book, prefix: `{"stream":"${name}","data":`, cursor, toxic: new ToxicStream(this.plan, rng), backlog: [], flushed: false });
+    const cursor = book ? this.ex.joinAt(book) : 0;
+    const tag = `${this.seed}/stream${++this.streamNo}/${name}`;
+    this.streams.set(name, { name, book, prefix: `{"stream":"${name}","data":`, cursor, toxic: new ToxicStream(this.plan, new Rng(tag)), latRng: new Rng(`${tag}/latency`), backlog: [], backlogLat: 0, flushed: false });
   }
 
   private schedulePump(ms: number): void {
@@ -251,77 +284,193 @@ export class Session {
     }, Math.min(ms, 1_000));
   }
 
-  /** Sends what is due, in batches, round-robin over streams; stops at the high-water mark. */
+  /** Sends what is due, in batches; stops at a stall, a connection fault or the high-water mark. */
   private pump(): void {
-    if (this.closed || this.waitingDrain) return;
+    if (this.closed || this.waitingDrain || this.waitingLine || this.ending) return;
     const now = this.clock();
     if (now < this.stalledUntil) return this.schedulePump(this.stalledUntil - now);
-    const port = this.port;
-    const paced = this.ex.pace !== "max";
-    let sent = 0;
+    if (this.ex.pace === "max") this.pumpMax(now);
+    else this.pumpPaced(now);
+  }
+
+  /** Max pace: round-robin over streams, BATCH tape positions each, waiting whenever the client's buffer is full. */
+  private pumpMax(now: number): void {
     let more = false;
     for (const st of this.streams.values()) {
       if (!st.book) continue;
       const b = st.book;
-      const lim = this.ex.sendable(b);
-      let k = 0;
-      while (k < BATCH && (st.backlog.length > 0 || st.cursor < lim)) {
-        // The cursor moves when the trade's frames are decided; a stall keeps the rest in the backlog.
-        let actions: FrameAction[];
-        if (st.backlog.length > 0) actions = st.backlog.splice(0);
-        else {
-          actions = st.toxic.next(st.cursor);
-          this.advance(st, b);
-        }
-        for (let j = 0; j < actions.length; j++) {
-          const a = actions[j];
-          if (a.kind === "trade") {
-            port.send(this.combined ? st.prefix + this.ex.payload(b, a.index) + "}" : this.ex.payload(b, a.index));
-            k++;
-          } else if (a.kind === "malformed") {
-            port.send(a.text);
-            k++;
-          } else if (a.kind === "disconnect") {
-            this.terminate();
-            return;
-          } else if (a.kind === "server-restart") {
-            this.hooks.restart(a.downMs);
-            return;
-          } else {
-            this.stalledUntil = now + a.ms;
-            st.backlog = actions.slice(j + 1);
-            this.sentFrames += sent + k;
-            return this.schedulePump(a.ms);
-          }
-        }
-      }
-      if (st.cursor >= b.trades.length && !st.flushed) {
-        st.flushed = true;
-        for (const a of st.toxic.flush()) if (a.kind === "trade") { port.send(this.combined ? st.prefix + this.ex.payload(b, a.index) + "}" : this.ex.payload(b, a.index)); k++; }
-      }
-      sent += k;
+      const lim = b.trades.length;
+      for (let k = 0; k < BATCH && (st.backlog.length > 0 || st.cursor < lim); k++) if (!this.step(st, b, now)) return;
+      this.flushEnd(st, b, now);
       if (st.cursor < lim) more = true;
-      const buffered = port.bufferedAmount();
-      if (paced && buffered > this.limits.slowClientBytes) {
-        this.terminate();
-        return;
+      if (this.blocked()) return;
+    }
+    if (more) this.schedulePump(0);
+  }
+
+  /**
+   * Paced: what is published by `now`, merged over streams in publish-time order (ties in
+   * subscription order), so a client that falls behind still gets the trades as recorded.
+   */
+  private pumpPaced(now: number): void {
+    const active: StreamState[] = [];
+    const lims: number[] = [];
+    for (const st of this.streams.values()) if (st.book) { active.push(st); lims.push(this.ex.sendable(st.book, now)); }
+    let more = false;
+    for (let k = 0; ; k++) {
+      let best = -1;
+      let bestAt = Infinity;
+      for (let i = 0; i < active.length; i++) {
+        const st = active[i];
+        // A stall's leftovers were due before it began: they go first.
+        if (st.backlog.length > 0) { best = i; break; }
+        if (st.cursor < lims[i] && st.book!.offsets[st.cursor] < bestAt) { bestAt = st.book!.offsets[st.cursor]; best = i; }
       }
-      if (!paced && buffered > this.limits.highWaterBytes && port.onDrain) {
-        this.sentFrames += sent;
-        this.waitingDrain = true;
-        port.onDrain(() => {
-          this.waitingDrain = false;
-          this.pump();
-        });
-        return;
+      if (best < 0) break;
+      if (k >= BATCH) { more = true; break; }
+      const st = active[best];
+      if (!this.step(st, st.book!, now)) return;
+      this.flushEnd(st, st.book!, now);
+    }
+    if (this.port.bufferedAmount() > this.limits.slowClientBytes) return this.terminate();
+    if (more) return this.schedulePump(0);
+    let next = Infinity;
+    for (const st of active) if (st.cursor < st.book!.trades.length) next = Math.min(next, this.ex.publishAt(st.book!, st.cursor));
+    if (next < Infinity) this.schedulePump(Math.max(1, next - this.clock()));
+  }
+
+  /**
+   * One step of `st`: the frames left over from a stall, or the frames the toxics decide for
+   * the next tape position. False when the pump must stop (a stall began, the connection ended).
+   */
+  private step(st: StreamState, b: SymbolBook, now: number): boolean {
+    let actions: FrameAction[];
+    let lat = 0;
+    if (st.backlog.length > 0) {
+      actions = st.backlog;
+      st.backlog = [];
+      lat = st.backlogLat;
+    } else {
+      // The cursor moves when the trade's frames are decided; a stall keeps the rest in the backlog.
+      actions = st.toxic.next(st.cursor);
+      if (this.latency) lat = frameLatency(this.plan, st.latRng);
+      this.advance(st, b);
+    }
+    for (let j = 0; j < actions.length; j++) {
+      const a = actions[j];
+      if (a.kind === "trade") this.emit(this.combined ? st.prefix + this.ex.payload(b, a.index) + "}" : this.ex.payload(b, a.index), now, lat);
+      else if (a.kind === "malformed") this.emit(a.text, now, lat);
+      else if (a.kind === "stall") {
+        this.stalledUntil = now + a.ms;
+        st.backlog = actions.slice(j + 1);
+        st.backlogLat = lat;
+        this.schedulePump(a.ms);
+        return false;
+      } else {
+        if (this.latency) {
+          // After the frames before it have been delivered.
+          this.ending = true;
+          this.enqueue({ due: Math.max(this.lastDue, now + lat), fault: a });
+        } else this.fault(a);
+        return false;
       }
     }
-    this.sentFrames += sent;
-    if (more) return this.schedulePump(0);
-    if (paced) {
-      let next = Infinity;
-      for (const st of this.streams.values()) if (st.book && st.cursor < st.book.trades.length) next = Math.min(next, this.ex.publishAt(st.book, st.cursor));
-      if (next < Infinity) this.schedulePump(Math.max(1, next - this.clock()));
+    return true;
+  }
+
+  /** At the tape's end, releases the frames the reorder toxic still holds. */
+  private flushEnd(st: StreamState, b: SymbolBook, now: number): void {
+    if (st.flushed || st.cursor < b.trades.length || st.backlog.length > 0) return;
+    st.flushed = true;
+    const held = st.toxic.flush();
+    if (held.length === 0) return;
+    const lat = this.latency ? frameLatency(this.plan, st.latRng) : 0;
+    for (const a of held) if (a.kind === "trade") this.emit(this.combined ? st.prefix + this.ex.payload(b, a.index) + "}" : this.ex.payload(b, a.index), now, lat);
+  }
+
+  private emit(text: string, now: number, lat: number): void {
+    this.sentFrames++;
+    if (this.latency) this.delay(text, now, lat);
+    else this.port.send(text);
+  }
+
+  private fault(a: Extract<FrameAction, { kind: "disconnect" | "server-restart" }>): void {
+    if (a.kind === "disconnect") this.terminate();
+    else this.hooks.restart(a.downMs);
+  }
+
+  /** Max pace: true (and a wake-up arranged) when the client's buffer or the delay line is over the high-water mark. */
+  private blocked(): boolean {
+    const port = this.port;
+    if (port.onDrain && port.bufferedAmount() > this.limits.highWaterBytes) {
+      this.waitingDrain = true;
+      port.onDrain(() => {
+        this.waitingDrain = false;
+        this.pump();
+      });
+      return true;
+    }
+    if (this.lineBytes > this.limits.highWaterBytes) {
+      this.waitingLine = true; // release() resumes the pump once the line has drained to half
+      return true;
+    }
+    return false;
+  }
+
+  // ---- the latency toxic's delay line ----
+
+  /** Frame `text`, decided at `now`, leaves `lat` ms later, and never before the frame ahead of it. */
+  private delay(text: string, now: number, lat: number): void {
+    if (this.closed) return;
+    const due = Math.max(this.lastDue, now + lat);
+    if (this.lineHead === this.line.length && due <= this.clock()) {
+      this.lastDue = due;
+      this.port.send(text);
+      return;
+    }
+    this.lineBytes += text.length;
+    this.enqueue({ due, text });
+  }
+
+  private enqueue(d: Delayed): void {
+    this.lastDue = d.due;
+    this.line.push(d);
+    if (!this.lineTimer) this.armLine(d.due - this.clock());
+  }
+
+  private armLine(ms: number): void {
+    this.lineTimer = setTimeout(() => this.release(), Math.max(0, ms)); // real-time: the latency toxic delays frames on the wall clock
+  }
+
+  /** Sends every frame that is due, in line order, and arms the timer for the next. */
+  private release(): void {
+    this.lineTimer = undefined;
+    if (this.closed) return;
+    const now = this.clock();
+    const q = this.line;
+    while (this.lineHead < q.length && q[this.lineHead].due <= now) {
+      const d = q[this.lineHead++];
+      if (d.fault) {
+        this.line = [];
+        this.lineHead = this.lineBytes = 0;
+        return this.fault(d.fault);
+      }
+      this.lineBytes -= d.text.length;
+      this.port.send(d.text);
+    }
+    if (this.lineHead === q.length) {
+      q.length = 0;
+      this.lineHead = 0;
+    } else {
+      if (this.lineHead >= 1024 && this.lineHead * 2 >= q.length) {
+        q.splice(0, this.lineHead);
+        this.lineHead = 0;
+      }
+      this.armLine(q[this.lineHead].due - now);
+    }
+    if (this.waitingLine && this.lineBytes <= this.limits.highWaterBytes / 2) {
+      this.waitingLine = false;
+      this.schedulePump(0);
     }
   }
 

@@ -7,6 +7,8 @@ import { buildTape, type Tape } from "../tape.ts";
 export interface TestClient {
   ws: WebSocket;
   messages: string[];
+  /** Date.now() when each message arrived (parallel to messages). */
+  arrivals: number[];
   pings: string[];
   closed: Promise<{ code: number; reason: string }>;
   /** Resolves with the first message not yet returned that matches `pred`. */
@@ -16,10 +18,12 @@ export interface TestClient {
 export function connect(url: string, opts: WebSocket.ClientOptions = {}): Promise<TestClient> {
   const ws = new WebSocket(url, opts);
   const messages: string[] = [];
+  const arrivals: number[] = [];
   const pings: string[] = [];
   const waiters: (() => void)[] = [];
   ws.on("message", (d) => {
     messages.push(d.toString());
+    arrivals.push(Date.now()); // real-time: tests bound arrival times from below
     for (const w of waiters.splice(0)) w();
   });
   ws.on("ping", (d) => pings.push(d.toString()));
@@ -48,7 +52,7 @@ export function connect(url: string, opts: WebSocket.ClientOptions = {}): Promis
       look();
     });
   return new Promise((resolve, reject) => {
-    ws.once("open", () => resolve({ ws, messages, pings, closed, next }));
+    ws.once("open", () => resolve({ ws, messages, arrivals, pings, closed, next }));
     ws.once("error", reject);
   });
 }
@@ -62,6 +66,15 @@ export function syntheticTape(symbols: string[], n: number, t0 = 1_723_161_255_0
     }
   }
   return buildTape(trades);
+}
+
+/** Polls `cond` every 10 ms until it holds; throws after timeoutMs. */
+export async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs; // real-time: test timeout
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`); // real-time: test timeout
+    await sleep(10);
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real-time: test pacing

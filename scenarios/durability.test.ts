@@ -1,0 +1,127 @@
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { test, fc } from "@fast-check/vitest";
+import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
+import type { Fs } from "../engine/state/fs.ts";
+import { NoValidCheckpointError } from "../engine/runtime/restore.ts";
+import type { Fault } from "../sim/faults/fault-plan.ts";
+import { runChaos } from "./chaos.ts";
+import { runScenario } from "./run-scenario.ts";
+import { scenario, type Backend, type ScenarioSpec } from "./spec.ts";
+
+const CHK = "/flinch/checkpoints/job";
+
+function spec(p: number, seed: string, faults: Fault[], over: Partial<ScenarioSpec["job"]> = {}): ScenarioSpec {
+  return scenario({
+    name: "durability",
+    seed,
+    job: { backend: "file" as Backend, disk: "sim", sourceParallelism: p, windowParallelism: p, checkpointIntervalMs: 10_000, retained: 2, restart: { kind: "fixed-delay", attempts: 20, delay: 500 }, ...over },
+    feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 3 * 60_000, ratePerSec: 15 },
+    faults,
+  });
+}
+
+const passages = new Map<number, Map<string, number>>();
+const passagesFor = (p: number) => passages.get(p) ?? passages.set(p, runScenario(spec(p, "calibration", [])).passages).get(p)!;
+
+/** The newest chk-n directory's first state file. */
+function latestStateFile(fs: Fs): { chk: number; file: string } {
+  const chk = Math.max(...fs.readdir(CHK).filter((d) => /^chk-\d+$/.test(d)).map((d) => Number(d.slice(4))));
+  const file = fs.readdir(`${CHK}/chk-${chk}`).find((f) => f.endsWith(".state"))!;
+  return { chk, file: `${CHK}/chk-${chk}/${file}` };
+}
+
+describe("process kills on the file backend, with a disk that loses unsynced writes", () => {
+  const arb = fc
+    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...FAULT_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), crashToo: fc.boolean() })
+    .map(({ p, point, seed, frac, crashToo }) => {
+      const max = Math.max(1, passagesFor(p).get(point) ?? 1);
+      const faults: Fault[] = [{ kind: "kill", point, occurrence: 1 + Math.floor(frac * max) }];
+      if (crashToo) faults.push({ kind: "crash", point: "task.process", occurrence: 1 + Math.floor(frac * 100) });
+      return { p, seed: String(seed), faults };
+    });
+
+  test.prop([arb], { numRuns: 50 })("every property holds and each new process resumes from the latest completed checkpoint", ({ p, seed, faults }) => {
+    const run = runScenario(spec(p, seed, faults));
+    for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+  });
+
+  it("the memory backend's JobManager storage loses every checkpoint in a kill, and the run says so", () => {
+    const run = runScenario(spec(2, "mem", [{ kind: "kill", point: "checkpoint.complete", occurrence: 4 }], { backend: "memory" }));
+    const k = run.checks.find((c) => c.property.startsWith("after a process kill"))!;
+    expect(k.valid).toBe(false);
+    expect(k.message).toMatch(/JobManagerCheckpointStorage keeps checkpoints in the process's memory, so the kill lost checkpoint 4 and the new process started from scratch/);
+    expect(run.valid).toBe(false);
+  });
+});
+
+describe("corrupt checkpoints are detected, and restore falls back to an older whole one", () => {
+  const kill: Fault[] = [{ kind: "kill", point: "checkpoint.complete", occurrence: 5 }];
+  const corruptions: [string, (fs: Fs, file: string) => void, RegExp][] = [
+    ["truncated", (fs, f) => fs.writeFile(f, fs.readFile(f).subarray(0, 20)), /length mismatch|truncated/],
+    ["bit-flipped", (fs, f) => {
+      const b = fs.readFile(f).slice();
+      b[b.length - 3] ^= 0x10;
+      fs.writeFile(f, b);
+    }, /CRC32 mismatch/],
+    ["missing", (fs, f) => fs.unlink(f), /missing/],
+  ];
+
+  it.each(corruptions)("a %s state file: the next process resumes from the previous checkpoint and the output is still exact", (_what, corrupt, reason) => {
+    let hit: { chk: number; file: string } | undefined;
+    const run = runScenario(spec(2, "corrupt", kill), {
+      betweenProcesses: (fs) => {
+        hit = latestStateFile(fs);
+        corrupt(fs, hit.file);
+        if (fs.exists(hit.file)) fs.fsync(hit.file);
+        fs.fsyncDir(path.dirname(hit.file));
+      },
+    });
+    expect(hit!.chk).toBe(5);
+    expect(run.result.startedFrom?.checkpointId).toBe(4);
+    expect(run.result.startedFrom?.skipped).toHaveLength(1);
+    expect(run.result.startedFrom?.skipped[0].checkpointId).toBe(5);
+    expect(run.result.startedFrom?.skipped[0].reason).toMatch(reason);
+    for (const c of run.checks.filter((c) => !c.property.startsWith("after a process kill"))) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+    // The kill check sees the fallback for what it is: checkpoint 5 completed but could not be used.
+    expect(run.checks.find((c) => c.property.startsWith("after a process kill"))!.message).toMatch(/resumed from checkpoint 4, but the latest completed checkpoint was 5/);
+  });
+
+  it("with no whole checkpoint left, the job refuses to start empty and says why", () => {
+    expect(() =>
+      runScenario(spec(2, "corrupt", kill, { retained: 1 }), {
+        betweenProcesses: (fs) => {
+          const { file } = latestStateFile(fs);
+          fs.writeFile(file, fs.readFile(file).subarray(0, 20));
+          fs.fsync(file);
+        },
+      }),
+    ).toThrow(NoValidCheckpointError);
+  });
+});
+
+describe("teeth on the disk: fsync that lies", () => {
+  it("on the sink's pre-commit files: chaos with kills finds lost output", () => {
+    const r = runChaos({ spec: spec(2, "lie", [], { diskFaults: [{ kind: "lying-fsync", path: "_pending" }] }), runs: 100, seed: 9, kinds: ["kill"], command: "x" });
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0].faults.length).toBeLessThanOrEqual(2);
+  });
+
+  it("on checkpoint state files: a violation or a detected corruption, never a silent pass", () => {
+    let detected = 0, violations = 0;
+    for (let i = 0; i < 12; i++) {
+      let run;
+      try {
+        run = runScenario(spec(2, `lie-${i}`, [{ kind: "kill", point: "checkpoint.complete", occurrence: 3 + i }], { diskFaults: [{ kind: "lying-fsync", path: ".state" }] }));
+      } catch (e) {
+        expect(e).toBeInstanceOf(NoValidCheckpointError);
+        detected++;
+        continue;
+      }
+      if (run.result.startedFrom?.skipped.length) detected++;
+      else if (run.valid === false) violations++;
+      else expect.fail(`run ${i}: lying fsync went unnoticed`);
+    }
+    expect(detected + violations).toBe(12);
+  });
+});
