@@ -11,6 +11,7 @@ import { runCommand, RUN_USAGE } from "./commands/run.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { recordCommand } from "./commands/record.ts";
 import { convertCommand } from "./commands/convert.ts";
+import { workerCommand } from "./commands/worker.ts";
 
 const USAGE = `usage:
   ${RUN_USAGE}
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   record: recordCommand,
   convert: convertCommand,
+  _worker: workerCommand,
   bench: async (argv) => (await import("../bench/index.ts")).benchCommand(argv),
 };
 

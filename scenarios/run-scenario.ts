@@ -22,7 +22,7 @@ import { Rng } from "../engine/kernel/rng.ts";
 import { Nemesis, type FiredFault } from "../sim/faults/nemesis.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
 import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
-import { ProcessKilled } from "../engine/checkpoint/faults.ts";
+import { ProcessKilled, type FaultSite } from "../engine/checkpoint/faults.ts";
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
 import { windowOracle, type WindowRow } from "./oracle.ts";
 import type { FeedSpec, ScenarioSpec } from "./spec.ts";
@@ -68,6 +68,12 @@ function diskFor(spec: ScenarioSpec): Fs {
 }
 
 export interface RunOptions {
+  /** Directory holding out/ and checkpoints/ (default /flinch on the simulated disk). */
+  root?: string;
+  /** Resume from the checkpoint storage instead of starting fresh (a new process after a kill). */
+  resume?: boolean;
+  /** Called when a kill fault fires, before the process dies; without it the kill is simulated. */
+  onKill?: (site: FaultSite, latestCompleted: number | undefined, startedFrom: number | undefined) => void;
   /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
   betweenProcesses?: (fs: Fs) => void;
   keepTrace?: boolean;
@@ -76,8 +82,8 @@ export interface RunOptions {
   log?: Logger;
 }
 
-const OUT = "/flinch/out";
-const CHECKPOINTS = "/flinch/checkpoints";
+/** Where the job's output and checkpoints live on the run's disk (a real directory for --process runs). */
+export const DEFAULT_ROOT = "/flinch";
 
 /**
  * The interpreter: builds the seed job from the spec, runs it against the simulated world,
@@ -91,7 +97,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let faults = spec.faults;
   const fired: FiredFault[] = [];
   for (;;) {
-    const job = prepareScenario({ ...spec, faults }, { ...opts, fs }, undefined, kills.length > 0);
+    const job = prepareScenario({ ...spec, faults }, { ...opts, fs }, undefined, kills.length > 0 || (opts.resume ?? false));
     try {
       const result = job.env.executeSync(spec.name);
       if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
@@ -143,7 +149,12 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const tape = tapeFor(spec.feed);
   const simFeed = new SimulatedTradeFeed(tape);
   const fs = opts.fs ?? new MemFs();
-  const nemesis = new Nemesis(spec.faults);
+  const root = opts.root ?? DEFAULT_ROOT;
+  const OUT = `${root}/out`;
+  const CHECKPOINTS = `${root}/checkpoints`;
+  let envRef: StreamExecutionEnvironment | undefined;
+  const latest = () => envRef?.lastRunner?.coordinator?.latestCompleted() ?? envRef?.lastRunner?.startedFrom;
+  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom) : undefined);
   const warnings: string[] = [];
   const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
   const j = spec.job;
@@ -156,6 +167,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     jobId: "job",
     resume,
   });
+  envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
   const cp = env.getCheckpointConfig();
   cp.setMinPauseBetweenCheckpoints(j.minPauseMs);

@@ -1,12 +1,13 @@
 import { FAULT_POINTS } from "../../engine/checkpoint/faults.ts";
 import { runChaos, describePlan, type ChaosResult } from "../../scenarios/chaos.ts";
+import { runProcessChaos } from "../../scenarios/process-chaos.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { SCENARIOS, type Backend, type Mode, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { int, oneOf, parseArgs, runId, str, UsageError } from "../args.ts";
 
 export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--backend memory|file|all] [--mode exactly-once|at-least-once]
-             [--runs N] [--seed S] [--path P] [--max-faults N] [--out DIR] [--json]`;
+             [--runs N] [--seed S] [--path P] [--max-faults N] [--process] [--out DIR] [--json]`;
 
 interface Combo {
   name: string;
@@ -21,7 +22,6 @@ interface Combo {
 export async function chaosCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, { values: ["scenario", "backend", "mode", "runs", "seed", "path", "max-faults", "out"], booleans: ["json", "process"] });
   if (a.positional.length) throw new UsageError(`chaos takes no positional arguments (got ${a.positional.join(" ")})\nusage: ${CHAOS_USAGE}`);
-  if (a.flags.has("process")) throw new UsageError("--process (real process kills) is not available in this build");
   const names = str(a, "scenario") ?? "exactly-once";
   const scenarioNames = names === "all" ? Object.keys(SCENARIOS) : names.split(",");
   for (const n of scenarioNames) if (!SCENARIOS[n]) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(n)}; known: ${Object.keys(SCENARIOS).join(", ")}, all`);
@@ -34,6 +34,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const path = str(a, "path");
   const maxFaults = int(a, "max-faults", 3, 1);
   const json = a.flags.has("json");
+  if (a.flags.has("process")) return processChaos(a, scenarioNames, backendFlag, modeFlag, seed, path, json);
   if (path !== undefined && (scenarioNames.length > 1 || backends.length > 1)) throw new UsageError("--path replays one failure: give one --scenario and one --backend");
 
   const combos: Combo[] = [];
@@ -97,5 +98,41 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       faults, restarts, checkpoints: { completed, aborted }, traceHash, reportDir: reportDirs.length === 1 ? reportDirs[0] : reportDirs,
     }));
   }
+  return failures.length ? 1 : 0;
+}
+
+/**
+ * `--process`: the job runs in child processes that SIGKILL themselves at the drawn fault
+ * points; a fresh process resumes from the checkpoint directory on the real disk. `--backend
+ * all` means the durable backends here: memory storage loses its checkpoints in a kill by
+ * design, and `--backend memory --process` shows exactly that (exit 1).
+ */
+async function processChaos(a: ReturnType<typeof parseArgs>, names: string[], backendFlag: string, modeFlag: Mode | undefined, seed: number, path: string | undefined, json: boolean): Promise<number> {
+  const runs = int(a, "runs", 5, 1);
+  const maxFaults = int(a, "max-faults", 2, 1);
+  const backends: Backend[] = backendFlag === "all" ? ["file"] : [backendFlag as Backend];
+  if (backendFlag === "all" && !json) console.log("--process --backend all: durable backends only (memory checkpoint storage dies with the process by design; see --backend memory --process)");
+  let total = 0, passed = 0, kills = 0;
+  const failures: { seed: number; path: string; property: string; replay: string; scenario: string; faults: string }[] = [];
+  for (const n of names) {
+    if (SCENARIOS[n].expect === "violate") continue;
+    for (const backend of backends) {
+      const base = SCENARIOS[n].spec;
+      const mode = modeFlag ?? base.job.mode;
+      const spec = { ...base, job: { ...base.job, backend, mode } };
+      const command = `flinch chaos --process --scenario ${n} --backend ${backend} --mode ${mode} --max-faults ${maxFaults} --runs ${runs}`;
+      const t0 = performance.now();
+      const r = await runProcessChaos({ spec, runs, seed, path, maxFaults, command });
+      total += r.runs;
+      passed += r.passed;
+      kills += r.kills;
+      if (!json) console.log(`${n} [${backend}, ${mode}, real processes]: ${r.runs} runs, ${r.passed} passed, ${r.kills} SIGKILLs — ${r.failure ? "VIOLATION" : "ok"} (${Math.round(performance.now() - t0)} ms)`);
+      if (r.failure) {
+        failures.push({ seed, path: r.failure.path, property: r.failure.property, replay: r.failure.replay, scenario: n, faults: describePlan(r.failure.faults) });
+        if (!json) console.log(`  ✘ ${r.failure.property}: ${r.failure.message}\n    faults: ${describePlan(r.failure.faults)}\n    replay: ${r.failure.replay}`);
+      }
+    }
+  }
+  if (json) console.log(JSON.stringify({ command: "chaos", process: true, runs: total, passed, violations: failures.length, failures, kills }));
   return failures.length ? 1 : 0;
 }

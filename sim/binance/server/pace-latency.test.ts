@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { parseFixed } from "../../../engine/decimal.ts";
-import type { Trade } from "../../../engine/connectors/binance/trade.ts";
-import { buildTape } from "../tape.ts";
 import type { FeedFaultPlan } from "../toxics.ts";
 import { startExchangeServer, type ExchangeServer, type ExchangeServerOptions } from "./server.ts";
-import { connect, syntheticTape, until, type TestClient } from "./test-helpers.ts";
+import { connect, syntheticTape, unevenTape, until, type TestClient } from "./test-helpers.ts";
 
 /**
  * Real sockets on 127.0.0.1, real time: timing is only ever bounded from below (a frame can
@@ -27,26 +24,6 @@ async function open(url: string): Promise<TestClient> {
   return c;
 }
 const now = () => Date.now(); // real-time: tests bound arrival times from below
-
-const T0 = 1_723_161_255_000;
-/** Trade time offsets (ms) of a two-symbol tape with uneven gaps; symbols interleave irregularly. */
-const GAPS = [0, 300, 40, 500, 120, 260, 80, 400, 200, 60, 350, 150];
-const WHO = ["BTCUSDT", "ETHUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT"];
-
-function unevenTape() {
-  const trades: Trade[] = [];
-  const nextId: Record<string, number> = { BTCUSDT: 500, ETHUSDT: 9000 };
-  let t = T0;
-  const order: { symbol: string; id: number; offset: number }[] = [];
-  for (let i = 0; i < GAPS.length; i++) {
-    t += GAPS[i];
-    const symbol = WHO[i];
-    const id = nextId[symbol]++;
-    trades.push({ symbol, id, price: parseFixed("100.5") + BigInt(i), quantity: parseFixed("0.25"), time: t, eventTime: t, isBuyerMaker: i % 2 === 0 });
-    order.push({ symbol, id, offset: t - T0 });
-  }
-  return { tape: buildTape(trades), order };
-}
 
 function tradesOf(c: TestClient): { stream: string; id: number; at: number }[] {
   const out: { stream: string; id: number; at: number }[] = [];

@@ -215,6 +215,7 @@ describe("stream endpoint: limits", () => {
     sock.resume();
     await c.next((m) => m.t === 60_999, 10_000);
     expect(c.messages.length).toBe(60_000);
+    expect(c.messages.every((raw, i) => JSON.parse(raw).t === 1000 + i)).toBe(true); // each once, in id order
     c.ws.close();
   });
 });

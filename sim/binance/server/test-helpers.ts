@@ -7,7 +7,7 @@ import { buildTape, type Tape } from "../tape.ts";
 export interface TestClient {
   ws: WebSocket;
   messages: string[];
-  /** Date.now() when each message arrived (parallel to messages). */
+  /** Wall-clock ms when each message arrived (parallel to messages). */
   arrivals: number[];
   pings: string[];
   closed: Promise<{ code: number; reason: string }>;
@@ -75,6 +75,26 @@ export async function until(cond: () => boolean, timeoutMs = 5000, what = "condi
     if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMs} ms`); // real-time: test timeout
     await sleep(10);
   }
+}
+
+/** Gaps (ms of trade time) between the trades of a two-symbol tape, and whose each trade is: uneven, interleaved irregularly. */
+const GAPS = [0, 300, 40, 500, 120, 260, 80, 400, 200, 60, 350, 150];
+const WHO = ["BTCUSDT", "ETHUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT", "BTCUSDT", "ETHUSDT"];
+
+/** That tape, and its trades in trade-time order with their offsets from the first (all distinct). */
+export function unevenTape(t0 = 1_723_161_255_000): { tape: Tape; order: { symbol: string; id: number; offset: number }[] } {
+  const trades: Trade[] = [];
+  const nextId: Record<string, number> = { BTCUSDT: 500, ETHUSDT: 9000 };
+  let t = t0;
+  const order: { symbol: string; id: number; offset: number }[] = [];
+  for (let i = 0; i < GAPS.length; i++) {
+    t += GAPS[i];
+    const symbol = WHO[i];
+    const id = nextId[symbol]++;
+    trades.push({ symbol, id, price: parseFixed("100.5") + BigInt(i), quantity: parseFixed("0.25"), time: t, eventTime: t, isBuyerMaker: i % 2 === 0 });
+    order.push({ symbol, id, offset: t - t0 });
+  }
+  return { tape: buildTape(trades), order };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real-time: test pacing

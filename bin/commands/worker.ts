@@ -1,0 +1,44 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { NodeFs } from "../../engine/state/fs.ts";
+import { runScenario } from "../../scenarios/run-scenario.ts";
+import type { ScenarioSpec } from "../../scenarios/spec.ts";
+import { parseArgs, str, UsageError } from "../args.ts";
+
+/**
+ * `flinch _worker --spec F --root DIR [--resume]` (internal, used by `chaos --process`): runs one
+ * scenario process on the real disk. A kill fault SIGKILLs this very process at its fault point,
+ * after noting what it knew in DIR/killed.json; a run that ends writes DIR/result.json.
+ */
+export async function workerCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, { values: ["spec", "root"], booleans: ["resume"] });
+  const specFile = str(a, "spec");
+  const root = str(a, "root");
+  if (!specFile || !root) throw new UsageError("_worker needs --spec and --root");
+  const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ScenarioSpec;
+  const run = runScenario(spec, {
+    fs: new NodeFs(),
+    root,
+    resume: a.flags.has("resume"),
+    onKill(site, latestCompleted, startedFrom) {
+      const fired = spec.faults.findIndex((f) => f.kind === "kill" && f.point === site.point);
+      writeDurably(path.join(root, "killed.json"), JSON.stringify({ site, latestCompleted: latestCompleted ?? null, startedFrom: startedFrom ?? null, fired }));
+      process.kill(process.pid, "SIGKILL");
+      for (;;); // SIGKILL arrives asynchronously: make no progress until it does
+    },
+  });
+  writeDurably(path.join(root, "result.json"), JSON.stringify({
+    status: run.result.status, failureReason: run.result.failureReason, restarts: run.result.restarts,
+    startedFrom: run.result.startedFrom?.checkpointId ?? null, skipped: run.result.startedFrom?.skipped ?? [],
+    traceHash: run.result.traceHash,
+    late: Object.fromEntries([...run.late].map(([k, v]) => [k, { quantity: v.quantity.toString(), count: v.count }])),
+  }));
+  return 0;
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = fs.openSync(file, "w");
+  fs.writeSync(fd, text);
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+}
