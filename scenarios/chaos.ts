@@ -59,7 +59,7 @@ export function runChaos(o: ChaosOptions): ChaosResult {
       passages: calib.passages, maxFaults: o.maxFaults ?? 3, points: o.points, tasks: [...taskSubtasks, "Source", "Window", "coordinator"],
       // Process kills only where checkpoints are meant to survive one (file storage); with
       // memory storage a kill loses them by design, which `--process` runs report plainly.
-      kinds: o.kinds ?? (o.spec.job.backend === "memory" ? ["crash"] : ["crash", "kill"]),
+      kinds: o.kinds ?? o.spec.faultKinds ?? (o.spec.job.backend === "memory" ? ["crash"] : ["crash", "kill"]),
     }),
   });
   const hash = createHash("sha256");
@@ -87,8 +87,9 @@ export function runChaos(o: ChaosOptions): ChaosResult {
   );
   const failures: ChaosFailure[] = [];
   if (details.failed && details.counterexample && details.counterexamplePath !== null) {
-    const [{ engineSeed, faults }] = details.counterexample;
-    // Re-run the shrunk counterexample so the failure's history is the minimal one's.
+    const [{ engineSeed, faults: shrunk }] = details.counterexample;
+    const faults = minimizeFaults(o.spec, engineSeed, shrunk);
+    // Re-run the minimal counterexample so the failure's history is its own.
     const run = runScenario({ ...o.spec, seed: String(engineSeed), faults }, { keepTrace: true });
     const bad = run.checks.find((c) => c.valid === false) ?? lastFailing?.checks.find((c) => c.valid === false);
     failures.push({
@@ -101,6 +102,28 @@ export function runChaos(o: ChaosOptions): ChaosResult {
     runs: executed, passed: executed - (details.failed ? 1 : 0), failures, faultsFired: fired, restarts,
     checkpoints: { completed, aborted }, traceHash: hash.digest("hex"), sample: calib,
   };
+}
+
+/**
+ * fast-check shrinks the whole value at once and can stop where no single step keeps the run
+ * failing; dropping faults one at a time (delta debugging's 1-minimal pass) often gets further.
+ * Deterministic, so the replay line, which reproduces fast-check's counterexample, also
+ * reproduces this result.
+ */
+function minimizeFaults(spec: ScenarioSpec, engineSeed: number, faults: Fault[]): Fault[] {
+  let cur = faults;
+  for (let changed = true; changed && cur.length > 1; ) {
+    changed = false;
+    for (let i = 0; i < cur.length; i++) {
+      const candidate = cur.filter((_f, j) => j !== i);
+      if (runScenario({ ...spec, seed: String(engineSeed), faults: candidate }).valid === false) {
+        cur = candidate;
+        changed = true;
+        break;
+      }
+    }
+  }
+  return cur;
 }
 
 export function describePlan(faults: readonly Fault[]): string {

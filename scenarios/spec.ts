@@ -44,6 +44,8 @@ export interface ScenarioSpec {
   job: JobSpec;
   feed: FeedSpec;
   faults: FaultPlan;
+  /** Fault kinds chaos draws for this scenario; default: crashes, plus process kills where checkpoints are durable. */
+  faultKinds?: ("crash" | "kill")[];
 }
 
 export const DEFAULT_SCENARIO: ScenarioSpec = {
@@ -115,6 +117,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
       name: "at-least-once",
       description: "AT_LEAST_ONCE with 2+ source subtasks: records that overtake a barrier are in the snapshot and replayed after a restore (counted twice)",
       job: { mode: "at-least-once" },
+      faultKinds: ["crash"],
     }),
   },
   "print-sink": {
@@ -123,6 +126,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
       name: "print-sink",
       description: "A non-transactional sink under EXACTLY_ONCE: output written before a crash is written again after the restore",
       job: { sink: "print" },
+      faultKinds: ["crash"],
     }),
   },
 };
