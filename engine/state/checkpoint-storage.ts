@@ -64,7 +64,7 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     let m = this.states.get(checkpointId);
     if (!m) this.states.set(checkpointId, (m = new Map()));
     const file = `${h.vertex}-${h.subtask}`;
-    m.set(file, payload.slice());
+    m.set(file, payload); // serialize() made it; nothing else holds it
     return { ...h, file, bytes: payload.length };
   }
   writeMetadata(meta: CheckpointMetadata): void {
