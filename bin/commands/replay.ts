@@ -56,11 +56,14 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed by occurrence, which real sockets do not repeat)`);
   const t0 = performance.now();
-  const run = via === "sim" ? runScenario(spec) : await replayOverSockets(spec, tape, via, parsePace(speed));
+  const feedStats: Record<string, number> = {};
+  const run = via === "sim" ? runScenario(spec) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats);
   const wallMs = performance.now() - t0;
   const replay = `flinch replay ${a.positional.join(" ")}${via !== "sim" ? ` --via ${via} --speed ${speed}` : ""} --backend ${backend} --mode ${mode} --window ${str(a, "window") ?? "1m"} --parallelism ${p} --seed ${seed}${crashEvery ? ` --crash-every ${crashEvery}` : ""}${lenient ? " --lenient" : ""}`;
   const id = runId("replay", path.basename(a.positional[0]).replace(/\..*$/, ""), seed);
   const model = buildRunModel(run, { runId: id, command: "replay", inputs: a.positional, wallMs, replay });
+  // What the source's transport repaired (duplicates dropped, gaps backfilled, reconnects): counted, never silent.
+  for (const [k, v] of Object.entries(feedStats)) model.counters[`feed.${k}`] = v;
   const outRoot = str(a, "out") ?? "reports/out";
   const reportDir = writeReport(model, outRoot);
   if (tape.stats.quarantined.length) {
@@ -93,20 +96,25 @@ export async function replayCommand(argv: string[]): Promise<number> {
  * The same job with its source on real sockets: `ws` against an exchange server on 127.0.0.1
  * (port 0), `intercept` against the production Binance URLs answered in process.
  */
-async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "intercept", pace: Pace) {
+async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "intercept", pace: Pace, stats: Record<string, number>) {
   const range = rangeOf(tape);
   if (via === "ws") {
     const server = await startExchangeServer({ tape, pace, host: "127.0.0.1", port: 0 });
     try {
       const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: server.wsUrl, restBase: server.httpUrl, range });
-      return await runScenarioRealtime(spec, feed, new WallClockDriver());
+      const run = await runScenarioRealtime(spec, feed, new WallClockDriver());
+      Object.assign(stats, feed.stats);
+      return run;
     } finally {
       await server.close();
     }
   }
   const interception = interceptBinance({ tape, pace });
   try {
-    return await runScenarioRealtime(spec, new BinanceStreamFeed({ symbols: tape.symbols, range }), new WallClockDriver());
+    const feed = new BinanceStreamFeed({ symbols: tape.symbols, range });
+    const run = await runScenarioRealtime(spec, feed, new WallClockDriver());
+    Object.assign(stats, feed.stats);
+    return run;
   } finally {
     interception.dispose();
   }
