@@ -175,6 +175,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   cp.setMaxConcurrentCheckpoints(j.maxConcurrent);
   cp.setTolerableCheckpointFailureNumber(j.tolerableFailures);
   cp.setNumRetainedCheckpoints(j.retained);
+  cp.incremental = j.incremental ?? false;
   if (j.backend === "file") env.setStateBackend(new FsStateBackend(`file://${CHECKPOINTS}`));
   else {
     env.setStateBackend(new HashMapStateBackend());

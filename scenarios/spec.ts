@@ -31,6 +31,8 @@ export interface JobSpec {
   disk: "mem" | "sim";
   /** Faults armed on the simulated disk from the start (ENOSPC, EIO, bit flips, fsync that lies). */
   diskFaults: DiskFault[];
+  /** execution.checkpointing.incremental: keyed state written as deltas against the last completed checkpoint. */
+  incremental: boolean;
 }
 
 export type FeedSpec =
@@ -70,6 +72,7 @@ export const DEFAULT_SCENARIO: ScenarioSpec = {
     batchSize: 64,
     disk: "sim",
     diskFaults: [],
+    incremental: false,
   },
   feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 4 * 60_000, ratePerSec: 20 },
   faults: [],

@@ -200,11 +200,31 @@ export class CheckpointCoordinator {
     this.scheduleNext(now);
   }
 
-  /** Keeps `numRetained` completed checkpoints; never deletes the latest. */
+  /** Retired checkpoints still needed as parents of an incremental chain. */
+  private readonly kept = new Set<number>();
+
+  /**
+   * Keeps `numRetained` completed checkpoints and never deletes the latest, nor any checkpoint
+   * an incremental chain of a retained one still reads (reference by parent id).
+   */
   private retain(): void {
     const keep = Math.max(1, this.config.numRetained);
-    while (this.completed.length > keep) {
-      const old = this.completed.shift()!;
+    while (this.completed.length > keep) this.kept.add(this.completed.shift()!);
+    if (this.kept.size === 0) return;
+    const needed = new Set<number>();
+    const walk = (id: number) => {
+      if (needed.has(id)) return;
+      needed.add(id);
+      try {
+        for (const h of this.storage.readMetadata(id).handles) if (h.parent !== undefined) walk(h.parent);
+      } catch {
+        // unreadable metadata: nothing to follow; restore will skip it anyway
+      }
+    };
+    for (const id of this.completed) walk(id);
+    for (const old of [...this.kept]) {
+      if (needed.has(old)) continue;
+      this.kept.delete(old);
       this.storage.discard(old);
       this.host.trace(`coordinator discard cp=${old}`);
     }

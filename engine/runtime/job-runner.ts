@@ -96,6 +96,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   readonly aligned: boolean;
   readonly checkpointing: boolean;
   readonly bufferTimeout: number;
+  readonly incremental: boolean;
   readonly stats = new CheckpointStatsTracker();
   readonly reports: JobReport[] = [];
   readonly counters = new Map<string, number>();
@@ -117,6 +118,7 @@ export class JobRunner implements TaskHost, CoordinatorHost {
     this.checkpointing = spec.checkpoint.isCheckpointingEnabled();
     this.aligned = spec.checkpoint.mode === CheckpointingMode.EXACTLY_ONCE;
     this.bufferTimeout = spec.exec.bufferTimeout;
+    this.incremental = this.checkpointing && spec.checkpoint.incremental;
     this.rpcRng = spec.kernel.rng.fork("rpc");
     this.backoff = new RestartBackoff(spec.restart, spec.kernel.rng.fork("restart"));
     if (this.checkpointing) {
@@ -289,7 +291,8 @@ export class JobRunner implements TaskHost, CoordinatorHost {
       const t0 = this.wallMs();
       try {
         this.fault("checkpoint.async-write", task.name, id);
-        handle = coord.storageFor(id).writeState(id, { task: task.name, vertex: this.spec.graph.vertices[task.vertexId].name, subtask: task.subtask }, serialize(snap));
+        const parent = Object.values(snap).find((o) => o.delta)?.delta?.parent;
+        handle = coord.storageFor(id).writeState(id, { task: task.name, vertex: this.spec.graph.vertices[task.vertexId].name, subtask: task.subtask, ...(parent !== undefined ? { parent } : {}) }, serialize(snap));
         this.fault("checkpoint.ack", task.name, id);
       } catch (e) {
         this.failTask(task, e);

@@ -6,6 +6,7 @@ import type { KeyType } from "./keygroups.ts";
 import type { Fs } from "../state/fs.ts";
 import type { TimerSnapshot } from "./timers.ts";
 import type { FaultPoint } from "../checkpoint/faults.ts";
+import type { KeyedDelta } from "../checkpoint/incremental.ts";
 
 /** Where an operator sends what it produces. One call per record; no promise, no closure. */
 export interface Output<T> {
@@ -16,7 +17,9 @@ export interface Output<T> {
 
 /** What an operator snapshot holds: keyed state and timers by key group, plus operator list state. */
 export interface OperatorSnapshot {
+  /** Full keyed state; empty when `delta` holds the changes since the parent checkpoint instead. */
   readonly keyed: KeyGroupState[];
+  readonly delta?: KeyedDelta;
   readonly timers: TimerSnapshot[];
   readonly list: unknown[];
 }

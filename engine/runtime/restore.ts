@@ -1,7 +1,8 @@
-import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
+import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
+import { applyDeltas } from "../checkpoint/incremental.ts";
 import type { KeyGroupState } from "../state/keyed-state.ts";
 import { deserialize } from "../state/serde.ts";
-import type { RestoredState } from "./operator.ts";
+import type { OperatorSnapshot, RestoredState } from "./operator.ts";
 import type { TaskSnapshot } from "./task.ts";
 import type { TimerSnapshot } from "./timers.ts";
 
@@ -10,6 +11,18 @@ export interface RestorePoint {
   readonly checkpointId: number;
   readonly byUid: ReadonlyMap<string, RestoredState>;
   readonly skipped: { checkpointId: number; reason: string }[];
+}
+
+/** Full keyed state of one operator: its own, or its parent chain's with the deltas applied. */
+function resolveKeyed(storage: CheckpointStorage, h: StateHandle, uid: string, op: OperatorSnapshot, depth: number): KeyGroupState[] {
+  if (!op.delta) return op.keyed;
+  if (depth > 64) throw new Error(`${h.task}: incremental chain longer than 64 checkpoints`);
+  const parentId = op.delta.parent;
+  const ph = storage.readMetadata(parentId).handles.find((x) => x.task === h.task);
+  if (!ph) throw new Error(`${h.task}: parent checkpoint ${parentId} of an incremental snapshot has no state for this task`);
+  const parentOp = deserialize<TaskSnapshot>(storage.readState(parentId, ph))[uid];
+  if (!parentOp) throw new Error(`${h.task}: parent checkpoint ${parentId} has no state for operator ${uid}`);
+  return applyDeltas(resolveKeyed(storage, ph, uid, parentOp, depth + 1), [op.delta]);
 }
 
 export class NoValidCheckpointError extends Error {
@@ -36,7 +49,7 @@ export function loadLatestValid(storage: CheckpointStorage, maxParallelism: numb
         for (const [uid, op] of Object.entries(snap)) {
           let r = byUid.get(uid);
           if (!r) byUid.set(uid, (r = { keyed: [], timers: [], listUnion: [] }));
-          r.keyed.push(...op.keyed);
+          r.keyed.push(...resolveKeyed(storage, h, uid, op, 0));
           r.timers.push(...op.timers);
           r.listUnion.push(...op.list);
         }

@@ -2,6 +2,7 @@ import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { Rng } from "../kernel/rng.ts";
 import type { FaultPoint } from "../checkpoint/faults.ts";
 import { BarrierHandler } from "../checkpoint/barrier-handler.ts";
+import { IncrementalTracker } from "../checkpoint/incremental.ts";
 import type { Channel, ChannelReceiver } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
 import { END, MAX_WATERMARK, MIN_WATERMARK } from "./elements.ts";
@@ -26,6 +27,8 @@ export interface TaskHost {
   readonly aligned: boolean;
   readonly checkpointing: boolean;
   readonly bufferTimeout: number;
+  /** Write keyed state as deltas against the last completed checkpoint (execution.checkpointing.incremental). */
+  readonly incremental: boolean;
   fault(point: FaultPoint, task: string, checkpointId?: number): void;
   trace(line: string): void;
   failTask(task: Task, error: unknown): void;
@@ -123,15 +126,22 @@ export abstract class Task implements Runnable, ChannelReceiver {
     this.fault("checkpoint.sync-snapshot", checkpointId);
     const t0 = this.host.wallMs();
     const snap: TaskSnapshot = {};
-    for (let i = 0; i < this.chain.length; i++) snap[this.uids[i]] = this.chain[i].snapshotState(checkpointId);
+    for (let i = 0; i < this.chain.length; i++) {
+      const s = this.chain[i].snapshotState(checkpointId);
+      const delta = this.host.incremental && this.keyedBackend ? this.increments.delta(checkpointId, this.uids[i], s.keyed) : undefined;
+      snap[this.uids[i]] = delta ? { ...s, keyed: [], delta } : s;
+    }
     const syncWallMs = this.host.wallMs() - t0;
     this.broadcast({ kind: "barrier", checkpointId, final });
     this.host.trace(`${this.name} snapshot cp=${checkpointId}`);
     this.host.snapshotTaken(this, snap, { checkpointId, alignmentMs, syncWallMs }, final);
   }
 
+  private readonly increments = new IncrementalTracker();
+
   notifyCheckpointComplete(checkpointId: number): void {
     if (this.status === "canceled" || this.status === "finished") return;
+    this.increments.completed(checkpointId);
     try {
       for (const op of this.chain) op.notifyCheckpointComplete(checkpointId);
       this.afterCheckpointComplete(checkpointId);

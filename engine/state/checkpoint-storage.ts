@@ -11,6 +11,8 @@ export interface StateHandle {
   readonly subtask: number;
   readonly file: string;
   readonly bytes: number;
+  /** Incremental: the checkpoint whose state this one's deltas apply to (the same task's handle there). */
+  readonly parent?: number;
 }
 
 /** The commit record of a checkpoint: written last, atomically. */
