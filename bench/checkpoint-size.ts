@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { HeapKeyedStateBackend } from "../engine/state/heap-keyed-backend.ts";
 import { FileSystemCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
 import { NodeFs } from "../engine/state/fs.ts";
-import { serialize } from "../engine/state/serde.ts";
+import { deserialize, serialize } from "../engine/state/serde.ts";
+import { IncrementalTracker } from "../engine/checkpoint/incremental.ts";
+import type { KeyGroupState } from "../engine/state/keyed-state.ts";
 import { assignToKeyGroup } from "../engine/runtime/keygroups.ts";
 
 /**
@@ -38,4 +40,37 @@ export function checkpointCost(entries: number): { entries: number; bytes: numbe
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Full vs incremental checkpoint of `entries` keyed entries after 1% of them changed, and the
+ * restore rate (deserialize + load into a fresh backend) per MB of checkpoint.
+ */
+export function incrementalCost(entries: number): { entries: number; fullBytes: number; fullMs: number; incBytes: number; incMs: number; restoreMsPerMB: number } {
+  const b = new HeapKeyedStateBackend({ start: 0, end: 127 });
+  const st = b.getReducingState<bigint>("window-contents", (x, y) => x + y);
+  st.setCurrentNamespace(1723161240000);
+  const touch = (i: number, v: bigint) => {
+    const key = `SYM${i}`;
+    b.setCurrentKey(key, assignToKeyGroup(key, 128));
+    st.add(v);
+  };
+  for (let i = 0; i < entries; i++) touch(i, BigInt(i) * 12_345n);
+  const tracker = new IncrementalTracker();
+  let t0 = performance.now();
+  const full = b.snapshot();
+  tracker.delta(1, "w", full);
+  const fullBytes = serialize({ w: { keyed: full, timers: [], list: [] } });
+  const fullMs = performance.now() - t0;
+  tracker.completed(1);
+  for (let i = 0; i < entries; i += 100) touch(i, 1n);
+  t0 = performance.now();
+  const delta = tracker.delta(2, "w", b.snapshot())!;
+  const incBytes = serialize({ w: { keyed: [], delta, timers: [], list: [] } });
+  const incMs = performance.now() - t0;
+  t0 = performance.now();
+  const restored = new HeapKeyedStateBackend({ start: 0, end: 127 });
+  restored.restore(deserialize<{ w: { keyed: KeyGroupState[] } }>(fullBytes).w.keyed);
+  const restoreMs = performance.now() - t0;
+  return { entries, fullBytes: fullBytes.length, fullMs, incBytes: incBytes.length, incMs, restoreMsPerMB: restoreMs / (fullBytes.length / 1e6) };
 }

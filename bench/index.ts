@@ -1,5 +1,5 @@
 import { generateTape } from "../sim/binance/generator.ts";
-import { checkpointCost } from "./checkpoint-size.ts";
+import { checkpointCost, incrementalCost } from "./checkpoint-size.ts";
 import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { benchFeed } from "./binance-feed.ts";
 
@@ -45,6 +45,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
   for (const s of sizes) {
     say(`checkpoint of ${fmt(s.entries).padStart(9)} entries: ${(s.bytes / 1e6).toFixed(2)} MB, sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms (${((s.totalMs / s.entries) * 1e6).toFixed(0)} ns/entry)`);
   }
+  const incs = [10_000, 100_000, 1_000_000].map((n) => incrementalCost(n));
+  for (const s of incs) {
+    say(`after 1% of ${fmt(s.entries).padStart(9)} entries changed: full ${(s.fullBytes / 1e6).toFixed(2)} MB in ${s.fullMs.toFixed(0)} ms, incremental ${(s.incBytes / 1e6).toFixed(3)} MB (${((s.incBytes / s.fullBytes) * 100).toFixed(2)}%) in ${s.incMs.toFixed(0)} ms; restore ${s.restoreMsPerMB.toFixed(1)} ms/MB`);
+  }
   const feed = await benchFeed();
   say(`flinch serve -> source   ${fmt(feed.serverToSourceMsgsPerSec)} msg/s over loopback; raw ws baseline ${fmt(feed.rawWsMsgsPerSec)} msg/s; ratio ${feed.ratio.toFixed(2)}`);
   const out = {
@@ -61,6 +65,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       every1s: { tradesPerSec: Math.round(cp1s.tradesPerSec), checkpoints: cp1s.checkpoints, overhead: +(1 - cp1s.tradesPerSec / p1.tradesPerSec).toFixed(4) },
       every60s: { tradesPerSec: Math.round(cp60s.tradesPerSec), checkpoints: cp60s.checkpoints, overhead: +(1 - cp60s.tradesPerSec / p1.tradesPerSec).toFixed(4) },
     },
+    incremental: incs.map((s) => ({ entries: s.entries, fullBytes: s.fullBytes, fullMs: +s.fullMs.toFixed(1), incrementalBytes: s.incBytes, incrementalMs: +s.incMs.toFixed(1), restoreMsPerMB: +s.restoreMsPerMB.toFixed(2) })),
     checkpointSize: sizes.map((s) => ({ entries: s.entries, bytes: s.bytes, syncMs: +s.syncMs.toFixed(2), asyncMs: +s.asyncMs.toFixed(2), totalMs: +s.totalMs.toFixed(2) })),
   };
   if (json) console.log(JSON.stringify(out));
