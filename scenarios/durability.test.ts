@@ -33,16 +33,16 @@ function latestStateFile(fs: Fs): { chk: number; file: string } {
 
 describe("process kills on the file backend, with a disk that loses unsynced writes", () => {
   const arb = fc
-    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...FAULT_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), crashToo: fc.boolean() })
-    .map(({ p, point, seed, frac, crashToo }) => {
+    .record({ backend: fc.constantFrom<Backend>("file", "kv"), p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...FAULT_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), crashToo: fc.boolean() })
+    .map(({ backend, p, point, seed, frac, crashToo }) => {
       const max = Math.max(1, passagesFor(p).get(point) ?? 1);
       const faults: Fault[] = [{ kind: "kill", point, occurrence: 1 + Math.floor(frac * max) }];
       if (crashToo) faults.push({ kind: "crash", point: "task.process", occurrence: 1 + Math.floor(frac * 100) });
-      return { p, seed: String(seed), faults };
+      return { backend, p, seed: String(seed), faults };
     });
 
-  test.prop([arb], { numRuns: 50 })("every property holds and each new process resumes from the latest completed checkpoint", ({ p, seed, faults }) => {
-    const run = runScenario(spec(p, seed, faults));
+  test.prop([arb], { numRuns: 50 })("file and kv backends: every property holds and each new process resumes from the latest completed checkpoint", ({ backend, p, seed, faults }) => {
+    const run = runScenario(spec(p, seed, faults, { backend }));
     for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
   });
 
@@ -131,13 +131,14 @@ describe("incremental checkpoints under crashes and kills", () => {
     p: fc.integer({ min: 1, max: 4 }),
     retained: fc.integer({ min: 1, max: 3 }),
     seed: fc.integer({ min: 0, max: 1e9 }),
+    backend: fc.constantFrom<Backend>("file", "kv"),
     faults: fc.array(
       fc.record({ kind: fc.constantFrom("crash" as const, "kill" as const), point: fc.constantFrom(...FAULT_POINTS), occurrence: fc.integer({ min: 1, max: 40 }) }),
       { minLength: 1, maxLength: 3 },
     ),
   });
-  test.prop([arb], { numRuns: 30 })("every property holds, and restores replay the delta chains exactly", ({ p, retained, seed, faults }) => {
-    const run = runScenario(spec(p, String(seed), faults, { incremental: true, retained, checkpointIntervalMs: 5_000 }));
+  test.prop([arb], { numRuns: 30 })("every property holds, and restores replay the delta chains exactly", ({ backend, p, retained, seed, faults }) => {
+    const run = runScenario(spec(p, String(seed), faults, { backend, incremental: true, retained, checkpointIntervalMs: 5_000 }));
     for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
   });
 

@@ -14,7 +14,7 @@ function spec(backend: Backend, point: FaultPoint, occurrence: number) {
   });
 }
 
-const DURABLE: Backend[] = ["file"];
+const DURABLE: Backend[] = ["file", "kv"];
 const POINTS: [FaultPoint, number][] = [["checkpoint.complete", 3], ["sink.pre-commit", 4], ["checkpoint.async-write", 5]];
 
 describe("SIGKILL of the job process at a fault point; a new process resumes from disk", () => {

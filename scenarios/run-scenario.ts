@@ -10,7 +10,8 @@ import { PrintSink } from "../engine/connectors/sinks/print-sink.ts";
 import { readCommittedLines, TransactionalFileSink } from "../engine/connectors/sinks/transactional-file-sink.ts";
 import type { SumAcc } from "../engine/runtime/window-operator.ts";
 import { FsStateBackend, HashMapStateBackend } from "../engine/state/backends.ts";
-import { JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
+import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
+import { EmbeddedKVStateBackend } from "../engine/state/kv/kv-state-backend.ts";
 import type { Fs } from "../engine/state/fs.ts";
 import { generateTape } from "../sim/binance/generator.ts";
 import { loadFixtures } from "../sim/binance/fixtures.ts";
@@ -70,6 +71,8 @@ function diskFor(spec: ScenarioSpec): Fs {
 export interface RunOptions {
   /** Directory holding out/ and checkpoints/ (default /flinch on the simulated disk). */
   root?: string;
+  /** Parent of the kv backend's working directories (default: the OS temp directory). */
+  kvLocalDir?: string;
   /** Resume from the checkpoint storage instead of starting fresh (a new process after a kill). */
   resume?: boolean;
   /** Called when a kill fault fires, before the process dies; without it the kill is simulated. */
@@ -104,6 +107,8 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       return job.finish(result, [...fired, ...job.nemesis.fired], kills);
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
+      // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
+      for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();
       if (kills.length) kills[kills.length - 1].resumedFrom = job.startedFrom() ?? null;
       fired.push(...job.nemesis.fired);
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
@@ -177,7 +182,12 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   cp.setNumRetainedCheckpoints(j.retained);
   cp.incremental = j.incremental ?? false;
   if (j.backend === "file") env.setStateBackend(new FsStateBackend(`file://${CHECKPOINTS}`));
-  else {
+  else if (j.backend === "kv") {
+    // A real-disk run keeps the disposable working directories under its own root, so a killed
+    // process's leftovers go with it (Flink clears its local directories the same way).
+    env.setStateBackend(new EmbeddedKVStateBackend(opts.kvLocalDir ? { localDir: opts.kvLocalDir } : {}));
+    cp.setCheckpointStorage(new FileSystemCheckpointStorage(`file://${CHECKPOINTS}`));
+  } else {
     env.setStateBackend(new HashMapStateBackend());
     cp.setCheckpointStorage(new JobManagerCheckpointStorage());
   }

@@ -7,7 +7,7 @@ import type { DiskFault } from "../sim/faults/sim-fs.ts";
  * and the seed. Named scenarios are merged over DEFAULT_SCENARIO; the interpreter in
  * run-scenario.ts is the only code that acts on one.
  */
-export type Backend = "memory" | "file";
+export type Backend = "memory" | "file" | "kv";
 export type Mode = "exactly-once" | "at-least-once";
 export type SinkKind = "transactional" | "print";
 

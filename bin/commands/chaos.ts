@@ -6,7 +6,7 @@ import { SCENARIOS, type Backend, type Mode, type ScenarioSpec } from "../../sce
 import { writeReport } from "../../reports/write-report.ts";
 import { int, oneOf, parseArgs, runId, str, UsageError } from "../args.ts";
 
-export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--backend memory|file|all] [--mode exactly-once|at-least-once]
+export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
              [--runs N] [--seed S] [--path P] [--max-faults N] [--process] [--out DIR] [--json]`;
 
 interface Combo {
@@ -25,8 +25,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const names = str(a, "scenario") ?? "exactly-once";
   const scenarioNames = names === "all" ? Object.keys(SCENARIOS) : names.split(",");
   for (const n of scenarioNames) if (!SCENARIOS[n]) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(n)}; known: ${Object.keys(SCENARIOS).join(", ")}, all`);
-  const backendFlag = oneOf(a, "backend", ["memory", "file", "all"] as const, "memory");
-  const backends: Backend[] = backendFlag === "all" ? ["memory", "file"] : [backendFlag];
+  const backendFlag = oneOf(a, "backend", ["memory", "file", "kv", "all"] as const, "memory");
+  const backends: Backend[] = backendFlag === "all" ? ["memory", "file", "kv"] : [backendFlag];
   const modeFlag = str(a, "mode") as Mode | undefined;
   if (modeFlag !== undefined && modeFlag !== "exactly-once" && modeFlag !== "at-least-once") throw new UsageError(`--mode: expected exactly-once|at-least-once, got ${JSON.stringify(modeFlag)}`);
   const runs = int(a, "runs", 100, 1);
@@ -110,7 +110,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
 async function processChaos(a: ReturnType<typeof parseArgs>, names: string[], backendFlag: string, modeFlag: Mode | undefined, seed: number, path: string | undefined, json: boolean): Promise<number> {
   const runs = int(a, "runs", 5, 1);
   const maxFaults = int(a, "max-faults", 2, 1);
-  const backends: Backend[] = backendFlag === "all" ? ["file"] : [backendFlag as Backend];
+  const backends: Backend[] = backendFlag === "all" ? ["file", "kv"] : [backendFlag as Backend];
   if (backendFlag === "all" && !json) console.log("--process --backend all: durable backends only (memory checkpoint storage dies with the process by design; see --backend memory --process)");
   let total = 0, passed = 0, kills = 0;
   const failures: { seed: number; path: string; property: string; replay: string; scenario: string; faults: string }[] = [];

@@ -19,6 +19,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const run = runScenario(spec, {
     fs: new NodeFs(),
     root,
+    kvLocalDir: ensureDir(path.join(root, "kv-local")),
     resume: a.flags.has("resume"),
     onKill(site, latestCompleted, startedFrom) {
       const fired = spec.faults.findIndex((f) => f.kind === "kill" && f.point === site.point);
@@ -41,4 +42,9 @@ function writeDurably(file: string, text: string): void {
   fs.writeSync(fd, text);
   fs.fsyncSync(fd);
   fs.closeSync(fd);
+}
+
+function ensureDir(d: string): string {
+  fs.mkdirSync(d, { recursive: true });
+  return d;
 }

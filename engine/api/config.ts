@@ -6,6 +6,7 @@ import { parseDuration } from "./time.ts";
 import type { StreamExecutionEnvironment } from "./environment.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../state/checkpoint-storage.ts";
 import { HashMapStateBackend } from "../state/backends.ts";
+import { EmbeddedKVStateBackend, EmbeddedRocksDBStateBackend } from "../state/kv/kv-state-backend.ts";
 
 /**
  * Flink configuration keys, from a plain object or a config.yaml (nested maps are flattened
@@ -116,9 +117,8 @@ export function applyConfiguration(env: StreamExecutionEnvironment, conf: Config
       case "state.backend": {
         const b = String(v).toLowerCase();
         if (b === "hashmap" || b === "filesystem" || b === "jobmanager") env.setStateBackend(new HashMapStateBackend());
-        else if (b === "rocksdb" || b === "kv" || b === "embedded-kv") {
-          throw new ConfigurationError(`${k}: ${JSON.stringify(v)} (the embedded-KV backend) is not available in this build yet; use hashmap`);
-        } else throw new ConfigurationError(`${k}: expected hashmap or rocksdb, got ${JSON.stringify(v)}`);
+        else if (b === "rocksdb" || b === "kv" || b === "embedded-kv") env.setStateBackend(b === "rocksdb" ? new EmbeddedRocksDBStateBackend() : new EmbeddedKVStateBackend());
+        else throw new ConfigurationError(`${k}: expected hashmap or rocksdb, got ${JSON.stringify(v)}`);
         break;
       }
       case "parallelism.default":

@@ -173,6 +173,7 @@ export abstract class Task implements Runnable, ChannelReceiver {
     this.broadcast(END);
     this.status = "finished";
     for (const op of this.chain) op.close();
+    this.keyedBackend?.dispose();
     this.host.trace(`${this.name} finished`);
     this.host.taskFinished(this);
   }

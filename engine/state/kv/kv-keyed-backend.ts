@@ -104,7 +104,7 @@ export class KvKeyedStateBackend implements KeyedStateBackend {
   private keyPart(key: KeyType): Buffer {
     let b = this.keyParts.get(key);
     if (b === undefined) {
-      if (this.keyParts.size >= 65_536) this.keyParts.clear();
+      if (this.keyParts.size >= 1 << 18) this.keyParts.clear();
       this.keyParts.set(key, (b = encodePart(key)));
     }
     return b;
