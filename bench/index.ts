@@ -33,11 +33,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const cp1s = best(3, () => seedJobThroughput(tape, 1, 1_000));
   const cp60s = best(3, () => seedJobThroughput(tape, 1, 60_000));
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  // The seed job's own configuration (60 s checkpoints) on each state backend.
+  const mem60 = best(2, () => seedJobThroughput(tape, 1, 60_000, "memory"));
+  const file60 = best(2, () => seedJobThroughput(tape, 1, 60_000, "file"));
+  const kv60 = best(2, () => seedJobThroughput(tape, 1, 60_000, "kv"));
   say(`hand-written loop       ${fmt(hand.tradesPerSec)} trades/s (${hand.windows} windows)`);
   say(`seed job, parallelism 1 ${fmt(p1.tradesPerSec)} trades/s (${p1.windows} windows), ratio ${(p1.tradesPerSec / hand.tradesPerSec).toFixed(3)}`);
   say(`seed job, parallelism 4 ${fmt(p4.tradesPerSec)} trades/s, ratio ${(p4.tradesPerSec / hand.tradesPerSec).toFixed(3)}`);
   say(`checkpoint every 1 s    ${fmt(cp1s.tradesPerSec)} trades/s (${cp1s.checkpoints} checkpoints), overhead ${((1 - cp1s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
   say(`checkpoint every 60 s   ${fmt(cp60s.tradesPerSec)} trades/s (${cp60s.checkpoints} checkpoints), overhead ${((1 - cp60s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
+  say(`backends, 60 s checkpoints: memory ${fmt(mem60.tradesPerSec)}, file ${fmt(file60.tradesPerSec)} (${((file60.tradesPerSec / mem60.tradesPerSec) * 100).toFixed(0)}% of memory), kv ${fmt(kv60.tradesPerSec)} trades/s (kv/memory ${(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(2)})`);
   const sizes = [10_000, 100_000, 1_000_000].map((n) => {
     checkpointCost(Math.min(n, 10_000)); // warm-up
     return checkpointCost(n);
@@ -59,6 +64,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
     seedJob: {
       p1: { tradesPerSec: Math.round(p1.tradesPerSec), ratio: +(p1.tradesPerSec / hand.tradesPerSec).toFixed(4) },
       p4: { tradesPerSec: Math.round(p4.tradesPerSec), ratio: +(p4.tradesPerSec / hand.tradesPerSec).toFixed(4) },
+    },
+    backends: {
+      memory: Math.round(mem60.tradesPerSec), file: Math.round(file60.tradesPerSec), kv: Math.round(kv60.tradesPerSec),
+      fileVsMemory: +(file60.tradesPerSec / mem60.tradesPerSec).toFixed(3), kvVsMemory: +(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(3),
     },
     checkpointing: {
       off: Math.round(p1.tradesPerSec),

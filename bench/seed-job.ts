@@ -6,19 +6,26 @@ import { TumblingEventTimeWindows } from "../engine/api/windows.ts";
 import { BinanceWebSocketSource } from "../engine/connectors/binance/source.ts";
 import { CollectSink, CollectStore } from "../engine/connectors/sinks/collect-sink.ts";
 import type { WindowSum } from "../engine/api/datastream.ts";
-import { JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
+import { EmbeddedKVStateBackend } from "../engine/state/kv/kv-state-backend.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
 import type { Tape } from "../sim/binance/tape.ts";
 
 /** The seed job's pipeline over a tape, timed; returns trades per second of wall time. */
-export function seedJobThroughput(tape: Tape, parallelism: number, checkpointMs: number | undefined): { tradesPerSec: number; windows: number; checkpoints: number } {
+export function seedJobThroughput(tape: Tape, parallelism: number, checkpointMs: number | undefined, backend: "memory" | "file" | "kv" = "memory"): { tradesPerSec: number; windows: number; checkpoints: number } {
   const feed = new SimulatedTradeFeed(tape);
   const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 42, world: { feed, startTime: feed.startTime() }, log: { warn() {}, info() {} } });
   env.setParallelism(parallelism);
+  const dir = backend === "memory" ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), "flinch-bench-"));
   if (checkpointMs !== undefined) {
     env.enableCheckpointing(checkpointMs, CheckpointingMode.EXACTLY_ONCE);
-    env.getCheckpointConfig().setCheckpointStorage(new JobManagerCheckpointStorage());
+    // memory: JobManager storage; file and kv: checkpoint files on the real disk, with fsync.
+    env.getCheckpointConfig().setCheckpointStorage(dir ? new FileSystemCheckpointStorage(path.join(dir, "checkpoints")) : new JobManagerCheckpointStorage());
   }
+  if (backend === "kv") env.setStateBackend(new EmbeddedKVStateBackend({ localDir: dir }));
   const store = new CollectStore<WindowSum>();
   env
     .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(2)), "Binance Trade Source")
@@ -29,6 +36,7 @@ export function seedJobThroughput(tape: Tape, parallelism: number, checkpointMs:
   const t0 = performance.now();
   const r = env.executeSync("bench");
   const ms = performance.now() - t0;
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
   if (r.status !== "FINISHED") throw new Error(`bench job ended ${r.status}: ${r.failureReason}`);
   return { tradesPerSec: (tape.stats.trades / ms) * 1000, windows: store.committed.length, checkpoints: r.checkpoints.length };
 }
