@@ -183,6 +183,7 @@ export class CheckpointCoordinator {
       this.abort(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
       return;
     }
+    this.parents.set(id, [...new Set([...p.acks.values()].flatMap((a) => (a.handle.parent === undefined ? [] : [a.handle.parent])))]);
     // Past the commit point: the checkpoint exists even if we crash before notifying.
     this.pending.delete(id);
     p.dispose();
@@ -200,6 +201,22 @@ export class CheckpointCoordinator {
     this.scheduleNext(now);
   }
 
+  /** Parent checkpoints of each completed one (incremental chains), as its metadata records them. */
+  private readonly parents = new Map<number, number[]>();
+
+  private parentsOf(id: number): number[] {
+    let p = this.parents.get(id);
+    if (p === undefined) {
+      try {
+        p = [...new Set(this.storage.readMetadata(id).handles.flatMap((h) => (h.parent === undefined ? [] : [h.parent])))];
+      } catch {
+        p = []; // unreadable metadata: nothing to follow; restore skips such a checkpoint anyway
+      }
+      this.parents.set(id, p);
+    }
+    return p;
+  }
+
   /** Retired checkpoints still needed as parents of an incremental chain. */
   private readonly kept = new Set<number>();
 
@@ -215,16 +232,13 @@ export class CheckpointCoordinator {
     const walk = (id: number) => {
       if (needed.has(id)) return;
       needed.add(id);
-      try {
-        for (const h of this.storage.readMetadata(id).handles) if (h.parent !== undefined) walk(h.parent);
-      } catch {
-        // unreadable metadata: nothing to follow; restore will skip it anyway
-      }
+      for (const parent of this.parentsOf(id)) walk(parent);
     };
     for (const id of this.completed) walk(id);
     for (const old of [...this.kept]) {
       if (needed.has(old)) continue;
       this.kept.delete(old);
+      this.parents.delete(old);
       this.storage.discard(old);
       this.host.trace(`coordinator discard cp=${old}`);
     }

@@ -49,6 +49,8 @@ export type TaskStatus = "running" | "finishing" | "finished" | "canceled";
 export abstract class Task implements Runnable, ChannelReceiver {
   status: TaskStatus = "running";
   private scheduledAt = Infinity;
+  /** Short id for the per-batch trace lines ("v1.0": vertex 1, subtask 0); full names go in the rare ones. */
+  protected readonly tid: string;
   processedRecords = 0;
 
   constructor(
@@ -60,7 +62,9 @@ export abstract class Task implements Runnable, ChannelReceiver {
     readonly uids: string[],
     readonly writers: RecordWriter[],
     readonly keyedBackend: KeyedStateBackend | undefined,
-  ) {}
+  ) {
+    this.tid = `v${vertexId}.${subtask}`;
+  }
 
   get head(): StreamOperator {
     return this.chain[0];
@@ -231,7 +235,7 @@ export class StreamTask extends Task {
         const head = this.head;
         for (let i = 0; i < vs.length; i++) head.processElement(vs[i], ts[i]);
         this.processedRecords += vs.length;
-        this.host.trace(`${this.name} in=${c} n=${vs.length}`);
+        this.host.trace(`${this.tid} in=${c} n=${vs.length}`);
         return;
       }
       case "watermark":
@@ -279,7 +283,7 @@ export class StreamTask extends Task {
     if (live === 0) return; // all ended: end of input emits the final watermark
     if (min > this.watermark) {
       this.watermark = min;
-      this.host.trace(`${this.name} wm=${min}`);
+      this.host.trace(`${this.tid} wm=${min}`);
       this.head.processWatermark(min);
     }
   }
@@ -348,7 +352,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     if (this.emitted > 0) {
       this.fault("task.process");
       this.processedRecords += this.emitted;
-      this.host.trace(`${this.name} emit n=${this.emitted}`);
+      this.host.trace(`${this.tid} emit n=${this.emitted}`);
     }
     let wmAt = Infinity;
     if (now >= this.lastWatermarkAt + this.watermarkInterval) this.emitWatermark(now);

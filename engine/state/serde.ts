@@ -18,62 +18,51 @@ function reviver(_k: string, v: any): unknown {
  * for every key made serialization the largest cost of a checkpoint.
  */
 export function toJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out);
-  return out.join("");
+  return write(value);
 }
 
-function write(v: unknown, out: string[]): void {
+/** Strings that need no escaping are quoted directly: keys, symbols and tags nearly always are. */
+const PLAIN = /^[\w .:@#/+-]*$/;
+const quote = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s));
+
+function write(v: unknown): string {
   switch (typeof v) {
     case "string":
-      out.push(JSON.stringify(v));
-      return;
+      return quote(v);
     case "number":
-      out.push(Number.isFinite(v) ? String(v) : "null");
-      return;
+      return Number.isFinite(v) ? String(v) : "null";
     case "boolean":
-      out.push(v ? "true" : "false");
-      return;
+      return v ? "true" : "false";
     case "bigint":
-      out.push(`{"$n":"${v}"}`);
-      return;
+      return `{"$n":"${v}"}`;
     case "undefined":
     case "function":
     case "symbol":
-      out.push("null");
-      return;
+      return "null";
   }
-  if (v === null) {
-    out.push("null");
-    return;
-  }
+  if (v === null) return "null";
   if (Array.isArray(v)) {
-    out.push("[");
+    let out = "[";
     for (let i = 0; i < v.length; i++) {
-      if (i) out.push(",");
+      if (i) out += ",";
       const x = v[i];
-      write(x === undefined || typeof x === "function" ? null : x, out);
+      out += x === undefined || typeof x === "function" ? "null" : write(x);
     }
-    out.push("]");
-    return;
+    return out + "]";
   }
-  if (v instanceof Map) {
-    write({ $m: [...v.entries()] }, out);
-    return;
-  }
+  if (v instanceof Map) return write({ $m: [...v.entries()] });
   const o = v as Record<string, unknown> & { toJSON?: () => unknown };
-  if (typeof o.toJSON === "function") return write(o.toJSON(), out);
-  out.push("{");
+  if (typeof o.toJSON === "function") return write(o.toJSON());
+  let out = "{";
   let first = true;
   for (const k in o) {
     const x = o[k];
     if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
-    if (!first) out.push(",");
+    if (!first) out += ",";
     first = false;
-    out.push(JSON.stringify(k), ":");
-    write(x, out);
+    out += quote(k) + ":" + write(x);
   }
-  out.push("}");
+  return out + "}";
 }
 
 export function fromJson<T>(text: string): T {
