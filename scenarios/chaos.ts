@@ -3,8 +3,10 @@ import { fc } from "@fast-check/vitest";
 import type { FaultPoint } from "../engine/checkpoint/faults.ts";
 import { describeFault, type Fault } from "../sim/faults/fault-plan.ts";
 import { faultPlan } from "./arbitraries/fault-plan.ts";
+import { feedFaultPlan } from "../sim/binance/toxics-arbitrary.ts";
 import { runScenario, type ScenarioRun } from "./run-scenario.ts";
 import type { ScenarioSpec } from "./spec.ts";
+import type { FeedFaultPlan } from "../sim/binance/toxics.ts";
 
 export interface ChaosOptions {
   /** The spec faults are drawn for (its own fault list is ignored). */
@@ -27,6 +29,7 @@ export interface ChaosFailure {
   readonly message: string;
   readonly faults: Fault[];
   readonly engineSeed: number;
+  readonly feedFaults?: FeedFaultPlan;
   readonly replay: string;
   readonly numShrinks: number;
   readonly run: ScenarioRun;
@@ -54,6 +57,7 @@ export function runChaos(o: ChaosOptions): ChaosResult {
   const calib = runScenario({ ...o.spec, faults: [] });
   const taskSubtasks = Array.from({ length: Math.max(o.spec.job.sourceParallelism, o.spec.job.windowParallelism) }, (_v, i) => `#${i}`);
   const arb = fc.record({
+    feedFaults: o.spec.drawFeedFaults ? feedFaultPlan({ maxConnectionProbability: 0.002 }) : fc.constant(o.spec.feedFaults),
     engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     faults: faultPlan({
       passages: calib.passages, maxFaults: o.maxFaults ?? 3, points: o.points, tasks: [...taskSubtasks, "Source", "Window", "coordinator"],
@@ -67,8 +71,8 @@ export function runChaos(o: ChaosOptions): ChaosResult {
   let restarts = 0, completed = 0, aborted = 0, mainPhase = true, executed = 0;
   let lastFailing: ScenarioRun | undefined;
   const details = fc.check(
-    fc.property(arb, ({ engineSeed, faults }) => {
-      const run = runScenario({ ...o.spec, seed: String(engineSeed), faults });
+    fc.property(arb, ({ engineSeed, faults, feedFaults }) => {
+      const run = runScenario({ ...o.spec, seed: String(engineSeed), faults, feedFaults });
       if (mainPhase) {
         executed++;
         hash.update(run.result.traceHash);
@@ -87,14 +91,15 @@ export function runChaos(o: ChaosOptions): ChaosResult {
   );
   const failures: ChaosFailure[] = [];
   if (details.failed && details.counterexample && details.counterexamplePath !== null) {
-    const [{ engineSeed, faults: shrunk }] = details.counterexample;
-    const faults = minimizeFaults(o.spec, engineSeed, shrunk);
+    const [{ engineSeed, faults: shrunk, feedFaults }] = details.counterexample;
+    const spec = { ...o.spec, feedFaults };
+    const faults = minimizeFaults(spec, engineSeed, shrunk);
     // Re-run the minimal counterexample so the failure's history is its own.
-    const run = runScenario({ ...o.spec, seed: String(engineSeed), faults }, { keepTrace: true });
+    const run = runScenario({ ...spec, seed: String(engineSeed), faults }, { keepTrace: true });
     const bad = run.checks.find((c) => c.valid === false) ?? lastFailing?.checks.find((c) => c.valid === false);
     failures.push({
       seed: o.seed, path: details.counterexamplePath, property: bad?.property ?? "unknown", message: bad?.message ?? String(details.errorInstance ?? ""),
-      faults, engineSeed, numShrinks: details.numShrinks, run,
+      faults, engineSeed, feedFaults, numShrinks: details.numShrinks, run,
       replay: `${o.command} --seed ${o.seed} --path ${details.counterexamplePath}`,
     });
   }

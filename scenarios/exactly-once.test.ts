@@ -121,3 +121,23 @@ describe("restart strategies in a running job", () => {
     expect(run.valid).toBe(true);
   });
 });
+
+describe("exactly-once with a misbehaving exchange", () => {
+  it("holds under drawn exchange faults and crashes", () => {
+    const r = runChaos({ spec: SCENARIOS["exchange-faults"].spec, runs: 30, seed: 42, command: "x" });
+    expect(r.failures).toEqual([]);
+  });
+
+  it("the source repairs what the exchange breaks, and the counters say how much", () => {
+    const run = runScenario({
+      ...SCENARIOS["exchange-faults"].spec,
+      feedFaults: { toxics: [{ kind: "duplicate", probability: 0.05 }, { kind: "drop", probability: 0.05 }, { kind: "reorder", probability: 0.05, window: 4 }, { kind: "disconnect", probability: 0.002 }, { kind: "rest-429", probability: 0.2, retryAfterMs: 500 }] },
+      faults: [{ kind: "crash", point: "checkpoint.complete", occurrence: 3 }],
+    });
+    for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+    expect(run.feedStats.duplicates).toBeGreaterThan(0);
+    expect(run.feedStats.backfilled).toBeGreaterThan(0);
+    expect(run.feedStats.disconnects).toBeGreaterThan(0);
+    expect(run.feedStats.restRetryAfter).toBeGreaterThan(0);
+  });
+});

@@ -65,6 +65,7 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
   counters["input.gaps"] = run.tape.stats.gaps.length;
   counters["input.quarantined"] = run.tape.stats.quarantined.length;
   counters["faults.fired"] = run.fired.length;
+  for (const [k, v] of Object.entries(run.feedStats)) counters[`feed.${k}`] = v;
   return {
     version: RUN_MODEL_VERSION,
     summary: {

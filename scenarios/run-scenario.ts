@@ -45,6 +45,8 @@ export interface ScenarioRun {
   readonly valid: boolean | "unknown";
   readonly warnings: string[];
   readonly kills: KillRecord[];
+  /** What the source's recovery did about exchange faults (duplicates dropped, gaps backfilled, reconnects). */
+  readonly feedStats: Record<string, number>;
 }
 
 const tapeCache = new Map<string, Tape>();
@@ -152,7 +154,7 @@ interface PreparedJob {
 
 function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false): PreparedJob {
   const tape = tapeFor(spec.feed);
-  const simFeed = new SimulatedTradeFeed(tape);
+  const simFeed = new SimulatedTradeFeed(tape, spec.feedFaults ? { plan: spec.feedFaults } : {});
   const fs = opts.fs ?? new MemFs();
   const root = opts.root ?? DEFAULT_ROOT;
   const OUT = `${root}/out`;
@@ -221,7 +223,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     return {
       spec, tape, result, committed, oracle, late,
       fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
-      checks, valid: compose(checks), warnings, kills,
+      checks, valid: compose(checks), warnings, kills, feedStats: { ...simFeed.stats },
     };
   };
   const durable = j.backend !== "memory";

@@ -1,6 +1,7 @@
 import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
 import type { FaultPlan } from "../sim/faults/fault-plan.ts";
 import type { DiskFault } from "../sim/faults/sim-fs.ts";
+import type { FeedFaultPlan } from "../sim/binance/toxics.ts";
 
 /**
  * A scenario is plain, serializable data (Jepsen's test map): the job, the feed, the faults
@@ -48,6 +49,10 @@ export interface ScenarioSpec {
   faults: FaultPlan;
   /** Fault kinds chaos draws for this scenario; default: crashes, plus process kills where checkpoints are durable. */
   faultKinds?: ("crash" | "kill")[];
+  /** Exchange faults (toxics) on the simulated feed: duplicates, reorders, drops, disconnects, stalls, REST errors. */
+  feedFaults?: FeedFaultPlan;
+  /** Chaos draws a feed fault plan for every run (with the engine faults). */
+  drawFeedFaults?: boolean;
 }
 
 export const DEFAULT_SCENARIO: ScenarioSpec = {
@@ -113,6 +118,14 @@ export const SCENARIOS: Record<string, NamedScenario> = {
   "exactly-once": {
     expect: "hold",
     spec: scenario({ name: "exactly-once", description: "EXACTLY_ONCE, aligned barriers, 2PC sink, crashes at any checkpoint stage" }),
+  },
+  "exchange-faults": {
+    expect: "hold",
+    spec: scenario({
+      name: "exchange-faults",
+      description: "EXACTLY_ONCE with a misbehaving exchange as well: duplicated, reordered, dropped and malformed frames, disconnects, stalls, server restarts, REST 429/5xx/timeouts — and crashes",
+      drawFeedFaults: true,
+    }),
   },
   "at-least-once": {
     expect: "violate",
