@@ -2,6 +2,7 @@ import { generateTape } from "../sim/binance/generator.ts";
 import { checkpointCost, incrementalCost } from "./checkpoint-size.ts";
 import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { benchFeed } from "./binance-feed.ts";
+import { benchKv } from "./kv-backend.ts";
 
 /**
  * `npm run bench [-- --json]`: throughput of the seed job against a hand-written loop computing
@@ -43,6 +44,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   say(`checkpoint every 1 s    ${fmt(cp1s.tradesPerSec)} trades/s (${cp1s.checkpoints} checkpoints), overhead ${((1 - cp1s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
   say(`checkpoint every 60 s   ${fmt(cp60s.tradesPerSec)} trades/s (${cp60s.checkpoints} checkpoints), overhead ${((1 - cp60s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
   say(`backends, 60 s checkpoints: memory ${fmt(mem60.tradesPerSec)}, file ${fmt(file60.tradesPerSec)} (${((file60.tradesPerSec / mem60.tradesPerSec) * 100).toFixed(0)}% of memory), kv ${fmt(kv60.tradesPerSec)} trades/s (kv/memory ${(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(2)})`);
+  const kvOps = benchKv();
+  say(`keyed state hot path (window aggregate add): heap ${fmt(kvOps.heapOpsPerSec)} ops/s, kv ${fmt(kvOps.kvOpsPerSec)} ops/s (kv/heap ${kvOps.ratio.toFixed(2)})`);
   const sizes = [10_000, 100_000, 1_000_000].map((n) => {
     checkpointCost(Math.min(n, 10_000)); // warm-up
     return checkpointCost(n);
@@ -68,6 +71,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     backends: {
       memory: Math.round(mem60.tradesPerSec), file: Math.round(file60.tradesPerSec), kv: Math.round(kv60.tradesPerSec),
       fileVsMemory: +(file60.tradesPerSec / mem60.tradesPerSec).toFixed(3), kvVsMemory: +(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(3),
+      stateOps: kvOps,
     },
     checkpointing: {
       off: Math.round(p1.tradesPerSec),
