@@ -3,6 +3,7 @@ import type {
   AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
   ReducingState, ValueState,
 } from "./keyed-state.ts";
+import { CurrentKeyScope } from "./keyed-state.ts";
 
 /**
  * Keyed state in JS maps (Flink's HashMapStateBackend). Tables are indexed by key group first,
@@ -44,26 +45,13 @@ function copyValue(v: unknown): unknown {
   return v;
 }
 
-export class HeapKeyedStateBackend implements KeyedStateBackend {
+export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend {
   private readonly tables = new Map<string, StateTable>();
-  private key: KeyType = "";
-  private kg = -1;
 
-  constructor(readonly keyGroupRange: KeyGroupRange) {}
+  constructor(readonly keyGroupRange: KeyGroupRange) {
+    super();
+  }
 
-  setCurrentKey(key: KeyType, keyGroup: number): void {
-    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
-      throw new Error(`key ${JSON.stringify(key)} (key group ${keyGroup}) is outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
-    }
-    this.key = key;
-    this.kg = keyGroup;
-  }
-  currentKey(): KeyType {
-    return this.key;
-  }
-  currentKeyGroup(): number {
-    return this.kg;
-  }
 
   private table(name: string): StateTable {
     let t = this.tables.get(name);

@@ -89,3 +89,24 @@ export interface KeyedStateBackend {
   size(): number;
   dispose(): void;
 }
+
+/** The current key and key group, which every backend scopes its state handles by. */
+export abstract class CurrentKeyScope {
+  protected key: KeyType = "";
+  protected kg = -1;
+  abstract readonly keyGroupRange: KeyGroupRange;
+
+  setCurrentKey(key: KeyType, keyGroup: number): void {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new Error(`key ${JSON.stringify(key)} (key group ${keyGroup}) is outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
+    }
+    this.key = key;
+    this.kg = keyGroup;
+  }
+  currentKey(): KeyType {
+    return this.key;
+  }
+  currentKeyGroup(): number {
+    return this.kg;
+  }
+}

@@ -6,6 +6,7 @@ import type {
   AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
   ReducingState, ValueState,
 } from "../keyed-state.ts";
+import { CurrentKeyScope } from "../keyed-state.ts";
 import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
 
 /**
@@ -44,7 +45,7 @@ class StateBuffer {
   }
 }
 
-export class KvKeyedStateBackend implements KeyedStateBackend {
+export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend {
   private readonly db: RootDatabase<unknown, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
   private readonly limit: number;
@@ -52,11 +53,10 @@ export class KvKeyedStateBackend implements KeyedStateBackend {
   private readonly changed: Uint8Array;
   private readonly writer = new KeyWriter();
   private readonly keyParts = new Map<KeyType, Buffer>();
-  private key: KeyType = "";
-  private kg = -1;
   private disposed = false;
 
   constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
+    super();
     this.limit = Math.max(1, opts.writeBufferEntries ?? 4096);
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
     fs.mkdirSync(dir, { recursive: true });
@@ -79,19 +79,6 @@ export class KvKeyedStateBackend implements KeyedStateBackend {
     } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<unknown, Buffer>;
   }
 
-  setCurrentKey(key: KeyType, keyGroup: number): void {
-    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
-      throw new Error(`key ${JSON.stringify(key)} (key group ${keyGroup}) is outside this subtask's range ${this.keyGroupRange.start}..${this.keyGroupRange.end}`);
-    }
-    this.key = key;
-    this.kg = keyGroup;
-  }
-  currentKey(): KeyType {
-    return this.key;
-  }
-  currentKeyGroup(): number {
-    return this.kg;
-  }
 
   // ---- the buffer and lmdb beneath it ----
 
