@@ -84,6 +84,5 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
     checkpoints: r.checkpoints.map((c) => ({ ...c })),
     timeline,
     counters,
-    runs: ctx.chaos ? undefined : undefined,
   };
 }

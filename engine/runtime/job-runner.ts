@@ -4,25 +4,20 @@ import type { World } from "../api/world.ts";
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import { CheckpointingMode } from "../api/checkpoint-config.ts";
 import type { RestartStrategy } from "../api/restart-strategies.ts";
-import type { Source } from "../api/source.ts";
 import { CheckpointCoordinator, type CoordinatorHost } from "../checkpoint/coordinator.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
 import { InjectedCrash, ProcessKilled, type FaultPoint } from "../checkpoint/faults.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { serialize } from "../state/serde.ts";
 import type { StateBackend } from "../state/backends.ts";
-import { Channel } from "./channel.ts";
-import type { JobGraph, JobVertex } from "./job-graph.ts";
-import { keyGroupRangeFor } from "./keygroups.ts";
-import type { JobReport, Output, StreamOperator } from "./operator.ts";
-import { ChainingOutput, NetworkOutput } from "./outputs.ts";
-import { RecordWriter, uniformLatency } from "./record-writer.ts";
+import type { JobGraph } from "./job-graph.ts";
+import type { JobReport } from "./operator.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
 import { loadLatestValid, type RestorePoint } from "./restore.ts";
-import { createOperator } from "./operator-factory.ts";
-import { SourceOperator } from "./source-operator.ts";
-import { SourceTask, StreamTask, type SnapshotTiming, type Task, type TaskHost, type TaskSnapshot } from "./task.ts";
-import type { Transformation } from "../api/transformation.ts";
+import type { SnapshotTiming, Task, TaskHost, TaskSnapshot } from "./task.ts";
+import { SourceTask } from "./source-task.ts";
+import { StreamTask } from "./stream-task.ts";
+import { deployTasks, type DeployHost } from "./deploy.ts";
 import type { Trace } from "../kernel/trace.ts";
 import type { Rng } from "../kernel/rng.ts";
 import type { RealtimeDriver } from "./adapters/realtime-driver.ts";
@@ -88,7 +83,7 @@ class Rpc implements Runnable {
  * any failure cancels every task, waits the restart strategy's delay in virtual time, and
  * redeploys from the latest valid checkpoint (Flink's JobMaster with full-restart failover).
  */
-export class JobRunner implements TaskHost, CoordinatorHost {
+export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   status: JobStatus = "CREATED";
   failureReason?: string;
   failureCause?: unknown;
@@ -357,101 +352,6 @@ export class JobRunner implements TaskHost, CoordinatorHost {
   private deploy(restore: RestorePoint | undefined): void {
     this.attempt++;
     this.tasks = [];
-    const { graph, exec, world } = this.spec;
-    const kernel = this.kernel;
-    const rng = kernel.rng.fork(`attempt-${this.attempt}`);
-    const link = uniformLatency(rng.fork("network"), exec.latencyMin, exec.latencyMax);
-    const now = () => kernel.now();
-
-    // Channels first (receivers are filled in once tasks exist): chans[edge][up][down].
-    const proxies = new Map<JobVertex, { task?: Task; wake(at: number): void }[]>();
-    for (const v of graph.vertices) {
-      proxies.set(v, Array.from({ length: v.parallelism }, () => ({ task: undefined as Task | undefined, wake(at: number) { this.task?.wake(at); } })));
-    }
-    const inputs = new Map<JobVertex, Channel[][]>();
-    const chans = new Map<object, Channel[][]>();
-    for (const v of graph.vertices) inputs.set(v, Array.from({ length: v.parallelism }, () => []));
-    for (const v of graph.vertices) {
-      for (const e of v.inEdges) {
-        const grid: Channel[][] = [];
-        for (let i = 0; i < e.from.parallelism; i++) {
-          const row: Channel[] = [];
-          for (let j = 0; j < v.parallelism; j++) {
-            if (e.partitioning.kind === "forward" && e.from.parallelism === v.parallelism && i !== j) continue;
-            const ch = new Channel(`${e.from.id}.${i}->${v.id}.${j}`, proxies.get(v)![j]);
-            row[j] = ch;
-            inputs.get(v)![j].push(ch);
-          }
-          grid.push(row);
-        }
-        chans.set(e, grid);
-      }
-    }
-
-    for (const v of graph.vertices) {
-      for (let i = 0; i < v.parallelism; i++) {
-        const name = `${v.name}#${i}`;
-        const writers: RecordWriter[] = [];
-        const mkWriters = (edges: typeof v.chain[number]["outEdges"]) =>
-          edges.map((e) => {
-            const row = chans.get(e)![i];
-            const targets = e.partitioning.kind === "forward" && e.from.parallelism === e.to.parallelism ? [row[i]] : row;
-            const w = new RecordWriter(targets, e.partitioning, i, graph.maxParallelism, exec.batchSize, link, now, rng.fork(`rr-${name}`));
-            writers.push(w);
-            return w;
-          });
-        const keyedBackend = v.keyed ? this.spec.backend.createKeyedBackend(keyGroupRangeFor(i, v.parallelism, graph.maxParallelism), name) : undefined;
-        // Build the chain back to front so each operator's output can point at the next.
-        const ops: StreamOperator[] = new Array(v.chain.length);
-        let reader: ReturnType<Source<unknown>["createReader"]> | undefined;
-        let splitCount = 0;
-        for (let k = v.chain.length - 1; k >= 0; k--) {
-          const node = v.chain[k];
-          const sides = new Map<string, RecordWriter[]>();
-          for (const e of node.sideEdges) {
-            const [w] = mkWriters([e]);
-            const l = sides.get(e.tag!) ?? [];
-            l.push(w);
-            sides.set(e.tag!, l);
-          }
-          const output: Output<unknown> = k < v.chain.length - 1 ? new ChainingOutput(ops[k + 1], sides) : new NetworkOutput(mkWriters(node.outEdges), sides);
-          let op: StreamOperator;
-          if (node.t.kind === "source") {
-            const t = node.t as Transformation & { kind: "source" };
-            const splits = t.source.createSplits(world).filter((_s, idx) => idx % v.parallelism === i);
-            splitCount = splits.length;
-            const self = this;
-            reader = t.source.createReader(splits, {
-              subtaskIndex: i, parallelism: v.parallelism, kernel, rng: rng.fork(`source-${name}`), log: this.spec.log, world,
-              wakeup() {
-                const task = proxies.get(v)![i].task;
-                if (task) self.wakeSource(task);
-              },
-              trace: (w) => this.trace(`${name} ${w}`),
-              count: (w, n) => this.count(w, n),
-            });
-            op = new SourceOperator(reader);
-          } else op = createOperator(node.t, this.attempt);
-          op.setup({
-            operatorName: node.name, operatorUid: node.uid, subtaskIndex: i, parallelism: v.parallelism, maxParallelism: graph.maxParallelism,
-            kernel, rng: rng.fork(`op-${node.uid}-${i}`), log: this.spec.log, fs: world.fs, checkpointingEnabled: this.checkpointing, keyedBackend,
-            report: (r) => this.reports.push(r),
-            trace: (w) => this.trace(`${name} ${w}`),
-            fault: (p, cp) => this.fault(p, name, cp),
-          }, output);
-          ops[k] = op;
-        }
-        const uids = v.chain.map((n) => n.uid);
-        const task: Task = v.isSource
-          ? new SourceTask(name, v.id, i, this, ops, uids, writers, reader!, splitCount, (v.chain[0].t as Transformation & { kind: "source" }).watermarks, exec.batchSize, exec.autoWatermarkInterval, exec.sourcePollInterval)
-          : new StreamTask(name, v.id, i, this, ops, uids, writers, keyedBackend, inputs.get(v)![i], rng.fork(`gate-${name}`), exec.maxElementsPerStep);
-        this.tasks.push(task);
-        proxies.get(v)![i].task = task;
-        if (restore) this.fault("restore", name, restore.checkpointId);
-        for (let k = 0; k < ops.length; k++) ops[k].initializeState(restore?.byUid.get(uids[k]));
-        for (const op of ops) op.open();
-      }
-    }
-    for (const t of this.tasks) if (t instanceof SourceTask) t.wake(kernel.now());
+    deployTasks(this.spec, this, restore);
   }
 }

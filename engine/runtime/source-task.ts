@@ -1,0 +1,135 @@
+import { END_OF_INPUT, type ReaderOutput, type SourceReader } from "../api/source.ts";
+import type { WatermarkStrategy } from "../api/watermark-strategy.ts";
+import { MAX_WATERMARK, MIN_WATERMARK } from "./elements.ts";
+import type { StreamOperator } from "./operator.ts";
+import type { RecordWriter } from "./record-writer.ts";
+import { Task, type TaskHost } from "./task.ts";
+
+/**
+ * A source subtask: polls its reader for what has arrived, assigns timestamps, generates
+ * watermarks per split (combined by minimum; a finished split no longer holds them back),
+ * and turns checkpoint triggers into barriers.
+ */
+export class SourceTask<T> extends Task implements ReaderOutput<T> {
+  private readonly splitMax: number[];
+  private readonly splitDone: boolean[];
+  private watermark = MIN_WATERMARK;
+  private emitted = 0;
+
+  constructor(
+    name: string, vertexId: number, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
+    readonly reader: SourceReader<T>,
+    splitCount: number,
+    private readonly strategy: WatermarkStrategy<T>,
+    private readonly batchSize: number,
+    private readonly watermarkInterval: number,
+    private readonly pollInterval: number,
+  ) {
+    super(name, vertexId, subtask, host, chain, uids, writers, undefined);
+    this.splitMax = new Array(splitCount).fill(MIN_WATERMARK);
+    this.splitDone = new Array(splitCount).fill(false);
+  }
+
+  collect(split: number, value: T, timestamp: number): void {
+    const a = this.strategy.assigner;
+    const ts = a === undefined ? timestamp : a(value, timestamp);
+    if (ts > this.splitMax[split]) this.splitMax[split] = ts;
+    this.emitted++;
+    this.head.processElement(value, ts);
+  }
+
+  splitFinished(split: number): void {
+    this.splitDone[split] = true;
+  }
+
+  protected step(now: number): void {
+    if (this.status !== "running") return;
+    this.emitted = 0;
+    const next = this.reader.pollNext(now, this.batchSize, this);
+    if (this.emitted > 0) {
+      this.fault("task.process");
+      this.processedRecords += this.emitted;
+      this.host.trace(`${this.tid} emit n=${this.emitted}`);
+    }
+    let wmAt = Infinity;
+    if (now >= this.lastWatermarkAt + this.watermarkInterval) this.emitWatermark(now);
+    else if (this.pendingWatermark()) wmAt = this.lastWatermarkAt + this.watermarkInterval;
+    this.flush();
+    if (next === END_OF_INPUT) this.endOfInput();
+    else {
+      // A full batch means more may be waiting now; otherwise sleep at least the poll interval.
+      const earliest = this.emitted >= this.batchSize ? now : now + this.pollInterval;
+      const at = Math.min(Math.max(next, earliest), wmAt);
+      if (at !== Infinity) this.wake(at < now ? now : at);
+    }
+  }
+
+  private lastWatermarkAt = -Infinity;
+
+  private pendingWatermark(): boolean {
+    return this.strategy.kind !== "none" && this.currentWatermark() > this.watermark;
+  }
+
+  private currentWatermark(): number {
+    let wm = Infinity;
+    const d = this.strategy.outOfOrderness;
+    for (let i = 0; i < this.splitMax.length; i++) {
+      if (this.splitDone[i]) continue;
+      const w = this.splitMax[i] - d - 1;
+      if (w < wm) wm = w;
+    }
+    return wm === Infinity ? -Infinity : wm;
+  }
+
+  /** Periodic watermark emission (Flink's auto-watermark interval), combined by minimum over live splits. */
+  private emitWatermark(now: number): void {
+    if (this.strategy.kind === "none") return;
+    const wm = this.currentWatermark();
+    if (wm > this.watermark) {
+      this.watermark = wm;
+      this.lastWatermarkAt = now;
+      this.head.processWatermark(wm);
+    }
+  }
+
+  private endOfInput(): void {
+    // Flink: a bounded source ends with MAX_WATERMARK whatever the strategy, firing every window.
+    this.watermark = MAX_WATERMARK;
+    this.head.processWatermark(MAX_WATERMARK);
+    this.flushNow();
+    this.host.trace(`${this.name} end-of-input`);
+    if (this.host.checkpointing) {
+      // Wait for the final checkpoint, so the last epoch is committed exactly once (FLIP-147).
+      this.status = "finishing";
+      this.host.sourceReachedEnd(this);
+    } else {
+      for (const op of this.chain) op.endInput();
+      this.finish();
+    }
+  }
+
+  /** Coordinator's trigger (an RPC in Flink): snapshot offsets and state, emit the barrier. */
+  triggerCheckpoint(checkpointId: number, final: boolean): void {
+    if (this.status === "canceled" || this.status === "finished") return;
+    try {
+      this.fault("checkpoint.source-snapshot", checkpointId);
+      this.snapshot(checkpointId, final, 0);
+    } catch (e) {
+      this.host.failTask(this, e);
+    }
+  }
+
+  protected override afterCheckpointComplete(_checkpointId: number): void {
+    if (this.status === "finishing" && this.finalCheckpointDone) {
+      for (const op of this.chain) op.endInput();
+      this.finish();
+    }
+  }
+
+  /** Set by the host when a checkpoint taken after every source reached its end completes. */
+  finalCheckpointDone = false;
+
+  snapshotReader(checkpointId: number): unknown[] {
+    return this.reader.snapshotState(checkpointId);
+  }
+}
