@@ -16,6 +16,16 @@ export interface TimerSnapshot {
   readonly timers: [number, KeyType, Namespace][];
 }
 
+/** What a keyed operator needs of its event-time timers; the heap version is below, the lmdb one in state/kv. */
+export interface TimerQueue {
+  register(key: KeyType, keyGroup: number, namespace: Namespace, timestamp: number): void;
+  /** Pops every timer due at `watermark`, in firing order, calling `fire` for each. */
+  advance(watermark: number, fire: (t: Timer) => void): void;
+  size(): number;
+  snapshot(): TimerSnapshot[];
+  restore(snaps: Iterable<TimerSnapshot>, range: KeyGroupRange): void;
+}
+
 function cmp(a: Timer, b: Timer): number {
   if (a.timestamp !== b.timestamp) return a.timestamp - b.timestamp;
   if (a.keyGroup !== b.keyGroup) return a.keyGroup - b.keyGroup;
@@ -29,7 +39,7 @@ function cmp(a: Timer, b: Timer): number {
  * registered at most once per (key, namespace, timestamp); firing order is total
  * (time, key group, key, namespace), so it never depends on insertion order.
  */
-export class TimerService {
+export class TimerService implements TimerQueue {
   private readonly heap = new MinHeap<Timer>((a, b) => cmp(a, b) < 0);
   private readonly set = new Set<string>();
 

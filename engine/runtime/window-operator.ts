@@ -1,6 +1,6 @@
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 import { KeyGroupCache, type KeyType } from "./keygroups.ts";
-import { TimerService, type Timer } from "./timers.ts";
+import { TimerService, type Timer, type TimerQueue } from "./timers.ts";
 import type { AggregateFunction, AggregatingState, KeyedStateBackend, Namespaced } from "../state/keyed-state.ts";
 import { VOID_NAMESPACE } from "../state/keyed-state.ts";
 import { MIN_WATERMARK } from "./elements.ts";
@@ -43,7 +43,7 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
   private backend!: KeyedStateBackend;
   private contents!: AggregatingState<IN, R> & Namespaced;
   private late!: AggregatingState<IN, R> & Namespaced;
-  private readonly timers = new TimerService();
+  private timers!: TimerQueue;
   private keyGroups!: KeyGroupCache;
   private watermark = MIN_WATERMARK;
   private lateRecords = 0;
@@ -58,6 +58,7 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
     const b = this.ctx.keyedBackend;
     if (!b) throw new Error(`${this.ctx.operatorName}: a window needs a keyed stream`);
     this.backend = b;
+    this.timers = b.createTimerService?.() ?? new TimerService();
     this.keyGroups = new KeyGroupCache(this.ctx.maxParallelism);
     this.contents = b.getAggregatingState(WINDOW_STATE, this.spec.agg);
     this.late = b.getAggregatingState(LATE_STATE, this.spec.agg);

@@ -1,4 +1,5 @@
 import type { KeyGroupRange, KeyType } from "../runtime/keygroups.ts";
+import type { TimerQueue } from "../runtime/timers.ts";
 
 /**
  * Flink's keyed state API. Every handle is scoped by the backend's current key and by the
@@ -87,6 +88,8 @@ export interface KeyedStateBackend {
   restore(states: Iterable<KeyGroupState>): void;
   /** Number of (key, namespace, state) entries: the state size statistics report. */
   size(): number;
+  /** Timers kept by the backend itself (lmdb); without it operators keep them on the heap. */
+  createTimerService?(): TimerQueue;
   dispose(): void;
 }
 

@@ -7,6 +7,7 @@ import type {
   ReducingState, ValueState,
 } from "../keyed-state.ts";
 import { CurrentKeyScope } from "../keyed-state.ts";
+import { KvTimerService } from "./kv-timers.ts";
 import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
 
 /**
@@ -54,6 +55,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   private readonly writer = new KeyWriter();
   private readonly keyParts = new Map<KeyType, Buffer>();
   private disposed = false;
+  private timers?: KvTimerService;
 
   constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
     super();
@@ -61,7 +63,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
     fs.mkdirSync(dir, { recursive: true });
     // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
-    for (const f of ["state.mdb", "state.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of ["state.mdb", "state.mdb-lock", "timers.mdb", "timers.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
     this.db = open({
       path: path.join(dir, "state.mdb"),
       noSubdir: true,
@@ -361,10 +363,16 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return (this.db.getStats() as { entryCount: number }).entryCount;
   }
 
+  /** Timers live beside the state, in their own lmdb file in this task's directory. */
+  createTimerService(): KvTimerService {
+    return (this.timers ??= new KvTimerService(path.join(this.dir, "timers.mdb")));
+  }
+
   /** Closes the environment and deletes its directory: the next attempt restores from a checkpoint. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.timers?.close();
     this.buffers.clear();
     this.pending = 0;
     // No async writes are ever queued, so close finishes synchronously; the promise is moot.
