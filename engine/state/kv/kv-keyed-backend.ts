@@ -8,6 +8,7 @@ import type {
 } from "../keyed-state.ts";
 import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
+import { TXN_FLAGS } from "./lmdb-txn.ts";
 import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
 
 /**
@@ -161,7 +162,11 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.pending--;
   }
 
-  /** Writes every buffered entry in one transaction. */
+  /**
+   * Writes every buffered entry in one transaction. Transaction callbacks here return nothing:
+   * a returned promise-like (lmdb's put returns one) makes transactionSync commit only when the
+   * event loop turns, which a synchronous job never lets it do (measured: +400 MB in 30k flushes).
+   */
   flush(): void {
     if (this.pending === 0) return;
     const start = this.keyGroupRange.start;
