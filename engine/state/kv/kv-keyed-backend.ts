@@ -8,7 +8,6 @@ import type {
 } from "../keyed-state.ts";
 import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
-import { TXN_FLAGS } from "./lmdb-txn.ts";
 import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
 
 /**

@@ -5,7 +5,6 @@ import type { KeyGroupRange, KeyType } from "../../runtime/keygroups.ts";
 import type { Timer, TimerQueue, TimerSnapshot } from "../../runtime/timers.ts";
 import type { Namespace } from "../keyed-state.ts";
 import { encodePart } from "./key-codec.ts";
-import { TXN_FLAGS } from "./lmdb-txn.ts";
 
 /**
  * Event-time timers in lmdb (Flink's RocksDB timer service): keys are
@@ -57,7 +56,7 @@ export class KvTimerService implements TimerQueue {
     this.pending.clear();
     this.db.transactionSync(() => {
       for (const { k, row } of batch) row ? void this.db.put(k, row) : void this.db.remove(k);
-    }, TXN_FLAGS);
+    });
   }
 
   advance(watermark: number, fire: (t: Timer) => void): void {
@@ -70,7 +69,7 @@ export class KvTimerService implements TimerQueue {
     if (due.length === 0) return;
     this.db.transactionSync(() => {
       for (const d of due) void this.db.remove(d.key);
-    }, TXN_FLAGS);
+    });
     this.count -= due.length;
     for (const { value: [timestamp, keyGroup, key, namespace] } of due) fire({ timestamp, keyGroup, key, namespace });
   }
