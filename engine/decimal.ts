@@ -66,9 +66,3 @@ export function formatFixed(v: Fixed): string {
   const frac = (a % SCALE).toString().padStart(SCALE_DIGITS, "0");
   return `${neg ? "-" : ""}${int}.${frac}`;
 }
-
-/** Units from a JS number of whole-or-fractional coins, for generators only (never for input parsing). */
-export function fixedFromUnits(units: number): Fixed {
-  if (!Number.isSafeInteger(units) || units < 0) throw new RangeError(`fixedFromUnits: ${units} is not a non-negative safe integer`);
-  return BigInt(units);
-}

@@ -95,10 +95,6 @@ export function fmtWindow(w: Pick<WindowResultRow, "start" | "end">): string {
   return fmtSpan(w.start, w.end);
 }
 
-export function fmtPercent(part: number, whole: number): string {
-  return whole === 0 ? "–" : `${((100 * part) / whole).toFixed(1)}%`;
-}
-
 export interface WindowSelection {
   rows: WindowResultRow[];
   differing: number;

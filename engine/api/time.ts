@@ -42,12 +42,3 @@ export function parseDuration(v: string | number, what: string): Millis {
   if (!m || unit === undefined) throw new RangeError(`${what}: cannot parse duration ${JSON.stringify(v)} (try "10 s", "1 min", "500 ms")`);
   return ms(Number(m[1]), unit, what);
 }
-
-/** "1m", "60s", "1h", "500ms" → ms; used by the CLI's --window. */
-export function formatDuration(d: Millis): string {
-  if (d % 86_400_000 === 0) return `${d / 86_400_000}d`;
-  if (d % 3_600_000 === 0) return `${d / 3_600_000}h`;
-  if (d % 60_000 === 0) return `${d / 60_000}m`;
-  if (d % 1_000 === 0) return `${d / 1_000}s`;
-  return `${d}ms`;
-}

@@ -35,11 +35,6 @@ export type Transformation =
   | (Base & { readonly kind: "sideOutput"; readonly input: Transformation; readonly tag: string })
   | (Base & { readonly kind: "sink"; readonly input: Transformation; readonly sink: Sink<any> });
 
-export type TransformationKind = Transformation["kind"];
-
-export function inputOf(t: Transformation): Transformation | undefined {
-  return t.kind === "source" ? undefined : t.input;
-}
 
 /** A transformation before the environment numbers it. */
 export type NewTransformation = Transformation extends infer T ? (T extends any ? Omit<T, "id"> : never) : never;

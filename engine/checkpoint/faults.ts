@@ -55,6 +55,3 @@ export interface FaultInjector {
   check(site: FaultSite): void;
 }
 
-export function isFaultPoint(s: string): s is FaultPoint {
-  return (FAULT_POINTS as readonly string[]).includes(s);
-}

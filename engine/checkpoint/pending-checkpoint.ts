@@ -1,5 +1,4 @@
 import type { StateHandle } from "../state/checkpoint-storage.ts";
-import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 
 /** Per-subtask figures of one checkpoint, as Flink's UI lists them. */
 export interface SubtaskCheckpointStats {
@@ -52,8 +51,3 @@ export class PendingCheckpoint {
     return this.disposed;
   }
 }
-
-/** A checkpoint's life cycle after trigger. */
-export type CheckpointOutcome =
-  | { readonly status: "completed"; readonly checkpointId: number }
-  | { readonly status: "aborted"; readonly checkpointId: number; readonly reason: CheckpointFailureReasonKey; readonly detail?: string };

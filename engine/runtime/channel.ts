@@ -15,8 +15,6 @@ export class Channel {
   private ats: number[] = [];
   private head = 0;
   private lastAt = -Infinity;
-  /** Elements sent and records carried, for statistics. */
-  sentElements = 0;
 
   constructor(readonly name: string, private readonly receiver: ChannelReceiver) {}
 
@@ -25,7 +23,6 @@ export class Channel {
     this.lastAt = at;
     this.els.push(el);
     this.ats.push(at);
-    this.sentElements++;
     this.receiver.wake(at);
   }
 
@@ -51,7 +48,4 @@ export class Channel {
     return el;
   }
 
-  size(): number {
-    return this.els.length - this.head;
-  }
 }

@@ -60,9 +60,6 @@ export function keyGroupRangeFor(subtask: number, parallelism: number, maxParall
   return { start, end };
 }
 
-export function inRange(kg: number, r: KeyGroupRange): boolean {
-  return kg >= r.start && kg <= r.end;
-}
 
 /** Memoizes key → key group; exchange symbols repeat millions of times, hashing them does not need to. */
 export class KeyGroupCache {

@@ -103,11 +103,3 @@ export abstract class AbstractStreamOperator<IN, OUT> implements StreamOperator<
   notifyCheckpointAborted(_checkpointId: number): void {}
   close(): void {}
 }
-
-/** A user function threw: the task fails, and the message says which operator and record. */
-export class UserFunctionError extends Error {
-  override readonly name = "UserFunctionError";
-  constructor(operator: string, cause: unknown) {
-    super(`${operator}: user function threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-}

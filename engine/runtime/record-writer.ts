@@ -29,7 +29,6 @@ export class RecordWriter {
   private rr: number;
   private readonly kgs: KeyGroupCache;
   private readonly n: number;
-  records = 0;
 
   constructor(
     readonly channels: Channel[],
@@ -57,7 +56,6 @@ export class RecordWriter {
     const vs = this.vals[c];
     vs.push(value);
     this.tss[c].push(ts);
-    this.records++;
     if (vs.length >= this.batchSize) this.flushChannel(c);
   }
 

@@ -48,7 +48,6 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     const next = this.reader.pollNext(now, this.batchSize, this);
     if (this.emitted > 0) {
       this.fault("task.process");
-      this.processedRecords += this.emitted;
       this.host.trace(`${this.tid} emit n=${this.emitted}`);
     }
     let wmAt = Infinity;
@@ -129,7 +128,4 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
   /** Set by the host when a checkpoint taken after every source reached its end completes. */
   finalCheckpointDone = false;
 
-  snapshotReader(checkpointId: number): unknown[] {
-    return this.reader.snapshotState(checkpointId);
-  }
 }

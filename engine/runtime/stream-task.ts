@@ -59,7 +59,6 @@ export class StreamTask extends Task {
         const ts = el.timestamps;
         const head = this.head;
         for (let i = 0; i < vs.length; i++) head.processElement(vs[i], ts[i]);
-        this.processedRecords += vs.length;
         this.host.trace(`${this.tid} in=${c} n=${vs.length}`);
         return;
       }

@@ -47,7 +47,6 @@ export abstract class Task implements Runnable, ChannelReceiver {
   private scheduledAt = Infinity;
   /** Short id for the per-batch trace lines ("v1.0": vertex 1, subtask 0); full names go in the rare ones. */
   protected readonly tid: string;
-  processedRecords = 0;
 
   constructor(
     readonly name: string,

@@ -46,8 +46,6 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
   private timers!: TimerQueue;
   private keyGroups!: KeyGroupCache;
   private watermark = MIN_WATERMARK;
-  private lateRecords = 0;
-  private fired = 0;
   private readonly fire = (t: Timer) => this.onTimer(t);
 
   constructor(private readonly spec: WindowOperatorSpec<IN, ACC, R, OUT>) {
@@ -76,7 +74,6 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
     const start = ts - ((((ts - spec.offset) % spec.size) + spec.size) % spec.size);
     const maxTs = start + spec.size - 1;
     if (maxTs + spec.allowedLateness <= this.watermark) {
-      this.lateRecords++;
       this.late.add(value);
       if (spec.lateTag !== undefined) {
         this.output.collectSide(spec.lateTag, { value, timestamp: ts, window: { start, end: start + spec.size } } satisfies LateRecord<IN>, ts);
@@ -100,7 +97,6 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
     const r = this.contents.get();
     if (r === undefined) return;
     this.contents.clear();
-    this.fired++;
     this.output.collect(this.spec.result(t.key, { start, end: start + this.spec.size }, r), t.timestamp);
   }
 
@@ -118,10 +114,6 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
     return { keyed: this.backend.snapshot(), timers: this.timers.snapshot(), list: [] };
   }
 
-  /** Late records seen by this instance since it started (statistics, not state). */
-  stats(): { late: number; fired: number } {
-    return { late: this.lateRecords, fired: this.fired };
-  }
 }
 
 /** Sum of one numeric field plus a count: exact for bigint fields (fixed-point quantities). */

@@ -24,12 +24,6 @@ export interface CheckpointMetadata {
   readonly handles: StateHandle[];
 }
 
-/** A checkpoint that could not be used for restore, and why (reports show these). */
-export interface SkippedCheckpoint {
-  readonly checkpointId: number;
-  readonly reason: string;
-}
-
 /**
  * Checkpoint storage: state bytes per subtask (async phase), then `_metadata` as the commit
  * point. `latestValid` finds the newest checkpoint whose metadata and every state file read

@@ -56,13 +56,6 @@ export interface AggregateFunction<IN, ACC, OUT> {
   merge(a: ACC, b: ACC): ACC;
 }
 
-export type StateDescriptor =
-  | { kind: "value"; name: string }
-  | { kind: "reducing"; name: string; reduce: (a: any, b: any) => any }
-  | { kind: "aggregating"; name: string; fn: AggregateFunction<any, any, any> }
-  | { kind: "list"; name: string }
-  | { kind: "map"; name: string };
-
 /** One key group's state, as a snapshot holds it: plain data, independent of the backend. */
 export interface KeyGroupState {
   readonly keyGroup: number;
