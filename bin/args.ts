@@ -1,3 +1,5 @@
+import { parseDuration } from "../engine/api/time.ts";
+
 /**
  * A small, strict argument parser: unknown flags and missing values are usage errors (exit 2)
  * that name the flag, because a misspelt flag silently ignored is a wrong run.
@@ -45,13 +47,15 @@ export function all(a: ParsedArgs, name: string): string[] {
   return a.lists.get(name) ?? [];
 }
 
-/** "500ms", "10s", "5m", "1h" or plain milliseconds. */
+/** A duration flag in Flink's syntax ("500ms", "10 s", "1m", "1h", or plain ms), via the engine's parser. */
 export function duration(a: ParsedArgs, name: string): number | undefined {
   const v = str(a, name);
   if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
-  if (!m) throw new UsageError(`--${name}: ${JSON.stringify(v)} is not a duration (e.g. 500ms, 10s, 5m, 1h)`);
-  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? "ms") as "ms" | "s" | "m" | "h"];
+  try {
+    return parseDuration(v, `--${name}`);
+  } catch {
+    throw new UsageError(`--${name}: expected a duration like 1m, 30s, 500ms, 1h; got ${JSON.stringify(v)}`);
+  }
 }
 
 export function str(a: ParsedArgs, name: string): string | undefined {
@@ -73,13 +77,11 @@ export function oneOf<T extends string>(a: ParsedArgs, name: string, allowed: re
   return v as T;
 }
 
-/** "1m", "30s", "500ms", "1h" → ms. */
+/** A window size: a duration of at least 1 ms, in whole ms. */
 export function windowMs(a: ParsedArgs, name: string, def: number): number {
-  const v = str(a, name);
-  if (v === undefined) return def;
-  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`--${name}: expected a duration like 1m, 30s, 500ms, 1h; got ${JSON.stringify(v)}`);
-  return Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  const d = duration(a, name) ?? def;
+  if (!Number.isInteger(d) || d < 1) throw new UsageError(`--${name}: a window must be a whole number of ms >= 1, got ${str(a, name)}`);
+  return d;
 }
 
 /** A run id that sorts by time and says what ran: CLI only (engine/ never reads the wall clock). */

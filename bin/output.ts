@@ -1,5 +1,6 @@
 import { formatFixed } from "../engine/decimal.ts";
 import type { CommittedRow } from "../scenarios/committed.ts";
+import { bySymbolThenStart } from "../scenarios/oracle.ts";
 
 /** Plain-text tables for the terminal. */
 export function windowTable(rows: readonly CommittedRow[]): string {
@@ -13,5 +14,5 @@ export function windowTable(rows: readonly CommittedRow[]): string {
 }
 
 export function sortRows<T extends { symbol: string; start: number }>(rows: readonly T[]): T[] {
-  return [...rows].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.start - b.start));
+  return [...rows].sort(bySymbolThenStart);
 }

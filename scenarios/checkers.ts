@@ -100,7 +100,7 @@ export function checkConservation(committed: readonly CommittedRow[], late: Read
   return { property: PROPERTIES.conservation, valid: bad.length === 0, message: bad.length === 0 ? `${totals.size} symbols balance exactly` : bad.join("; ") };
 }
 
-export function checkFinished(r: JobExecutionResult): CheckResult {
+export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">): CheckResult {
   return {
     property: PROPERTIES.finished,
     valid: r.status === "FINISHED",

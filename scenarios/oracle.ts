@@ -33,6 +33,12 @@ export function windowOracle(tape: Tape, size: number, offset = 0): WindowRow[] 
   return rows;
 }
 
-export function compareRows(a: WindowRow, b: WindowRow): number {
+/** The order every window listing uses: symbol, then window start. */
+export function bySymbolThenStart(a: { symbol: string; start: number }, b: { symbol: string; start: number }): number {
   return a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.start - b.start;
+}
+
+/** Two window listings compare equal as these sorted lines: order-free, exact quantities and counts. */
+export function windowLines(rows: readonly { symbol: string; start: number; quantity: bigint; count: number }[]): string[] {
+  return rows.map((r) => `${r.symbol} ${r.start} ${r.quantity} ${r.count}`).sort();
 }

@@ -4,9 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { NodeFs } from "../engine/state/fs.ts";
+import type { JobExecutionResult } from "../engine/api/environment.ts";
 import { readCommittedLines } from "../engine/connectors/sinks/transactional-file-sink.ts";
 import { tapeTotals } from "../sim/binance/tape.ts";
-import { checkConservation, checkKills, checkOnce, checkOracle, compose, type CheckResult } from "./checkers.ts";
+import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, compose, type CheckResult } from "./checkers.ts";
 import { parseCommittedLine } from "./committed.ts";
 import { windowOracle } from "./oracle.ts";
 import { tapeFor, type KillRecord } from "./run-scenario.ts";
@@ -44,12 +45,12 @@ export async function runWithProcessKills(spec: ScenarioSpec, keepDir = false): 
   try {
     const kills: KillRecord[] = [];
     let faults = spec.faults;
-    let result: { status: string; failureReason?: string; startedFrom: number | null; late: Record<string, { quantity: string; count: number }> } | undefined;
+    let result: { status: JobExecutionResult["status"]; failureReason?: string; restarts: number; startedFrom: number | null; late: Record<string, { quantity: string; count: number }> } | undefined;
     let processes = 0;
     while (!result) {
       if (++processes > spec.faults.length + 1) throw new Error("more processes than kill faults: a kill did not fire where it was planned");
       const specFile = path.join(dir, `spec-${processes}.json`);
-      fs.writeFileSync(specFile, JSON.stringify({ ...spec, faults, job: { ...spec.job, disk: "mem" } }));
+      fs.writeFileSync(specFile, JSON.stringify({ ...spec, faults })); // the worker runs on the real disk whatever spec.job.disk says
       fs.rmSync(path.join(dir, "killed.json"), { force: true });
       const r = await spawnWorker(specFile, dir, processes > 1);
       if (r.signal === "SIGKILL") {
@@ -70,7 +71,7 @@ export async function runWithProcessKills(spec: ScenarioSpec, keepDir = false): 
       checkOracle(committed, windowOracle(tape, spec.job.windowMs)),
       checkOnce(committed),
       checkConservation(committed, late, tapeTotals(tape)),
-      { property: "the job finished", valid: result.status === "FINISHED", message: result.status === "FINISHED" ? `finished in process ${processes}` : `ended ${result.status}: ${result.failureReason ?? ""}` } satisfies CheckResult,
+      checkFinished(result),
       checkKills(kills),
     ];
     return { processes, kills, checks, valid: compose(checks), dir };

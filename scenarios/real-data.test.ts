@@ -4,16 +4,13 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { formatFixed } from "../engine/decimal.ts";
 import { loadFixtures } from "../sim/binance/fixtures.ts";
-import { windowOracle } from "./oracle.ts";
+import { windowLines, windowOracle } from "./oracle.ts";
 import { runSumJob } from "./sum-job.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DATA = path.resolve(root, "../shared/data/binance-2024-08-08");
 const present = fs.existsSync(DATA);
 if (!present) console.warn(`../shared/data absent (${DATA}): skipping the real-recording replays`);
-
-const canon = (rows: readonly { symbol: string; start: number; quantity: bigint; count: number }[]) =>
-  rows.map((r) => `${r.symbol} ${r.start} ${r.quantity} ${r.count}`).sort();
 
 const RECORDINGS: [string, string[]][] = [
   ["BTCUSDT @trade JSONL", ["btcusdt_trade_20240808T2354Z-20240809T0005Z.jsonl"]],
@@ -33,7 +30,7 @@ describe.skipIf(!present)("real Binance recordings replay to exactly the oracle'
     const { rows, result, late } = runSumJob(tape, { parallelism: 2, checkpointMs: 60_000 });
     expect(result.status).toBe("FINISHED");
     expect(late.size).toBe(0);
-    expect(canon(rows)).toEqual(canon(windowOracle(tape, 60_000)));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
   });
 
   it("BTCUSDT gives the per-minute totals published with the data", () => {

@@ -4,7 +4,7 @@ import type { RunModel, TimelineEvent, Violation, WindowResultRow } from "../rep
 import { RUN_MODEL_VERSION } from "../reports/model.ts";
 import type { ChaosResult } from "./chaos.ts";
 import type { CommittedRow } from "./committed.ts";
-import type { WindowRow } from "./oracle.ts";
+import { bySymbolThenStart, type WindowRow } from "./oracle.ts";
 import type { ScenarioRun } from "./run-scenario.ts";
 
 /** Expected vs committed per (symbol, window), with the status a report highlights. */
@@ -31,7 +31,7 @@ export function windowRows(oracle: readonly WindowRow[], committed: readonly Com
       commits: c.length, status,
     });
   }
-  return rows.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.start - b.start));
+  return rows.sort(bySymbolThenStart);
 }
 
 export interface ModelContext {

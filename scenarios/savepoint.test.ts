@@ -9,10 +9,7 @@ import { generateTape } from "../sim/binance/generator.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { parseCommittedLine } from "./committed.ts";
-import { windowOracle } from "./oracle.ts";
-
-const canon = (rows: readonly { symbol: string; start: number; quantity: bigint; count: number }[]) =>
-  rows.map((r) => `${r.symbol} ${r.start} ${r.quantity} ${r.count}`).sort();
+import { windowLines, windowOracle } from "./oracle.ts";
 
 const tape = generateTape({ seed: "savepoint", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"], durationMs: 10 * 60_000, ratePerSec: 15 });
 const feed = new SimulatedTradeFeed(tape);
@@ -44,7 +41,7 @@ describe("savepoints", () => {
     expect(second.status).toBe("FINISHED");
     expect(second.checkpoints[0].id).toBeGreaterThan(Number(first.savepointPath!.split("chk-")[1]));
     const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
-    expect(canon(rows)).toEqual(canon(windowOracle(tape, 60_000)));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
   });
 
   it("a savepoint taken while the job keeps running does not stop it", () => {
@@ -53,7 +50,7 @@ describe("savepoints", () => {
     expect(r.status).toBe("FINISHED");
     expect(r.savepointPath).toBeDefined();
     expect(r.checkpoints.filter((c) => c.savepoint)).toHaveLength(1);
-    expect(canon(readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l)))).toEqual(canon(windowOracle(tape, 60_000)));
+    expect(windowLines(readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l)))).toEqual(windowLines(windowOracle(tape, 60_000)));
   });
 
   it("refuses a savepoint path that is not a chk-<n> directory", () => {

@@ -31,3 +31,11 @@ export interface Sink<T> {
   readonly transactional: boolean;
   createWriter(ctx: SinkContext): SinkWriter<T>;
 }
+
+/**
+ * Which leftover transactions a recovering writer aborts: its own subtask's, and subtask 0
+ * also those of subtasks that no longer exist after a rescale down, so none is orphaned.
+ */
+export function ownsLeftover(ownerSubtask: number, ctx: Pick<SinkContext, "subtaskIndex" | "parallelism">): boolean {
+  return ownerSubtask === ctx.subtaskIndex || (ctx.subtaskIndex === 0 && ownerSubtask >= ctx.parallelism);
+}

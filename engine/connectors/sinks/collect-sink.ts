@@ -1,4 +1,4 @@
-import type { Sink, SinkContext, SinkWriter } from "../../api/sink.ts";
+import { ownsLeftover, type Sink, type SinkContext, type SinkWriter } from "../../api/sink.ts";
 
 /**
  * An in-memory external system with transactions, and a two-phase-commit sink into it.
@@ -70,11 +70,7 @@ export class CollectSink<T> implements Sink<T> {
       recover: (hs) => {
         const keep = new Set((hs as Handle[]).map((h) => h.txn));
         for (const h of hs as Handle[]) store.commit(h.txn);
-        const sub = ctx.subtaskIndex;
-        store.abortAllExcept(keep, (txn) => {
-          const owner = Number(txn.split("-")[0]);
-          return owner === sub || (sub === 0 && owner >= ctx.parallelism);
-        });
+        store.abortAllExcept(keep, (txn) => ownsLeftover(Number(txn.split("-")[0]), ctx));
       },
       close: () => {},
     };

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import type { Sink, SinkContext, SinkWriter } from "../../api/sink.ts";
+import { ownsLeftover, type Sink, type SinkContext, type SinkWriter } from "../../api/sink.ts";
 import { mkdirDurable, pathFromUri, type Fs } from "../../state/fs.ts";
 import { encodeRecord } from "./encoding.ts";
 
@@ -79,11 +79,9 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   recover(handles: readonly unknown[]): void {
     this.commit(handles);
     const keep = new Set((handles as Handle[]).map((h) => `${h.txn}.jsonl`));
-    const sub = this.ctx.subtaskIndex;
     for (const f of this.fs.readdir(this.pendingDir)) {
       if (keep.has(f)) continue;
-      const owner = Number(f.split("-")[0]);
-      if (owner === sub || (sub === 0 && owner >= this.ctx.parallelism)) {
+      if (ownsLeftover(Number(f.split("-")[0]), this.ctx)) {
         this.fs.unlink(path.join(this.pendingDir, f));
         this.ctx.trace(`sink.abort ${f}`);
       }
