@@ -20,9 +20,9 @@ describe("renderHtml", () => {
   });
 
   it("shows a fail banner and the run summary", () => {
-    expect(page).toContain('<header class="banner fail">✘ FAIL<small>2 of 5 properties violated, 2 violations</small></header>');
+    expect(page).toContain('<header class="banner fail">✘ FAIL<small>2 of 5 properties violated</small></header>');
     expect(renderHtml(sampleModel({ properties: m.properties.map((p) => ({ ...p, valid: true })), violations: [] }))).toContain('<header class="banner pass">✔ PASS<small>all 5 properties held</small>');
-    for (const s of ["<dt>Seed</dt><dd><span class=\"mono\">1597463007</span></dd>", `<span class="mono">${m.summary.traceHash}</span>`,
+    for (const s of ["<dt>Seed (--seed, as in the replay line)</dt><dd><span class=\"mono\">1597463007</span></dd>", "<dt>Engine seed of this run (drawn from it)</dt><dd><span class=\"mono\">24</span></dd>", `<span class="mono">${m.summary.traceHash}</span>`,
       "<dt>Backend</dt><dd>file</dd>", "<dt>Mode</dt><dd>at-least-once</dd>", "<dt>Parallelism</dt><dd>2</dd>",
       "<dt>Trades</dt><dd>4,812</dd>", "<dt>Restarts</dt><dd>1</dd>", "<dt>Throughput</dt><dd>5,707 trades/s (wall 843.2 ms)</dd>"]) {
       expect(page).toContain(s);
@@ -51,11 +51,11 @@ describe("renderHtml", () => {
   it("highlights the wrong-sum and duplicate rows and their differing cells", () => {
     const table = between(page, '<section id="windows">', "</section>");
     expect(count(table, '<tr class="bad">')).toBe(2);
-    const wrong = between(table, '<tr class="bad"><td>ETHUSDT</td><td class="n">2024-05-01 12:03:00 – 12:04:00</td>', "</tr>");
+    const wrong = between(table, '<tr class="bad"><td>ETHUSDT</td><td class="n">2024-05-01T12:03:00Z–12:04:00Z</td>', "</tr>");
     expect(wrong).toContain('<td class="n diff">12.36500000</td>');
     expect(wrong).toContain('<td class="n diff">419</td>');
     expect(wrong).toContain('<span class="st bad">wrong-sum</span>');
-    const dup = between(table, '<tr class="bad"><td>BTCUSDT</td><td class="n">2024-05-01 12:02:00', "</tr>");
+    const dup = between(table, '<tr class="bad"><td>BTCUSDT</td><td class="n">2024-05-01T12:02:00Z', "</tr>");
     expect(dup).toContain('<td class="n diff">2</td>');
     expect(count(table, '<span class="st ok">ok</span>')).toBe(10);
   });

@@ -6,7 +6,7 @@
 import type { RunModel, WindowResultRow } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, html, propertyMark, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, html, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -59,7 +59,7 @@ function summary(m: RunModel): SafeHtml {
   const items: [string, SafeHtml | string][] = [
     ["Job status", s.status + (s.failureReason ? `: ${s.failureReason}` : "")],
     ["Run", html`<span class="mono">${s.runId}</span> (${s.command})`],
-    ["Seed", html`<span class="mono">${s.seed}</span>`],
+    ...seedRows(s).map(([k, v]): [string, SafeHtml] => [k, html`<span class="mono">${v}</span>`]),
     ["Backend", s.backend], ["Mode", s.mode], ["Parallelism", String(s.parallelism)],
     ["Checkpointing", (s.checkpointInterval === null ? "off" : `every ${fmtDuration(s.checkpointInterval)}`) + (s.checkpointStorage ? `, ${s.checkpointStorage}` : "")],
     ["Restart strategy", s.restartStrategy],
@@ -91,7 +91,7 @@ function properties(m: RunModel): SafeHtml {
 function violations(m: RunModel): SafeHtml {
   if (!m.violations.length) return none("None.");
   return html`${m.violations.map((v, i) => html`<div class="card"><h3>${i + 1}. ${v.property}</h3><p>${v.message}</p>
-    <p class="muted">Seed <code>${v.seed}</code>${v.path !== undefined ? html`, path <code>${v.path}</code>` : ""}. Replay with:</p>
+    <p class="muted">Seed <code>${v.seed}</code>${v.engineSeed !== undefined && v.engineSeed !== v.seed ? html` (engine seed <code>${v.engineSeed}</code>)` : ""}${v.path !== undefined ? html`, path <code>${v.path}</code>` : ""}. Replay with:</p>
     <pre><code>${v.replay}</code></pre>
     ${v.faults?.length ? html`<details><summary>Faults of the counterexample (${v.faults.length})</summary><pre><code>${JSON.stringify(v.faults, null, 2)}</code></pre></details>` : ""}</div>`)}`;
 }
@@ -133,10 +133,20 @@ function simpleTable(head: string[], rows: (string | number | SafeHtml)[][], num
     html`<tr>${r.map((v, i) => (numeric[i] ? num(v) : html`<td>${v}</td>`))}</tr>`)}</tbody></table>`;
 }
 
+function matrix(m: RunModel): SafeHtml {
+  const rows = m.matrix ?? [];
+  const t = matrixTotals(rows);
+  const findings = (n: number) => html`<td class="n">${n ? html`<span class="st bad">✘ ${fmtInt(n)}</span>` : html`<span class="st ok">✔ 0</span>`}</td>`;
+  return html`<table><thead><tr><th>Scenario</th><th>Backend</th><th>Mode</th><th class="n">Runs</th><th class="n">Passed</th><th class="n">Findings</th></tr></thead><tbody>
+    ${rows.map((r) => html`<tr${raw(r.findings ? ' class="bad"' : "")}><td>${r.scenario}</td><td>${r.backend}</td><td>${r.mode}</td>${num(r.runs)}${num(r.passed)}${findings(r.findings)}</tr>`)}
+    <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th></tr></tbody></table>`;
+}
+
 export function renderHtml(m: RunModel): string {
   const v = verdict(m);
   const counters = Object.entries(m.counters);
   const body = [
+    m.matrix?.length ? section("matrix", `Backends and modes (${m.matrix.length})`, matrix(m)) : html``,
     section("timeline", "Timeline", timeline(m)),
     section("properties", "Properties", properties(m)),
     section("violations", `Violations (${m.violations.length})`, violations(m)),
@@ -152,7 +162,7 @@ export function renderHtml(m: RunModel): string {
     m.plan.length ? section("plan", "Plan", html`<pre>${m.plan.join("\n")}</pre>`) : html``,
   ];
   const mark = VERDICT_WORD[v];
-  const links = ["timeline", "properties", "violations", "windows", "checkpoints", "late", ...(m.runs?.length ? ["runs"] : []), "warnings", "counters"];
+  const links = [...(m.matrix?.length ? ["matrix"] : []), "timeline", "properties", "violations", "windows", "checkpoints", "late", ...(m.runs?.length ? ["runs"] : []), "warnings", "counters"];
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${`flinch ${mark.slice(2)}: ${m.summary.jobName} (${m.summary.runId})`}</title><style>${raw(CSS)}</style></head>

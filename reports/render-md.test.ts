@@ -26,8 +26,8 @@ describe("renderMarkdown", () => {
   const text = renderMarkdown(m);
 
   it("opens with the verdict and the run summary", () => {
-    expect(text.startsWith("# flinch report: per-symbol 1m volume\n\n> **✘ FAIL: 2 of 5 properties violated, 2 violations**\n")).toBe(true);
-    expect(text).toContain("| Seed | `1597463007` |");
+    expect(text.startsWith("# flinch report: per-symbol 1m volume\n\n> **✘ FAIL: 2 of 5 properties violated**\n")).toBe(true);
+    expect(text).toContain("| Seed (--seed, as in the replay line) | `1597463007` |\n| Engine seed of this run (drawn from it) | `24` |");
     expect(text).toContain(`| Trace hash | \`${m.summary.traceHash}\` |`);
     expect(text).toContain("| Backend / mode / parallelism | file / at-least-once / 2 |");
     expect(text).toContain("| Trades | 4,812 |");
@@ -51,7 +51,7 @@ describe("renderMarkdown", () => {
     const rows = tableAfter(text, "## Windows: expected vs committed");
     expect(rows).toHaveLength(2 + 12);
     const wrong = rows.find((r) => r.includes("wrong-sum"))!;
-    expect(cells(wrong)).toEqual(["✘", "ETHUSDT", "2024-05-01 12:03:00 – 12:04:00", "12.05000000", "410", "**12.36500000**", "**419**", "1", "**wrong-sum**"]);
+    expect(cells(wrong)).toEqual(["✘", "ETHUSDT", "2024-05-01T12:03:00Z–12:04:00Z", "12.05000000", "410", "**12.36500000**", "**419**", "1", "**wrong-sum**"]);
     expect(cells(rows.find((r) => r.includes("duplicate"))!).slice(5)).toEqual(["2.10050000", "455", "**2**", "**duplicate**"]);
     expect(rows.filter((r) => r.startsWith("| ✘ |"))).toHaveLength(2);
     expect(text).toContain("12 windows, 2 differ from the oracle.");

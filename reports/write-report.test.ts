@@ -64,7 +64,7 @@ describe("readRunModel", () => {
     fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify(m));
     expect(() => readRunModel(tmp)).toThrow(`${path.join(tmp, "run.json")}: not a valid run model (reports/run-model.schema.json):\n  $.summary: missing required field "traceHash"\n  $.windows[0].status: expected one of`);
     fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify({ ...m, version: 7 }));
-    expect(() => readRunModel(tmp)).toThrow(`${path.join(tmp, "run.json")}: run model version 7, this flinch reads version 1`);
+    expect(() => readRunModel(tmp)).toThrow(`${path.join(tmp, "run.json")}: run model version 7, this flinch reads version 2`);
     fs.writeFileSync(path.join(tmp, "run.json"), "[]");
     expect(() => readRunModel(tmp)).toThrow("$: expected object, got array");
   });
