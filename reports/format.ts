@@ -72,6 +72,7 @@ export function fmtDuration(ms: number | undefined): string {
   if (ms < 0) return `-${fmtDuration(-ms)}`;
   if (ms < 1) return ms === 0 ? "0 ms" : `${ms.toFixed(2)} ms`;
   if (ms < 1000 && (Number.isInteger(ms) || Number(ms.toFixed(1)) < 1000)) return `${Number.isInteger(ms) ? ms : ms.toFixed(1)} ms`;
+  if (ms < 60_000 && ms % 1000 === 0) return `${ms / 1000} s`;
   if (ms < 10_000 && Number((ms / 1000).toFixed(2)) < 10) return `${(ms / 1000).toFixed(2)} s`;
   if (ms < 60_000 && Number((ms / 1000).toFixed(1)) < 60) return `${(ms / 1000).toFixed(1)} s`;
   const totalS = Math.round(ms / 1000);
@@ -116,11 +117,21 @@ export function fmtWindow(w: Pick<WindowResultRow, "start" | "end">): string {
   return isEpochLike(w.start) && isEpochLike(w.end) ? isoSpan(w.start, w.end) : fmtSpan(w.start, w.end);
 }
 
+/**
+ * The one command to run first when a report fails: the first violation's replay line, and
+ * whether the other violations replay with the same command.
+ */
+export function headlineReplay(m: RunModel): { replay: string; sameForAll: boolean } | null {
+  const first = m.violations[0];
+  if (!first) return null;
+  return { replay: first.replay, sameForAll: m.violations.every((v) => v.replay === first.replay) };
+}
+
 /** The seeds in words: one when the user's seed is the engine's, both labelled otherwise. */
 export function seedRows(s: Pick<RunModel["summary"], "userSeed" | "engineSeed">): [label: string, value: string][] {
   if (s.userSeed === null) return [["Engine seed", s.engineSeed]];
-  if (s.userSeed === s.engineSeed) return [["Seed (--seed, also the engine seed)", s.userSeed]];
-  return [["Seed (--seed, as in the replay line)", s.userSeed], ["Engine seed of this run (drawn from it)", s.engineSeed]];
+  if (s.userSeed === s.engineSeed) return [["Seed", s.userSeed]];
+  return [["Seed (--seed)", s.userSeed], ["Engine seed (this run)", s.engineSeed]];
 }
 
 export interface WindowSelection {

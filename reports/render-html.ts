@@ -6,7 +6,7 @@
 import type { RunModel, WindowResultRow } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, html, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, html, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -33,6 +33,7 @@ tr.bad td{background:#fdecec}td.diff{font-weight:700;color:#b42318}
 .st{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;color:#fff;white-space:nowrap}
 .st.completed,.st.ok{background:var(--ok)}.st.failed,.st.bad{background:var(--bad)}.st.in_progress{background:var(--warn)}
 .card{border:1px solid var(--line);border-left:4px solid var(--bad);border-radius:6px;padding:8px 14px;margin:10px 0}
+.replay{margin:14px 0 4px;padding:8px 14px;border:1px solid var(--line);border-left:4px solid var(--bad);border-radius:6px}.replay pre{margin:6px 0 2px}
 .card h3{margin:4px 0;font-size:15px}.muted{color:var(--muted)}
 .legend{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:12.5px;color:var(--muted);margin:4px 0 0 120px}
 .legend i{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle;border-radius:2px}
@@ -142,6 +143,12 @@ function matrix(m: RunModel): SafeHtml {
     <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th></tr></tbody></table>`;
 }
 
+function replayBox(m: RunModel): SafeHtml {
+  const r = headlineReplay(m);
+  if (!r) return html``;
+  return html`<div class="replay" id="replay"><b>Replay ${r.sameForAll && m.violations.length > 1 ? `all ${m.violations.length} violations` : "the first violation"}:</b><pre><code>${r.replay}</code></pre></div>`;
+}
+
 export function renderHtml(m: RunModel): string {
   const v = verdict(m);
   const counters = Object.entries(m.counters);
@@ -168,7 +175,7 @@ export function renderHtml(m: RunModel): string {
 <title>${`flinch ${mark.slice(2)}: ${m.summary.jobName} (${m.summary.runId})`}</title><style>${raw(CSS)}</style></head>
 <body><header class="banner ${v}">${mark}<small>${verdictLine(m)}</small></header>
 <main><h1>${m.summary.jobName}</h1><nav>${links.map((l) => html`<a href="#${l}">${l}</a>`)}</nav>
-${summary(m)}${body}
+${replayBox(m)}${summary(m)}${body}
 <footer class="muted"><p>flinch run model version ${m.version}; the full model is in run.json next to this page.</p></footer></main></body></html>
 `.value;
 }

@@ -6,7 +6,7 @@
 import type { RunModel, TimelineEvent } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, matrixTotals, propertyMark, seedRows, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, matrixTotals, propertyMark, seedRows, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 
 /** Escapes text for inline Markdown (table cells included): CommonMark lets any ASCII punctuation be backslash-escaped. */
@@ -122,6 +122,12 @@ function failures(m: RunModel): string[] {
     : [fmtTime(e.time), `restart #${e.attempt}`, e.checkpointId === null ? "from scratch" : `from checkpoint ${e.checkpointId}`, ""]))];
 }
 
+function replayLine(m: RunModel): string[] {
+  const r = headlineReplay(m);
+  if (!r) return [];
+  return [`Replay ${r.sameForAll && m.violations.length > 1 ? `all ${m.violations.length} violations` : "the first violation"}:`, codeBlock(r.replay, "sh")];
+}
+
 function matrix(m: RunModel): string[] {
   if (!m.matrix?.length) return [];
   const t = matrixTotals(m.matrix);
@@ -138,6 +144,7 @@ export function renderMarkdown(m: RunModel): string {
   const parts: string[] = [
     `# flinch report: ${md(m.summary.jobName)}`,
     `> **${VERDICT_WORD[verdict(m)]}: ${verdictLine(m)}**`,
+    ...replayLine(m),
     summary(m),
     ...matrix(m),
     "## Properties",

@@ -52,6 +52,15 @@ describe("readRunModel", () => {
     expect(() => readRunModel(tmp)).toThrow(`${file}: not found`);
   });
 
+  it("reads a version 1 run.json: its seed was the engine seed, the user's seed is unknown", () => {
+    const m = JSON.parse(renderJson(sampleModel()));
+    const { userSeed: _u, engineSeed, ...summary } = m.summary;
+    fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify({ ...m, version: 1, summary: { ...summary, seed: engineSeed } }));
+    const read = readRunModel(tmp);
+    expect(read.version).toBe(2);
+    expect([read.summary.userSeed, read.summary.engineSeed]).toEqual([null, "24"]);
+  });
+
   it("names the file when run.json is not JSON", () => {
     fs.writeFileSync(path.join(tmp, "run.json"), "{ truncated");
     expect(() => readRunModel(tmp)).toThrow(new RegExp(`^${path.join(tmp, "run.json").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: not valid JSON: `));
