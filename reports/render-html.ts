@@ -110,7 +110,7 @@ function windowRow(w: WindowResultRow): SafeHtml {
 function windows(m: RunModel): SafeHtml {
   if (!m.windows.length) return none("No windows.");
   const sel = selectWindowRows(m.windows);
-  return html`<p>${fmtInt(m.windows.length)} windows, <b>${fmtInt(sel.differing)}</b> differ from the oracle (highlighted).</p>
+  return html`<p>${fmtInt(m.windows.length)} windows, <b>${fmtInt(sel.differing)}</b> ${sel.differing === 1 ? "differs" : "differ"} from the oracle (highlighted).</p>
     <table><thead><tr><th>Symbol</th><th>Window (UTC)</th><th class="n">Expected qty</th><th class="n">Expected n</th><th class="n">Committed qty</th><th class="n">Committed n</th><th class="n">Commits</th><th>Status</th></tr></thead>
     <tbody>${sel.rows.map(windowRow)}</tbody></table>
     ${sel.elidedOk > 0 ? html`<p class="muted">… ${fmtInt(sel.elidedOk)} more ok windows not shown: every differing row and the first 500 ok rows are listed; run.json has them all.</p>` : ""}`;

@@ -88,7 +88,7 @@ function windows(m: RunModel): string[] {
     ];
   });
   const out = [
-    `${fmtInt(m.windows.length)} windows, ${fmtInt(sel.differing)} differ from the oracle. ✘ marks a differing row, **bold** the differing cells.`,
+    `${fmtInt(m.windows.length)} windows, ${fmtInt(sel.differing)} ${sel.differing === 1 ? "differs" : "differ"} from the oracle. ✘ marks a differing row, **bold** the differing cells.`,
     table(["", "Symbol", "Window (UTC)", "Expected qty", "Expected n", "Committed qty", "Committed n", "Commits", "Status"], rows, ["l", "l", "l", "r", "r", "r", "r", "r", "l"]),
   ];
   if (sel.elidedOk > 0) out.push(`… ${fmtInt(sel.elidedOk)} more ok windows not shown (all differing rows and the first 500 ok rows are listed).`);
