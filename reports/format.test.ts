@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtSpan, fmtTime, fmtWindow, html, raw, seedRows, selectWindowRows, verdict, verdictLine } from "./format.ts";
+import { checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtSpan, fmtTime, fmtWindow, headlineReplay, html, raw, seedRows, selectWindowRows, verdict, verdictLine } from "./format.ts";
 import { manyWindows, sampleModel } from "./sample-model.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -33,6 +33,16 @@ describe("format", () => {
     expect(verdictLine({ ...m, violations: [...m.violations, { ...m.violations[0], property: "trace is deterministic" }] })).toBe("3 of 6 properties violated");
     expect(verdictLine({ ...m, properties: m.properties.slice(0, 1), violations: m.violations.slice(0, 1) })).toBe("1 of 1 property violated");
     expect(verdictLine({ ...m, violations: [], properties: m.properties.filter((p) => p.valid === true) })).toBe("all 2 properties held");
+  });
+
+  it("puts one replay line at the top and says which violations it reproduces", () => {
+    const m = sampleModel();
+    const v = m.violations[0];
+    expect(headlineReplay(m)).toEqual({ replay: v.replay, label: "Replay both violations" });
+    expect(headlineReplay({ ...m, violations: [v] })!.label).toBe("Replay the violation");
+    expect(headlineReplay({ ...m, violations: [v, v, v] })!.label).toBe("Replay all 3 violations");
+    expect(headlineReplay({ ...m, violations: [v, { ...v, replay: "npx flinch replay F --seed 1" }] })!.label).toBe("Replay the first violation");
+    expect(headlineReplay({ ...m, violations: [] })).toBeNull();
   });
 
   it("tells the user's seed from the engine seed, and says one seed once", () => {
@@ -70,6 +80,7 @@ describe("renderTimeline", () => {
       { kind: "checkpoint", time: t0 + 100_000, endTime: t0 + 150_000, id: 2, status: "failed" },
       { kind: "checkpoint", time: t0 + 300_000, id: 3, status: "in_progress" },
     ];
+    m.windows = []; // only checkpoint bars here; the wrong-window lane has its own test
     const svg = renderTimeline(m)!.svg.value;
     const rects = [...svg.matchAll(/<rect x="([\d.]+)" y="(\d+)" width="([\d.]+)"/g)].map((r) => r.slice(1).map(Number));
     expect(rects).toHaveLength(3);
@@ -77,5 +88,16 @@ describe("renderTimeline", () => {
     expect(rects[2][1]).toBe(rects[0][1]);
     expect(rects[2][0] + rects[2][2]).toBeCloseTo(1200 - 24, 0);
     expect(renderTimeline({ ...m, timeline: [] })).toBeNull();
+  });
+
+  it("draws windows that differ from the oracle in their own lane, with what went wrong", () => {
+    const svg = renderTimeline(sampleModel())!.svg.value;
+    expect(svg).toContain('<text x="110" y="');
+    expect(svg).toContain(">Wrong windows</text>");
+    const bad = [...svg.matchAll(/class="badwin"><title>([^<]*)<\/title>/g)].map((r) => r[1]);
+    expect(bad).toEqual(["BTCUSDT 2024-05-01T12:02:00Z–12:03:00Z: duplicate", "ETHUSDT 2024-05-01T12:03:00Z–12:04:00Z: wrong-sum"]);
+    const ok = sampleModel();
+    ok.windows = ok.windows.filter((w) => w.status === "ok");
+    expect(renderTimeline(ok)!.svg.value).not.toContain("Wrong windows");
   });
 });

@@ -121,10 +121,12 @@ export function fmtWindow(w: Pick<WindowResultRow, "start" | "end">): string {
  * The one command to run first when a report fails: the first violation's replay line, and
  * whether the other violations replay with the same command.
  */
-export function headlineReplay(m: RunModel): { replay: string; sameForAll: boolean } | null {
+export function headlineReplay(m: RunModel): { replay: string; label: string } | null {
   const first = m.violations[0];
   if (!first) return null;
-  return { replay: first.replay, sameForAll: m.violations.every((v) => v.replay === first.replay) };
+  const n = m.violations.length;
+  const same = m.violations.every((v) => v.replay === first.replay);
+  return { replay: first.replay, label: n === 1 ? "Replay the violation" : !same ? "Replay the first violation" : n === 2 ? "Replay both violations" : `Replay all ${n} violations` };
 }
 
 /** The seeds in words: one when the user's seed is the engine's, both labelled otherwise. */

@@ -22,7 +22,7 @@ describe("renderHtml", () => {
   it("shows a fail banner and the run summary", () => {
     expect(page).toContain('<header class="banner fail">✘ FAIL<small>2 of 5 properties violated</small></header>');
     expect(renderHtml(sampleModel({ properties: m.properties.map((p) => ({ ...p, valid: true })), violations: [] }))).toContain('<header class="banner pass">✔ PASS<small>all 5 properties held</small>');
-    for (const s of ["<dt>Seed (--seed)</dt><dd><span class=\"mono\">1597463007</span></dd>", "<dt>Engine seed (this run)</dt><dd><span class=\"mono\">24</span></dd>", `<span class="mono">${m.summary.traceHash}</span>`,
+    for (const s of ["<dt>Seeds</dt><dd><span class=\"mono\">1597463007</span> given with --seed (the replay line repeats it); the run shown used engine seed <span class=\"mono\">24</span>, drawn from it</dd>", `<span class="mono">${m.summary.traceHash}</span>`,
       "<dt>Backend</dt><dd>file</dd>", "<dt>Mode</dt><dd>at-least-once</dd>", "<dt>Parallelism</dt><dd>2</dd>",
       "<dt>Trades</dt><dd>4,812</dd>", "<dt>Restarts</dt><dd>1</dd>", "<dt>Throughput</dt><dd>5,707 trades/s (wall 843.2 ms)</dd>"]) {
       expect(page).toContain(s);
@@ -61,7 +61,7 @@ describe("renderHtml", () => {
   });
 
   it("lists violations with their replay commands, checkpoints, late data, warnings and counters", () => {
-    expect(page).toContain(`<div class="replay" id="replay"><b>Replay all 2 violations:</b><pre><code>${m.violations[0].replay}</code></pre></div>`);
+    expect(page).toContain(`<div class="replay" id="replay"><b>Replay both violations:</b><pre><code>${m.violations[0].replay}</code></pre></div>`);
     expect(count(page, `<pre><code>${m.violations[0].replay}</code></pre>`)).toBe(3);
     const cps = between(page, '<section id="checkpoints">', "</section>");
     expect(cps).toContain("<p>6 triggered, 5 completed, 1 failed, 0 in progress.</p>");

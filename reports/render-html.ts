@@ -41,7 +41,7 @@ svg{display:block;max-width:100%;font-family:inherit}
 svg .grid{stroke:#eef1f4}svg .axis{stroke:#8c959f}svg .tick{font-size:11px;fill:var(--muted);text-anchor:middle}
 svg .lane{font-size:12px;fill:var(--fg);text-anchor:end;dominant-baseline:middle}
 svg .cpid{font-size:10px;fill:var(--muted)}svg .wmscale{font-size:10px;fill:var(--muted);text-anchor:end}
-svg .wmbox{fill:#fbfcfd;stroke:#eef1f4}svg .wm{fill:none;stroke-linejoin:round}
+svg .badwin{fill:#d64545;fill-opacity:.25;stroke:#d64545}svg .wmbox{fill:#fbfcfd;stroke:#eef1f4}svg .wm{fill:none;stroke-linejoin:round}
 svg .crash line{stroke:var(--bad);stroke-width:1;stroke-dasharray:3 3;opacity:.6}svg .crash path{stroke:var(--bad);stroke-width:3;fill:none}
 svg .restart line{stroke:#0969da;stroke-width:1;stroke-dasharray:6 3;opacity:.6}svg .restart path{fill:#0969da}
 `;
@@ -56,11 +56,16 @@ const num = (v: string | number | SafeHtml) => html`<td class="n">${typeof v ===
 function summary(m: RunModel): SafeHtml {
   const s = m.summary;
   // Wide items hold long unbreakable values (a sha-256, file lists); in a narrow column they would wrap mid-word.
-  const wide = new Set(["Trace hash", "Inputs", ...(s.failureReason ? ["Job status"] : [])]);
+  const wide = new Set(["Trace hash", "Inputs", "Seeds", ...(s.failureReason ? ["Job status"] : [])]);
+  const seeds = seedRows(s);
+  // Two seeds in one sentence, so nobody mistakes the engine seed for the one to pass back.
+  const seedItem: [string, SafeHtml] = seeds.length === 2
+    ? ["Seeds", html`<span class="mono">${s.userSeed}</span> given with --seed (the replay line repeats it); the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it`]
+    : [seeds[0][0], html`<span class="mono">${seeds[0][1]}</span>`];
   const items: [string, SafeHtml | string][] = [
     ["Job status", s.status + (s.failureReason ? `: ${s.failureReason}` : "")],
     ["Run", html`<span class="mono">${s.runId}</span> (${s.command})`],
-    ...seedRows(s).map(([k, v]): [string, SafeHtml] => [k, html`<span class="mono">${v}</span>`]),
+    seedItem,
     ["Backend", s.backend], ["Mode", s.mode], ["Parallelism", String(s.parallelism)],
     ["Checkpointing", (s.checkpointInterval === null ? "off" : `every ${fmtDuration(s.checkpointInterval)}`) + (s.checkpointStorage ? `, ${s.checkpointStorage}` : "")],
     ["Restart strategy", s.restartStrategy],
@@ -79,6 +84,7 @@ function timeline(m: RunModel): SafeHtml {
   const sw = (color: string, label: string) => html`<span><i style="${raw(`background:${color}`)}"></i>${label}</span>`;
   return html`${t.svg}<div class="legend">${sw("#2e9d57", "checkpoint completed")}${sw("#d64545", "checkpoint failed")}${sw("#e0a526", "checkpoint in progress")}
     <span><b style="color:#d64545">✕</b> crash</span><span><b style="color:#0969da">◆</b> restart</span>
+    ${m.windows.some((w) => w.status !== "ok") ? sw("rgba(214,69,69,.35)", "window that differs from the oracle") : ""}
     ${t.tasks.map((k) => sw(k.color, `watermark ${k.task}`))}<span>hover a mark for details</span></div>`;
 }
 
@@ -146,7 +152,7 @@ function matrix(m: RunModel): SafeHtml {
 function replayBox(m: RunModel): SafeHtml {
   const r = headlineReplay(m);
   if (!r) return html``;
-  return html`<div class="replay" id="replay"><b>Replay ${r.sameForAll && m.violations.length > 1 ? `all ${m.violations.length} violations` : "the first violation"}:</b><pre><code>${r.replay}</code></pre></div>`;
+  return html`<div class="replay" id="replay"><b>${r.label}:</b><pre><code>${r.replay}</code></pre></div>`;
 }
 
 export function renderHtml(m: RunModel): string {

@@ -48,7 +48,7 @@ describe("renderMarkdown", () => {
   it("gives each violation its replay command verbatim in a code block", () => {
     expect(text).toContain("## Violations (2)");
     // Once at the top (both violations replay with the same command), once per violation.
-    expect(text).toContain("> **✘ FAIL: 2 of 5 properties violated**\n\nReplay all 2 violations:\n\n```sh\n" + m.violations[0].replay + "\n```\n");
+    expect(text).toContain("> **✘ FAIL: 2 of 5 properties violated**\n\nReplay both violations:\n\n```sh\n" + m.violations[0].replay + "\n```\n");
     expect(text.split("```sh\n" + m.violations[0].replay + "\n```").length - 1).toBe(3);
   });
 

@@ -125,7 +125,7 @@ function failures(m: RunModel): string[] {
 function replayLine(m: RunModel): string[] {
   const r = headlineReplay(m);
   if (!r) return [];
-  return [`Replay ${r.sameForAll && m.violations.length > 1 ? `all ${m.violations.length} violations` : "the first violation"}:`, codeBlock(r.replay, "sh")];
+  return [`${r.label}:`, codeBlock(r.replay, "sh")];
 }
 
 function matrix(m: RunModel): string[] {
