@@ -13,9 +13,11 @@ describe("format", () => {
     expect([fmtDuration(599_500), fmtDuration(599_400), fmtDuration(59_999), fmtDuration(9_999.9), fmtDuration(999.96), fmtDuration(10_000), fmtDuration(3_599_600), fmtDuration(3_600_000)])
       .toEqual(["10 min", "9m 59s", "1 min", "10.0 s", "1.00 s", "10 s", "1 h", "1 h"]);
     expect(fmtWindow({ start: Date.UTC(2024, 7, 9, 0, 1), end: Date.UTC(2024, 7, 9, 0, 2) })).toBe("2024-08-09T00:01:00Z–00:02:00Z");
-    expect(fmtTime(Date.UTC(2024, 0, 2, 3, 4, 5, 60))).toBe("2024-01-02 03:04:05.060");
+    expect(fmtTime(Date.UTC(2024, 0, 2, 3, 4, 5, 60))).toBe("2024-01-02T03:04:05.060Z");
+    expect(fmtTime(Date.UTC(2024, 0, 2, 3, 4, 5))).toBe("2024-01-02T03:04:05Z");
     expect(fmtTime(1500)).toBe("1,500 ms");
-    expect(fmtSpan(Date.UTC(2024, 0, 1, 23, 59), Date.UTC(2024, 0, 2, 0, 1))).toBe("2024-01-01 23:59:00 – 2024-01-02 00:01:00");
+    expect(fmtSpan(Date.UTC(2024, 0, 1, 23, 59), Date.UTC(2024, 0, 2, 0, 1))).toBe("2024-01-01T23:59:00Z–2024-01-02T00:01:00Z");
+    expect(fmtSpan(0, 1500)).toBe("0 ms – 1,500 ms");
   });
 
   it("lets false beat unknown and unknown beat true", () => {

@@ -4,7 +4,7 @@
  * from the same model is byte-identical.
  */
 import type { CheckpointRow, MatrixRow, PropertyResult, RunModel, WindowResultRow } from "./model.ts";
-import { isoSpan } from "./messages.ts";
+import { isoSpan, isoTime } from "./messages.ts";
 
 export type Verdict = "pass" | "fail" | "unknown";
 
@@ -92,11 +92,11 @@ export function isEpochLike(t: number): boolean {
   return t > 1e11 && t < 1e14;
 }
 
+/** ISO 8601 in UTC, as the windows are written everywhere: "2024-08-09T00:01:00Z", milliseconds only when there are some. */
 export function fmtTime(t: number | undefined): string {
   if (t === undefined || !Number.isFinite(t)) return "–";
   if (!isEpochLike(t)) return `${fmtInt(t)} ms`;
-  const iso = new Date(t).toISOString();
-  return iso.slice(0, 10) + " " + iso.slice(11, iso.endsWith(".000Z") ? 19 : 23);
+  return isoTime(t);
 }
 
 /** Time of day only, for tables where the date is given once above. */
@@ -108,13 +108,13 @@ export function fmtClock(t: number): string {
 
 /** A span whose end repeats only the time of day when it falls on the same date. */
 export function fmtSpan(start: number, end: number): string {
-  const sameDay = isEpochLike(start) && isEpochLike(end) && fmtTime(start).slice(0, 10) === fmtTime(end).slice(0, 10);
-  return `${fmtTime(start)} – ${sameDay ? fmtClock(end) : fmtTime(end)}`;
+  if (isEpochLike(start) && isEpochLike(end)) return isoSpan(start, end);
+  return `${fmtTime(start)} – ${fmtTime(end)}`;
 }
 
 /** A window in tables: ISO times, the end's date omitted on the same day ("2024-08-09T00:01:00Z–00:02:00Z"). */
 export function fmtWindow(w: Pick<WindowResultRow, "start" | "end">): string {
-  return isEpochLike(w.start) && isEpochLike(w.end) ? isoSpan(w.start, w.end) : fmtSpan(w.start, w.end);
+  return fmtSpan(w.start, w.end);
 }
 
 /**

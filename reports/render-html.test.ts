@@ -34,8 +34,8 @@ describe("renderHtml", () => {
     expect(count(svg, 'fill="#2e9d57"><title>checkpoint')).toBe(5);
     expect(count(svg, 'fill="#d64545"><title>checkpoint 3: failed')).toBe(1);
     expect(count(svg, '<g class="crash"><title>crash at')).toBe(2);
-    expect(svg).toContain("<title>crash at 2024-05-01 12:03:00.040 in Window(sum)#1 at checkpoint.async-write\ninjected crash");
-    expect(svg).toContain('<g class="restart"><title>restart #1 at 2024-05-01 12:03:05, from checkpoint 2</title>');
+    expect(svg).toContain("<title>crash at 2024-05-01T12:03:00.040Z in Window(sum)#1 at checkpoint.async-write\ninjected crash");
+    expect(svg).toContain('<g class="restart"><title>restart #1 at 2024-05-01T12:03:05Z, from checkpoint 2</title>');
     expect(count(svg, 'class="wm"><title>Source: Binance#')).toBe(2);
     expect(svg).not.toMatch(/NaN|Infinity/);
     expect(page).toContain("watermark Source: Binance#0</span>");
@@ -67,7 +67,7 @@ describe("renderHtml", () => {
     expect(cps).toContain("<p>6 triggered, 5 completed, 1 failed, 0 in progress.</p>");
     expect(cps).toContain('<tr class="bad"><td class="n">3</td><td><span class="st failed">failed</span></td>');
     expect(cps).toContain('<td class="n">4/6</td><td class="n">0 B</td><td>TASK_FAILURE: Task has failed.');
-    expect(cps).toContain('<td class="n">2024-05-01 12:01:00</td><td class="n">120 ms</td><td class="n">0.50 ms</td>');
+    expect(cps).toContain('<td class="n">2024-05-01T12:01:00Z</td><td class="n">120 ms</td><td class="n">0.50 ms</td>');
     expect(cps).toContain('<td class="n">16.0 KiB</td>');
     expect(page).toContain('<tr><td>ETHUSDT</td><td class="n">2</td><td class="n">0.45000000</td></tr>');
     expect(page).toContain("<li>3 trades arrived after their window fired and went to the late-data side output</li>");

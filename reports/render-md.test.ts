@@ -36,7 +36,7 @@ describe("renderMarkdown", () => {
     expect(text).toContain("| Trades | 4,812 |");
     expect(text).toContain("| Restarts | 1 |");
     expect(text).toContain("| Throughput | 5,707 trades/s (wall 843.2 ms) |");
-    expect(text).toContain("| Virtual time | 2024-05-01 12:00:00 – 12:06:02.100 (6m 02s) |");
+    expect(text).toContain("| Virtual time | 2024-05-01T12:00:00Z–12:06:02.100Z (6m 02s) |");
   });
 
   it("marks properties ✔, ✘ and ?", () => {
@@ -66,14 +66,14 @@ describe("renderMarkdown", () => {
     const rows = tableAfter(text, "6 triggered, 5 completed, 1 failed, 0 in progress.").slice(0);
     expect(rows[0]).toBe("|  | Min | Average | Max |");
     expect(text).toContain("| ID | Status | Type | Trigger time | End to end | Sync | Async | Alignment | Acked | State size | Failure reason |");
-    expect(text).toContain("| 1 | ✔ completed | checkpoint | 2024-05-01 12:01:00 | 120 ms | 0.50 ms | 4.5 ms | 4 ms | 6/6 | 16.0 KiB |  |");
-    expect(text).toContain("| 3 | ✘ failed | checkpoint | 2024-05-01 12:03:00 | 5 s | 0.70 ms | 0 ms | 12 ms | 4/6 | 0 B | TASK\\_FAILURE: Task has failed.");
+    expect(text).toContain("| 1 | ✔ completed | checkpoint | 2024-05-01T12:01:00Z | 120 ms | 0.50 ms | 4.5 ms | 4 ms | 6/6 | 16.0 KiB |  |");
+    expect(text).toContain("| 3 | ✘ failed | checkpoint | 2024-05-01T12:03:00Z | 5 s | 0.70 ms | 0 ms | 12 ms | 4/6 | 0 B | TASK\\_FAILURE: Task has failed.");
     expect(text).toContain("| 6 | ✔ completed | final checkpoint |");
   });
 
   it("lists late data, crashes, warnings and counters", () => {
     expect(text).toContain("| ETHUSDT | 2 | 0.45000000 |");
-    expect(text).toContain("| 2024-05-01 12:03:05 | restart #1 | from checkpoint 2 |  |");
+    expect(text).toContain("| 2024-05-01T12:03:05Z | restart #1 | from checkpoint 2 |  |");
     expect(text).toContain("- 3 trades arrived after their window fired");
     expect(text).toContain("| input.duplicates | 2 |");
   });

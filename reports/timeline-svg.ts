@@ -39,7 +39,7 @@ function pack(bars: { x0: number; x1: number }[]): number[] {
 function tickLabel(t: number, t0: number, span: number): string {
   if (!isEpochLike(t)) return `+${fmtDuration(t - t0)}`;
   const iso = fmtTime(t);
-  if (span >= 2 * 86_400_000) return iso.slice(5, 16);
+  if (span >= 2 * 86_400_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
   return span >= 4 * 3_600_000 ? iso.slice(11, 16) : fmtClock(t);
 }
 
