@@ -6,6 +6,7 @@ import { parseDuration } from "../engine/api/time.ts";
  */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+  readonly exitCode = 2;
 }
 
 export interface ParsedArgs {
