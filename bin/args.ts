@@ -127,7 +127,10 @@ export function seed(a: ParsedArgs, def: number): number {
 
 export function oneOf<T extends string>(a: ParsedArgs, name: string, allowed: readonly T[], def: T): T {
   const v = str(a, name) ?? def;
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name}: expected ${allowed.join("|")}, got ${JSON.stringify(v)}`);
+  if (!(allowed as readonly string[]).includes(v)) {
+    const guess = closest(v, allowed);
+    throw new UsageError(`--${name}: expected ${allowed.join("|")}, got ${JSON.stringify(v)}${guess ? ` (did you mean ${guess}?)` : ""}`);
+  }
   return v as T;
 }
 

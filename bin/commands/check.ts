@@ -6,6 +6,7 @@ import { checkConservation, checkOnce, checkOracle, compose } from "../../scenar
 import { parseCommittedLine } from "../../scenarios/committed.ts";
 import { windowOracle } from "../../scenarios/oracle.ts";
 import { parseArgs, str, UsageError, windowMs } from "../args.ts";
+import { inputFile } from "../paths.ts";
 
 export const CHECK_USAGE = "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--json]";
 
@@ -18,10 +19,11 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const tapePath = str(a, "tape");
   const outPath = str(a, "output");
   if (!tapePath || !outPath) throw new UsageError(`check needs --tape and --output\nusage: ${CHECK_USAGE}`);
-  const tape = loadFixtures(tapePath.split(","));
-  if (!fs.existsSync(outPath)) throw new UsageError(`--output: ${outPath}: no such file`);
-  const rows = fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
+  for (const t of tapePath.split(",")) inputFile(t, "--tape");
+  inputFile(outPath, "--output");
   const size = windowMs(a, "window", 60_000);
+  const tape = loadFixtures(tapePath.split(","));
+  const rows = fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
   const oracle = windowOracle(tape, size);
   const checks = [checkOracle(rows, oracle), checkOnce(rows), checkConservation(rows, new Map(), tapeTotals(tape))];
   const valid = compose(checks) === true;

@@ -3,6 +3,7 @@ import { generateTape } from "../../sim/binance/generator.ts";
 import { startExchangeServer } from "../../sim/binance/server/server.ts";
 import type { Pace } from "../../sim/binance/server/exchange.ts";
 import { all, parseArgs, str, UsageError } from "../args.ts";
+import { inputFile } from "../paths.ts";
 
 /**
  * `flinch serve [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--host 127.0.0.1] [--port 0]`
@@ -14,6 +15,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (a.positional.length) throw new UsageError(`unexpected argument ${a.positional[0]}`);
     const fixtures = all(a, "fixture");
     const seed = str(a, "seed");
+    for (const f of fixtures) inputFile(f, "--fixture");
     if (fixtures.length && seed !== undefined) throw new UsageError("give --fixture or --seed, not both");
     const tape = fixtures.length
       ? loadFixtures(fixtures)
@@ -34,7 +36,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || (e as Error).name === "FixtureError") {
+    if ((e as { exitCode?: unknown } | null)?.exitCode === 2) {
       console.error(`flinch serve: ${(e as Error).message}`);
       return 2;
     }

@@ -17,7 +17,7 @@ export class FixtureError extends Error {
   override readonly name = "FixtureError";
   readonly exitCode = 2;
   constructor(readonly file: string, readonly line: number, readonly reason: string) {
-    super(`${file}:${line}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
   }
 }
 
