@@ -106,7 +106,7 @@ describe("the packed tarball, installed in a fresh folder", () => {
   });
 
   it("the API imports at run time and type-checks from TypeScript (and a wrong use does not)", () => {
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", `import { StreamExecutionEnvironment, runChaos, checkOracle, TumblingEventTimeWindows } from "flinch"; import { FsStateBackend } from "flinch/engine"; console.log([StreamExecutionEnvironment, runChaos, checkOracle, TumblingEventTimeWindows, FsStateBackend].map((f) => typeof f).join(","));`], { cwd: app, encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", `import { StreamExecutionEnvironment, runChaos, checkOracle, TumblingEventTimeWindows } from "flinch"; import { FsStateBackend } from "flinch/engine"; console.log([StreamExecutionEnvironment, runChaos, checkOracle, TumblingEventTimeWindows.of, FsStateBackend].map((f) => typeof f).join(","));`], { cwd: app, encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(run.stdout.trim()).toBe("function,function,function,function,function");
     fs.writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({

@@ -105,11 +105,19 @@ export function classify(e: unknown): { code: 2 | 3; message: string } {
 export function reportError(cmd: string, e: unknown, debug: boolean): number {
   const { code, message } = classify(e);
   if (code === 2) {
-    console.error(`flinch ${cmd}: ${message}`);
+    console.error(`flinch ${cmd}: ${oneLine(message, cmd)}`);
   } else {
     const first = message.split("\n")[0];
     console.error(`flinch ${cmd}: internal error: ${first}${debug ? "" : " (run again with --debug for the stack)"}`);
     if (debug && e instanceof Error && e.stack) console.error(e.stack);
   }
   return code;
+}
+
+/** A user error on one line: a list joined, a usage block replaced by where to find it. */
+function oneLine(message: string, cmd: string): string {
+  const lines = message.split("\n").map((l) => l.trim()).filter(Boolean);
+  const usage = lines.findIndex((l) => l.startsWith("usage:"));
+  const kept = usage < 0 ? lines : lines.slice(0, usage);
+  return kept.join(" ") + (usage < 0 ? "" : ` (see flinch ${cmd} --help)`);
 }

@@ -41,7 +41,9 @@ function statOf(p: string): fs.Stats | undefined {
   try {
     return fs.statSync(p);
   } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") return undefined;
+    // ENOTDIR: a file stands where a folder of the path should be; the callers walk up to name it.
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new InputError(`${p}: ${reason(e)}`);
   }
 }
