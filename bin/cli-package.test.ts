@@ -45,11 +45,12 @@ beforeAll(() => {
       dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines,
     },
   };
+  const registry = execFileSync("npm", ["config", "get", "registry"], { encoding: "utf8" }).trim().replace(/\/?$/, "/");
   for (const [k, v] of Object.entries(lock.packages as Record<string, { dev?: boolean; version: string; resolved?: string }>)) {
     if (k === "" || v.dev) continue;
     const name = k.slice(k.lastIndexOf("node_modules/") + "node_modules/".length);
     // The URL is the npm cache's key for the tarball the clone's `npm ci` fetched.
-    packages[k] = { ...v, resolved: v.resolved ?? `https://registry.npmjs.org/${name}/-/${name.split("/").pop()}-${v.version}.tgz` };
+    packages[k] = { ...v, resolved: v.resolved ?? `${registry}${name}/-/${name.split("/").pop()}-${v.version}.tgz` };
   }
   fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module", dependencies: { flinch: "file:flinch.tgz" }, allowScripts: pkg.allowScripts }));
   fs.writeFileSync(path.join(app, "package-lock.json"), JSON.stringify({ name: "app", lockfileVersion: 3, requires: true, packages }));

@@ -5,10 +5,11 @@ import { buildRunModel } from "../../scenarios/run-model.ts";
 import { SCENARIOS, type Backend, type Mode, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { int, oneOf, parseArgs, runId, seed as seedFlag, str, UsageError } from "../args.ts";
+import { HELP } from "../help.ts";
 import { outputDir } from "../paths.ts";
 
-export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
-             [--runs N] [--seed S] [--path P] [--max-faults N] [--process] [--out DIR] [--json]`;
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const CHAOS_USAGE = HELP.chaos.usage;
 
 interface Combo {
   name: string;

@@ -6,9 +6,11 @@ import { checkConservation, checkOnce, checkOracle, compose } from "../../scenar
 import { parseCommittedLine } from "../../scenarios/committed.ts";
 import { windowOracle } from "../../scenarios/oracle.ts";
 import { parseArgs, str, UsageError, windowMs } from "../args.ts";
+import { HELP } from "../help.ts";
 import { inputFile } from "../paths.ts";
 
-export const CHECK_USAGE = "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--json]";
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const CHECK_USAGE = HELP.check.usage;
 
 /**
  * Checks any engine's window output against the oracle of a tape: every window once, exact

@@ -15,12 +15,12 @@ import { buildRunModel } from "../../scenarios/run-model.ts";
 import { scenario, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { int, oneOf, parseArgs, runId, seed as seedFlag, str, UsageError, windowMs } from "../args.ts";
+import { HELP } from "../help.ts";
 import { inputFile, outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
 
-export const REPLAY_USAGE = `flinch replay FIXTURE... [--backend memory|file] [--mode exactly-once|at-least-once] [--window 1m]
-               [--via sim|ws|intercept] [--speed max|1x|Nx] [--crash-every N] [--parallelism N] [--seed S]
-               [--lenient] [--out DIR] [--json]`;
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const REPLAY_USAGE = HELP.replay.usage;
 
 /** Replays recorded trades through the seed job and checks the committed windows against the oracle. */
 export async function replayCommand(argv: string[]): Promise<number> {

@@ -3,10 +3,12 @@ import { buildRunModel } from "../../scenarios/run-model.ts";
 import { SCENARIOS } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { parseArgs, runId, seed as seedFlag, str, UsageError } from "../args.ts";
+import { HELP } from "../help.ts";
 import { outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
 
-export const RUN_USAGE = "flinch run [--scenario seed-config] [--seed S] [--out DIR] [--json]";
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const RUN_USAGE = HELP.run.usage;
 
 /**
  * `npm start`: the seed job (DESIGN.md §1, line for line) over a generated tape in
