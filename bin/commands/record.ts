@@ -1,7 +1,7 @@
 import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 import WebSocket from "ws";
 import { duration as durationFlag, parseArgs, str, UsageError } from "../args.ts";
-import { outputFile } from "../paths.ts";
+import { InputError, outputFile } from "../paths.ts";
 
 /**
  * `flinch record --url WS_URL --out F.jsonl [--count N | --duration D]`
@@ -34,7 +34,14 @@ export async function recordCommand(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const n = await record(url, out, count, duration);
+  let n: number;
+  try {
+    n = await record(url, out, count, duration);
+  } catch (e) {
+    // Nothing received: the URL is unreachable or refused the stream (bad input, not a bug).
+    console.error(`flinch record: ${new InputError(`--url ${url}: ${(e as Error).message}`).message}`);
+    return 2;
+  }
   console.log(`flinch record: ${n} messages to ${out}`);
   return 0;
 }
