@@ -97,6 +97,8 @@ const ROWS: Record<string, Row> = {
   "serve --minutes 99999999 (would build the tape for ever)": { argv: () => ["serve", "--minutes", "99999999"], message: /^flinch serve: --minutes: expected a whole number from 1 to 1440/ },
   "serve --symbols ,,": { argv: () => ["serve", "--symbols", ",,"], message: /^flinch serve: --symbols: "" is not a symbol/ },
   "record --url unreachable": { argv: () => ["record", "--url", "ws://127.0.0.1:1/ws", "--out", P("r.jsonl"), "--count", "1"], message: /^flinch record: --url ws:\/\/127\.0\.0\.1:1\/ws: connect ECONNREFUSED/ },
+  "serve --host that does not resolve": { argv: () => ["serve", "--seed", "1", "--minutes", "1", "--host", "nosuchhost.invalid"], message: /^flinch serve: getaddrinfo (ENOTFOUND|EAI_AGAIN) nosuchhost\.invalid$/ },
+  "serve --host not on this machine": { argv: () => ["serve", "--seed", "1", "--minutes", "1", "--host", "192.0.2.1"], message: /^flinch serve: listen EADDRNOTAVAIL: address not available 192\.0\.2\.1/ },
   "record --url http://": { argv: () => ["record", "--url", "http://x", "--out", P("r.jsonl"), "--count", "1"], message: /^flinch record: --url must be a ws:\/\/ or wss:\/\/ URL$/ },
   "replay --parallelism 0": { argv: () => ["replay", P("ok.jsonl"), "--parallelism", "0"], message: /^flinch replay: --parallelism: expected a whole number >= 1, got "0"$/ },
   "replay --speed 0x": { argv: () => ["replay", P("ok.jsonl"), "--speed", "0x"], message: /^flinch replay: --speed: "0x" is not max, 1x or Nx$/ },
@@ -174,6 +176,8 @@ describe("internal errors: exit 3, one line, the stack only under --debug", () =
     expect(classify(Object.assign(new Error("ENOENT: …"), { code: "ENOENT", path: "/x/y" }))).toEqual({ code: 2, message: "/x/y: no such file or directory" });
     expect(classify(new TypeError("cannot read properties of undefined"))).toEqual({ code: 3, message: "cannot read properties of undefined" });
     expect(classify("a string")).toEqual({ code: 3, message: "a string" });
+    expect(classify(Object.assign(new Error("listen EADDRINUSE: address already in use 127.0.0.1:80"), { code: "EADDRINUSE", syscall: "listen" })).code).toBe(2);
+    expect(classify(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET", syscall: "read" })).code).toBe(3);
   });
 
   it("prints one line, or the stack with --debug", () => {

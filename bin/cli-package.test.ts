@@ -92,6 +92,13 @@ describe("the packed tarball, installed in a fresh folder", () => {
     expect(fs.existsSync(path.join(app, j.reportDir, "report.html"))).toBe(true);
   });
 
+  it("npx flinch chaos --process: the compiled worker runs under plain node, is killed and resumes", () => {
+    const r = flinch("chaos", "--process", "--backend", "file", "--runs", "1", "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out.trim().split("\n").at(-1)!);
+    expect(j).toMatchObject({ command: "chaos", process: true, runs: 1, passed: 1, violations: 0 });
+  });
+
   it("npx flinch replay of the shipped fixture: exit 0 and every window checked", () => {
     const r = flinch("replay", "node_modules/flinch/fixtures/sim-btcusdt-ethusdt-3m.txt.gz", "--out", "reports", "--json");
     expect(r.code, r.err).toBe(0);

@@ -92,11 +92,17 @@ const FS_REASONS: Record<string, string> = {
   ENAMETOOLONG: "name too long",
 };
 
+/** Network errors on an address the user gave (--host, --port, --url): bad input too. */
+const NET_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EADDRINUSE", "EADDRNOTAVAIL", "ECONNREFUSED", "EACCES"]);
+
 export function classify(e: unknown): { code: 2 | 3; message: string } {
-  const err = e as { exitCode?: unknown; code?: unknown; path?: unknown; message?: unknown } | null;
+  const err = e as { exitCode?: unknown; code?: unknown; path?: unknown; message?: unknown; syscall?: unknown } | null;
   if (err && err.exitCode === 2) return { code: 2, message: String(err.message) };
   if (err && typeof err.code === "string" && typeof err.path === "string" && FS_REASONS[err.code]) {
     return { code: 2, message: `${err.path}: ${FS_REASONS[err.code]}` };
+  }
+  if (err && typeof err.code === "string" && NET_CODES.has(err.code) && (err.syscall === "listen" || err.syscall === "getaddrinfo" || err.syscall === "connect")) {
+    return { code: 2, message: String(err.message) };
   }
   const message = err && typeof err.message === "string" ? err.message : String(e);
   return { code: 3, message };
