@@ -3,8 +3,8 @@ import { parseDuration } from "../engine/api/time.ts";
 import { closest } from "./suggest.ts";
 
 /**
- * A small, strict argument parser: unknown flags and missing values are usage errors (exit 2)
- * that name the flag, because a misspelt flag silently ignored is a wrong run.
+ * Bad usage (exit 2, one line). The parser is strict: unknown flags and missing values are
+ * usage errors that name the flag, because a misspelt flag silently ignored is a wrong run.
  */
 export class UsageError extends Error {
   override readonly name = "UsageError";
