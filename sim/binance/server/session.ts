@@ -199,7 +199,11 @@ export class Session {
 
   onPong(payload: string): void {
     if (!this.countIncoming()) return;
-    // Only a pong that echoes an outstanding ping answers it; unsolicited pongs are allowed but do not count.
+    // A pong that echoes an outstanding ping answers it and the ones before it; a pong with another
+    // payload is unsolicited: allowed, but it does not count. An empty pong answers them all: the
+    // official connectors answer every ping with `ws.pong()` (no payload), and the market-stream
+    // endpoint accepts that (binance/binance-connector-js#559: only the WS API checks the payload).
+    if (payload === "") return void this.pings.clear();
     const sent = this.pings.get(payload);
     if (sent === undefined) return;
     for (const [p, t] of this.pings) if (t <= sent) this.pings.delete(p);
