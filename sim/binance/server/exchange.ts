@@ -131,9 +131,9 @@ export class Exchange {
   }
 
   /** Starts the market (first client). Publishes nothing synchronously: the first subscriber joins before the first trade. */
-  start(): void {
+  start(now = this.clock()): void {
     if (this.startedAt !== undefined || this.stopped) return;
-    this.startedAt = this.clock();
+    this.startedAt = now;
     if (this.pace === "max") this.scheduleMax();
     else this.tickPaced();
   }

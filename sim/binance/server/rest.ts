@@ -73,7 +73,7 @@ export class RestApi {
 
   handle(method: string, url: URL, ip: string): RestResponse {
     const now = this.clock();
-    this.ex.start();
+    this.ex.start(now);
     const path = url.pathname;
     const weight = weightOf(path, url.searchParams);
     if (weight === undefined) return err(404, -1000, `Unknown endpoint ${path}`);

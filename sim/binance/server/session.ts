@@ -272,9 +272,11 @@ export class Session {
   private add(name: string): void {
     const sym = name.endsWith("@trade") ? name.slice(0, -6) : undefined;
     const book = sym !== undefined ? this.ex.book(sym) : undefined;
-    if (book) this.ex.start();
     // Binance sends a new subscriber what happens from now on; what happened before is on REST.
-    const cursor = book ? this.ex.joinAt(book) : 0;
+    // One `now` for both: the subscription that starts the market gets it from its first trade.
+    const now = this.clock();
+    if (book) this.ex.start(now);
+    const cursor = book ? this.ex.joinAt(book, now) : 0;
     const tag = `${this.seed}/stream${++this.streamNo}/${name}`;
     this.streams.set(name, { name, book, prefix: `{"stream":"${name}","data":`, cursor, toxic: new ToxicStream(this.plan, new Rng(tag)), latRng: new Rng(`${tag}/latency`), backlog: [], backlogLat: 0, flushed: false });
   }
