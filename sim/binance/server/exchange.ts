@@ -1,6 +1,5 @@
 import { tradeToPayload } from "../../../engine/connectors/binance/codec.ts";
 import type { Trade } from "../../../engine/connectors/binance/trade.ts";
-import { formatFixed } from "../../../engine/decimal.ts";
 import { receiveTimeNs } from "../fixtures.ts";
 import type { Tape } from "../tape.ts";
 
@@ -44,13 +43,6 @@ export interface SymbolBook {
   published: number;
   /** Payloads of later laps, two laps at most. */
   readonly lapPayloads: Map<number, string[]>;
-  aggs?: AggTrade[];
-  /** Tape index of each aggregate's last trade. */
-  aggLast?: Int32Array;
-}
-
-export interface AggTrade {
-  a: number; p: string; q: string; f: number; l: number; T: number; m: boolean; M: boolean;
 }
 
 /** Trades the market publishes per event-loop turn at max pace. */
@@ -289,56 +281,5 @@ export class Exchange {
     }
     const i = g - lap * b.n;
     return (cache[i] ??= JSON.stringify(tradeToPayload(this.trade(b, g))));
-  }
-
-  /**
-   * Aggregate trades of lap 0: consecutive fills with the same time, price and taker side, which
-   * is how Binance groups the fills of one taker order. Ids count from the first trade id.
-   */
-  aggTrades(b: SymbolBook): AggTrade[] {
-    if (b.aggs) return b.aggs;
-    const out: AggTrade[] = [];
-    const last: number[] = [];
-    const tr = b.trades;
-    const base = tr.length ? tr[0].id : 0;
-    let i = 0;
-    while (i < tr.length) {
-      let j = i;
-      let q = tr[i].quantity;
-      while (j + 1 < tr.length && tr[j + 1].time === tr[i].time && tr[j + 1].price === tr[i].price && tr[j + 1].isBuyerMaker === tr[i].isBuyerMaker && tr[j + 1].id === tr[j].id + 1) {
-        j++;
-        q += tr[j].quantity;
-      }
-      out.push({ a: base + out.length, p: formatFixed(tr[i].price), q: formatFixed(q), f: tr[i].id, l: tr[j].id, T: tr[i].time, m: tr[i].isBuyerMaker, M: true });
-      last.push(j);
-      i = j + 1;
-    }
-    b.aggLast = Int32Array.from(last);
-    return (b.aggs = out);
-  }
-
-  /** Aggregate at global aggregate position k (later laps shifted). */
-  aggAt(b: SymbolBook, k: number): AggTrade {
-    const aggs = this.aggTrades(b);
-    if (k < aggs.length) return aggs[k];
-    const lap = Math.floor(k / aggs.length);
-    const x = aggs[k - lap * aggs.length];
-    return { ...x, a: x.a + lap * aggs.length, f: x.f + lap * b.idSpan, l: x.l + lap * b.idSpan, T: x.T + lap * this.period };
-  }
-
-  /** Number of aggregates whose last trade is among the first `published` trades (global). */
-  aggsPublished(b: SymbolBook, published: number): number {
-    const aggs = this.aggTrades(b);
-    if (b.n === 0) return 0;
-    const lap = Math.floor(published / b.n);
-    const local = published - lap * b.n;
-    const last = b.aggLast!;
-    let lo = 0, hi = last.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (last[mid] < local) lo = mid + 1;
-      else hi = mid;
-    }
-    return lap * aggs.length + lo;
   }
 }

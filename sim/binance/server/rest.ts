@@ -2,6 +2,7 @@ import { tradeToRest } from "../../../engine/connectors/binance/codec.ts";
 import { Rng } from "../../../engine/kernel/rng.ts";
 import { NO_FAULTS, restDecision, type FeedFaultPlan } from "../toxics.ts";
 import type { Exchange, SymbolBook } from "./exchange.ts";
+import { aggAt, aggsPublished, aggTrades } from "./agg-trades.ts";
 import { rateLimits, symbolInfo } from "./exchange-info.ts";
 import { depth, INTERVALS, klines, ticker24h } from "./market-data.ts";
 
@@ -178,8 +179,8 @@ export class RestApi {
     const ex = this.ex;
     const b = this.symbol(q);
     const limit = this.limit(q);
-    const n = ex.aggsPublished(b, ex.published(b, now));
-    const aggs = ex.aggTrades(b);
+    const n = aggsPublished(b, ex.published(b, now));
+    const aggs = aggTrades(b).list;
     const fromId = this.long(q, "fromId"), start = this.long(q, "startTime"), end = this.long(q, "endTime");
     if (start !== undefined && end !== undefined && end - start > 3_600_000) throw new BadRequest(err(400, -1127, "More than 1 hours between startTime and endTime."));
     if (fromId === undefined && start === undefined && end === undefined) return this.aggsAt(b, n - limit, n, Infinity);
@@ -190,7 +191,7 @@ export class RestApi {
       let lo = k, hi = n;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
-        if (ex.aggAt(b, mid).T < start) lo = mid + 1;
+        if (aggAt(ex, b, mid).T < start) lo = mid + 1;
         else hi = mid;
       }
       k = lo;
@@ -201,7 +202,7 @@ export class RestApi {
   private aggsAt(b: SymbolBook, from: number, to: number, endTime: number): unknown[] {
     const out: unknown[] = [];
     for (let k = Math.max(0, from); k < to; k++) {
-      const a = this.ex.aggAt(b, k);
+      const a = aggAt(this.ex, b, k);
       if (a.T > endTime) break;
       out.push(a);
     }
