@@ -228,3 +228,24 @@ export function ticker24h(ex: Exchange, b: SymbolBook, full: boolean): Record<st
     openTime, closeTime: now, firstId, lastId: mini.lastId, count: a.count,
   };
 }
+
+/** `ticker/price`: the last published trade's price. */
+export function priceTicker(ex: Exchange, b: SymbolBook): { symbol: string; price: string } {
+  const n = ex.published(b);
+  return { symbol: b.symbol, price: formatFixed(n > 0 ? ex.trade(b, n - 1).price : 0n) };
+}
+
+/** `ticker/bookTicker`: the top of the synthesised book. */
+export function bookTicker(ex: Exchange, b: SymbolBook): Record<string, string> {
+  const d = depth(ex, b, 1);
+  const z = formatFixed(0n);
+  return { symbol: b.symbol, bidPrice: d.bids[0]?.[0] ?? z, bidQty: d.bids[0]?.[1] ?? z, askPrice: d.asks[0]?.[0] ?? z, askQty: d.asks[0]?.[1] ?? z };
+}
+
+/** `avgPrice`: the volume-weighted price of the last 5 minutes' trades, as Binance computes it. */
+export function avgPrice(ex: Exchange, b: SymbolBook): { mins: number; price: string; closeTime: number } {
+  const n = ex.published(b);
+  const now = marketNow(ex, b, n);
+  const a = aggregate(ex, b, Math.min(n, ex.positionOfTime(b, now - 5 * 60_000 + 1)), n);
+  return { mins: 5, price: formatFixed(a.volume > 0n ? (a.quoteVolume * SCALE) / a.volume : 0n), closeTime: a.count ? ex.trade(b, a.last).time : now };
+}

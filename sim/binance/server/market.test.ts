@@ -90,7 +90,7 @@ describe("one market for every subscriber", () => {
 });
 
 describe("endpoints derived from the tape", () => {
-  it("1m klines: each candle's volume and count are the tape's 1-minute window sum and count; ticker/24hr totals the tape", async () => {
+  it("1m klines: each candle's volume and count are the tape's 1-minute window sum and count; ticker/24hr totals the tape; price, bookTicker, avgPrice", async () => {
     const tape = generateTape({ seed: "klines", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 7 * 60_000, ratePerSec: 5 });
     const s = await serve({ tape, endOfTape: "close" });
     await get(s, "/api/v3/ping");
@@ -113,6 +113,15 @@ describe("endpoints derived from the tape", () => {
       expect(Number(t.bidPrice)).toBeLessThan(Number(t.askPrice));
     }
     expect((await fetch(`${s.httpUrl}/api/v3/klines?symbol=BTCUSDT&interval=7m`)).status).toBe(400);
+    const btc = tape.bySymbol.get("BTCUSDT")!;
+    expect(await get(s, "/api/v3/ticker/price?symbol=BTCUSDT")).toEqual({ symbol: "BTCUSDT", price: formatFixed(btc[btc.length - 1].price) });
+    const top = await get(s, "/api/v3/ticker/bookTicker?symbol=BTCUSDT");
+    const book = await get(s, "/api/v3/depth?symbol=BTCUSDT&limit=1");
+    expect(top).toEqual({ symbol: "BTCUSDT", bidPrice: book.bids[0][0], bidQty: book.bids[0][1], askPrice: book.asks[0][0], askQty: book.asks[0][1] });
+    const recent = btc.filter((t) => t.time > btc[btc.length - 1].time - 300_000);
+    const vwap = (recent.reduce((q, t) => q + (t.price * t.quantity) / 100_000_000n, 0n) * 100_000_000n) / recent.reduce((q, t) => q + t.quantity, 0n);
+    expect(await get(s, "/api/v3/avgPrice?symbol=BTCUSDT")).toEqual({ mins: 5, price: formatFixed(vwap), closeTime: btc[btc.length - 1].time });
+    expect((await get(s, "/api/v3/ticker/price")).map((t: { symbol: string }) => t.symbol)).toEqual(["BTCUSDT", "ETHUSDT"]);
   });
 
   it("depth is synthesised from the last trade's price on the tape's tick grid, the same on every server", async () => {

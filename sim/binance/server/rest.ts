@@ -4,7 +4,7 @@ import { NO_FAULTS, restDecision, type FeedFaultPlan } from "../toxics.ts";
 import type { Exchange, SymbolBook } from "./exchange.ts";
 import { aggAt, aggsPublished, aggTrades } from "./agg-trades.ts";
 import { rateLimits, symbolInfo } from "./exchange-info.ts";
-import { depth, INTERVALS, klines, ticker24h } from "./market-data.ts";
+import { avgPrice, bookTicker, depth, INTERVALS, klines, priceTicker, ticker24h } from "./market-data.ts";
 
 /**
  * Binance's public REST market endpoints over the exchange, transport-free: node:http and
@@ -31,7 +31,7 @@ export interface RestOptions {
 
 const WEIGHTS: Record<string, number> = {
   "/api/v3/ping": 1, "/api/v3/time": 1, "/api/v3/exchangeInfo": 20, "/api/v3/trades": 25, "/api/v3/historicalTrades": 25, "/api/v3/aggTrades": 4,
-  "/api/v3/klines": 2, "/api/v3/depth": 5, "/api/v3/ticker/24hr": 2,
+  "/api/v3/klines": 2, "/api/v3/depth": 5, "/api/v3/ticker/24hr": 2, "/api/v3/ticker/price": 2, "/api/v3/ticker/bookTicker": 2, "/api/v3/avgPrice": 2,
 };
 
 /** Binance's request weight; depth and ticker/24hr weigh by what they ask for. */
@@ -45,6 +45,7 @@ function weightOf(path: string, q: URLSearchParams): number | undefined {
     const n = many === null ? Infinity : many.split(",").length;
     return n <= 20 ? 2 : n <= 100 ? 40 : 80;
   }
+  if ((path === "/api/v3/ticker/price" || path === "/api/v3/ticker/bookTicker") && q.get("symbol") === null) return 4;
   return WEIGHTS[path];
 }
 
@@ -164,6 +165,13 @@ export class RestApi {
         const names = q.get("symbols") !== null ? this.symbolList(q) : [...ex.books.keys()];
         return names.map((s) => ticker24h(ex, ex.book(s)!, type === "FULL"));
       }
+      case "/api/v3/ticker/price":
+      case "/api/v3/ticker/bookTicker": {
+        const one = (b: SymbolBook) => (path === "/api/v3/ticker/price" ? priceTicker(ex, b) : bookTicker(ex, b));
+        if (q.get("symbol") !== null) return one(this.symbol(q));
+        return (q.get("symbols") !== null ? this.symbolList(q) : [...ex.books.keys()]).map((s) => one(ex.book(s)!));
+      }
+      case "/api/v3/avgPrice": return avgPrice(ex, this.symbol(q));
     }
     throw new Error(`unrouted ${path}`);
   }
