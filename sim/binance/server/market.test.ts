@@ -3,7 +3,7 @@ import { formatFixed } from "../../../engine/decimal.ts";
 import { windowOracle } from "../../../scenarios/oracle.ts";
 import { generateTape } from "../generator.ts";
 import { startExchangeServer, type ExchangeServer, type ExchangeServerOptions } from "./server.ts";
-import { connect, syntheticTape, until, type TestClient } from "./test-helpers.ts";
+import { connect, sleep, syntheticTape, until, type TestClient } from "./test-helpers.ts";
 
 /**
  * The exchange on its own clock, seen by raw ws clients and REST: every subscriber sees the same
@@ -86,6 +86,22 @@ describe("one market for every subscriber", () => {
     expect(rest.map((t: { id: number; time: number }) => [t.id, t.time])).toEqual(got.slice(195, 205).map((m) => [m.t, m.T]));
     const agg = await get(s, "/api/v3/aggTrades?symbol=BTCUSDT&fromId=1100&limit=2");
     expect(agg.map((a: { a: number; f: number; T: number }) => [a.a, a.f, a.T])).toEqual([[1100, 1100, got[100].T], [1101, 1101, got[101].T]]);
+  });
+});
+
+describe("pings", () => {
+  it("an empty pong (what the official connectors send) answers the pings; no pong at all is closed at the deadline", async () => {
+    const s = await serve({ tape: syntheticTape(["BTCUSDT"], 10), limits: { pingIntervalMs: 250, pongTimeoutMs: 600 } }); // pongs count toward 5 messages/s
+    const empty = await connect(`${s.wsUrl}/ws`, { autoPong: false });
+    clients.push(empty);
+    empty.ws.on("ping", () => empty.ws.pong());
+    const mute = await connect(`${s.wsUrl}/ws`, { autoPong: false });
+    clients.push(mute);
+    expect(await mute.closed).toEqual({ code: 1008, reason: "Pong timeout" });
+    const ended = await Promise.race([empty.closed, sleep(800).then(() => "open")]);
+    expect(ended).toBe("open");
+    expect(empty.pings.length).toBeGreaterThanOrEqual(5);
+    expect(empty.ws.readyState).toBe(1);
   });
 });
 

@@ -152,6 +152,17 @@ describe("the latency toxic's delay line (virtual time)", () => {
 });
 
 describe("the end of the tape (virtual time)", () => {
+  it("loop, paced: lap k's trades leave at (k * period + offset) / N with ids continuing after the tape's last", () => {
+    const { tape, order } = unevenTape();
+    const sent = session({ tape, pace: { speed: 5 }, endOfTape: "loop" }, BOTH);
+    vi.advanceTimersByTime(2 * 12_000 + 600); // two laps of 60 s of tape time at 5x, and the start of the third
+    const span: Record<string, number> = { BTCUSDT: tape.bySymbol.get("BTCUSDT")!.length, ETHUSDT: tape.bySymbol.get("ETHUSDT")!.length };
+    const expected: string[] = [];
+    for (let lap = 0; lap < 3; lap++) for (const o of order) if ((lap * 60_000 + o.offset) / 5 <= 2 * 12_000 + 600) expected.push(`${o.symbol} ${o.id + lap * span[o.symbol]} +${(lap * 60_000 + o.offset) / 5}`);
+    expect(sent.map((x) => { const t = tradeOf(x.text); return `${t.s} ${t.t} +${x.at - START}`; })).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(2 * order.length);
+  });
+
   it("paced, with the latency toxic: the close (1000 end of tape) follows the last delayed frame; a subscriber after the end gets only the close", () => {
     const { tape, order } = unevenTape();
     const core = new ExchangeCore({ tape, pace: { speed: 5 }, plan: { toxics: [{ kind: "latency", meanMs: 30, jitterMs: 0 }] }, endOfTape: "close" }, clock);
