@@ -81,14 +81,15 @@ export const HELP: Record<string, CommandHelp> = {
     examples: ["npx flinch report reports/out/20260101-120000-chaos-exactly-once-memory-s42", "npx flinch report RUN_DIR --format junit"],
   },
   serve: {
-    summary: "serve a tape as Binance's websocket streams and REST endpoints until Ctrl-C",
-    usage: "flinch serve [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--host 127.0.0.1] [--port 0]",
+    summary: "serve a tape as Binance's websocket streams and REST endpoints until Ctrl-C; the market runs on its own clock",
+    usage: "flinch serve [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--loop] [--host 127.0.0.1] [--port 0]",
     options: [
       ["--fixture F", "a recorded tape (repeatable)"],
       ["--seed S", "generate a tape from this seed instead"],
       ["--symbols A,B", "symbols of a generated tape (default BTCUSDT,ETHUSDT)"],
       ["--minutes N", "length of a generated tape (default 10)"],
       ["--speed max|1x|Nx", "pace (default max)"],
+      ["--loop", "play the tape again at its end, ids and times continuing (default: close streams with 1000 \"end of tape\")"],
       ["--host H", "address to listen on (default 127.0.0.1)"],
       ["--port N", "port (default 0: any free port; the URLs are printed)"],
     ],
