@@ -56,7 +56,7 @@ export function tapeFor(feed: FeedSpec): Tape {
   const k = JSON.stringify(feed);
   let t = tapeCache.get(k);
   if (!t) {
-    t = feed.kind === "fixture" ? loadFixtures(feed.paths, { lenient: feed.lenient }) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
+    t = feed.kind === "fixture" ? loadFixtures(feed.paths, { lenient: feed.lenient, bounds: feed.bounds }) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
     if (tapeCache.size > 16) tapeCache.clear();
     tapeCache.set(k, t);
   }

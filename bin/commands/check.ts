@@ -6,19 +6,24 @@ import { checkConservation, checkOnce, checkOracle, compose } from "../../scenar
 import { parseCommittedLine } from "../../scenarios/committed.ts";
 import { windowOracle } from "../../scenarios/oracle.ts";
 import { parseArgs, str, UsageError, windowMs } from "../args.ts";
+import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 
-export const CHECK_USAGE = "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--json]";
+export const CHECK_USAGE = "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--lenient [--quarantine FILE]] [--allow-future] [--json]";
 
 /**
  * Checks any engine's window output against the oracle of a tape: every window once, exact
  * sums and counts. Output lines are {"symbol"|"key","start","end","quantity":"<decimal>","count"}.
  */
 export async function checkCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { values: ["tape", "output", "window"], booleans: ["json"] });
+  const a = parseArgs(argv, { values: ["tape", "output", "window", ...FIXTURE_VALUES], booleans: ["json", ...FIXTURE_BOOLEANS] });
   const tapePath = str(a, "tape");
   const outPath = str(a, "output");
   if (!tapePath || !outPath) throw new UsageError(`check needs --tape and --output\nusage: ${CHECK_USAGE}`);
-  const tape = loadFixtures(tapePath.split(","));
+  const inputs = fixtureFlags(a);
+  const tapePaths = tapePath.split(",");
+  const tape = loadFixtures(tapePaths, { lenient: inputs.lenient, bounds: inputs.bounds });
+  // Lenient: the bad lines go beside the results being checked unless --quarantine says where.
+  const quarantined = writeQuarantine(tape, inputs.quarantine ?? `${outPath}.quarantine.jsonl`);
   if (!fs.existsSync(outPath)) throw new UsageError(`--output: ${outPath}: no such file`);
   const rows = fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
   const size = windowMs(a, "window", 60_000);
@@ -27,12 +32,13 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const valid = compose(checks) === true;
   if (a.flags.has("json")) {
     console.log(JSON.stringify({
-      command: "check", trades: tape.stats.trades, windows: oracle.length, committed: rows.length,
+      command: "check", ...tapeCounts(tape), quarantineFile: quarantined, windows: oracle.length, committed: rows.length,
       properties: checks.map((c) => ({ property: c.property, valid: c.valid, message: c.message })),
       violations: checks.filter((c) => c.valid === false).length,
       expected: oracle.map((w) => ({ symbol: w.symbol, start: w.start, end: w.end, quantity: formatFixed(w.quantity), count: w.count })),
     }));
   } else {
+    console.log(tapeSummary(tape, tapePaths.length, quarantined));
     for (const c of checks) console.log(`${c.valid === true ? "✔" : "✘"} ${c.property}: ${c.message}`);
   }
   return valid ? 0 : 1;
