@@ -58,8 +58,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`flinch ${cmd}: ${e.message}`);
       return 2;
     }
-    if (e instanceof FixtureError || e instanceof OutputFormatError || e instanceof JobGraphValidationError) {
-      console.error(`flinch ${cmd}: ${e.message}`);
+    // The agreed protocol: any error with exitCode 2 is a user error (one line, exit 2).
+    if (e instanceof FixtureError || e instanceof OutputFormatError || e instanceof JobGraphValidationError || (e as { exitCode?: unknown } | undefined)?.exitCode === 2) {
+      console.error(`flinch ${cmd}: ${(e as Error).message}`);
       return 2;
     }
     throw e;
