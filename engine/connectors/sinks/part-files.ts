@@ -1,0 +1,71 @@
+import * as path from "node:path";
+import { pathFromUri, type Fs } from "../../state/fs.ts";
+
+/**
+ * The names of the transactional file sink's visible files, and the one rule that reads them.
+ * - `part-<subtask>-<attempt>-<seq>-cp<checkpoint>.jsonl`: one committed epoch (a transaction);
+ * - `part-<subtask>-<attempt>-r<from>-<to>.jsonl`: a compacted range, holding exactly the lines of
+ *   that writer's transactions <from>..<to> (and of any smaller range it replaced).
+ * Compaction makes the range visible first and deletes what it covers after, so a crash between the
+ * two leaves both; the reader therefore skips every file a visible range covers. That keeps what a
+ * reader sees exactly-once at every instant, with no manifest to keep consistent.
+ */
+export type PartName =
+  | { kind: "txn"; subtask: number; attempt: number; seq: number }
+  | { kind: "range"; subtask: number; attempt: number; from: number; to: number };
+
+const TXN = /^part-(\d+)-(\d+)-(\d+)-cp\d+\.jsonl$/;
+const RANGE = /^part-(\d+)-(\d+)-r(\d+)-(\d+)\.jsonl$/;
+
+export function parsePartName(f: string): PartName | undefined {
+  let m = TXN.exec(f);
+  if (m) return { kind: "txn", subtask: Number(m[1]), attempt: Number(m[2]), seq: Number(m[3]) };
+  m = RANGE.exec(f);
+  if (m) return { kind: "range", subtask: Number(m[1]), attempt: Number(m[2]), from: Number(m[3]), to: Number(m[4]) };
+  return undefined;
+}
+
+export function rangeFileName(subtask: number, attempt: number, from: number, to: number): string {
+  return `part-${subtask}-${attempt}-r${from}-${to}.jsonl`;
+}
+
+/** Is `p` covered by some other visible range in `all`? */
+function covered(p: PartName, ranges: readonly Extract<PartName, { kind: "range" }>[]): boolean {
+  for (const r of ranges) {
+    if (r.subtask !== p.subtask || r.attempt !== p.attempt) continue;
+    if (p.kind === "txn" && r.from <= p.seq && p.seq <= r.to) return true;
+    if (p.kind === "range" && r.from <= p.from && p.to <= r.to && (r.from !== p.from || r.to !== p.to)) return true;
+  }
+  return false;
+}
+
+/** The visible part files a reader should read (file-name order), and those a range supersedes. */
+export function liveParts(fs: Fs, dir: string): { live: string[]; superseded: string[] } {
+  const names = fs.readdir(dir).filter((f) => f.startsWith("part-") && f.endsWith(".jsonl"));
+  const parsed = names.map((f) => [f, parsePartName(f)] as const);
+  const ranges = parsed.flatMap(([, p]) => (p?.kind === "range" ? [p] : []));
+  const live: string[] = [];
+  const superseded: string[] = [];
+  for (const [f, p] of parsed) (p && covered(p, ranges) ? superseded : live).push(f);
+  return { live, superseded };
+}
+
+/** Is transaction (subtask, attempt, seq) inside a visible range (compacted after its commit)? */
+export function compactedInto(fs: Fs, dir: string, subtask: number, attempt: number, seq: number): boolean {
+  for (const f of fs.readdir(dir)) {
+    const p = parsePartName(f);
+    if (p?.kind === "range" && p.subtask === subtask && p.attempt === attempt && p.from <= seq && seq <= p.to) return true;
+  }
+  return false;
+}
+
+/** Every committed line under `dir`, in file-name order: what a downstream reader would see. */
+export function readCommittedLines(fs: Fs, uriOrDir: string): string[] {
+  const dir = pathFromUri(uriOrDir);
+  const out: string[] = [];
+  const dec = new TextDecoder();
+  for (const f of liveParts(fs, dir).live) {
+    for (const line of dec.decode(fs.readFile(path.join(dir, f))).split("\n")) if (line) out.push(line);
+  }
+  return out;
+}
