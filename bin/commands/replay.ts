@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { formatFixed } from "../../engine/decimal.ts";
 import type { Fault } from "../../sim/faults/fault-plan.ts";
-import { runScenario, runScenarioRealtime, tapeFor } from "../../scenarios/run-scenario.ts";
+import { runScenario, runScenarioRealtime, tapeFor, type RunOptions } from "../../scenarios/run-scenario.ts";
 import type { Tape } from "../../sim/binance/tape.ts";
 import { startExchangeServer } from "../../sim/binance/server/server.ts";
 import { rangeOf } from "../../sim/binance/server/realtime-job.ts";
@@ -18,14 +18,16 @@ import { sortRows, windowTable } from "../output.ts";
 import { compose, PROPERTIES } from "../../scenarios/checkers.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 import { lateAwareChecks } from "./late-verdict.ts";
+import { durableSpec, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 export const REPLAY_USAGE = `flinch replay FIXTURE... [--backend memory|file] [--mode exactly-once|at-least-once] [--window 1m]
                [--via sim|ws|intercept] [--speed max|1x|Nx] [--crash-every N] [--parallelism N] [--seed S]
-               [--lenient [--quarantine FILE]] [--allow-future] [--out DIR] [--json]`;
+               [--lenient [--quarantine FILE]] [--allow-future] [--out DIR] [--json]
+               [--checkpoint-dir DIR [--from DIR/checkpoints/job/chk-N | --resume]]`;
 
 /** Replays recorded trades through the seed job and checks the committed windows against the oracle. */
 export async function replayCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { values: ["backend", "mode", "window", "via", "speed", "crash-every", "parallelism", "seed", "out", ...FIXTURE_VALUES], booleans: ["json", ...FIXTURE_BOOLEANS] });
+  const a = parseArgs(argv, { values: ["backend", "mode", "window", "via", "speed", "crash-every", "parallelism", "seed", "out", ...FIXTURE_VALUES, ...RESUME_VALUES], booleans: ["json", ...FIXTURE_BOOLEANS, ...RESUME_BOOLEANS] });
   if (a.positional.length === 0) throw new UsageError(`replay needs at least one FIXTURE\nusage: ${REPLAY_USAGE}`);
   const inputs = fixtureFlags(a);
   const backend = oneOf(a, "backend", ["memory", "file"] as const, "memory");
@@ -44,7 +46,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     name: "replay",
     description: `replay of ${a.positional.join(", ")}`,
     seed,
-    job: { backend, mode, sourceParallelism: p, windowParallelism: p, windowMs: windowMs(a, "window", 60_000), checkpointIntervalMs: 60_000, restart: { kind: "fixed-delay", attempts: Number.MAX_SAFE_INTEGER, delay: 1_000 }, batchSize: 512 },
+    job: { backend, mode, sourceParallelism: p, windowParallelism: p, windowMs: windowMs(a, "window", 60_000), checkpointIntervalMs: 60_000, restart: { kind: "fixed-delay", attempts: 3, delay: 1_000 }, batchSize: 512 },
     feed: { kind: "fixture", paths, lenient, bounds: inputs.bounds },
   });
   const tape = tapeFor(spec.feed); // throws FixtureError (exit 2) before anything runs
@@ -57,10 +59,15 @@ export async function replayCommand(argv: string[]): Promise<number> {
     // keeps failing past that ends FAILED (a verdict) instead of restarting forever.
     spec = { ...spec, faults, job: { ...spec.job, restart: { kind: "fixed-delay", attempts: faults.length + 3, delay: 1_000 } } };
   }
+  const plan = resumeFlags(a);
+  if (plan) spec = durableSpec(spec, a);
   if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed by occurrence, which real sockets do not repeat)`);
   const t0 = performance.now();
   const feedStats: Record<string, number> = {};
-  const raw = via === "sim" ? runScenario(spec) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats);
+  const opts = plan ? resumeOptions(plan) : {};
+  const raw = via === "sim" ? runScenario(spec, opts) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
+  if (plan) for (const l of startLines(raw.result, plan)) console.error(`flinch replay: ${l}`);
+  if (plan?.killAt && raw.unfired.some((f) => f.kind === "kill")) console.error(`flinch replay: --kill-at ${plan.killAt} never fired: the run has ${raw.passages.get("task.process") ?? 0} processing steps`);
   // Late trades the engine counted, and that explain the difference from the oracle exactly, are not a violation.
   const verdict = lateAwareChecks(raw.checks, PROPERTIES.oracle, raw.committed, raw.oracle, raw.late);
   const run = { ...raw, checks: verdict.checks, valid: compose(verdict.checks) };
@@ -95,6 +102,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       windows: rows.map((r) => ({ symbol: r.symbol, start: r.start, end: r.end, quantity: formatFixed(r.quantity), count: r.count })),
       late, lateExplained: verdict.explained ? { windowsShort: verdict.explained.windowsShort, count: verdict.explained.count, quantity: formatFixed(verdict.explained.quantity) } : undefined,
       traceHash: run.result.traceHash, violations: violations.length, reportDir,
+      startedFrom: run.result.startedFrom?.checkpointId, skippedCheckpoints: run.result.startedFrom?.skipped,
     }));
   }
   return violations.length ? 1 : 0;
@@ -104,13 +112,13 @@ export async function replayCommand(argv: string[]): Promise<number> {
  * The same job with its source on real sockets: `ws` against an exchange server on 127.0.0.1
  * (port 0), `intercept` against the production Binance URLs answered in process.
  */
-async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "intercept", pace: Pace, stats: Record<string, number>) {
+async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "intercept", pace: Pace, stats: Record<string, number>, opts: RunOptions) {
   const range = rangeOf(tape);
   if (via === "ws") {
     const server = await startExchangeServer({ tape, pace, host: "127.0.0.1", port: 0 });
     try {
       const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: server.wsUrl, restBase: server.httpUrl, range });
-      const run = await runScenarioRealtime(spec, feed, new WallClockDriver());
+      const run = await runScenarioRealtime(spec, feed, new WallClockDriver(), opts);
       Object.assign(stats, feed.stats);
       return run;
     } finally {
@@ -120,7 +128,7 @@ async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "in
   const interception = interceptBinance({ tape, pace });
   try {
     const feed = new BinanceStreamFeed({ symbols: tape.symbols, range });
-    const run = await runScenarioRealtime(spec, feed, new WallClockDriver());
+    const run = await runScenarioRealtime(spec, feed, new WallClockDriver(), opts);
     Object.assign(stats, feed.stats);
     return run;
   } finally {

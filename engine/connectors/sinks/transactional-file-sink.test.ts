@@ -51,7 +51,7 @@ describe("TransactionalFileSink", () => {
     epochs(s.writer(0), 1, 40);
     expect(s.lines()).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     // 32 epochs in the range r0-31, 8 loose.
-    expect(s.parts().filter((f) => f.includes("-r"))).toEqual(["part-0-0-r0-31.jsonl"]);
+    expect(s.parts().filter((f) => f.includes("-r"))).toEqual(["part-0-0-r0-31-cp1-32.jsonl"]);
     expect(s.parts()).toHaveLength(9);
   });
 
@@ -74,14 +74,14 @@ describe("TransactionalFileSink", () => {
     // committing them again is a no-op, and the superseded file goes.
     const w1 = s.writer(1);
     w1.recover(handles.flat());
-    expect(s.parts()).toEqual(["part-0-0-r0-3.jsonl"]);
+    expect(s.parts()).toEqual(["part-0-0-r0-3-cp1-4.jsonl"]);
     expect(s.lines()).toEqual([1, 2, 3, 4]);
   });
 
   it("a crash before the range is renamed leaves only a pending leftover, which recovery deletes", () => {
     const s = setup({ compactAfter: 100 });
     const handles = epochs(s.writer(0), 1, 3);
-    s.fs.writeFile(path.join(s.out, "_pending", "0-0-r0-2.compact"), new TextEncoder().encode(`{"n":1}\n{"n":2}\n{"n":3}\n`));
+    s.fs.writeFile(path.join(s.out, "_pending", "0-0-r0-2-cp1-3.compact"), new TextEncoder().encode(`{"n":1}\n{"n":2}\n{"n":3}\n`));
     s.writer(1).recover(handles.flat());
     expect(s.fs.readdir(path.join(s.out, "_pending"))).toEqual([]);
     expect(s.lines()).toEqual([1, 2, 3]);
@@ -94,5 +94,15 @@ describe("TransactionalFileSink", () => {
     const h = w.prepareCommit(1);
     s.fs.unlink(path.join(s.out, "_pending", `${(h[0] as { txn: string }).txn}.jsonl`));
     expect(() => w.commit(h)).toThrow(/neither pending nor committed/);
+  });
+
+  it("a resumed process (attempt and seq start again) never hides the killed process's files", () => {
+    const s = setup({ compactAfter: 4 });
+    epochs(s.writer(1), 1, 3); // process 1: cp 1..3, seq 0..2, attempt 1
+    const w2 = s.writer(1); // process 2 after a kill, restored from checkpoint 3: attempt 1 again, seq 0 again
+    w2.recover([]);
+    epochs(w2, 4, 11);
+    expect(s.lines()).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    expect(s.parts()).toContain("part-0-1-0-cp1.jsonl");
   });
 });

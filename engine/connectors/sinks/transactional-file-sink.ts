@@ -59,9 +59,9 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   private readonly pendingDir: string;
   private readonly fs: Fs;
   /** This attempt's committed epochs not yet compacted, in seq order (commits happen in checkpoint order). */
-  private loose: { seq: number; file: string }[] = [];
-  /** The open range: seqs from..to of this attempt already compacted into `file`. */
-  private range?: { from: number; to: number; file: string; bytes: number };
+  private loose: { seq: number; cp: number; file: string }[] = [];
+  /** The open range: seqs from..to (checkpoints cpFrom..cpTo) of this attempt already compacted into `file`. */
+  private range?: { from: number; to: number; cpFrom: number; cpTo: number; file: string; bytes: number };
 
   constructor(private readonly dir: string, private readonly ctx: SinkContext, private readonly rolling: RollingPolicy) {
     this.fs = ctx.fs;
@@ -97,13 +97,13 @@ class FileTxnWriter<T> implements SinkWriter<T> {
         this.fs.rename(from, to);
         this.fs.fsyncDir(this.dir);
         this.fs.fsyncDir(this.pendingDir);
-      } else if (!this.fs.exists(to) && !(name?.kind === "txn" && compactedInto(this.fs, this.dir, name.subtask, name.attempt, name.seq))) {
+      } else if (!this.fs.exists(to) && !(name?.kind === "txn" && compactedInto(this.fs, this.dir, name))) {
         throw new Error(`TransactionalFileSink: transaction ${h.txn} is neither pending nor committed in ${this.dir} (pre-committed data lost)`);
       }
       this.ctx.trace(`sink.commit ${h.txn}`);
       // Only this attempt's own epochs roll into its range; restored ones from earlier attempts stay as they are.
       if (name?.kind === "txn" && name.subtask === this.ctx.subtaskIndex && name.attempt === this.ctx.attempt && this.fs.exists(to)) {
-        this.loose.push({ seq: name.seq, file: to });
+        this.loose.push({ seq: name.seq, cp: name.cp, file: to });
       }
     }
     if (this.loose.length >= this.rolling.compactAfter) this.compact();
@@ -117,7 +117,10 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   private compact(): void {
     const r = this.range && this.range.bytes < this.rolling.rollBytes ? this.range : undefined;
     const from = r ? r.from : this.loose[0]!.seq;
-    const to = this.loose[this.loose.length - 1]!.seq;
+    const cpFrom = r ? r.cpFrom : this.loose[0]!.cp;
+    const last = this.loose[this.loose.length - 1]!;
+    const to = last.seq;
+    const cpTo = last.cp;
     const parts: Uint8Array[] = [];
     if (r) parts.push(this.fs.readFile(r.file));
     for (const l of this.loose) parts.push(this.fs.readFile(l.file));
@@ -129,9 +132,9 @@ class FileTxnWriter<T> implements SinkWriter<T> {
       buf.set(p, off);
       off += p.length;
     }
-    const name = rangeFileName(this.ctx.subtaskIndex, this.ctx.attempt, from, to);
+    const name = rangeFileName(this.ctx.subtaskIndex, this.ctx.attempt, from, to, cpFrom, cpTo);
     // Under _pending with the owner first, so recovery deletes it as a leftover if the rename never happened.
-    const tmp = path.join(this.pendingDir, `${this.ctx.subtaskIndex}-${this.ctx.attempt}-r${from}-${to}.compact`);
+    const tmp = path.join(this.pendingDir, `${this.ctx.subtaskIndex}-${this.ctx.attempt}-r${from}-${to}-cp${cpFrom}-${cpTo}.compact`);
     const file = path.join(this.dir, name);
     this.fs.writeFile(tmp, buf);
     this.fs.fsync(tmp);
@@ -143,7 +146,7 @@ class FileTxnWriter<T> implements SinkWriter<T> {
     if (r) this.fs.unlink(r.file);
     this.fs.fsyncDir(this.dir);
     this.ctx.trace(`sink.compact ${name} n=${this.loose.length}${r ? " +range" : ""}`);
-    this.range = { from, to, file, bytes };
+    this.range = { from, to, cpFrom, cpTo, file, bytes };
     this.loose = [];
   }
 
