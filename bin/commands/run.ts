@@ -4,22 +4,30 @@ import { SCENARIOS } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { int, parseArgs, runId, str, UsageError } from "../args.ts";
 import { sortRows, windowTable } from "../output.ts";
+import { durableSpec, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
-export const RUN_USAGE = "flinch run [--scenario seed-config] [--seed S] [--out DIR] [--json]";
+export const RUN_USAGE = "flinch run [--scenario seed-config] [--seed S] [--parallelism N] [--out DIR] [--json] [--checkpoint-dir DIR [--from DIR/checkpoints/job/chk-N | --resume]]";
 
 /**
  * `npm start`: the seed job (DESIGN.md §1, line for line) over a generated tape in
  * simulation, no faults. Prints the 1-minute window sums and the properties, writes a report.
  */
 export async function runCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { values: ["scenario", "seed", "out"], booleans: ["json"] });
+  const a = parseArgs(argv, { values: ["scenario", "seed", "out", "parallelism", ...RESUME_VALUES], booleans: ["json", ...RESUME_BOOLEANS] });
   const name = str(a, "scenario") ?? "seed-config";
   const named = SCENARIOS[name];
   if (!named) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(name)}; known: ${Object.keys(SCENARIOS).join(", ")}`);
   const seed = String(int(a, "seed", 42, 0));
-  const spec = { ...named.spec, seed };
+  let spec = { ...named.spec, seed };
+  if (a.flags.has("parallelism")) {
+    const p = int(a, "parallelism", 1, 1);
+    spec = { ...spec, job: { ...spec.job, sourceParallelism: p, windowParallelism: p } };
+  }
+  const plan = resumeFlags(a);
+  if (plan) spec = durableSpec(spec, a);
   const t0 = performance.now();
-  const run = runScenario(spec);
+  const run = runScenario(spec, plan ? resumeOptions(plan) : {});
+  if (plan) for (const l of startLines(run.result, plan)) console.error(`flinch run: ${l}`);
   const wallMs = performance.now() - t0;
   const replay = `flinch run --scenario ${name} --seed ${seed}`;
   const model = buildRunModel(run, { runId: runId("run", name, seed), command: "run", inputs: [`generated: ${JSON.stringify(spec.feed)}`], wallMs, replay });
