@@ -18,7 +18,7 @@ import { sortRows, windowTable } from "../output.ts";
 import { compose, PROPERTIES } from "../../scenarios/checkers.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 import { lateAwareChecks } from "./late-verdict.ts";
-import { durableSpec, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 export const REPLAY_USAGE = `flinch replay FIXTURE... [--backend memory|file] [--mode exactly-once|at-least-once] [--window 1m]
                [--via sim|ws|intercept] [--speed max|1x|Nx] [--crash-every N] [--parallelism N] [--seed S]
@@ -65,7 +65,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const feedStats: Record<string, number> = {};
   const opts = plan ? resumeOptions(plan) : {};
-  const raw = via === "sim" ? runScenario(spec, opts) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
+  const raw = via === "sim" ? startingFrom(plan, () => runScenario(spec, opts)) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
   if (plan) for (const l of startLines(raw.result, plan)) console.error(`flinch replay: ${l}`);
   if (plan?.killAt && raw.unfired.some((f) => f.kind === "kill")) console.error(`flinch replay: --kill-at ${plan.killAt} never fired: the run has ${raw.passages.get("task.process") ?? 0} processing steps`);
   // Late trades the engine counted, and that explain the difference from the oracle exactly, are not a violation.

@@ -56,7 +56,23 @@ export function durableSpec(spec: ScenarioSpec, a: ParsedArgs): ScenarioSpec {
   const faults = [...spec.faults];
   const killAt = str(a, "kill-at") === undefined ? undefined : int(a, "kill-at", 0, 1);
   if (killAt) faults.push({ kind: "kill", point: "task.process", occurrence: killAt });
-  return { ...spec, faults, job: { ...spec.job, backend } };
+  // Keep a few checkpoints, so one found corrupt on resume leaves an older one to start from.
+  return { ...spec, faults, job: { ...spec.job, backend, retained: Math.max(spec.job.retained, 3) } };
+}
+
+/**
+ * Runs the job; a start point with no readable checkpoint is the user's input being unusable
+ * (exit 2, each skipped checkpoint with its reason), not an internal error.
+ */
+export function startingFrom<T>(plan: ResumePlan | undefined, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (plan && (e as Error)?.name === "NoValidCheckpointError") {
+      throw new UsageError(`${plan.from ? `--from ${plan.from}` : `--resume ${plan.dir}`}: ${(e as Error).message}`);
+    }
+    throw e;
+  }
 }
 
 /** Runner options for the plan; a fresh run empties the previous run's output so nothing is counted twice. */

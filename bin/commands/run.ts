@@ -4,7 +4,7 @@ import { SCENARIOS } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { int, parseArgs, runId, str, UsageError } from "../args.ts";
 import { sortRows, windowTable } from "../output.ts";
-import { durableSpec, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 export const RUN_USAGE = "flinch run [--scenario seed-config] [--seed S] [--parallelism N] [--out DIR] [--json] [--checkpoint-dir DIR [--from DIR/checkpoints/job/chk-N | --resume]]";
 
@@ -26,7 +26,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const plan = resumeFlags(a);
   if (plan) spec = durableSpec(spec, a);
   const t0 = performance.now();
-  const run = runScenario(spec, plan ? resumeOptions(plan) : {});
+  const run = startingFrom(plan, () => runScenario(spec, plan ? resumeOptions(plan) : {}));
   if (plan) for (const l of startLines(run.result, plan)) console.error(`flinch run: ${l}`);
   const wallMs = performance.now() - t0;
   const replay = `flinch run --scenario ${name} --seed ${seed}`;
