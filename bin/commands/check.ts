@@ -3,9 +3,12 @@ import { formatFixed } from "../../engine/decimal.ts";
 import { loadFixtures } from "../../sim/binance/fixtures.ts";
 import { tapeTotals } from "../../sim/binance/tape.ts";
 import { checkConservation, checkOnce, checkOracle, compose } from "../../scenarios/checkers.ts";
-import { parseCommittedLine } from "../../scenarios/committed.ts";
+import { parseCommittedLine, type CommittedRow } from "../../scenarios/committed.ts";
 import { windowOracle } from "../../scenarios/oracle.ts";
 import { parseArgs, str, UsageError, windowMs } from "../args.ts";
+import { NodeFs } from "../../engine/state/fs.ts";
+import { readCommittedLines } from "../../engine/connectors/sinks/transactional-file-sink.ts";
+import { liveParts } from "../../engine/connectors/sinks/part-files.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 
 export const CHECK_USAGE = "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--lenient [--quarantine FILE]] [--allow-future] [--json]";
@@ -23,9 +26,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const tapePaths = tapePath.split(",");
   const tape = loadFixtures(tapePaths, { lenient: inputs.lenient, bounds: inputs.bounds });
   // Lenient: the bad lines go beside the results being checked unless --quarantine says where.
+  const rows = readResults(outPath);
   const quarantined = writeQuarantine(tape, inputs.quarantine ?? `${outPath}.quarantine.jsonl`);
-  if (!fs.existsSync(outPath)) throw new UsageError(`--output: ${outPath}: no such file`);
-  const rows = fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
   const size = windowMs(a, "window", 60_000);
   const oracle = windowOracle(tape, size);
   const checks = [checkOracle(rows, oracle), checkOnce(rows), checkConservation(rows, new Map(), tapeTotals(tape))];
@@ -42,4 +44,20 @@ export async function checkCommand(argv: string[]): Promise<number> {
     for (const c of checks) console.log(`${c.valid === true ? "✔" : "✘"} ${c.property}: ${c.message}`);
   }
   return valid ? 0 : 1;
+}
+
+/**
+ * The results: a JSONL file, or the transactional file sink's output directory (`DIR/out` of a
+ * `--checkpoint-dir` run), read as a downstream reader would, through readCommittedLines.
+ */
+function readResults(outPath: string): CommittedRow[] {
+  if (!fs.existsSync(outPath)) throw new UsageError(`--output: ${outPath}: no such file`);
+  const st = fs.statSync(outPath);
+  if (st.isDirectory()) {
+    const nfs = new NodeFs();
+    if (liveParts(nfs, outPath).live.length === 0) throw new UsageError(`--output: ${outPath} is a directory with no part-*.jsonl files (give a results file, or a file sink's output directory)`);
+    return readCommittedLines(nfs, outPath).map((l, i) => parseCommittedLine(l, `${outPath}/part-*.jsonl`, i + 1));
+  }
+  if (!st.isFile()) throw new UsageError(`--output: ${outPath} is not a regular file`);
+  return fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
 }

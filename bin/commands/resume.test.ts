@@ -86,6 +86,8 @@ describe("replay --checkpoint-dir, then --resume / --from after a kill", () => {
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.err).toMatch(new RegExp(`started from checkpoint (\\d+) \\(${ck}/checkpoints/job/chk-\\1\\)`));
     committedEqualsOracle(ck, f);
+    // `flinch check` reads the sink's directory as a downstream reader would.
+    expect(await cli("check", "--tape", f, "--output", path.join(ck, "out"))).toMatchObject({ code: 0, out: expect.stringMatching(/✔ committed output equals the oracle: 20 windows/) });
   }, 120_000);
 
   it("--from a named checkpoint, at parallelism 2: exactly the oracle's windows", async () => {
