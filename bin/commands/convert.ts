@@ -10,6 +10,17 @@ export const CONVERT_USAGE = "flinch convert TRADES.csv --symbol BTCUSDT --out F
  * --lenient the bad lines go to a quarantine file (default F.jsonl.quarantine.jsonl) and are counted.
  */
 export async function convertCommand(argv: string[]): Promise<number> {
+  try {
+    return convert(argv);
+  } catch (e) {
+    // Callers that run this command directly (not through main) get the same exit 2 and one line.
+    if ((e as { exitCode?: unknown } | undefined)?.exitCode !== 2 && !(e instanceof UsageError)) throw e;
+    console.error(`flinch convert: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
+function convert(argv: string[]): number {
   const a = parseArgs(argv, { values: ["symbol", "out", ...FIXTURE_VALUES], booleans: [...FIXTURE_BOOLEANS] });
   const positional = a.positional;
   if (positional.length !== 1) throw new UsageError(`give exactly one TRADES.csv\nusage: ${CONVERT_USAGE}`);
