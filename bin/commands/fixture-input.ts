@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { tradeBounds, type TradeBounds } from "../../sim/binance/trade-domain.ts";
 import type { Tape } from "../../sim/binance/tape.ts";
-import type { ParsedArgs } from "../args.ts";
+import { UsageError, type ParsedArgs } from "../args.ts";
 
 /**
  * What every command that reads fixtures (replay, check, convert) shares: the same flags mean
@@ -32,7 +32,11 @@ export function fixtureFlags(a: ParsedArgs): FixtureFlags {
 export function writeQuarantine(tape: Tape, file: string): string | undefined {
   const q = tape.stats.quarantined;
   if (q.length === 0) return undefined;
-  fs.writeFileSync(file, q.map((x) => JSON.stringify(x)).join("\n") + "\n");
+  try {
+    fs.writeFileSync(file, q.map((x) => JSON.stringify(x)).join("\n") + "\n");
+  } catch (e) {
+    throw new UsageError(`--quarantine: cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   return file;
 }
 

@@ -172,6 +172,15 @@ describe("--lenient quarantines to a file and counts, in replay, check and conve
     expect(fs.readFileSync(`${results}.quarantine.jsonl`, "utf8").trim().split("\n")).toHaveLength(2);
   });
 
+  it("an unwritable quarantine file is exit 2 naming the flag; a FIFO as --output does not block check", async () => {
+    const f = put([trade(1), trade(2, { p: "0" })].join("\n") + "\n");
+    const r = await cli("replay", f, "--lenient", "--quarantine", "/proc/flinch/q.jsonl", "--out", path.join(dir, "out"));
+    expect(r).toMatchObject({ code: 2, err: expect.stringMatching(/^flinch replay: --quarantine: cannot write \/proc\/flinch\/q\.jsonl: ENOENT$/) });
+    const fifo = path.join(dir, "results-fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(await cli("check", "--tape", f, "--output", fifo, "--lenient")).toMatchObject({ code: 2, err: `flinch check: --output: ${fifo} is not a regular file` });
+  });
+
   it("convert: counted and written beside the output (it used to drop them silently)", async () => {
     const f = put(["id,price,qty,quoteQty,time,isBuyerMaker,isBestMatch", `1,61000,0.1,1,${W},true,true`, `2,0,0.1,1,${W},true,true`, `3,61000,0.1,1,${W},true,true`].join("\n") + "\n", "-trades.csv");
     const out = path.join(dir, "conv.jsonl");
