@@ -54,7 +54,7 @@ interface Row {
 
 const ROWS: Record<string, Row> = {
   // #13: output paths, checked before work starts
-  "check --output DIR (EISDIR)": { argv: () => ["check", "--tape", P("ok.jsonl"), "--output", dir], message: /^flinch check: --output .*: is a directory, not a file$/ },
+  "check --output DIR without part files (EISDIR)": { argv: () => ["check", "--tape", P("ok.jsonl"), "--output", dir], message: /^flinch check: --output: .* is a directory with no part-\*\.jsonl files/ },
   "replay --out /dev/null": { argv: () => ["replay", P("ok.jsonl"), "--out", "/dev/null"], message: /^flinch replay: --out \/dev\/null: is a device, not a directory$/ },
   "replay --out EXISTING_FILE": { argv: () => ["replay", P("ok.jsonl"), "--out", P("existing-file")], message: /^flinch replay: --out .*existing-file: is a file, not a directory$/ },
   "replay --out EXISTING_FILE/sub": { argv: () => ["replay", P("ok.jsonl"), "--out", P("existing-file/sub")], message: /^flinch replay: --out .*existing-file\/sub: .*existing-file is a file, not a directory$/ },
@@ -73,7 +73,7 @@ const ROWS: Record<string, Row> = {
   "replay FIFO (would block)": { argv: () => ["replay", P("fifo.jsonl")], message: /^flinch replay: .*fifo\.jsonl: is a FIFO, not a file$/ },
   "replay DIR": { argv: () => ["replay", dir], message: /^flinch replay: .*: is a directory, not a file$/ },
   "check --tape MISSING": { argv: () => ["check", "--tape", P("nope.jsonl"), "--output", P("ok.jsonl")], message: /^flinch check: --tape .*nope\.jsonl: no such file$/ },
-  "check --output MISSING": { argv: () => ["check", "--tape", P("ok.jsonl"), "--output", P("nope.jsonl")], message: /^flinch check: --output .*nope\.jsonl: no such file$/ },
+  "check --output MISSING": { argv: () => ["check", "--tape", P("ok.jsonl"), "--output", P("nope.jsonl")], message: /^flinch check: --output: .*nope\.jsonl: no such file$/ },
   "convert MISSING.csv": { argv: () => ["convert", P("nope.csv"), "--symbol", "BTCUSDT", "--out", P("o.jsonl")], message: /^flinch convert: .*nope\.csv: no such file$/ },
   "serve --fixture MISSING": { argv: () => ["serve", "--fixture", P("nope.jsonl")], message: /^flinch serve: --fixture .*nope\.jsonl: no such file$/ },
   "_worker --spec MISSING": { argv: () => ["_worker", "--spec", P("nope.json"), "--root", dir], message: /^flinch _worker: --spec .*nope\.json: no such file$/ },

@@ -19,14 +19,19 @@ export const EXIT_CODES = "exit codes: 0 every property held; 1 a violation was 
 export const HELP: Record<string, CommandHelp> = {
   run: {
     summary: "run the seed job over a generated tape, no faults: window sums, properties, a report",
-    usage: "flinch run [--scenario NAME] [--seed S] [--out DIR] [--json]",
+    usage: "flinch run [--scenario NAME] [--seed S] [--parallelism N] [--out DIR] [--json]\n           [--checkpoint-dir DIR [--from DIR/checkpoints/job/chk-N | --resume]]",
     options: [
       ["--scenario NAME", "a named scenario (default seed-config)"],
       ["--seed S", "seed of the generated tape, a whole number (default 42)"],
+      ["--parallelism N", "source and window parallelism (default: the scenario's)"],
+      ["--checkpoint-dir DIR", "keep checkpoints (DIR/checkpoints/job/chk-N) and the sink's output (DIR/out) on the real disk"],
+      ["--from DIR/checkpoints/job/chk-N", "start from this checkpoint or savepoint, at any --parallelism (Flink's run -s)"],
+      ["--resume", "start from the latest valid checkpoint in --checkpoint-dir (corrupt ones are skipped and logged)"],
+      ["--kill-at N", "SIGKILL this process at the N-th processing step (to try a resume)"],
       ["--out DIR", "where the report folder goes (default reports/out)"],
       ["--json", "print one JSON object as the last line of stdout"],
     ],
-    examples: ["npx flinch run", "npx flinch run --seed 7 --json"],
+    examples: ["npx flinch run", "npx flinch run --seed 7 --json", "npx flinch run --checkpoint-dir /tmp/ck --resume --parallelism 3"],
   },
   chaos: {
     summary: "property-based chaos: crash the job at drawn fault points, shrink any failure to a replayable plan",
@@ -47,7 +52,7 @@ export const HELP: Record<string, CommandHelp> = {
   },
   replay: {
     summary: "replay recorded trades through the seed job and check the committed windows against the oracle",
-    usage: "flinch replay FIXTURE... [--backend memory|file] [--mode exactly-once|at-least-once] [--window 1m]\n              [--via sim|ws|intercept] [--speed max|1x|Nx] [--crash-every N] [--parallelism N] [--seed S]\n              [--lenient] [--out DIR] [--json]",
+    usage: "flinch replay FIXTURE... [--backend memory|file] [--mode exactly-once|at-least-once] [--window 1m]\n              [--via sim|ws|intercept] [--speed max|1x|Nx] [--crash-every N] [--parallelism N] [--seed S]\n              [--lenient [--quarantine FILE]] [--allow-future] [--out DIR] [--json]\n              [--checkpoint-dir DIR [--from DIR/checkpoints/job/chk-N | --resume]]",
     options: [
       ["--backend memory|file", "state backend (default memory)"],
       ["--mode exactly-once|at-least-once", "checkpointing mode (default exactly-once)"],
@@ -58,6 +63,12 @@ export const HELP: Record<string, CommandHelp> = {
       ["--parallelism N", "source and window parallelism (default 1)"],
       ["--seed S", "engine seed, a whole number (default 1)"],
       ["--lenient", "quarantine bad lines (counted, written next to the report) instead of exit 2"],
+      ["--quarantine FILE", "with --lenient: where the bad lines go (default beside the report/output)"],
+      ["--allow-future", "accept trade times later than now + 1 day"],
+      ["--checkpoint-dir DIR", "keep checkpoints (DIR/checkpoints/job/chk-N) and the sink's output (DIR/out) on the real disk"],
+      ["--from DIR/checkpoints/job/chk-N", "start from this checkpoint or savepoint, at any --parallelism (Flink's run -s)"],
+      ["--resume", "start from the latest valid checkpoint in --checkpoint-dir (corrupt ones are skipped and logged)"],
+      ["--kill-at N", "SIGKILL this process at the N-th processing step (to try a resume)"],
       ["--out DIR", "where the report folder goes (default reports/out)"],
       ["--json", "print one JSON object as the last line of stdout"],
     ],
@@ -65,11 +76,14 @@ export const HELP: Record<string, CommandHelp> = {
   },
   check: {
     summary: "check any engine's window output against the oracle of a tape (exact sums, every window once)",
-    usage: "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--json]",
+    usage: "flinch check --tape FIXTURE --output RESULTS.jsonl|SINK_DIR [--window 1m] [--lenient [--quarantine FILE]] [--allow-future] [--json]",
     options: [
       ["--tape FIXTURE", "the trades (comma-separated for several files)"],
       ["--output RESULTS.jsonl", 'the engine\'s windows, one {"symbol","start","end","quantity":"<decimal>","count"} per line'],
       ["--window D", "window size the output used (default 1m)"],
+      ["--lenient", "quarantine bad tape lines (counted) instead of exit 2"],
+      ["--quarantine FILE", "with --lenient: where the bad lines go (default beside the report/output)"],
+      ["--allow-future", "accept trade times later than now + 1 day"],
       ["--json", "print one JSON object as the last line of stdout"],
     ],
     examples: ["npx flinch check --tape trades.jsonl --output flink-out.jsonl"],
@@ -108,11 +122,13 @@ export const HELP: Record<string, CommandHelp> = {
   },
   convert: {
     summary: "convert a data.binance.vision trades CSV to a fixture",
-    usage: "flinch convert TRADES.csv --symbol BTCUSDT --out F.jsonl [--lenient]",
+    usage: "flinch convert TRADES.csv --symbol BTCUSDT --out F.jsonl [--lenient [--quarantine FILE]] [--allow-future]",
     options: [
       ["--symbol SYM", "the symbol of the file's trades"],
       ["--out F.jsonl", "the fixture to write"],
-      ["--lenient", "quarantine bad lines instead of exit 2"],
+      ["--lenient", "quarantine bad lines (counted, default F.jsonl.quarantine.jsonl) instead of exit 2"],
+      ["--quarantine FILE", "with --lenient: where the bad lines go"],
+      ["--allow-future", "accept trade times later than now + 1 day"],
     ],
     examples: ["npx flinch convert BTCUSDT-trades-2024-08-08.csv --symbol BTCUSDT --out btc.jsonl"],
   },

@@ -56,7 +56,7 @@ export function tapeFor(feed: FeedSpec): Tape {
   const k = JSON.stringify(feed);
   let t = tapeCache.get(k);
   if (!t) {
-    t = feed.kind === "fixture" ? loadFixtures(feed.paths, { lenient: feed.lenient }) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
+    t = feed.kind === "fixture" ? loadFixtures(feed.paths, { lenient: feed.lenient, bounds: feed.bounds }) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
     if (tapeCache.size > 16) tapeCache.clear();
     tapeCache.set(k, t);
   }
@@ -77,6 +77,8 @@ export interface RunOptions {
   kvLocalDir?: string;
   /** Resume from the checkpoint storage instead of starting fresh (a new process after a kill). */
   resume?: boolean;
+  /** Start from this checkpoint or savepoint directory (`.../chk-<n>`), as `flink run -s` does. */
+  fromSavepoint?: string;
   /** Called when a kill fault fires, before the process dies; without it the kill is simulated. */
   onKill?: (site: FaultSite, latestCompleted: number | undefined, startedFrom: number | undefined) => void;
   /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
@@ -102,7 +104,8 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let faults = spec.faults;
   const fired: FiredFault[] = [];
   for (;;) {
-    const job = prepareScenario({ ...spec, faults }, { ...opts, fs }, undefined, kills.length > 0 || (opts.resume ?? false));
+    // After a simulated kill the next process resumes from the latest checkpoint, not from --from.
+    const job = prepareScenario({ ...spec, faults }, { ...opts, fs, fromSavepoint: kills.length ? undefined : opts.fromSavepoint }, undefined, kills.length > 0 || (opts.resume ?? false));
     try {
       const result = job.env.executeSync(spec.name);
       if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
@@ -173,6 +176,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     execution: { batchSize: j.batchSize },
     jobId: "job",
     resume,
+    fromSavepoint: opts.fromSavepoint,
   });
   envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);

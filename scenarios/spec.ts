@@ -2,6 +2,7 @@ import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
 import type { FaultPlan } from "../sim/faults/fault-plan.ts";
 import type { DiskFault } from "../sim/faults/sim-fs.ts";
 import type { FeedFaultPlan } from "../sim/binance/toxics.ts";
+import type { TradeBounds } from "../sim/binance/trade-domain.ts";
 
 /**
  * A scenario is plain, serializable data (Jepsen's test map): the job, the feed, the faults
@@ -38,7 +39,7 @@ export interface JobSpec {
 
 export type FeedSpec =
   | { kind: "generated"; symbols: string[]; durationMs: number; ratePerSec: number }
-  | { kind: "fixture"; paths: string[]; lenient?: boolean };
+  | { kind: "fixture"; paths: string[]; lenient?: boolean; bounds?: TradeBounds };
 
 export interface ScenarioSpec {
   name: string;
