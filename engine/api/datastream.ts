@@ -9,7 +9,7 @@ import type { OutputTag } from "./windows.ts";
 import { encodeKey } from "../state/key-encoding.ts";
 import type { KeyedProcessFunction, ProcessFunction, ProcessWindowFunction, SinkFunction, WindowFunction } from "./functions.ts";
 import { FunctionSink } from "../runtime/function-sink-operator.ts";
-import type { WindowProcess } from "../runtime/process-window-operator.ts";
+import type { AnyWindowFn } from "../runtime/process-window-operator.ts";
 import type { Millis } from "./time.ts";
 import { PrintSink } from "../connectors/sinks/print-sink.ts";
 
@@ -158,21 +158,6 @@ export class KeyedStream<T, K> extends DataStream<T> {
   }
 }
 
-type AnyWindowFn<IN, OUT, K> = WindowFunction<IN, OUT, K> | ProcessWindowFunction<IN, OUT, K>;
-
-/** Both of Flink's window-function shapes as the operator's one (lifecycle calls reach the user's object). */
-function asWindowProcess<IN, OUT, K>(fn: AnyWindowFn<IN, OUT, K>): WindowProcess<IN, OUT, K> {
-  if ("process" in fn && typeof fn.process === "function") return fn as ProcessWindowFunction<IN, OUT, K>;
-  const wf = fn as WindowFunction<IN, OUT, K>;
-  if (typeof wf.apply !== "function") throw new TypeError("window function: expected a WindowFunction (apply) or a ProcessWindowFunction (process)");
-  return {
-    process: (key, context, elements, out) => wf.apply(key, context.window(), elements, out),
-    setRuntimeContext: (rc) => wf.setRuntimeContext?.(rc),
-    open: () => wf.open?.(),
-    close: () => wf.close?.(),
-  };
-}
-
 export class WindowedStream<T, K> {
   private lateness: Millis = 0;
   private lateTag?: string;
@@ -214,7 +199,7 @@ export class WindowedStream<T, K> {
       getResult: (acc) => acc as T,
       merge: (a, b) => (a === undefined ? b : b === undefined ? a : fn(a, b)),
     };
-    if (windowFn) return this.buildProcess(`Window(${describeAssigner(this.assigner)}, reduce, window function)`, agg, asWindowProcess(windowFn));
+    if (windowFn) return this.buildProcess(`Window(${describeAssigner(this.assigner)}, reduce, window function)`, agg, windowFn);
     return this.build(`Window(${describeAssigner(this.assigner)}, reduce)`, agg, (_k, _w, r) => r);
   }
 
@@ -223,22 +208,22 @@ export class WindowedStream<T, K> {
    * or Flink's WindowFunction / ProcessWindowFunction seeing the one aggregate per window.
    */
   aggregate<ACC, R, OUT = R>(fn: AggregateFunction<T, ACC, R>, windowFn?: ((key: K, window: TimeWindow, result: R) => OUT) | AnyWindowFn<R, OUT, K>): SingleOutputStreamOperator<OUT> {
-    if (windowFn !== undefined && typeof windowFn !== "function") return this.buildProcess(`Window(${describeAssigner(this.assigner)}, aggregate, window function)`, fn, asWindowProcess(windowFn));
+    if (windowFn !== undefined && typeof windowFn !== "function") return this.buildProcess(`Window(${describeAssigner(this.assigner)}, aggregate, window function)`, fn, windowFn);
     const result: WindowResultFn<K, R, OUT> = windowFn ?? ((_k, _w, r) => r as unknown as OUT);
     return this.build(`Window(${describeAssigner(this.assigner)}, aggregate)`, fn, result);
   }
 
   /** Flink's apply(WindowFunction): every element of the window when it fires. */
   apply<OUT>(fn: WindowFunction<T, OUT, K>): SingleOutputStreamOperator<OUT> {
-    return this.buildProcess(`Window(${describeAssigner(this.assigner)}, apply)`, undefined, asWindowProcess(fn));
+    return this.buildProcess(`Window(${describeAssigner(this.assigner)}, apply)`, undefined, fn);
   }
 
   /** Flink's process(ProcessWindowFunction): every element, with per-window and global keyed state. */
   process<OUT>(fn: ProcessWindowFunction<T, OUT, K>): SingleOutputStreamOperator<OUT> {
-    return this.buildProcess(`Window(${describeAssigner(this.assigner)}, process)`, undefined, asWindowProcess(fn));
+    return this.buildProcess(`Window(${describeAssigner(this.assigner)}, process)`, undefined, fn);
   }
 
-  private buildProcess<OUT>(name: string, agg: AggregateFunction<T, any, any> | undefined, fn: WindowProcess<any, OUT, K>): SingleOutputStreamOperator<OUT> {
+  private buildProcess<OUT>(name: string, agg: AggregateFunction<T, any, any> | undefined, fn: AnyWindowFn<any, OUT, K>): SingleOutputStreamOperator<OUT> {
     const t = this.env.add({ kind: "processWindow", name, input: this.input, assigner: this.assigner, agg, fn, allowedLateness: this.lateness, lateTag: this.lateTag });
     return new SingleOutputStreamOperator<OUT>(this.env, t);
   }

@@ -6,7 +6,7 @@ import type { Source } from "./source.ts";
 import type { WatermarkStrategy } from "./watermark-strategy.ts";
 import type { WindowAssigner } from "./windows.ts";
 import type { KeyedProcessFunction, ProcessFunction } from "./functions.ts";
-import type { WindowProcess } from "../runtime/process-window-operator.ts";
+import type { AnyWindowFn } from "../runtime/process-window-operator.ts";
 
 /**
  * The logical plan the DataStream API builds: plain nodes, turned into a job graph
@@ -40,7 +40,7 @@ export type Transformation =
       readonly assigner: WindowAssigner;
       /** "list": buffer every element (apply / process); else pre-aggregate with `agg` (reduce / aggregate with a window function). */
       readonly agg?: AggregateFunction<any, any, any>;
-      readonly fn: WindowProcess<any, any, any>;
+      readonly fn: AnyWindowFn<any, any, any>;
       allowedLateness: number;
       lateTag?: string;
     })

@@ -164,3 +164,50 @@ export class FunctionOperatorState implements OperatorStateStore, FunctionInitia
     return out;
   }
 }
+
+// ---- one copy of a user function per subtask and attempt ----
+
+function copyDeep(v: unknown, seen: Map<object, unknown>): unknown {
+  if (v === null || typeof v !== "object") return v; // primitives, and functions (shared, like static code)
+  const done = seen.get(v);
+  if (done !== undefined) return done;
+  if (Array.isArray(v)) {
+    const a: unknown[] = [];
+    seen.set(v, a);
+    for (const x of v) a.push(copyDeep(x, seen));
+    return a;
+  }
+  if (v instanceof Map) {
+    const m = new Map();
+    seen.set(v, m);
+    for (const [k, x] of v) m.set(copyDeep(k, seen), copyDeep(x, seen));
+    return m;
+  }
+  if (v instanceof Set) {
+    const s = new Set();
+    seen.set(v, s);
+    for (const x of v) s.add(copyDeep(x, seen));
+    return s;
+  }
+  if (v instanceof Date) return new Date(v.getTime());
+  if (ArrayBuffer.isView(v)) return (v as unknown as { slice(): unknown }).slice();
+  const o = Object.create(Object.getPrototypeOf(v));
+  seen.set(v, o);
+  for (const k of Reflect.ownKeys(v)) {
+    const d = Object.getOwnPropertyDescriptor(v, k)!;
+    if ("value" in d) d.value = copyDeep(d.value, seen);
+    Object.defineProperty(o, k, d);
+  }
+  return o;
+}
+
+/**
+ * A fresh copy of a user function for one subtask and attempt. Flink serializes functions
+ * into the job, so each parallel instance and each restart starts from the function as the
+ * user built it: fields set in `open` or counted in `invoke` are never shared between
+ * subtasks, and a restart cannot see what the failed attempt left in memory. Data fields are
+ * deep-copied (prototypes kept); fields holding functions are shared, as static code is.
+ */
+export function instantiate<F>(fn: F): F {
+  return copyDeep(fn, new Map()) as F;
+}

@@ -1,7 +1,7 @@
 import type { CheckpointListener, RuntimeContext, SourceContext, SourceFunction } from "../api/functions.ts";
 import { isCheckpointedFunction, SOURCE_FINISHED } from "../api/functions.ts";
 import { END_OF_INPUT, type ReaderOutput, type Source, type SourceReader, type SourceReaderContext, type SourceSplit } from "../api/source.ts";
-import { FunctionOperatorState } from "./function-context.ts";
+import { FunctionOperatorState, instantiate } from "./function-context.ts";
 
 /**
  * `env.addSource(SourceFunction)`: a Source whose reader drives the function's run loop one
@@ -9,6 +9,8 @@ import { FunctionOperatorState } from "./function-context.ts";
  * the function's CheckpointedFunction state as the reader's list state.
  */
 export class FunctionSource<T> implements Source<T> {
+  /** Readers created per subtask: the attempt number a RuntimeContext reports (each restart makes new readers). */
+  private readonly created = new Map<number, number>();
   constructor(readonly fn: SourceFunction<T>, readonly sourceName: string) {}
 
   /** A non-parallel SourceFunction runs as one subtask (Flink refuses more). */
@@ -24,7 +26,9 @@ export class FunctionSource<T> implements Source<T> {
     return [{ splitId: "0" }];
   }
   createReader(_splits: SourceSplit[], ctx: SourceReaderContext): SourceReader<T> {
-    return new FunctionSourceReader(this.fn, ctx);
+    const attempt = this.created.get(ctx.subtaskIndex) ?? 0;
+    this.created.set(ctx.subtaskIndex, attempt + 1);
+    return new FunctionSourceReader(instantiate(this.fn), ctx, attempt);
   }
 }
 
@@ -34,7 +38,7 @@ class FunctionSourceReader<T> implements SourceReader<T>, SourceContext<T> {
   private out?: ReaderOutput<T>;
   private now = 0;
 
-  constructor(private readonly fn: SourceFunction<T>, private readonly ctx: SourceReaderContext) {
+  constructor(private readonly fn: SourceFunction<T>, private readonly ctx: SourceReaderContext, private readonly attempt: number) {
     this.state = new FunctionOperatorState(ctx.subtaskIndex, ctx.parallelism);
   }
 
@@ -52,7 +56,7 @@ class FunctionSourceReader<T> implements SourceReader<T>, SourceContext<T> {
       getIndexOfThisSubtask: () => c.subtaskIndex,
       getNumberOfParallelSubtasks: () => c.parallelism,
       getMaxNumberOfParallelSubtasks: () => c.parallelism,
-      getAttemptNumber: () => 0,
+      getAttemptNumber: () => this.attempt,
       getState: noKeyedState,
       getListState: noKeyedState,
       getMapState: noKeyedState,

@@ -4,11 +4,12 @@ import { FilterOperator, FlatMapOperator, MapOperator } from "./basic-operators.
 import { FunctionSink, SinkFunctionOperator } from "./function-sink-operator.ts";
 import type { StreamOperator } from "./operator.ts";
 import { KeyedProcessOperator, ProcessOperator } from "./process-operator.ts";
-import { ProcessWindowOperator, resultAsWindowProcess } from "./process-window-operator.ts";
+import { asWindowProcess, ProcessWindowOperator, resultAsWindowProcess } from "./process-window-operator.ts";
+import { instantiate } from "./function-context.ts";
 import { SinkOperator } from "./sink-operator.ts";
 import { WindowOperator } from "./window-operator.ts";
 
-/** One fresh operator instance per subtask and attempt, from its plan node. */
+/** One fresh operator instance per subtask and attempt, from its plan node; user functions are copied per instance (instantiate). */
 export function createOperator(t: Transformation, attempt: number): StreamOperator {
   switch (t.kind) {
     case "map":
@@ -37,14 +38,14 @@ export function createOperator(t: Transformation, attempt: number): StreamOperat
     case "processWindow": {
       const bad = unsupportedAssigner(t.assigner);
       if (bad) throw new Error(`${t.name}: ${bad}`);
-      return new ProcessWindowOperator({ keySelector: t.input.keySelector, assigner: t.assigner, agg: t.agg, fn: t.fn, lateTag: t.lateTag, attempt });
+      return new ProcessWindowOperator({ keySelector: t.input.keySelector, assigner: t.assigner, agg: t.agg, fn: asWindowProcess(instantiate(t.fn)), lateTag: t.lateTag, attempt });
     }
     case "process":
-      return new ProcessOperator(t.fn, attempt);
+      return new ProcessOperator(instantiate(t.fn), attempt);
     case "keyedProcess":
-      return new KeyedProcessOperator(t.input.keySelector, t.fn, attempt);
+      return new KeyedProcessOperator(t.input.keySelector, instantiate(t.fn), attempt);
     case "sink":
-      return t.sink instanceof FunctionSink ? new SinkFunctionOperator(t.sink.fn, attempt) : new SinkOperator(t.sink, attempt);
+      return t.sink instanceof FunctionSink ? new SinkFunctionOperator(instantiate(t.sink.fn), attempt) : new SinkOperator(t.sink, attempt);
     case "source":
     case "keyBy":
     case "sideOutput":

@@ -1,4 +1,4 @@
-import type { Collector, FunctionLifecycle, KeyedStateStore, ProcessWindowContext } from "../api/functions.ts";
+import type { Collector, FunctionLifecycle, KeyedStateStore, ProcessWindowContext, ProcessWindowFunction, WindowFunction } from "../api/functions.ts";
 import type { OutputTag, TimeWindow, WindowAssigner } from "../api/windows.ts";
 import { windowStart } from "../api/windows.ts";
 import { decodeKey } from "../state/key-encoding.ts";
@@ -273,5 +273,20 @@ export function resultAsWindowProcess<R, OUT>(result: (key: any, window: TimeWin
     process(key, context, elements, out) {
       for (const r of elements) out.collect(result(key, context.window(), r));
     },
+  };
+}
+
+export type AnyWindowFn<IN, OUT, K> = WindowFunction<IN, OUT, K> | ProcessWindowFunction<IN, OUT, K>;
+
+/** Both of Flink's window-function shapes as the operator's one (lifecycle calls reach the user's object). */
+export function asWindowProcess<IN, OUT, K>(fn: AnyWindowFn<IN, OUT, K>): WindowProcess<IN, OUT, K> {
+  if ("process" in fn && typeof fn.process === "function") return fn as ProcessWindowFunction<IN, OUT, K>;
+  const wf = fn as WindowFunction<IN, OUT, K>;
+  if (typeof wf.apply !== "function") throw new TypeError("window function: expected a WindowFunction (apply) or a ProcessWindowFunction (process)");
+  return {
+    process: (key, context, elements, out) => wf.apply(key, context.window(), elements, out),
+    setRuntimeContext: (rc) => wf.setRuntimeContext?.(rc),
+    open: () => wf.open?.(),
+    close: () => wf.close?.(),
   };
 }
