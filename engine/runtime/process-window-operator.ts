@@ -124,9 +124,10 @@ export class ProcessWindowOperator<IN, OUT> extends AbstractStreamOperator<IN, O
     }
     const l = this.list!;
     l.setCurrentNamespace(ns);
-    const empty = l.get().length === 0;
     l.add(value);
-    return empty;
+    // Reading the list to learn whether it was empty would cost O(window) per record on the kv
+    // backend; the timer service registers a (key, window, time) once however often it is asked.
+    return true;
   }
 
   /** Flink's MergingWindowSet.addWindow: the new session absorbs every session it overlaps or touches. */
