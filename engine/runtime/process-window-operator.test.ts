@@ -167,3 +167,27 @@ describe("window assigners the engine does not run are refused, never run as tum
     expect((err as Error).message).toMatch(/^job\.window\.kind: window assigner "processing-time-tumbling" is not supported/);
   });
 });
+
+describe("composite keys through windows", () => {
+  it("sum by a tuple key on tumbling (fast path) and sliding windows: results carry the tuple", () => {
+    const evs: Ev[] = Array.from({ length: 20 }, (_x, i) => ({ k: i % 2 ? "a" : "b", t: i * 10, v: i }));
+    for (const assigner of [TumblingEventTimeWindows.of(100), SlidingEventTimeWindows.of(100, 100)]) {
+      const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 8, log: quiet });
+      env.setParallelism(3);
+      const store = new CollectStore<{ key: unknown; start: number; sum: bigint | number; count: number }>();
+      env
+        .fromSource(new ListSource([evs], (e) => e.t), WatermarkStrategy.forMonotonousTimestamps<Ev>(), "list")
+        .keyBy((e) => [e.k, e.v % 3 === 0])
+        .window(assigner)
+        .sum("v")
+        .sinkTo(new CollectSink(store));
+      expect(env.executeSync("tuple-keys").status).toBe("FINISHED");
+      const expected = new Map<string, number>();
+      for (const e of evs) {
+        const id = JSON.stringify([[e.k, e.v % 3 === 0], e.t - (e.t % 100)]);
+        expected.set(id, (expected.get(id) ?? 0) + e.v);
+      }
+      expect(new Map(store.committed.map((r) => [JSON.stringify([r.key, r.start]), r.sum]))).toEqual(expected);
+    }
+  });
+});
