@@ -185,3 +185,14 @@ describe.each(BACKENDS)("EventTimeWindowCheckpointingITCase on $backend, increme
     expect([...verdict!.windowCounts.entries()].sort((a, b) => a[0] - b[0])).toEqual(Array.from({ length: NUM_KEYS }, (_x, k) => [k, v.windows]));
   });
 });
+
+describe("determinism", () => {
+  it("the same variant and seed gives the same trace, failure and restore included", () => {
+    const v = VARIANTS[3];
+    const a = runVariant(v, "memory", true).result;
+    const b = runVariant(v, "memory", true).result;
+    expect(a.restarts).toBe(1);
+    expect(b.traceHash).toBe(a.traceHash);
+    expect(b.traceLength).toBe(a.traceLength);
+  });
+});
