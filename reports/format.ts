@@ -3,7 +3,8 @@
  * same words. Nothing here depends on the locale or the wall clock: a report rendered twice
  * from the same model is byte-identical.
  */
-import type { CheckpointRow, PropertyResult, RunModel, WindowResultRow } from "./model.ts";
+import type { CheckpointRow, MatrixRow, PropertyResult, RunModel, WindowResultRow } from "./model.ts";
+import { isoSpan, isoTime } from "./messages.ts";
 
 export type Verdict = "pass" | "fail" | "unknown";
 
@@ -16,18 +17,25 @@ export function verdict(model: RunModel): Verdict {
 
 export const VERDICT_WORD: Record<Verdict, string> = { pass: "✔ PASS", fail: "✘ FAIL", unknown: "? INCONCLUSIVE" };
 
-/** The verdict's reason in words, e.g. "2 of 5 properties violated, 2 violations". */
+/**
+ * The verdict's reason in words. It counts one thing, properties: "2 of 5 properties violated".
+ * A violation naming a property the list lacks counts as one more property, so the numbers
+ * always agree with the Violations section (one entry per violated property).
+ */
 export function verdictLine(model: RunModel): string {
-  const n = model.properties.length;
-  const failed = model.properties.filter((p) => p.valid === false).length;
+  const names = new Set(model.properties.map((p) => p.name));
+  const violated = new Set(model.properties.filter((p) => p.valid === false).map((p) => p.name));
+  for (const v of model.violations) { names.add(v.property); violated.add(v.property); }
+  const n = names.size;
   const unknown = model.properties.filter((p) => p.valid === "unknown").length;
   const v = verdict(model);
-  if (v === "fail") {
-    const viol = model.violations.length;
-    return `${failed} of ${n} ${plural(n, "property", "properties")} violated, ${viol} ${plural(viol, "violation", "violations")}`;
-  }
+  if (v === "fail") return `${violated.size} of ${n} ${plural(n, "property", "properties")} violated`;
   if (v === "unknown") return n === 0 ? "no property was checked" : `${unknown} of ${n} ${plural(n, "property", "properties")} could not be decided`;
   return `all ${n} ${plural(n, "property", "properties")} held`;
+}
+
+export function matrixTotals(rows: readonly MatrixRow[]): { runs: number; passed: number; findings: number } {
+  return rows.reduce((a, r) => ({ runs: a.runs + r.runs, passed: a.passed + r.passed, findings: a.findings + r.findings }), { runs: 0, passed: 0, findings: 0 });
 }
 
 export function propertyMark(valid: PropertyResult["valid"]): string {
@@ -55,15 +63,28 @@ export function fmtBytes(n: number): string {
   return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u]}`;
 }
 
+/**
+ * A duration rounded once, at the unit shown, and then split: 599,500 ms is "10 min", never
+ * "9m 60s"; 59,999 ms is "1 min", not "60.0 s".
+ */
 export function fmtDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms < 0) return `-${fmtDuration(-ms)}`;
   if (ms < 1) return ms === 0 ? "0 ms" : `${ms.toFixed(2)} ms`;
-  if (ms < 1000) return `${Number.isInteger(ms) ? ms : ms.toFixed(1)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  if (ms % 60_000 === 0 && ms < 3_600_000) return `${ms / 60_000} min`;
-  const min = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return min < 60 ? `${min}m ${String(s).padStart(2, "0")}s` : `${Math.floor(min / 60)}h ${String(min % 60).padStart(2, "0")}m`;
+  if (ms < 1000 && (Number.isInteger(ms) || Number(ms.toFixed(1)) < 1000)) return `${Number.isInteger(ms) ? ms : ms.toFixed(1)} ms`;
+  if (ms < 60_000 && ms % 1000 === 0) return `${ms / 1000} s`;
+  if (ms < 10_000 && Number((ms / 1000).toFixed(2)) < 10) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000 && Number((ms / 1000).toFixed(1)) < 60) return `${(ms / 1000).toFixed(1)} s`;
+  const totalS = Math.round(ms / 1000);
+  if (totalS < 3600) {
+    const min = Math.floor(totalS / 60);
+    const s = totalS % 60;
+    return s === 0 ? `${min} min` : `${min}m ${String(s).padStart(2, "0")}s`;
+  }
+  const totalMin = Math.round(ms / 60_000);
+  const h = Math.floor(totalMin / 60);
+  const m = totalMin % 60;
+  return m === 0 ? `${h} h` : `${h}h ${String(m).padStart(2, "0")}m`;
 }
 
 /** Virtual time in ms. Runs on exchange data use epoch ms; synthetic runs often start at 0. */
@@ -71,11 +92,11 @@ export function isEpochLike(t: number): boolean {
   return t > 1e11 && t < 1e14;
 }
 
+/** ISO 8601 in UTC, as the windows are written everywhere: "2024-08-09T00:01:00Z", milliseconds only when there are some. */
 export function fmtTime(t: number | undefined): string {
   if (t === undefined || !Number.isFinite(t)) return "–";
   if (!isEpochLike(t)) return `${fmtInt(t)} ms`;
-  const iso = new Date(t).toISOString();
-  return iso.slice(0, 10) + " " + iso.slice(11, iso.endsWith(".000Z") ? 19 : 23);
+  return isoTime(t);
 }
 
 /** Time of day only, for tables where the date is given once above. */
@@ -87,12 +108,32 @@ export function fmtClock(t: number): string {
 
 /** A span whose end repeats only the time of day when it falls on the same date. */
 export function fmtSpan(start: number, end: number): string {
-  const sameDay = isEpochLike(start) && isEpochLike(end) && fmtTime(start).slice(0, 10) === fmtTime(end).slice(0, 10);
-  return `${fmtTime(start)} – ${sameDay ? fmtClock(end) : fmtTime(end)}`;
+  if (isEpochLike(start) && isEpochLike(end)) return isoSpan(start, end);
+  return `${fmtTime(start)} – ${fmtTime(end)}`;
 }
 
+/** A window in tables: ISO times, the end's date omitted on the same day ("2024-08-09T00:01:00Z–00:02:00Z"). */
 export function fmtWindow(w: Pick<WindowResultRow, "start" | "end">): string {
   return fmtSpan(w.start, w.end);
+}
+
+/**
+ * The one command to run first when a report fails: the first violation's replay line, and
+ * whether the other violations replay with the same command.
+ */
+export function headlineReplay(m: RunModel): { replay: string; label: string } | null {
+  const first = m.violations[0];
+  if (!first) return null;
+  const n = m.violations.length;
+  const same = m.violations.every((v) => v.replay === first.replay);
+  return { replay: first.replay, label: n === 1 ? "Replay the violation" : !same ? "Replay the first violation" : n === 2 ? "Replay both violations" : `Replay all ${n} violations` };
+}
+
+/** The seeds in words: one when the user's seed is the engine's, both labelled otherwise. */
+export function seedRows(s: Pick<RunModel["summary"], "userSeed" | "engineSeed">): [label: string, value: string][] {
+  if (s.userSeed === null) return [["Engine seed", s.engineSeed]];
+  if (s.userSeed === s.engineSeed) return [["Seed", s.userSeed]];
+  return [["Seed (--seed)", s.userSeed], ["Engine seed (this run)", s.engineSeed]];
 }
 
 export interface WindowSelection {

@@ -4,7 +4,12 @@
  * decimal strings with exactly 8 fractional digits; times are ms (virtual time unless named
  * `wall…`).
  */
-export const RUN_MODEL_VERSION = 1;
+/**
+ * Version 2: summary.seed became two labelled fields, userSeed (what the user gave, what the
+ * replay line's --seed says) and engineSeed (the run's own seed, drawn from it in chaos);
+ * Violation gained engineSeed; RunModel gained matrix (backends × modes side by side).
+ */
+export const RUN_MODEL_VERSION = 2;
 
 export interface WindowResultRow {
   symbol: string;
@@ -55,7 +60,10 @@ export interface PropertyResult {
 export interface Violation {
   property: string;
   message: string;
+  /** The seed the user gave: the one the replay line's --seed repeats. */
   seed: string;
+  /** The engine seed of the run that failed (in chaos, drawn from `seed` by fast-check). */
+  engineSeed?: string;
   path?: string;
   /** The exact command that replays this run. */
   replay: string;
@@ -68,7 +76,10 @@ export interface RunSummary {
   runId: string;
   command: "run" | "replay" | "chaos" | "check";
   jobName: string;
-  seed: string;
+  /** The seed the user gave (--seed, or the default the command used); null when the run took none. */
+  userSeed: string | null;
+  /** The engine seed of the run this report shows; in chaos it is drawn per run from userSeed. */
+  engineSeed: string;
   status: "FINISHED" | "FAILED" | "CANCELED" | "CREATED" | "RUNNING" | "RESTARTING";
   failureReason?: string;
   traceHash: string;
@@ -94,6 +105,20 @@ export interface LateRow {
   quantity: string;
 }
 
+/** One backend × mode combination of a run over several. */
+export interface MatrixRow {
+  scenario: string;
+  backend: string;
+  mode: string;
+  /** Property runs (chaos) or job runs made with this combination. */
+  runs: number;
+  passed: number;
+  /** Shrunk counterexamples found, each with its replay line. */
+  findings: number;
+  /** Its own report directory, when it has one. */
+  reportDir?: string;
+}
+
 export interface RunModel {
   version: typeof RUN_MODEL_VERSION;
   summary: RunSummary;
@@ -107,6 +132,8 @@ export interface RunModel {
   timeline: TimelineEvent[];
   /** Counted input problems and repairs: quarantined lines, skipped messages, duplicates, gaps. */
   counters: Record<string, number>;
+  /** A run over several backends or modes: one row per combination, shown side by side. */
+  matrix?: MatrixRow[];
   /** For chaos runs: one row per property run. */
   runs?: { seed: string; path?: string; faults: unknown[]; valid: boolean; property?: string; traceHash: string }[];
 }

@@ -6,7 +6,7 @@
 import type { RunModel, WindowResultRow } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, html, propertyMark, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, html, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -33,6 +33,7 @@ tr.bad td{background:#fdecec}td.diff{font-weight:700;color:#b42318}
 .st{display:inline-block;padding:0 7px;border-radius:10px;font-size:12px;color:#fff;white-space:nowrap}
 .st.completed,.st.ok{background:var(--ok)}.st.failed,.st.bad{background:var(--bad)}.st.in_progress{background:var(--warn)}
 .card{border:1px solid var(--line);border-left:4px solid var(--bad);border-radius:6px;padding:8px 14px;margin:10px 0}
+.replay{margin:14px 0 4px;padding:8px 14px;border:1px solid var(--line);border-left:4px solid var(--bad);border-radius:6px}.replay pre{margin:6px 0 2px}
 .card h3{margin:4px 0;font-size:15px}.muted{color:var(--muted)}
 .legend{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:12.5px;color:var(--muted);margin:4px 0 0 120px}
 .legend i{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle;border-radius:2px}
@@ -40,7 +41,7 @@ svg{display:block;max-width:100%;font-family:inherit}
 svg .grid{stroke:#eef1f4}svg .axis{stroke:#8c959f}svg .tick{font-size:11px;fill:var(--muted);text-anchor:middle}
 svg .lane{font-size:12px;fill:var(--fg);text-anchor:end;dominant-baseline:middle}
 svg .cpid{font-size:10px;fill:var(--muted)}svg .wmscale{font-size:10px;fill:var(--muted);text-anchor:end}
-svg .wmbox{fill:#fbfcfd;stroke:#eef1f4}svg .wm{fill:none;stroke-linejoin:round}
+svg .badwin{fill:#d64545;fill-opacity:.25;stroke:#d64545}svg .wmbox{fill:#fbfcfd;stroke:#eef1f4}svg .wm{fill:none;stroke-linejoin:round}
 svg .crash line{stroke:var(--bad);stroke-width:1;stroke-dasharray:3 3;opacity:.6}svg .crash path{stroke:var(--bad);stroke-width:3;fill:none}
 svg .restart line{stroke:#0969da;stroke-width:1;stroke-dasharray:6 3;opacity:.6}svg .restart path{fill:#0969da}
 `;
@@ -55,11 +56,16 @@ const num = (v: string | number | SafeHtml) => html`<td class="n">${typeof v ===
 function summary(m: RunModel): SafeHtml {
   const s = m.summary;
   // Wide items hold long unbreakable values (a sha-256, file lists); in a narrow column they would wrap mid-word.
-  const wide = new Set(["Trace hash", "Inputs", ...(s.failureReason ? ["Job status"] : [])]);
+  const wide = new Set(["Trace hash", "Inputs", "Seeds", ...(s.failureReason ? ["Job status"] : [])]);
+  const seeds = seedRows(s);
+  // Two seeds in one sentence, so nobody mistakes the engine seed for the one to pass back.
+  const seedItem: [string, SafeHtml] = seeds.length === 2
+    ? ["Seeds", html`<span class="mono">${s.userSeed}</span> given with --seed (the replay line repeats it); the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it`]
+    : [seeds[0][0], html`<span class="mono">${seeds[0][1]}</span>`];
   const items: [string, SafeHtml | string][] = [
     ["Job status", s.status + (s.failureReason ? `: ${s.failureReason}` : "")],
     ["Run", html`<span class="mono">${s.runId}</span> (${s.command})`],
-    ["Seed", html`<span class="mono">${s.seed}</span>`],
+    seedItem,
     ["Backend", s.backend], ["Mode", s.mode], ["Parallelism", String(s.parallelism)],
     ["Checkpointing", (s.checkpointInterval === null ? "off" : `every ${fmtDuration(s.checkpointInterval)}`) + (s.checkpointStorage ? `, ${s.checkpointStorage}` : "")],
     ["Restart strategy", s.restartStrategy],
@@ -78,6 +84,7 @@ function timeline(m: RunModel): SafeHtml {
   const sw = (color: string, label: string) => html`<span><i style="${raw(`background:${color}`)}"></i>${label}</span>`;
   return html`${t.svg}<div class="legend">${sw("#2e9d57", "checkpoint completed")}${sw("#d64545", "checkpoint failed")}${sw("#e0a526", "checkpoint in progress")}
     <span><b style="color:#d64545">✕</b> crash</span><span><b style="color:#0969da">◆</b> restart</span>
+    ${m.windows.some((w) => w.status !== "ok") ? sw("rgba(214,69,69,.35)", "window that differs from the oracle") : ""}
     ${t.tasks.map((k) => sw(k.color, `watermark ${k.task}`))}<span>hover a mark for details</span></div>`;
 }
 
@@ -91,7 +98,7 @@ function properties(m: RunModel): SafeHtml {
 function violations(m: RunModel): SafeHtml {
   if (!m.violations.length) return none("None.");
   return html`${m.violations.map((v, i) => html`<div class="card"><h3>${i + 1}. ${v.property}</h3><p>${v.message}</p>
-    <p class="muted">Seed <code>${v.seed}</code>${v.path !== undefined ? html`, path <code>${v.path}</code>` : ""}. Replay with:</p>
+    <p class="muted">Seed <code>${v.seed}</code>${v.engineSeed !== undefined && v.engineSeed !== v.seed ? html` (engine seed <code>${v.engineSeed}</code>)` : ""}${v.path !== undefined ? html`, path <code>${v.path}</code>` : ""}. Replay with:</p>
     <pre><code>${v.replay}</code></pre>
     ${v.faults?.length ? html`<details><summary>Faults of the counterexample (${v.faults.length})</summary><pre><code>${JSON.stringify(v.faults, null, 2)}</code></pre></details>` : ""}</div>`)}`;
 }
@@ -109,7 +116,7 @@ function windowRow(w: WindowResultRow): SafeHtml {
 function windows(m: RunModel): SafeHtml {
   if (!m.windows.length) return none("No windows.");
   const sel = selectWindowRows(m.windows);
-  return html`<p>${fmtInt(m.windows.length)} windows, <b>${fmtInt(sel.differing)}</b> differ from the oracle (highlighted).</p>
+  return html`<p>${fmtInt(m.windows.length)} windows, <b>${fmtInt(sel.differing)}</b> ${sel.differing === 1 ? "differs" : "differ"} from the oracle (highlighted).</p>
     <table><thead><tr><th>Symbol</th><th>Window (UTC)</th><th class="n">Expected qty</th><th class="n">Expected n</th><th class="n">Committed qty</th><th class="n">Committed n</th><th class="n">Commits</th><th>Status</th></tr></thead>
     <tbody>${sel.rows.map(windowRow)}</tbody></table>
     ${sel.elidedOk > 0 ? html`<p class="muted">… ${fmtInt(sel.elidedOk)} more ok windows not shown: every differing row and the first 500 ok rows are listed; run.json has them all.</p>` : ""}`;
@@ -133,10 +140,26 @@ function simpleTable(head: string[], rows: (string | number | SafeHtml)[][], num
     html`<tr>${r.map((v, i) => (numeric[i] ? num(v) : html`<td>${v}</td>`))}</tr>`)}</tbody></table>`;
 }
 
+function matrix(m: RunModel): SafeHtml {
+  const rows = m.matrix ?? [];
+  const t = matrixTotals(rows);
+  const findings = (n: number) => html`<td class="n">${n ? html`<span class="st bad">✘ ${fmtInt(n)}</span>` : html`<span class="st ok">✔ 0</span>`}</td>`;
+  return html`<table><thead><tr><th>Scenario</th><th>Backend</th><th>Mode</th><th class="n">Runs</th><th class="n">Passed</th><th class="n">Findings</th></tr></thead><tbody>
+    ${rows.map((r) => html`<tr${raw(r.findings ? ' class="bad"' : "")}><td>${r.scenario}</td><td>${r.backend}</td><td>${r.mode}</td>${num(r.runs)}${num(r.passed)}${findings(r.findings)}</tr>`)}
+    <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th></tr></tbody></table>`;
+}
+
+function replayBox(m: RunModel): SafeHtml {
+  const r = headlineReplay(m);
+  if (!r) return html``;
+  return html`<div class="replay" id="replay"><b>${r.label}:</b><pre><code>${r.replay}</code></pre></div>`;
+}
+
 export function renderHtml(m: RunModel): string {
   const v = verdict(m);
   const counters = Object.entries(m.counters);
   const body = [
+    m.matrix?.length ? section("matrix", `Backends and modes (${m.matrix.length})`, matrix(m)) : html``,
     section("timeline", "Timeline", timeline(m)),
     section("properties", "Properties", properties(m)),
     section("violations", `Violations (${m.violations.length})`, violations(m)),
@@ -152,13 +175,13 @@ export function renderHtml(m: RunModel): string {
     m.plan.length ? section("plan", "Plan", html`<pre>${m.plan.join("\n")}</pre>`) : html``,
   ];
   const mark = VERDICT_WORD[v];
-  const links = ["timeline", "properties", "violations", "windows", "checkpoints", "late", ...(m.runs?.length ? ["runs"] : []), "warnings", "counters"];
+  const links = [...(m.matrix?.length ? ["matrix"] : []), "timeline", "properties", "violations", "windows", "checkpoints", "late", ...(m.runs?.length ? ["runs"] : []), "warnings", "counters"];
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${`flinch ${mark.slice(2)}: ${m.summary.jobName} (${m.summary.runId})`}</title><style>${raw(CSS)}</style></head>
 <body><header class="banner ${v}">${mark}<small>${verdictLine(m)}</small></header>
 <main><h1>${m.summary.jobName}</h1><nav>${links.map((l) => html`<a href="#${l}">${l}</a>`)}</nav>
-${summary(m)}${body}
+${replayBox(m)}${summary(m)}${body}
 <footer class="muted"><p>flinch run model version ${m.version}; the full model is in run.json next to this page.</p></footer></main></body></html>
 `.value;
 }

@@ -68,19 +68,19 @@ describe("run-model.schema.json", () => {
     const m = JSON.parse(renderJson(sampleModel())) as Record<string, any>;
     m.windows[3].committedQuantity = "1.5";
     m.windows[4].status = "lost";
-    delete m.summary.seed;
+    delete m.summary.engineSeed;
     m.summary.colour = "red";
     m.checkpoints[0].id = 1.5;
     m.timeline[0] = { kind: "crash", time: 1, task: "t" };
-    m.version = 1;
+    m.version = 3;
     const errors = checkAgainstSchema(m);
     expect(errors).toContain("$.windows[3].committedQuantity: \"1.5\" does not match ^[0-9]+\\.[0-9]{8}$");
     expect(errors).toContain('$.windows[4].status: expected one of "ok", "missing", "duplicate", "wrong-sum", "unexpected", got "lost"');
-    expect(errors).toContain('$.summary: missing required field "seed"');
+    expect(errors).toContain('$.summary: missing required field "engineSeed"');
     expect(errors).toContain('$.summary: unknown field "colour" (not in run-model.schema.json)');
     expect(errors).toContain("$.checkpoints[0].id: expected integer, got number");
     expect(errors).toContain('$.timeline[0]: missing required field "error"');
-    expect(checkAgainstSchema({ ...m, version: 2 })).toContain("$.version: expected 1, got 2");
+    expect(checkAgainstSchema({ ...m, version: 1 })).toContain("$.version: expected 2, got 1");
   });
 
   it("refuses a keyword it does not implement instead of skipping it", () => {

@@ -41,14 +41,19 @@ describe("renderJunit", () => {
     expect(count(xml, "<failure ")).toBe(2);
     expect(count(xml, "<skipped ")).toBe(1);
     expect(xml).toContain('<testcase name="every restore uses the latest valid complete checkpoint" classname="flinch.chaos.per-symbol 1m volume" time="0"/>');
-    expect(xml).toContain('<property name="seed" value="1597463007"/>');
+    expect(xml).toContain('<property name="seed" value="1597463007"/>\n    <property name="engineSeed" value="24"/>');
     expect(xml).toContain(`<property name="traceHash" value="${m.summary.traceHash}"/>`);
   });
 
   it("fails invalid properties with the message and the replay command, and skips unknown ones", () => {
     const failure = xml.slice(xml.indexOf('<testcase name="committed output equals the oracle"'), xml.indexOf("</testcase>"));
-    expect(failure).toContain(`<failure message="2 of 12 windows differ: ETHUSDT 12:03 committed 12.36500000 (419 trades), oracle 12.05000000 (410); BTCUSDT 12:02 committed twice | replay: ${m.violations[0].replay}" type="PropertyViolation">`);
-    expect(failure).toContain(`\nseed: 1597463007  path: 12:0:1\nreplay: ${m.violations[0].replay}</failure>`);
+    expect(failure).toBe(`<testcase name="committed output equals the oracle" classname="flinch.chaos.per-symbol 1m volume" time="0">
+      <failure message="2 of 12 windows differ: BTCUSDT 2024-05-01T12:02:00Z–12:03:00Z committed 2 times; ETHUSDT 2024-05-01T12:03:00Z–12:04:00Z committed 12.365 in 419 trades, expected 12.05 in 410 trades" type="PropertyViolation">replay: ${m.violations[0].replay}
+seed: 1597463007  engine seed: 24  path: 12:0:1
+faults: [{"kind":"crash","point":"checkpoint.async-write","task":"Window(sum)#1","checkpointId":3}]</failure>
+    `);
+    // The message once (in the attribute), never again in the body.
+    expect(count(xml, "2 of 12 windows differ")).toBe(1);
     expect(xml).toContain('<testcase name="same seed, same trace hash" classname="flinch.chaos.per-symbol 1m volume" time="0">\n      <skipped message="not checked: the run was not repeated (use --runs 2 or more)"/>');
   });
 

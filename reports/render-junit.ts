@@ -26,13 +26,24 @@ function attrs(a: Record<string, string | number>): string {
   return Object.entries(a).map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`).join("");
 }
 
-function failureBody(message: string, vs: Violation[]): string {
-  const lines = [message];
-  for (const v of vs) {
-    lines.push("", v.message, `seed: ${v.seed}` + (v.path !== undefined ? `  path: ${v.path}` : ""), `replay: ${v.replay}`);
-  }
-  if (vs.length === 0) lines.push("", "no replay command was recorded for this property");
+/**
+ * The body of a <failure>: the replay line first (what a CI reader copies), then the seeds and
+ * the counterexample's faults. The message itself is in the message attribute only: CI tools
+ * show both, and a body repeating it printed every failure twice.
+ */
+function failureBody(property: string, message: string, v: Violation | undefined): string {
+  if (!v) return "";
+  const lines = [...(v.property === property && v.message !== message ? [v.message] : []), `replay: ${v.replay}`, `seed: ${v.seed}` + (v.engineSeed !== undefined && v.engineSeed !== v.seed ? `  engine seed: ${v.engineSeed}` : "") + (v.path !== undefined ? `  path: ${v.path}` : "")];
+  if (v.faults?.length) lines.push(`faults: ${JSON.stringify(v.faults)}`);
   return xmlText(lines.join("\n"));
+}
+
+/**
+ * The violation that replays a property: its own, or else the report's counterexample (the
+ * run this report shows, which violated every property marked false in it).
+ */
+function replayFor(m: RunModel, property: string): Violation | undefined {
+  return m.violations.find((v) => v.property === property) ?? m.violations[0];
 }
 
 export function renderJunit(m: RunModel): string {
@@ -51,18 +62,17 @@ export function renderJunit(m: RunModel): string {
       cases.push(`${head}>\n      <skipped${attrs({ message: p.message })}/>\n    </testcase>`);
     } else {
       failures++;
-      const vs = m.violations.filter((v) => v.property === p.name);
-      const msg = vs[0] ? `${p.message} | replay: ${vs[0].replay}` : p.message;
-      cases.push(`${head}>\n      <failure${attrs({ message: msg, type: "PropertyViolation" })}>${failureBody(p.message, vs)}</failure>\n    </testcase>`);
+      const v = replayFor(m, p.name);
+      cases.push(`${head}>\n      <failure${attrs({ message: p.message, type: "PropertyViolation" })}>${failureBody(p.name, p.message, v)}</failure>\n    </testcase>`);
     }
   }
   // A violation whose property is not listed would otherwise vanish from CI: it gets its own failing case.
   for (const v of m.violations.filter((x) => !named.has(x.property))) {
     failures++;
-    cases.push(`    <testcase${attrs({ name: v.property, classname, time: 0 })}>\n      <failure${attrs({ message: `${v.message} | replay: ${v.replay}`, type: "PropertyViolation" })}>${failureBody(v.message, [v])}</failure>\n    </testcase>`);
+    cases.push(`    <testcase${attrs({ name: v.property, classname, time: 0 })}>\n      <failure${attrs({ message: v.message, type: "PropertyViolation" })}>${failureBody(v.property, v.message, v)}</failure>\n    </testcase>`);
   }
   const props: Record<string, string | number> = {
-    runId: s.runId, command: s.command, seed: s.seed, traceHash: s.traceHash, backend: s.backend, mode: s.mode,
+    runId: s.runId, command: s.command, ...(s.userSeed !== null ? { seed: s.userSeed } : {}), engineSeed: s.engineSeed, traceHash: s.traceHash, backend: s.backend, mode: s.mode,
     parallelism: s.parallelism, status: s.status, trades: s.trades, restarts: s.restarts,
   };
   return [

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { code, codeBlock, md, renderMarkdown } from "./render-md.ts";
+import { renderHtml } from "./render-html.ts";
+import { renderJson } from "./render-json.ts";
+import { checkAgainstSchema } from "./schema-check.ts";
 import { hostileModel, manyWindows, sampleModel } from "./sample-model.ts";
 import type { RunModel } from "./model.ts";
 
@@ -26,14 +29,14 @@ describe("renderMarkdown", () => {
   const text = renderMarkdown(m);
 
   it("opens with the verdict and the run summary", () => {
-    expect(text.startsWith("# flinch report: per-symbol 1m volume\n\n> **✘ FAIL: 2 of 5 properties violated, 2 violations**\n")).toBe(true);
-    expect(text).toContain("| Seed | `1597463007` |");
+    expect(text.startsWith("# flinch report: per-symbol 1m volume\n\n> **✘ FAIL: 2 of 5 properties violated**\n")).toBe(true);
+    expect(text).toContain("| Seed (--seed) | `1597463007` |\n| Engine seed (this run) | `24` |");
     expect(text).toContain(`| Trace hash | \`${m.summary.traceHash}\` |`);
     expect(text).toContain("| Backend / mode / parallelism | file / at-least-once / 2 |");
     expect(text).toContain("| Trades | 4,812 |");
     expect(text).toContain("| Restarts | 1 |");
     expect(text).toContain("| Throughput | 5,707 trades/s (wall 843.2 ms) |");
-    expect(text).toContain("| Virtual time | 2024-05-01 12:00:00 – 12:06:02.100 (6m 02s) |");
+    expect(text).toContain("| Virtual time | 2024-05-01T12:00:00Z–12:06:02.100Z (6m 02s) |");
   });
 
   it("marks properties ✔, ✘ and ?", () => {
@@ -44,14 +47,16 @@ describe("renderMarkdown", () => {
 
   it("gives each violation its replay command verbatim in a code block", () => {
     expect(text).toContain("## Violations (2)");
-    expect(text.split("```sh\n" + m.violations[0].replay + "\n```").length - 1).toBe(2);
+    // Once at the top (both violations replay with the same command), once per violation.
+    expect(text).toContain("> **✘ FAIL: 2 of 5 properties violated**\n\nReplay both violations:\n\n```sh\n" + m.violations[0].replay + "\n```\n");
+    expect(text.split("```sh\n" + m.violations[0].replay + "\n```").length - 1).toBe(3);
   });
 
   it("marks the wrong-sum and duplicate rows and their differing cells", () => {
     const rows = tableAfter(text, "## Windows: expected vs committed");
     expect(rows).toHaveLength(2 + 12);
     const wrong = rows.find((r) => r.includes("wrong-sum"))!;
-    expect(cells(wrong)).toEqual(["✘", "ETHUSDT", "2024-05-01 12:03:00 – 12:04:00", "12.05000000", "410", "**12.36500000**", "**419**", "1", "**wrong-sum**"]);
+    expect(cells(wrong)).toEqual(["✘", "ETHUSDT", "2024-05-01T12:03:00Z–12:04:00Z", "12.05000000", "410", "**12.36500000**", "**419**", "1", "**wrong-sum**"]);
     expect(cells(rows.find((r) => r.includes("duplicate"))!).slice(5)).toEqual(["2.10050000", "455", "**2**", "**duplicate**"]);
     expect(rows.filter((r) => r.startsWith("| ✘ |"))).toHaveLength(2);
     expect(text).toContain("12 windows, 2 differ from the oracle.");
@@ -61,14 +66,14 @@ describe("renderMarkdown", () => {
     const rows = tableAfter(text, "6 triggered, 5 completed, 1 failed, 0 in progress.").slice(0);
     expect(rows[0]).toBe("|  | Min | Average | Max |");
     expect(text).toContain("| ID | Status | Type | Trigger time | End to end | Sync | Async | Alignment | Acked | State size | Failure reason |");
-    expect(text).toContain("| 1 | ✔ completed | checkpoint | 2024-05-01 12:01:00 | 120 ms | 0.50 ms | 4.5 ms | 4 ms | 6/6 | 16.0 KiB |  |");
-    expect(text).toContain("| 3 | ✘ failed | checkpoint | 2024-05-01 12:03:00 | 5.00 s | 0.70 ms | 0 ms | 12 ms | 4/6 | 0 B | TASK\\_FAILURE: Task has failed.");
+    expect(text).toContain("| 1 | ✔ completed | checkpoint | 2024-05-01T12:01:00Z | 120 ms | 0.50 ms | 4.5 ms | 4 ms | 6/6 | 16.0 KiB |  |");
+    expect(text).toContain("| 3 | ✘ failed | checkpoint | 2024-05-01T12:03:00Z | 5 s | 0.70 ms | 0 ms | 12 ms | 4/6 | 0 B | TASK\\_FAILURE: Task has failed.");
     expect(text).toContain("| 6 | ✔ completed | final checkpoint |");
   });
 
   it("lists late data, crashes, warnings and counters", () => {
     expect(text).toContain("| ETHUSDT | 2 | 0.45000000 |");
-    expect(text).toContain("| 2024-05-01 12:03:05 | restart #1 | from checkpoint 2 |  |");
+    expect(text).toContain("| 2024-05-01T12:03:05Z | restart #1 | from checkpoint 2 |  |");
     expect(text).toContain("- 3 trades arrived after their window fired");
     expect(text).toContain("| input.duplicates | 2 |");
   });
@@ -113,5 +118,36 @@ describe("renderMarkdown", () => {
     expect(rows).toHaveLength(2 + 503);
     expect(rows.filter((r) => r.startsWith("| ✘ |"))).toHaveLength(3);
     expect(renderMarkdown(big)).toContain("… 9,497 more ok windows not shown");
+  });
+});
+
+describe("backends and modes side by side", () => {
+  const matrix = [
+    { scenario: "exactly-once", backend: "memory", mode: "exactly-once", runs: 100, passed: 100, findings: 0 },
+    { scenario: "exactly-once", backend: "file", mode: "exactly-once", runs: 100, passed: 100, findings: 0 },
+    { scenario: "at-least-once", backend: "kv", mode: "at-least-once", runs: 29, passed: 28, findings: 1 },
+  ];
+
+  it("shows a backend × mode table with runs, passed and findings, and a total", () => {
+    const text = renderMarkdown(sampleModel({ matrix }));
+    expect(text).toContain([
+      "## Backends and modes (3)",
+      "",
+      "| Scenario | Backend | Mode | Runs | Passed | Findings |",
+      "| --- | --- | --- | ---: | ---: | ---: |",
+      "| exactly-once | memory | exactly-once | 100 | 100 | ✔ 0 |",
+      "| exactly-once | file | exactly-once | 100 | 100 | ✔ 0 |",
+      "| at-least-once | kv | at-least-once | 29 | 28 | **✘ 1** |",
+      "| **total** |  |  | **229** | **228** | **1** |",
+    ].join("\n"));
+    expect(renderMarkdown(sampleModel())).not.toContain("Backends and modes");
+  });
+
+  it("shows the same table in HTML", () => {
+    const page = renderHtml(sampleModel({ matrix }));
+    expect(page).toContain('<a href="#matrix">matrix</a>');
+    expect(page).toContain('<tr class="bad"><td>at-least-once</td><td>kv</td><td>at-least-once</td><td class="n">29</td><td class="n">28</td><td class="n"><span class="st bad">✘ 1</span></td></tr>');
+    expect(page).toContain('<tr><th>total</th><th></th><th></th><th class="n">229</th><th class="n">228</th><th class="n">1</th></tr>');
+    expect(checkAgainstSchema(JSON.parse(renderJson(sampleModel({ matrix }))))).toEqual([]);
   });
 });

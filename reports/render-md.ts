@@ -6,7 +6,7 @@
 import type { RunModel, TimelineEvent } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, propertyMark, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, matrixTotals, propertyMark, seedRows, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 
 /** Escapes text for inline Markdown (table cells included): CommonMark lets any ASCII punctuation be backslash-escaped. */
@@ -50,7 +50,7 @@ function summary(m: RunModel): string {
     ["Run", `${code(s.runId)} (${md(s.command)})`],
     ["Job", md(s.jobName)],
     ["Job status", md(s.status) + (s.failureReason ? `: ${md(s.failureReason)}` : "")],
-    ["Seed", code(s.seed)],
+    ...seedRows(s).map(([k, v]): [string, string] => [k, code(v)]),
     ["Trace hash", code(s.traceHash)],
     ["Backend / mode / parallelism", `${md(s.backend)} / ${md(s.mode)} / ${s.parallelism}`],
     ["Checkpointing", (s.checkpointInterval === null ? "off" : `every ${fmtDuration(s.checkpointInterval)}`) + (s.checkpointStorage ? `, storage ${md(s.checkpointStorage)}` : "")],
@@ -68,7 +68,7 @@ function violations(m: RunModel): string[] {
   return m.violations.flatMap((v, i) => [
     `### ${i + 1}. ✘ ${md(v.property)}`,
     md(v.message),
-    `Seed ${code(v.seed)}` + (v.path !== undefined ? `, path ${code(v.path)}` : "") + ". Replay with:",
+    `Seed ${code(v.seed)}` + (v.engineSeed !== undefined && v.engineSeed !== v.seed ? ` (engine seed ${code(v.engineSeed)})` : "") + (v.path !== undefined ? `, path ${code(v.path)}` : "") + ". Replay with:",
     codeBlock(v.replay, "sh"),
     ...(v.faults?.length ? ["Faults of the counterexample:", codeBlock(JSON.stringify(v.faults, null, 2), "json")] : []),
   ]);
@@ -88,7 +88,7 @@ function windows(m: RunModel): string[] {
     ];
   });
   const out = [
-    `${fmtInt(m.windows.length)} windows, ${fmtInt(sel.differing)} differ from the oracle. ✘ marks a differing row, **bold** the differing cells.`,
+    `${fmtInt(m.windows.length)} windows, ${fmtInt(sel.differing)} ${sel.differing === 1 ? "differs" : "differ"} from the oracle. ✘ marks a differing row, **bold** the differing cells.`,
     table(["", "Symbol", "Window (UTC)", "Expected qty", "Expected n", "Committed qty", "Committed n", "Commits", "Status"], rows, ["l", "l", "l", "r", "r", "r", "r", "r", "l"]),
   ];
   if (sel.elidedOk > 0) out.push(`… ${fmtInt(sel.elidedOk)} more ok windows not shown (all differing rows and the first 500 ok rows are listed).`);
@@ -122,11 +122,31 @@ function failures(m: RunModel): string[] {
     : [fmtTime(e.time), `restart #${e.attempt}`, e.checkpointId === null ? "from scratch" : `from checkpoint ${e.checkpointId}`, ""]))];
 }
 
+function replayLine(m: RunModel): string[] {
+  const r = headlineReplay(m);
+  if (!r) return [];
+  return [`${r.label}:`, codeBlock(r.replay, "sh")];
+}
+
+function matrix(m: RunModel): string[] {
+  if (!m.matrix?.length) return [];
+  const t = matrixTotals(m.matrix);
+  return [
+    `## Backends and modes (${m.matrix.length})`,
+    table(["Scenario", "Backend", "Mode", "Runs", "Passed", "Findings"], [
+      ...m.matrix.map((r) => [md(r.scenario), md(r.backend), md(r.mode), fmtInt(r.runs), fmtInt(r.passed), r.findings ? `**✘ ${fmtInt(r.findings)}**` : "✔ 0"]),
+      ["**total**", "", "", `**${fmtInt(t.runs)}**`, `**${fmtInt(t.passed)}**`, `**${fmtInt(t.findings)}**`],
+    ], ["l", "l", "l", "r", "r", "r"]),
+  ];
+}
+
 export function renderMarkdown(m: RunModel): string {
   const parts: string[] = [
     `# flinch report: ${md(m.summary.jobName)}`,
     `> **${VERDICT_WORD[verdict(m)]}: ${verdictLine(m)}**`,
+    ...replayLine(m),
     summary(m),
+    ...matrix(m),
     "## Properties",
     m.properties.length ? m.properties.map((p) => `- ${propertyMark(p.valid)} **${md(p.name)}**: ${md(p.message)}`).join("\n") : "No properties were checked.",
     `## Violations (${m.violations.length})`,

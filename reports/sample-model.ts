@@ -12,6 +12,7 @@ export type SampleModelOverrides = Partial<Omit<RunModel, "summary">> & { summar
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MIN = 60_000;
 const SEED = "1597463007";
+const ENGINE_SEED = "24";
 const REPLAY = `flinch chaos --scenario mid-checkpoint-crash --backend file --mode at-least-once --runs 1 --seed ${SEED} --path 12:0:1`;
 
 /** Expected [quantity, count] per symbol and minute, as the window oracle would compute them. */
@@ -81,7 +82,7 @@ export function sampleModel(overrides: SampleModelOverrides = {}): RunModel {
   const model: RunModel = {
     version: RUN_MODEL_VERSION,
     summary: {
-      runId: `chaos-${SEED}-12-0-1`, command: "chaos", jobName: "per-symbol 1m volume", seed: SEED, status: "FINISHED",
+      runId: `chaos-${SEED}-12-0-1`, command: "chaos", jobName: "per-symbol 1m volume", userSeed: SEED, engineSeed: ENGINE_SEED, status: "FINISHED",
       traceHash: "9f2c4e1ab03d7c55e8a1f0b6d2c9347e1b5a8f60c3d2e7b94a1f5c6d8e0b2a37",
       backend: "file", mode: "at-least-once", parallelism: 2, checkpointInterval: MIN, checkpointStorage: "filesystem (SimFs)",
       restartStrategy: "fixed-delay (3 attempts, 5 s)", inputs: ["generator: 2 symbols, 6 min, 30 trades/s"],
@@ -97,15 +98,15 @@ export function sampleModel(overrides: SampleModelOverrides = {}): RunModel {
       "3 trades arrived after their window fired and went to the late-data side output",
     ],
     properties: [
-      { name: "committed output equals the oracle", valid: false, message: "2 of 12 windows differ: ETHUSDT 12:03 committed 12.36500000 (419 trades), oracle 12.05000000 (410); BTCUSDT 12:02 committed twice" },
-      { name: "each window committed once", valid: false, message: "BTCUSDT 12:02–12:03 committed 2 times" },
+      { name: "committed output equals the oracle", valid: false, message: "2 of 12 windows differ: BTCUSDT 2024-05-01T12:02:00Z–12:03:00Z committed 2 times; ETHUSDT 2024-05-01T12:03:00Z–12:04:00Z committed 12.365 in 419 trades, expected 12.05 in 410 trades" },
+      { name: "each window committed once", valid: false, message: "1 window committed more than once: BTCUSDT 2024-05-01T12:02:00Z–12:03:00Z ×2" },
       { name: "every restore uses the latest valid complete checkpoint", valid: true, message: "1 restore, from checkpoint 2 (latest completed at the failure)" },
       { name: "same seed, same trace hash", valid: "unknown", message: "not checked: the run was not repeated (use --runs 2 or more)" },
       { name: "the job finishes when faults stay within the restart budget", valid: true, message: "FINISHED after 1 of 3 allowed restarts" },
     ],
     violations: [
-      { property: "committed output equals the oracle", message: "ETHUSDT 12:03 committed 12.36500000, oracle 12.05000000", seed: SEED, path: "12:0:1", replay: REPLAY, faults: [{ kind: "crash", point: "checkpoint.async-write", task: "Window(sum)#1", checkpointId: 3 }] },
-      { property: "each window committed once", message: "BTCUSDT 12:02 committed 2 times", seed: SEED, path: "12:0:1", replay: REPLAY, faults: [{ kind: "crash", point: "checkpoint.async-write", task: "Window(sum)#1", checkpointId: 3 }] },
+      { property: "committed output equals the oracle", message: "2 of 12 windows differ: BTCUSDT 2024-05-01T12:02:00Z–12:03:00Z committed 2 times; ETHUSDT 2024-05-01T12:03:00Z–12:04:00Z committed 12.365 in 419 trades, expected 12.05 in 410 trades", seed: SEED, engineSeed: ENGINE_SEED, path: "12:0:1", replay: REPLAY, faults: [{ kind: "crash", point: "checkpoint.async-write", task: "Window(sum)#1", checkpointId: 3 }] },
+      { property: "each window committed once", message: "1 window committed more than once: BTCUSDT 2024-05-01T12:02:00Z–12:03:00Z ×2", seed: SEED, engineSeed: ENGINE_SEED, path: "12:0:1", replay: REPLAY, faults: [{ kind: "crash", point: "checkpoint.async-write", task: "Window(sum)#1", checkpointId: 3 }] },
     ],
     windows: windows(),
     late: [
@@ -129,7 +130,7 @@ export function sampleModel(overrides: SampleModelOverrides = {}): RunModel {
 export function hostileModel(): RunModel {
   const evil = `<script>alert(1)</script> "q" 'a' & | \`tick\` \n# heading`;
   const m = sampleModel({
-    summary: { jobName: `job ${evil}`, inputs: [`fixtures/${evil}.jsonl`], failureReason: evil, status: "FAILED", seed: `s${evil}` },
+    summary: { jobName: `job ${evil}`, inputs: [`fixtures/${evil}.jsonl`], failureReason: evil, status: "FAILED", userSeed: `s${evil}`, engineSeed: `e${evil}` },
     warnings: [`warning ${evil}`, "<img src=x onerror=alert(2)>"],
     plan: [`Source ${evil}`],
     counters: { [`counter ${evil}`]: 1, ["__proto__"]: 2 },

@@ -2,10 +2,11 @@
  * The report's inline SVG timeline across virtual time: checkpoints as bars from trigger to
  * end, crashes and restarts as markers with a guide line through every lane (so one can see
  * which checkpoint a crash hit), and one watermark step line per task. Details live in
- * <title> tooltips, not labels, so a dense run never turns into overlapping text.
+ * <title> tooltips, not labels, so a dense run never turns into overlapping text. Windows that
+ * differ from the oracle get their own lane, so the crash that caused a finding sits next to it.
  */
 import type { CheckpointRow, RunModel, TimelineEvent } from "./model.ts";
-import { fmtClock, fmtDuration, fmtTime, html, isEpochLike, raw, SafeHtml } from "./format.ts";
+import { fmtClock, fmtDuration, fmtTime, fmtWindow, html, isEpochLike, raw, SafeHtml } from "./format.ts";
 
 const W = 1200;
 const LEFT = 120;
@@ -38,7 +39,7 @@ function pack(bars: { x0: number; x1: number }[]): number[] {
 function tickLabel(t: number, t0: number, span: number): string {
   if (!isEpochLike(t)) return `+${fmtDuration(t - t0)}`;
   const iso = fmtTime(t);
-  if (span >= 2 * 86_400_000) return iso.slice(5, 16);
+  if (span >= 2 * 86_400_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
   return span >= 4 * 3_600_000 ? iso.slice(11, 16) : fmtClock(t);
 }
 
@@ -55,8 +56,10 @@ export function renderTimeline(m: RunModel): TimelineSvg | null {
   // Flink's MIN/MAX watermark sentinels would flatten every real line into the axis.
   const wms = evs.filter((e): e is Ev<"watermark"> => e.kind === "watermark" && Math.abs(e.watermark) < Number.MAX_SAFE_INTEGER);
   if (evs.length === 0) return null;
+  const badWindows = m.windows.filter((w) => w.status !== "ok" && Number.isFinite(w.start) && Number.isFinite(w.end));
 
   const times = evs.flatMap((e) => (e.kind === "checkpoint" && e.endTime !== undefined ? [e.time, e.endTime] : [e.time]));
+  for (const w of badWindows) times.push(w.start, w.end);
   const t0 = Math.min(m.summary.startTime, min(times));
   let t1 = Math.max(m.summary.endTime, max(times));
   if (t1 <= t0) t1 = t0 + 1000;
@@ -72,8 +75,9 @@ export function renderTimeline(m: RunModel): TimelineSvg | null {
   const cpRows = Math.max(1, max(rows) + 1);
   const cpTop = 26;
   const failTop = cpTop + cpRows * ROW + 14;
-  const wmTop = failTop + 40;
-  const axisY = wms.length ? wmTop + WM_H + 10 : failTop + 34;
+  const winTop = failTop + 32;
+  const wmTop = (badWindows.length ? winTop + 26 : failTop) + 40;
+  const axisY = wms.length ? wmTop + WM_H + 10 : (badWindows.length ? winTop + 26 : failTop + 34);
   const H = axisY + 28;
   const parts: SafeHtml[] = [];
 
@@ -84,6 +88,13 @@ export function renderTimeline(m: RunModel): TimelineSvg | null {
   parts.push(html`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${axisY}" y2="${axisY}" class="axis"/>`);
   const lane = (y: number, label: string) => html`<text x="${LEFT - 10}" y="${y}" class="lane">${label}</text>`;
   parts.push(lane(cpTop + (ROW - 6) / 2, "Checkpoints"), lane(failTop + 11, "Crashes / restarts"));
+  if (badWindows.length) {
+    parts.push(lane(winTop + 7, "Wrong windows"));
+    for (const w of badWindows) {
+      const x0 = x(w.start);
+      parts.push(html`<rect x="${n(x0)}" y="${winTop}" width="${n(Math.max(x(w.end) - x0, 3))}" height="14" class="badwin"><title>${`${w.symbol} ${fmtWindow(w)}: ${w.status}`}</title></rect>`);
+    }
+  }
 
   let lastLabel = -Infinity;
   bars.forEach(({ c, x0, x1 }, i) => {

@@ -52,6 +52,15 @@ describe("readRunModel", () => {
     expect(() => readRunModel(tmp)).toThrow(`${file}: not found`);
   });
 
+  it("reads a version 1 run.json: its seed was the engine seed, the user's seed is unknown", () => {
+    const m = JSON.parse(renderJson(sampleModel()));
+    const { userSeed: _u, engineSeed, ...summary } = m.summary;
+    fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify({ ...m, version: 1, summary: { ...summary, seed: engineSeed } }));
+    const read = readRunModel(tmp);
+    expect(read.version).toBe(2);
+    expect([read.summary.userSeed, read.summary.engineSeed]).toEqual([null, "24"]);
+  });
+
   it("names the file when run.json is not JSON", () => {
     fs.writeFileSync(path.join(tmp, "run.json"), "{ truncated");
     expect(() => readRunModel(tmp)).toThrow(new RegExp(`^${path.join(tmp, "run.json").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: not valid JSON: `));
@@ -64,7 +73,7 @@ describe("readRunModel", () => {
     fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify(m));
     expect(() => readRunModel(tmp)).toThrow(`${path.join(tmp, "run.json")}: not a valid run model (reports/run-model.schema.json):\n  $.summary: missing required field "traceHash"\n  $.windows[0].status: expected one of`);
     fs.writeFileSync(path.join(tmp, "run.json"), JSON.stringify({ ...m, version: 7 }));
-    expect(() => readRunModel(tmp)).toThrow(`${path.join(tmp, "run.json")}: run model version 7, this flinch reads version 1`);
+    expect(() => readRunModel(tmp)).toThrow(`${path.join(tmp, "run.json")}: run model version 7, this flinch reads version 2`);
     fs.writeFileSync(path.join(tmp, "run.json"), "[]");
     expect(() => readRunModel(tmp)).toThrow("$: expected object, got array");
   });

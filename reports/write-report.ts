@@ -49,6 +49,17 @@ export function writeReport(model: RunModel, outRoot = "reports/out", formats: r
   return dir;
 }
 
+/**
+ * Version 1 had one summary.seed, which was the engine seed of the run shown: it becomes
+ * engineSeed, and the seed the user gave is unknown (null) rather than guessed.
+ */
+function upgrade(value: unknown): unknown {
+  const v = value as { version?: unknown; summary?: Record<string, unknown> } | null;
+  if (v?.version !== 1 || typeof v.summary !== "object" || v.summary === null) return value;
+  const { seed, ...summary } = v.summary;
+  return { ...v, version: 2, summary: { ...summary, userSeed: null, engineSeed: seed } };
+}
+
 /** Reads <dir>/run.json; the error names the file and what is wrong with it. */
 export function readRunModel(dir: string): RunModel {
   const file = path.join(dir, "run.json");
@@ -60,6 +71,7 @@ export function readRunModel(dir: string): RunModel {
     throw new Error(`${file}: not valid JSON: ${(cause as Error).message}`, { cause });
   }
   // A newer or older model gets its own message: a list of schema errors would hide the real cause.
+  value = upgrade(value);
   const version = (value as { version?: unknown } | null)?.version;
   if (version !== undefined && version !== RUN_MODEL_VERSION) {
     throw new Error(`${file}: run model version ${JSON.stringify(version)}, this flinch reads version ${RUN_MODEL_VERSION}`);

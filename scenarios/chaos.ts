@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { fc } from "@fast-check/vitest";
+import fc from "fast-check";
 import type { FaultPoint } from "../engine/checkpoint/faults.ts";
 import { describeFault, type Fault } from "../sim/faults/fault-plan.ts";
 import { faultPlan } from "./arbitraries/fault-plan.ts";

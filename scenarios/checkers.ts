@@ -1,7 +1,7 @@
-import { formatFixed } from "../engine/decimal.ts";
 import type { JobExecutionResult } from "../engine/api/environment.ts";
 import type { CommittedRow } from "./committed.ts";
 import type { WindowRow } from "./oracle.ts";
+import { conservationMismatch, count, fmtQuantity, timeAt, windowAt } from "../reports/messages.ts";
 
 /**
  * Checkers read what a run left behind (committed output, the run result) and return
@@ -36,29 +36,37 @@ export function checkOracle(committed: readonly CommittedRow[], oracle: readonly
   for (const w of oracle) {
     const rows = got.get(key(w.symbol, w.start));
     got.delete(key(w.symbol, w.start));
-    const at = `${w.symbol} [${new Date(w.start).toISOString()})`;
-    if (!rows) problems.push(`${at}: missing (expected ${formatFixed(w.quantity)} over ${w.count} trades)`);
-    else if (rows.length > 1) problems.push(`${at}: committed ${rows.length} times`);
+    const at = windowAt(w.symbol, w.start, w.end);
+    if (!rows) problems.push(`${at} missing (expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")})`);
+    else if (rows.length > 1) problems.push(`${at} committed ${rows.length} times`);
     else if (rows[0].quantity !== w.quantity || rows[0].count !== w.count) {
-      problems.push(`${at}: committed ${formatFixed(rows[0].quantity)} over ${rows[0].count} trades, expected ${formatFixed(w.quantity)} over ${w.count}`);
+      problems.push(`${at} committed ${fmtQuantity(rows[0].quantity)} in ${count(rows[0].count, "trade")}, expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`);
     }
   }
-  for (const rows of got.values()) problems.push(`${rows[0].symbol} [${new Date(rows[0].start).toISOString()}): committed but not in the tape`);
+  for (const rows of got.values()) problems.push(`${windowAt(rows[0].symbol, rows[0].start, rows[0].end)} committed but not in the tape`);
   return {
     property: PROPERTIES.oracle,
     valid: problems.length === 0,
-    message: problems.length === 0 ? `${oracle.length} windows, exact sums and counts` : `${problems.length} of ${oracle.length} windows differ: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; …" : ""}`,
+    message: problems.length === 0
+      ? `${count(oracle.length, "window")}, exact sums and counts`
+      : `${problems.length} of ${count(oracle.length, "window")} ${problems.length === 1 ? "differs" : "differ"}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; …" : ""}`,
   };
 }
 
 export function checkOnce(committed: readonly CommittedRow[]): CheckResult {
-  const seen = new Map<string, number>();
-  for (const r of committed) seen.set(key(r.symbol, r.start), (seen.get(key(r.symbol, r.start)) ?? 0) + 1);
-  const dup = [...seen.entries()].filter(([, n]) => n > 1);
+  const seen = new Map<string, { r: CommittedRow; n: number }>();
+  for (const r of committed) {
+    const s = seen.get(key(r.symbol, r.start));
+    if (s) s.n++;
+    else seen.set(key(r.symbol, r.start), { r, n: 1 });
+  }
+  const dup = [...seen.values()].filter((s) => s.n > 1);
   return {
     property: PROPERTIES.once,
     valid: dup.length === 0,
-    message: dup.length === 0 ? `${seen.size} windows, each committed once` : `${dup.length} windows committed more than once: ${dup.slice(0, 3).map(([k, n]) => `${k.replace("\u0000", " @")} x${n}`).join(", ")}`,
+    message: dup.length === 0
+      ? `${count(seen.size, "window")}, each committed once`
+      : `${count(dup.length, "window")} committed more than once: ${dup.slice(0, 3).map(({ r, n }) => windowAt(r.symbol, r.start, r.end, n)).join(", ")}${dup.length > 3 ? ", …" : ""}`,
   };
 }
 
@@ -72,12 +80,12 @@ export function checkRestores(r: JobExecutionResult): CheckResult {
     const base = r.startedFrom && !skipped.has(r.startedFrom.checkpointId) ? r.startedFrom.checkpointId : -1;
     const expected = before.filter((id) => !skipped.has(id)).reduce((a, b) => Math.max(a, b), base);
     const got = ev.checkpointId ?? -1;
-    if (got !== expected) bad.push(`restore at ${ev.time} (attempt ${ev.attempt}) used ${ev.checkpointId === null ? "no checkpoint" : `checkpoint ${got}`}, latest completed was ${expected < 0 ? "none" : expected}`);
+    if (got !== expected) bad.push(`restore at ${timeAt(ev.time)} (attempt ${ev.attempt}) used ${ev.checkpointId === null ? "no checkpoint" : `checkpoint ${got}`}, latest completed was ${expected < 0 ? "none" : expected}`);
   }
   return {
     property: PROPERTIES.restore,
     valid: bad.length === 0,
-    message: bad.length === 0 ? `${r.restores.length} restores` : bad.join("; "),
+    message: bad.length === 0 ? count(r.restores.length, "restore") : bad.join("; "),
   };
 }
 
@@ -93,18 +101,17 @@ export function checkConservation(committed: readonly CommittedRow[], late: Read
   for (const [symbol, t] of totals) {
     const g = got.get(symbol) ?? { q: 0n, n: 0 };
     const l = late.get(symbol) ?? { quantity: 0n, count: 0 };
-    if (g.q + l.quantity !== t.quantity || g.n + l.count !== t.count) {
-      bad.push(`${symbol}: committed ${formatFixed(g.q)}/${g.n} + late ${formatFixed(l.quantity)}/${l.count} != tape ${formatFixed(t.quantity)}/${t.count}`);
-    }
+    const why = conservationMismatch(symbol, { quantity: g.q, count: g.n }, l, t);
+    if (why) bad.push(why);
   }
-  return { property: PROPERTIES.conservation, valid: bad.length === 0, message: bad.length === 0 ? `${totals.size} symbols balance exactly` : bad.join("; ") };
+  return { property: PROPERTIES.conservation, valid: bad.length === 0, message: bad.length === 0 ? `${count(totals.size, "symbol")} ${totals.size === 1 ? "balances" : "balance"} exactly` : bad.join("; ") };
 }
 
 export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">): CheckResult {
   return {
     property: PROPERTIES.finished,
     valid: r.status === "FINISHED",
-    message: r.status === "FINISHED" ? `finished after ${r.restarts} restarts` : `ended ${r.status}${r.failureReason ? `: ${r.failureReason}` : ""}`,
+    message: r.status === "FINISHED" ? `finished after ${count(r.restarts, "restart")}` : `ended ${r.status}${r.failureReason ? `: ${r.failureReason}` : ""}`,
   };
 }
 
@@ -133,6 +140,6 @@ export function checkKills(kills: readonly { site: string; lastCompleted: number
   return {
     property: PROPERTIES.kills,
     valid: bad.length === 0,
-    message: bad.length === 0 ? `${kills.length} process kills, each resumed from the latest completed checkpoint` : bad.join("; "),
+    message: bad.length === 0 ? `${count(kills.length, "process kill")}, each resumed from the latest completed checkpoint` : bad.join("; "),
   };
 }

@@ -40,7 +40,15 @@ export interface ModelContext {
   inputs: string[];
   wallMs: number;
   replay: string;
+  /**
+   * The seed the user gave (--seed, or the command's default): the one the replay line repeats.
+   * Without it the report falls back to the engine seed for run/replay and to the violations'
+   * seed for chaos; null when neither says.
+   */
+  userSeed?: string | null;
   violations?: Violation[];
+  /** A run over several backends or modes: one row each, shown side by side. */
+  matrix?: RunModel["matrix"];
   chaos?: ChaosResult;
 }
 
@@ -56,9 +64,9 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
   }
   for (const e of r.restores) timeline.push({ kind: "restart", time: e.time, attempt: e.attempt, checkpointId: e.checkpointId });
   timeline.sort((a, b) => a.time - b.time);
-  const violations: Violation[] = ctx.violations ?? run.checks.filter((c) => c.valid === false).map((c) => ({
-    property: c.property, message: c.message, seed: run.spec.seed, replay: ctx.replay, faults: run.spec.faults as unknown[],
-  }));
+  const engineSeed = run.spec.seed;
+  const userSeed = ctx.userSeed !== undefined ? ctx.userSeed : ctx.command === "chaos" ? (ctx.violations?.[0]?.seed ?? null) : engineSeed;
+  const violations = violationsOf(run, ctx, userSeed ?? engineSeed);
   const counters: Record<string, number> = { ...r.counters };
   for (const [k, v] of Object.entries(run.tape.stats.skipped)) counters[`input.skipped.${k}`] = v;
   counters["input.duplicates"] = run.tape.stats.duplicates;
@@ -69,7 +77,7 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
   return {
     version: RUN_MODEL_VERSION,
     summary: {
-      runId: ctx.runId, command: ctx.command, jobName: r.jobName, seed: run.spec.seed, status: r.status, failureReason: r.failureReason,
+      runId: ctx.runId, command: ctx.command, jobName: r.jobName, userSeed, engineSeed, status: r.status, failureReason: r.failureReason,
       traceHash: ctx.chaos?.traceHash ?? r.traceHash, backend: j.backend, mode: j.mode, parallelism: Math.max(j.sourceParallelism, j.windowParallelism),
       checkpointInterval: j.checkpointIntervalMs, checkpointStorage: r.checkpointStorage, restartStrategy: describeRestartStrategy(j.restart),
       inputs: ctx.inputs, trades: run.tape.stats.trades, startTime: r.startTime, endTime: r.endTime, restarts: r.restarts,
@@ -84,5 +92,27 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
     checkpoints: r.checkpoints.map((c) => ({ ...c })),
     timeline,
     counters,
+    ...(ctx.matrix?.length ? { matrix: ctx.matrix } : {}),
   };
+}
+
+/**
+ * One violation per violated property, each with the replay line: the run this model shows is
+ * the counterexample, so every property it violates replays with the same command (chaos
+ * reports only the first violated property of a counterexample; the others are added here).
+ */
+function violationsOf(run: ScenarioRun, ctx: ModelContext, seed: string): Violation[] {
+  const given = ctx.violations ?? [];
+  const template = given[0];
+  const out: Violation[] = given.map((v) => ({ ...v, engineSeed: v.engineSeed ?? (v === template ? run.spec.seed : undefined) }));
+  const covered = new Set(out.map((v) => v.property));
+  // A chaos run without a finding shows its calibration run; its properties are not a counterexample's.
+  if (ctx.command === "chaos" && !template) return out;
+  for (const c of run.checks) {
+    if (c.valid !== false || covered.has(c.property)) continue;
+    out.push(template
+      ? { ...template, property: c.property, message: c.message, engineSeed: run.spec.seed }
+      : { property: c.property, message: c.message, seed, engineSeed: run.spec.seed, replay: ctx.replay, faults: run.spec.faults as unknown[] });
+  }
+  return out;
 }

@@ -110,7 +110,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     expect: "hold",
     spec: scenario({
       name: "seed-config",
-      description: "DESIGN.md §1 line for line: 60 s checkpoints, EXACTLY_ONCE, min pause 500 ms, timeout 10 min, 1 concurrent, FsStateBackend, fixedDelayRestart(3, 10 s), TransactionalFileSink",
+      description: "The job in the README, as written: 60 s checkpoints, EXACTLY_ONCE, min pause 500 ms, timeout 10 min, 1 concurrent, FsStateBackend, fixedDelayRestart(3, 10 s), TransactionalFileSink",
       job: { sourceParallelism: 1, windowParallelism: 1, checkpointIntervalMs: 60_000, restart: { kind: "fixed-delay", attempts: 3, delay: 10_000 } },
       feed: { kind: "generated", symbols: ["BTCUSDT"], durationMs: 10 * 60_000, ratePerSec: 30 },
     }),

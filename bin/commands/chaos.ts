@@ -4,10 +4,12 @@ import { runProcessChaos } from "../../scenarios/process-chaos.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { SCENARIOS, type Backend, type Mode, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
-import { int, oneOf, parseArgs, runId, str, UsageError } from "../args.ts";
+import { int, oneOf, parseArgs, runId, seed as seedFlag, str, UsageError } from "../args.ts";
+import { HELP } from "../help.ts";
+import { outputDir } from "../paths.ts";
 
-export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
-             [--runs N] [--seed S] [--path P] [--max-faults N] [--process] [--out DIR] [--json]`;
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const CHAOS_USAGE = HELP.chaos.usage;
 
 interface Combo {
   name: string;
@@ -30,10 +32,11 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const modeFlag = str(a, "mode") as Mode | undefined;
   if (modeFlag !== undefined && modeFlag !== "exactly-once" && modeFlag !== "at-least-once") throw new UsageError(`--mode: expected exactly-once|at-least-once, got ${JSON.stringify(modeFlag)}`);
   const runs = int(a, "runs", 100, 1);
-  const seed = int(a, "seed", 42, 0);
+  const seed = seedFlag(a, 42);
   const path = str(a, "path");
   const maxFaults = int(a, "max-faults", 3, 1);
   const json = a.flags.has("json");
+  const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
   if (a.flags.has("process")) return processChaos(a, scenarioNames, backendFlag, modeFlag, seed, path, json);
   if (path !== undefined && (scenarioNames.length > 1 || backends.length > 1)) throw new UsageError("--path replays one failure: give one --scenario and one --backend");
 
@@ -77,7 +80,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     model.summary.trades = shown.tape.stats.trades;
     // Throughput over every run of the campaign (calibration included), not one run over the whole wall time.
     model.summary.tradesPerSec = wallMs > 0 ? Math.round((shown.tape.stats.trades * (r.runs + 1) * 1000) / wallMs) : 0;
-    const dir = writeReport(model, str(a, "out") ?? "reports/out");
+    const dir = writeReport(model, outRoot);
     reportDirs.push(dir);
     if (!json) {
       const verdict = r.failures.length ? "VIOLATION" : "ok";

@@ -6,8 +6,11 @@ import { checkConservation, checkOnce, checkOracle, compose } from "../../scenar
 import { parseCommittedLine } from "../../scenarios/committed.ts";
 import { windowOracle } from "../../scenarios/oracle.ts";
 import { parseArgs, str, UsageError, windowMs } from "../args.ts";
+import { HELP } from "../help.ts";
+import { inputFile } from "../paths.ts";
 
-export const CHECK_USAGE = "flinch check --tape FIXTURE --output RESULTS.jsonl [--window 1m] [--json]";
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const CHECK_USAGE = HELP.check.usage;
 
 /**
  * Checks any engine's window output against the oracle of a tape: every window once, exact
@@ -18,10 +21,11 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const tapePath = str(a, "tape");
   const outPath = str(a, "output");
   if (!tapePath || !outPath) throw new UsageError(`check needs --tape and --output\nusage: ${CHECK_USAGE}`);
-  const tape = loadFixtures(tapePath.split(","));
-  if (!fs.existsSync(outPath)) throw new UsageError(`--output: ${outPath}: no such file`);
-  const rows = fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
+  for (const t of tapePath.split(",")) inputFile(t, "--tape");
+  inputFile(outPath, "--output");
   const size = windowMs(a, "window", 60_000);
+  const tape = loadFixtures(tapePath.split(","));
+  const rows = fs.readFileSync(outPath, "utf8").split("\n").flatMap((l, i) => (l.trim() ? [parseCommittedLine(l, outPath, i + 1)] : []));
   const oracle = windowOracle(tape, size);
   const checks = [checkOracle(rows, oracle), checkOnce(rows), checkConservation(rows, new Map(), tapeTotals(tape))];
   const valid = compose(checks) === true;

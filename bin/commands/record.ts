@@ -1,12 +1,16 @@
 import { closeSync, openSync, renameSync, writeSync } from "node:fs";
 import WebSocket from "ws";
 import { duration as durationFlag, parseArgs, str, UsageError } from "../args.ts";
+import { InputError, outputFile } from "../paths.ts";
 
 /**
  * `flinch record --url WS_URL --out F.jsonl [--count N | --duration D]`
  * Writes every text frame as `<recv_ns> <json>`, the format of the hftbacktest recordings in
  * ../shared/data; loadFixture reads it back. Written to F.tmp and renamed at the end.
  */
+/** The longest `--duration`: a Node timer fires at once past 2^31 - 1 ms (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export async function recordCommand(argv: string[]): Promise<number> {
   let url: string, out: string, count: number, duration: number;
   try {
@@ -16,20 +20,28 @@ export async function recordCommand(argv: string[]): Promise<number> {
     out = str(a, "out") ?? "";
     if (!/^wss?:\/\//.test(url)) throw new UsageError("--url must be a ws:// or wss:// URL");
     if (!out) throw new UsageError("--out F.jsonl is required");
+    outputFile(out, "--out");
     const c = str(a, "count");
-    const d = durationFlag(a, "duration");
+    const d = durationFlag(a, "duration", MAX_TIMER_MS);
     if (c === undefined && d === undefined) throw new UsageError("give --count N or --duration D");
     count = c === undefined ? Infinity : Number(c);
     if (!(count > 0) || (c !== undefined && !Number.isInteger(count))) throw new UsageError(`--count: ${c} is not a positive integer`);
     duration = d === undefined ? Infinity : d;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`flinch record: ${e.message}`);
+    if ((e as { exitCode?: unknown } | null)?.exitCode === 2) {
+      console.error(`flinch record: ${(e as Error).message}`);
       return 2;
     }
     throw e;
   }
-  const n = await record(url, out, count, duration);
+  let n: number;
+  try {
+    n = await record(url, out, count, duration);
+  } catch (e) {
+    // Nothing received: the URL is unreachable or refused the stream (bad input, not a bug).
+    console.error(`flinch record: ${new InputError(`--url ${url}: ${(e as Error).message}`).message}`);
+    return 2;
+  }
   console.log(`flinch record: ${n} messages to ${out}`);
   return 0;
 }

@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatFixed } from "../../engine/decimal.ts";
-import { FixtureError } from "../../sim/binance/fixtures.ts";
 import type { Fault } from "../../sim/faults/fault-plan.ts";
 import { runScenario, runScenarioRealtime, tapeFor } from "../../scenarios/run-scenario.ts";
 import type { Tape } from "../../sim/binance/tape.ts";
@@ -15,26 +14,28 @@ import { parsePace } from "./serve.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { scenario, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
-import { int, oneOf, parseArgs, runId, str, UsageError, windowMs } from "../args.ts";
+import { int, oneOf, parseArgs, runId, seed as seedFlag, str, UsageError, windowMs } from "../args.ts";
+import { HELP } from "../help.ts";
+import { inputFile, outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
 
-export const REPLAY_USAGE = `flinch replay FIXTURE... [--backend memory|file] [--mode exactly-once|at-least-once] [--window 1m]
-               [--via sim|ws|intercept] [--speed max|1x|Nx] [--crash-every N] [--parallelism N] [--seed S]
-               [--lenient] [--out DIR] [--json]`;
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const REPLAY_USAGE = HELP.replay.usage;
 
 /** Replays recorded trades through the seed job and checks the committed windows against the oracle. */
 export async function replayCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, { values: ["backend", "mode", "window", "via", "speed", "crash-every", "parallelism", "seed", "out"], booleans: ["json", "lenient"] });
   if (a.positional.length === 0) throw new UsageError(`replay needs at least one FIXTURE\nusage: ${REPLAY_USAGE}`);
-  for (const p of a.positional) if (!fs.existsSync(p)) throw new FixtureError(p, 0, "no such file");
+  for (const p of a.positional) inputFile(p);
+  const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
   const backend = oneOf(a, "backend", ["memory", "file"] as const, "memory");
   const mode = oneOf(a, "mode", ["exactly-once", "at-least-once"] as const, "exactly-once");
   const via = oneOf(a, "via", ["sim", "ws", "intercept"] as const, "sim");
   const speed = str(a, "speed") ?? "max";
   parsePace(speed);
   const p = int(a, "parallelism", 1, 1);
-  const crashEvery = int(a, "crash-every", 0, 0);
-  const seed = str(a, "seed") ?? "1";
+  const crashEvery = int(a, "crash-every", 0, 1);
+  const seed = String(seedFlag(a, 1));
   const lenient = a.flags.has("lenient");
   const json = a.flags.has("json");
   const paths = a.positional.map((x) => path.resolve(x));
@@ -64,7 +65,6 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const model = buildRunModel(run, { runId: id, command: "replay", inputs: a.positional, wallMs, replay });
   // What the source's transport repaired (duplicates dropped, gaps backfilled, reconnects): counted, never silent.
   for (const [k, v] of Object.entries(feedStats)) model.counters[`feed.${k}`] = v;
-  const outRoot = str(a, "out") ?? "reports/out";
   const reportDir = writeReport(model, outRoot);
   if (tape.stats.quarantined.length) {
     fs.writeFileSync(path.join(reportDir, "quarantine.jsonl"), tape.stats.quarantined.map((q) => JSON.stringify(q)).join("\n") + "\n");

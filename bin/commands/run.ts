@@ -2,10 +2,13 @@ import { runScenario } from "../../scenarios/run-scenario.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { SCENARIOS } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
-import { int, parseArgs, runId, str, UsageError } from "../args.ts";
+import { parseArgs, runId, seed as seedFlag, str, UsageError } from "../args.ts";
+import { HELP } from "../help.ts";
+import { outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
 
-export const RUN_USAGE = "flinch run [--scenario seed-config] [--seed S] [--out DIR] [--json]";
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const RUN_USAGE = HELP.run.usage;
 
 /**
  * `npm start`: the seed job (DESIGN.md §1, line for line) over a generated tape in
@@ -16,14 +19,15 @@ export async function runCommand(argv: string[]): Promise<number> {
   const name = str(a, "scenario") ?? "seed-config";
   const named = SCENARIOS[name];
   if (!named) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(name)}; known: ${Object.keys(SCENARIOS).join(", ")}`);
-  const seed = String(int(a, "seed", 42, 0));
+  const seed = String(seedFlag(a, 42));
+  const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
   const spec = { ...named.spec, seed };
   const t0 = performance.now();
   const run = runScenario(spec);
   const wallMs = performance.now() - t0;
   const replay = `flinch run --scenario ${name} --seed ${seed}`;
   const model = buildRunModel(run, { runId: runId("run", name, seed), command: "run", inputs: [`generated: ${JSON.stringify(spec.feed)}`], wallMs, replay });
-  const dir = writeReport(model, str(a, "out") ?? "reports/out");
+  const dir = writeReport(model, outRoot);
   const ok = run.valid === true;
   if (a.flags.has("json")) {
     console.log(JSON.stringify({ command: "run", scenario: name, seed, status: run.result.status, windows: run.committed.length, valid: run.valid, traceHash: run.result.traceHash, reportDir: dir }));

@@ -2,7 +2,8 @@ import { loadFixtures } from "../../sim/binance/fixtures.ts";
 import { generateTape } from "../../sim/binance/generator.ts";
 import { startExchangeServer } from "../../sim/binance/server/server.ts";
 import type { Pace } from "../../sim/binance/server/exchange.ts";
-import { all, parseArgs, str, UsageError } from "../args.ts";
+import { all, int, parseArgs, str, UsageError } from "../args.ts";
+import { inputFile } from "../paths.ts";
 
 /**
  * `flinch serve [--fixture F]... | [--seed S] [--symbols A,B] [--minutes N] [--speed max|1x|Nx] [--host 127.0.0.1] [--port 0]`
@@ -14,13 +15,17 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (a.positional.length) throw new UsageError(`unexpected argument ${a.positional[0]}`);
     const fixtures = all(a, "fixture");
     const seed = str(a, "seed");
+    for (const f of fixtures) inputFile(f, "--fixture");
+    // A generated tape is built in memory before serving: a day is plenty, and bounds the wait.
+    const minutes = int(a, "minutes", 10, 1, 24 * 60);
+    const wanted = (str(a, "symbols") ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase());
+    for (const s of wanted) if (!/^[A-Z0-9]{1,20}$/.test(s)) throw new UsageError(`--symbols: ${JSON.stringify(s)} is not a symbol (letters and digits, like BTCUSDT)`);
     if (fixtures.length && seed !== undefined) throw new UsageError("give --fixture or --seed, not both");
+    const pace = parsePace(str(a, "speed") ?? "max");
+    const port = int(a, "port", 0, 0, 65535);
     const tape = fixtures.length
       ? loadFixtures(fixtures)
-      : generateTape({ seed: seed ?? "flinch", symbols: (str(a, "symbols") ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()), durationMs: Number(str(a, "minutes") ?? 10) * 60_000 });
-    const pace = parsePace(str(a, "speed") ?? "max");
-    const port = Number(str(a, "port") ?? 0);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: ${str(a, "port")} is not a port number`);
+      : generateTape({ seed: seed ?? "flinch", symbols: wanted, durationMs: minutes * 60_000 });
     const server = await startExchangeServer({ tape, pace, host: str(a, "host") ?? "127.0.0.1", port, seed });
     const symbols = tape.symbols.map((s) => s.toLowerCase());
     console.log(`flinch serve: ${tape.stats.trades} trades of ${tape.symbols.join(", ")} at ${pace === "max" ? "max pace" : `${pace.speed}x`}`);
@@ -34,7 +39,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || (e as Error).name === "FixtureError") {
+    if ((e as { exitCode?: unknown } | null)?.exitCode === 2) {
       console.error(`flinch serve: ${(e as Error).message}`);
       return 2;
     }

@@ -4,6 +4,7 @@ import { NodeFs } from "../../engine/state/fs.ts";
 import { runScenario } from "../../scenarios/run-scenario.ts";
 import type { ScenarioSpec } from "../../scenarios/spec.ts";
 import { parseArgs, str, UsageError } from "../args.ts";
+import { inputFile, outputDir } from "../paths.ts";
 
 /**
  * `flinch _worker --spec F --root DIR [--resume]` (internal, used by `chaos --process`): runs one
@@ -15,6 +16,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const specFile = str(a, "spec");
   const root = str(a, "root");
   if (!specFile || !root) throw new UsageError("_worker needs --spec and --root");
+  inputFile(specFile, "--spec");
+  outputDir(root, "--root");
   const spec = JSON.parse(fs.readFileSync(specFile, "utf8")) as ScenarioSpec;
   const run = runScenario(spec, {
     fs: new NodeFs(),

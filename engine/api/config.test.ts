@@ -7,9 +7,10 @@ import { CheckpointingMode } from "./checkpoint-config.ts";
 import { ConfigurationError } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
-const quiet = (): Logger & { warnings: string[] } => {
+const quiet = (): Logger & { warnings: string[]; hints: string[] } => {
   const warnings: string[] = [];
-  return { warnings, warn: (m) => void warnings.push(m), info: () => {} };
+  const hints: string[] = [];
+  return { warnings, hints, warn: (m) => void warnings.push(m), info: () => {}, debug: (m) => void hints.push(m) };
 };
 
 const dirs: string[] = [];
@@ -67,7 +68,7 @@ describe("Flink configuration keys", () => {
     expect(() => StreamExecutionEnvironment.fromConfigFile(path.join(d, "bad.yaml"))).toThrow(/bad.yaml.*invalid YAML/);
   });
 
-  it("log deprecation hints for the legacy names, once", async () => {
+  it("log deprecation hints for the legacy names, once, at debug level", async () => {
     const { MemoryStateBackend, FsStateBackend } = await import("../state/backends.ts");
     const { RestartStrategies } = await import("./restart-strategies.ts");
     const log = quiet();
@@ -76,7 +77,8 @@ describe("Flink configuration keys", () => {
     env.setStateBackend(new MemoryStateBackend());
     env.setStateBackend(new FsStateBackend("file:///tmp/flinch/checkpoints"));
     env.setRestartStrategy(RestartStrategies.noRestart());
-    expect(log.warnings).toEqual([
+    expect(log.warnings).toEqual([]);
+    expect(log.hints).toEqual([
       "MemoryStateBackend is deprecated; use HashMapStateBackend with JobManagerCheckpointStorage",
       "FsStateBackend is deprecated; use HashMapStateBackend with FileSystemCheckpointStorage",
       "setRestartStrategy(RestartStrategies...) is deprecated; use the restart-strategy.* configuration keys",

@@ -15,6 +15,7 @@ import { EmbeddedKVStateBackend, EmbeddedRocksDBStateBackend } from "../state/kv
  */
 export class ConfigurationError extends Error {
   override readonly name = "ConfigurationError";
+  readonly exitCode = 2;
 }
 
 export type Configuration = Record<string, string | number | boolean>;

@@ -19,6 +19,7 @@ export interface ValidationResult {
 
 export class JobGraphValidationError extends Error {
   override readonly name = "JobGraphValidationError";
+  readonly exitCode = 2;
   constructor(readonly errors: string[]) {
     super(`the job cannot run:\n  - ${errors.join("\n  - ")}`);
   }

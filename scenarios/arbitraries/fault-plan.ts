@@ -1,4 +1,4 @@
-import { fc } from "@fast-check/vitest";
+import fc from "fast-check";
 import { FAULT_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
 import type { Fault } from "../../sim/faults/fault-plan.ts";
 

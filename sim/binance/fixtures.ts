@@ -15,8 +15,9 @@ import { buildTape, mergeTapes, type QuarantinedLine, type Tape } from "./tape.t
 /** Bad fixture input; `line` is 1-based, 0 when the file as a whole is unusable. */
 export class FixtureError extends Error {
   override readonly name = "FixtureError";
+  readonly exitCode = 2;
   constructor(readonly file: string, readonly line: number, readonly reason: string) {
-    super(`${file}:${line}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
   }
 }
 

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle } from "./checkers.ts";
+import type { CommittedRow } from "./committed.ts";
+import type { WindowRow } from "./oracle.ts";
+
+/** The exact words of the checkers' findings (reports/messages.ts builds them). */
+const M = 60_000;
+const T = Date.UTC(2024, 7, 9, 0, 1);
+const row = (symbol: string, start: number, quantity: bigint, count: number): CommittedRow & WindowRow => ({ symbol, start, end: start + M, quantity, count });
+
+describe("checker messages", () => {
+  const oracle = [row("BTCUSDT", T, 30_552_900_000n, 5169), row("BTCUSDT", T + M, 100_000_000n, 10)];
+
+  it("names a duplicated window by symbol and ISO span, with ×n", () => {
+    const r = checkOnce([oracle[0], oracle[0], oracle[1]]);
+    expect(r.message).toBe("1 window committed more than once: BTCUSDT 2024-08-09T00:01:00Z–00:02:00Z ×2");
+    expect(checkOnce(oracle).message).toBe("2 windows, each committed once");
+    expect(checkOnce([oracle[0]]).message).toBe("1 window, each committed once");
+  });
+
+  it("names differing windows with trimmed quantities and counted trades", () => {
+    const r = checkOracle([row("BTCUSDT", T, 30_553_300_000n, 5170)], oracle);
+    expect(r.message).toBe("2 of 2 windows differ: BTCUSDT 2024-08-09T00:01:00Z–00:02:00Z committed 305.533 in 5,170 trades, expected 305.529 in 5,169 trades; "
+      + "BTCUSDT 2024-08-09T00:02:00Z–00:03:00Z missing (expected 1 in 10 trades)");
+    expect(checkOracle([oracle[0], oracle[1], row("ETHUSDT", T, 1n, 1)], oracle).message)
+      .toBe("1 of 2 windows differs: ETHUSDT 2024-08-09T00:01:00Z–00:02:00Z committed but not in the tape");
+    expect(checkOracle(oracle, oracle).message).toBe("2 windows, exact sums and counts");
+  });
+
+  it("says how committed + late differs from the tape", () => {
+    const totals = new Map([["BTCUSDT", { quantity: 30_552_900_000n, count: 5169 }]]);
+    const r = checkConservation([row("BTCUSDT", T, 30_553_300_000n, 5170)], new Map(), totals);
+    expect(r.valid).toBe(false);
+    expect(r.message).toBe("committed + late ≠ tape: 0.004 BTCUSDT quantity and 1 trade too many (tape: 305.529 in 5,169 trades)");
+    expect(checkConservation([oracle[0]], new Map(), totals).message).toBe("1 symbol balances exactly");
+  });
+
+  it("counts restarts and kills in the singular when there is one", () => {
+    expect(checkFinished({ status: "FINISHED", restarts: 1 }).message).toBe("finished after 1 restart");
+    expect(checkFinished({ status: "FINISHED", restarts: 3 }).message).toBe("finished after 3 restarts");
+    expect(checkKills([{ site: "checkpoint.async-write", lastCompleted: 2, durable: true, resumedFrom: 2 }]).message)
+      .toBe("1 process kill, each resumed from the latest completed checkpoint");
+  });
+});
