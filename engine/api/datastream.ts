@@ -150,9 +150,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return new WindowedStream<T, K>(this.env, this.transformation as Transformation & { kind: "keyBy" }, assigner);
   }
 
-  /** A KeyedProcessFunction: keyed state and event-time / processing-time timers per key. */
+  /**
+   * A KeyedProcessFunction: keyed state and event-time / processing-time timers per key. A plain
+   * ProcessFunction on a keyed stream gets the same (Flink's deprecated keyed ProcessFunction).
+   */
   override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>): SingleOutputStreamOperator<R> {
-    if (!("onTimer" in fn)) return super.process(fn);
     const t = this.env.add({ kind: "keyedProcess", name: "KeyedProcess", input: this.transformation as Transformation & { kind: "keyBy" }, fn });
     return new SingleOutputStreamOperator<R>(this.env, t);
   }

@@ -158,6 +158,8 @@ export interface ProcessContext {
 
 export abstract class ProcessFunction<I, O> extends AbstractRichFunction {
   abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
+  /** Timers fire only on keyed streams (keyBy(...).process(...)). */
+  onTimer(_timestamp: number, _ctx: OnTimerContext<unknown>, _out: Collector<O>): void {}
 }
 
 export interface KeyedProcessContext<K> extends ProcessContext {

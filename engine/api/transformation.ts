@@ -45,7 +45,7 @@ export type Transformation =
       lateTag?: string;
     })
   | (Base & { readonly kind: "process"; readonly input: Transformation; readonly fn: ProcessFunction<any, any> })
-  | (Base & { readonly kind: "keyedProcess"; readonly input: Transformation & { kind: "keyBy" }; readonly fn: KeyedProcessFunction<any, any, any> })
+  | (Base & { readonly kind: "keyedProcess"; readonly input: Transformation & { kind: "keyBy" }; readonly fn: KeyedProcessFunction<any, any, any> | ProcessFunction<any, any> })
   /** Virtual: the records of `input` spread round-robin over the consumer's subtasks. */
   | (Base & { readonly kind: "rebalance"; readonly input: Transformation })
   /** Virtual: the consumer reads every input (Flink's union: no operator, only edges). */

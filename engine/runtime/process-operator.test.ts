@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StreamExecutionEnvironment } from "../api/environment.ts";
-import { KeyedProcessFunction, MapStateDescriptor, ProcessFunction, type Collector, type KeyedProcessContext, type OnTimerContext, type ProcessContext } from "../api/functions.ts";
+import { KeyedProcessFunction, MapStateDescriptor, ProcessFunction, ValueStateDescriptor, type Collector, type KeyedProcessContext, type OnTimerContext, type ProcessContext } from "../api/functions.ts";
 import { RestartStrategies } from "../api/restart-strategies.ts";
 import { WatermarkStrategy } from "../api/watermark-strategy.ts";
 import { OutputTag } from "../api/windows.ts";
@@ -128,5 +128,33 @@ describe("rebalance, union and ProcessFunction", () => {
     const r = env.executeSync("no-timers");
     expect(r.status).toBe("FAILED");
     expect(r.failureReason).toMatch(/setting timers is only supported on keyed streams \(use keyBy\(\.\.\.\)\.process\(KeyedProcessFunction\)\)/);
+  });
+});
+
+describe("a ProcessFunction on a keyed stream", () => {
+  it("gets keyed state and timers, as Flink's keyed ProcessFunction does", () => {
+    const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 9, log: quiet });
+    env.setParallelism(2);
+    const store = new CollectStore<string>();
+    const xs = Array.from({ length: 30 }, (_x, i) => i);
+    env
+      .fromSource(new ListSource([xs], (x) => x), WatermarkStrategy.forMonotonousTimestamps<number>(), "xs")
+      .keyBy((x) => (x % 3 === 0 ? "fizz" : "other"))
+      .process(
+        new (class extends ProcessFunction<number, string> {
+          processElement(x: number, ctx: ProcessContext): void {
+            const n = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("n", 0));
+            n.update(n.value()! + 1);
+            ctx.timerService().registerEventTimeTimer(1_000);
+            void x;
+          }
+          override onTimer(t: number, _ctx: OnTimerContext<unknown>, out: Collector<string>): void {
+            out.collect(`${t}:${this.getRuntimeContext().getState(new ValueStateDescriptor<number>("n", 0)).value()}`);
+          }
+        })(),
+      )
+      .sinkTo(new CollectSink(store));
+    expect(env.executeSync("keyed-pf").status).toBe("FINISHED");
+    expect([...store.committed].sort()).toEqual(["1000:10", "1000:20"]);
   });
 });

@@ -71,7 +71,7 @@ export class KeyedProcessOperator<K, I, O> extends AbstractStreamOperator<I, O> 
   private readonly fireEvent = (t: Timer) => this.onTimer(t, "EVENT_TIME");
   private readonly fireProc = (t: Timer) => this.onTimer(t, "PROCESSING_TIME");
 
-  constructor(private readonly keySelector: (v: I) => KeyType, private readonly fn: KeyedProcessFunction<K, I, O>, private readonly attempt: number) {
+  constructor(private readonly keySelector: (v: I) => KeyType, private readonly fn: KeyedProcessFunction<K, I, O> | ProcessFunction<I, O>, private readonly attempt: number) {
     super();
   }
 
