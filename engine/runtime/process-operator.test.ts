@@ -38,6 +38,10 @@ class Buckets extends KeyedProcessFunction<unknown[], Record2, string> {
     if (v[1].value === 0) {
       ts.registerEventTimeTimer(1_000_000);
       ts.deleteEventTimeTimer(1_000_000);
+      // Deleting a timer that was never registered must not swallow a later registration.
+      ts.deleteEventTimeTimer(2_000_000 + 49 + LAG);
+      ts.registerEventTimeTimer(2_000_000 + 49 + LAG);
+      this.sums.put(2_000_000, 7);
     }
     // Registered well before the source fails (at element N/2) and due well after it: the
     // checkpoint restored from holds it pending, so only a restored timer can fire it.
@@ -71,7 +75,7 @@ describe.each(["heap", "kv"] as const)("KeyedProcessFunction on %s state", (back
     expect(r.restarts).toBe(1);
     const expected: string[] = [];
     for (let k = 0; k < KEYS; k++) {
-      expected.push(`${k} proc`);
+      expected.push(`${k} proc`, `${k} 2000000 7`);
       for (let b = 0; b < N; b += 50) {
         let s = 0;
         for (let i = b; i < b + 50; i++) s += i;

@@ -162,11 +162,11 @@ export class KeyedProcessOperator<K, I, O> extends AbstractStreamOperator<I, O> 
     tomb.setCurrentNamespace("");
     const dead = tomb.value();
     if (dead !== undefined && dead.includes(at)) {
-      // Re-registering a deleted timer revives the one still queued.
+      // Re-registering a deleted timer revives it: drop the tombstone, and register (a no-op
+      // when the deleted one is still queued, since a timer is registered once).
       const rest = dead.filter((x) => x !== at);
       if (rest.length) tomb.update(rest);
       else tomb.clear();
-      return;
     }
     const key = this.backend.currentKey();
     const kg = this.backend.currentKeyGroup();
