@@ -23,12 +23,12 @@ import { ValidatingSink, type Record4, type SinkVerdict } from "./validating-sin
  * backend (memory, file, kv) with full and incremental checkpoints.
  *
  * Scale: Flink runs 20 keys x 300 elements on heap backends (3000 on RocksDB, with longer
- * windows); here every backend runs 20 keys x 600 elements, so each job passes several
+ * windows); here every backend runs 20 keys x 300 elements (one per 5 virtual ms), so each job passes several
  * checkpoints before and after its failure and the whole port stays within CI's budget.
  */
 const PARALLELISM = 4;
 const NUM_KEYS = 20;
-const NUM_ELEMENTS_PER_KEY = 600;
+const NUM_ELEMENTS_PER_KEY = 300;
 const WINDOW_SIZE = 100;
 const WINDOW_SLIDE = 50;
 const SLIDING_SIZE = 150;
