@@ -14,8 +14,10 @@ import type { LateRecord } from "./window-operator.ts";
 /**
  * Flink's WindowOperator with an EventTimeTrigger and an InternalWindowFunction, for every
  * assigner the engine runs: tumbling and sliding windows (namespace = window start), and
- * session windows, which merge (namespace = "start:end"; the key's open sessions are kept in
- * keyed state, and merging moves the merged windows' contents into the new one).
+ * session windows, which merge. As Flink's MergingWindowSet, the key's open sessions are kept in
+ * keyed state, each with the namespace its contents live under (its "state window"): a merge
+ * keeps the state window of the earliest merged session and folds the others into it, so a
+ * session that grows by one record never copies its contents. Timers are per actual window.
  *
  * Contents are either every element (apply / process) or one accumulator (reduce / aggregate
  * with a window function). A window fires when the watermark reaches end - 1, its function
@@ -45,7 +47,8 @@ export class ProcessWindowOperator<IN, OUT> extends AbstractStreamOperator<IN, O
   private keyGroups!: KeyGroupCache;
   private list?: ListState<IN> & { setCurrentNamespace(ns: Namespace): void };
   private acc?: ValueState<unknown> & { setCurrentNamespace(ns: Namespace): void };
-  private sessions?: ValueState<[number, number][]> & { setCurrentNamespace(ns: Namespace): void };
+  /** Open sessions of the current key: [start, end, state window namespace], sorted by start. */
+  private sessions?: ValueState<[number, number, string][]> & { setCurrentNamespace(ns: Namespace): void };
   private late!: ValueState<number> & { setCurrentNamespace(ns: Namespace): void };
   private watermark = MIN_WATERMARK;
   private readonly fire = (t: Timer) => this.onTimer(t);
@@ -136,27 +139,27 @@ export class ProcessWindowOperator<IN, OUT> extends AbstractStreamOperator<IN, O
     const open = s.value() ?? [];
     let lo = start;
     let hi = end;
-    const keep: [number, number][] = [];
-    const absorbed: [number, number][] = [];
+    const keep: [number, number, string][] = [];
+    let target: string | undefined;
+    const absorbed: string[] = [];
     for (const w of open) {
       if (w[0] <= hi && w[1] >= lo) {
-        absorbed.push(w);
+        // Sorted by start: the first absorbed session is the earliest; its state window stays.
+        if (target === undefined) target = w[2];
+        else absorbed.push(w[2]);
         if (w[0] < lo) lo = w[0];
         if (w[1] > hi) hi = w[1];
       } else keep.push(w);
     }
-    // A merged session can only grow past absorbed ones, which are not late, so only a lone new one can be.
+    // A merged session ends no earlier than the sessions it absorbed, which are not late; so only a lone new one can be.
     if (hi - 1 <= this.watermark) return false;
-    const ns = `${lo}:${hi}`;
-    for (const w of absorbed) {
-      const old = `${w[0]}:${w[1]}`;
-      if (old !== ns) this.moveContents(old, ns);
-    }
-    keep.push([lo, hi]);
+    const ns = target ?? `${lo}:${hi}`;
+    for (const other of absorbed) this.moveContents(other, ns);
+    keep.push([lo, hi, ns]);
     keep.sort((x, y) => x[0] - y[0]);
     s.update(keep);
     this.put(ns, value);
-    this.timers.register(key, this.backend.currentKeyGroup(), ns, hi - 1);
+    this.timers.register(key, this.backend.currentKeyGroup(), `${lo}:${hi}`, hi - 1);
     return true;
   }
 
@@ -200,14 +203,16 @@ export class ProcessWindowOperator<IN, OUT> extends AbstractStreamOperator<IN, O
     this.backend.setCurrentKey(t.key, t.keyGroup);
     const ns = t.namespace;
     let w: TimeWindow;
+    let stateNs: Namespace = ns;
     if (this.sessions) {
       const i = (ns as string).indexOf(":");
       w = { start: Number((ns as string).slice(0, i)), end: Number((ns as string).slice(i + 1)) };
       const open = this.sessions.value() ?? [];
-      const rest = open.filter((x) => !(x[0] === w.start && x[1] === w.end));
+      const at = open.findIndex((x) => x[0] === w.start && x[1] === w.end);
       // A session that merged into a larger one left its timer behind: nothing to fire.
-      if (rest.length === open.length) return;
-      if (rest.length) this.sessions.update(rest);
+      if (at < 0) return;
+      stateNs = open[at][2];
+      if (open.length > 1) this.sessions.update(open.filter((_x, k) => k !== at));
       else this.sessions.clear();
     } else {
       const a = this.spec.assigner as { size: number };
@@ -215,14 +220,14 @@ export class ProcessWindowOperator<IN, OUT> extends AbstractStreamOperator<IN, O
     }
     let elements: Iterable<unknown>;
     if (this.acc) {
-      this.acc.setCurrentNamespace(ns);
+      this.acc.setCurrentNamespace(stateNs);
       const acc = this.acc.value();
       if (acc === undefined) return;
       this.acc.clear();
       this.one[0] = this.spec.agg!.getResult(acc);
       elements = this.one;
     } else {
-      this.list!.setCurrentNamespace(ns);
+      this.list!.setCurrentNamespace(stateNs);
       elements = this.list!.get().slice();
       if ((elements as unknown[]).length === 0) return;
       this.list!.clear();
