@@ -6,6 +6,8 @@
 export * from "./api/environment.ts";
 export * from "./api/datastream.ts";
 export * from "./api/windows.ts";
+export * from "./api/functions.ts";
+export { KeyEncodingError } from "./state/key-encoding.ts";
 export * from "./api/time.ts";
 export * from "./api/watermark-strategy.ts";
 export * from "./api/checkpoint-config.ts";

@@ -17,7 +17,9 @@ import { consoleLogger, deprecated, type Logger } from "./logger.ts";
 import { DEFAULT_WITH_CHECKPOINTING, describeRestartStrategy, RestartStrategies, type RestartStrategy } from "./restart-strategies.ts";
 import type { Source } from "./source.ts";
 import type { NewTransformation, Transformation } from "./transformation.ts";
-import type { WatermarkStrategy } from "./watermark-strategy.ts";
+import { WatermarkStrategy } from "./watermark-strategy.ts";
+import type { SourceFunction } from "./functions.ts";
+import { FunctionSource } from "../runtime/function-source.ts";
 import type { World } from "./world.ts";
 import type { RealtimeDriver } from "../runtime/adapters/realtime-driver.ts";
 
@@ -166,6 +168,17 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
 
   fromSource<T>(source: Source<T>, watermarks: WatermarkStrategy<T>, sourceName: string): SingleOutputStreamOperator<T> {
     const t = this.add({ kind: "source", name: `Source: ${sourceName}`, source, watermarks });
+    return new SingleOutputStreamOperator<T>(this, t);
+  }
+
+  /**
+   * Flink's addSource(SourceFunction): the function emits records, timestamps and watermarks
+   * through its SourceContext; a non-parallel function runs as one subtask.
+   */
+  addSource<T>(fn: SourceFunction<T>, sourceName = "Custom Source"): SingleOutputStreamOperator<T> {
+    const src = new FunctionSource<T>(fn, sourceName);
+    const t = this.add({ kind: "source", name: `Source: ${sourceName}`, source: src, watermarks: WatermarkStrategy.noWatermarks<T>() });
+    if (!src.parallel) t.parallelism = 1;
     return new SingleOutputStreamOperator<T>(this, t);
   }
 

@@ -38,6 +38,13 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     this.head.processElement(value, ts);
   }
 
+  /** ReaderOutput hook: a reader's own watermark (only sources with WatermarkStrategy.noWatermarks() get here). */
+  emitReaderWatermark(wm: number): void {
+    if (this.strategy.kind !== "none" || !(wm > this.watermark)) return;
+    this.watermark = wm;
+    this.head.processWatermark(wm);
+  }
+
   splitFinished(split: number): void {
     this.splitDone[split] = true;
   }
