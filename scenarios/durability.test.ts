@@ -102,7 +102,7 @@ describe("corrupt checkpoints are detected, and restore falls back to an older w
 
 describe("teeth on the disk: fsync that lies", () => {
   it("on the sink's pre-commit files: chaos with kills finds lost output", () => {
-    const r = runChaos({ spec: spec(2, "lie", [], { diskFaults: [{ kind: "lying-fsync", path: "_pending" }] }), runs: 100, seed: 9, kinds: ["kill"], command: "x" });
+    const r = runChaos({ spec: spec(2, "lie", [], { diskFaults: [{ kind: "lying-fsync", path: "_pending" }] }), runs: 100, seed: 9, kinds: ["kill"], args: [] });
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0].faults.length).toBeLessThanOrEqual(2);
   });

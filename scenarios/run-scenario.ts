@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { StreamExecutionEnvironment, type JobExecutionResult } from "../engine/api/environment.ts";
 import { CheckpointingMode } from "../engine/api/checkpoint-config.ts";
 import type { Logger } from "../engine/api/logger.ts";
@@ -64,10 +65,20 @@ export function tapeFor(feed: FeedSpec): Tape {
 }
 
 function diskFor(spec: ScenarioSpec): Fs {
-  if (spec.job.disk !== "sim") return new MemFs();
-  const fs = new SimFs(new Rng(`${spec.seed}/disk`));
-  for (const f of spec.job.diskFaults ?? []) fs.inject(f);
-  return fs;
+  return spec.job.disk === "sim" ? new SimFs(new Rng(`${spec.seed}/disk`)) : new MemFs();
+}
+
+/**
+ * The run's one fault plan: the spec's faults, then (older spec fields, kept so scenario files
+ * still read) the disk faults of `job.diskFaults` and the toxics of `feedFaults`, appended so
+ * the indices of `faults` stay what they were.
+ */
+export function planOf(spec: ScenarioSpec): Fault[] {
+  return [
+    ...spec.faults,
+    ...(spec.job.diskFaults ?? []).map((disk): Fault => ({ kind: "disk", disk })),
+    ...(spec.feedFaults?.toxics ?? []).map((toxic): Fault => ({ kind: "toxic", toxic })),
+  ];
 }
 
 export interface RunOptions {
@@ -78,7 +89,7 @@ export interface RunOptions {
   /** Resume from the checkpoint storage instead of starting fresh (a new process after a kill). */
   resume?: boolean;
   /** Called when a kill fault fires, before the process dies; without it the kill is simulated. */
-  onKill?: (site: FaultSite, latestCompleted: number | undefined, startedFrom: number | undefined) => void;
+  onKill?: (site: FaultSite, latestCompleted: number | undefined, startedFrom: number | undefined, faultIndex: number) => void;
   /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
   betweenProcesses?: (fs: Fs) => void;
   keepTrace?: boolean;
@@ -99,14 +110,32 @@ export const DEFAULT_ROOT = "/flinch";
 export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
   const fs = opts.fs ?? diskFor(spec);
   const kills: KillRecord[] = [];
-  let faults = spec.faults;
+  let faults = planOf(spec);
   const fired: FiredFault[] = [];
+  // A rescale: stage "before" runs until the stop-with-savepoint; stage "after" starts from it at the new parallelism.
+  let stage: "plain" | "before" | "after" = spec.job.rescale ? "before" : "plain";
+  let savepoint: string | undefined;
+  let earlier: JobExecutionResult | undefined;
+  let lastCompletedAfter: number | undefined;
   for (;;) {
-    const job = prepareScenario({ ...spec, faults }, { ...opts, fs }, undefined, kills.length > 0 || (opts.resume ?? false));
+    const rescale = spec.job.rescale;
+    const staged: StageOptions = stage === "before" && rescale ? { savepointAt: rescale.atMs }
+      : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, fromSavepoint: lastCompletedAfter === undefined ? savepoint : undefined }
+      : {};
+    const resume = staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false)) && !(stage === "after" && lastCompletedAfter === undefined);
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged);
     try {
       const result = job.env.executeSync(spec.name);
       if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
-      return job.finish(result, [...fired, ...job.nemesis.fired], kills);
+      if (stage === "before" && result.status === "FINISHED" && result.savepointPath !== undefined) {
+        fired.push(...job.nemesis.fired);
+        faults = job.nemesis.unfired();
+        earlier = result;
+        savepoint = result.savepointPath;
+        stage = "after";
+        continue;
+      }
+      return job.finish(earlier ? mergeResults(earlier, result) : result, [...fired, ...job.nemesis.fired], kills);
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
@@ -116,12 +145,39 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
       // What the next process must find: the latest checkpoint completed here, or else the one this process itself resumed from.
       const latest = job.lastCompleted() ?? job.startedFrom();
+      if (stage === "after") lastCompletedAfter = job.lastCompleted() ?? lastCompletedAfter;
       kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: latest, durable: job.storageDurable, resumedFrom: null, diskLoss: lost });
       faults = job.nemesis.unfired();
       opts.betweenProcesses?.(fs);
       if (kills.length > 50) throw new Error(`${spec.name}: more than 50 process kills`);
     }
   }
+}
+
+/** What a stage of a rescaled run changes. */
+interface StageOptions {
+  /** Take a stop-with-savepoint this many ms into the feed. */
+  savepointAt?: number;
+  fromSavepoint?: string;
+  windowParallelism?: number;
+}
+
+/** The two stages of a rescaled run read as one: the later result, with the earlier one's history in front. */
+function mergeResults(a: JobExecutionResult, b: JobExecutionResult): JobExecutionResult {
+  return {
+    ...b,
+    traceHash: createHash("sha256").update(a.traceHash).update(b.traceHash).digest("hex"),
+    traceLength: a.traceLength + b.traceLength,
+    trace: [...a.trace, ...b.trace],
+    startTime: a.startTime,
+    attempts: a.attempts + b.attempts,
+    restarts: a.restarts + b.restarts,
+    checkpoints: [...a.checkpoints, ...b.checkpoints],
+    restores: [...a.restores, ...b.restores],
+    failures: [...a.failures, ...b.failures],
+    reports: [...a.reports, ...b.reports],
+    savepointPath: a.savepointPath,
+  };
 }
 
 /** One simulated process death and what the next process found. */
@@ -138,7 +194,7 @@ export interface KillRecord {
  * production URLs): `feed` replaces the simulated one, and the kernel follows the wall clock.
  */
 export async function runScenarioRealtime(spec: ScenarioSpec, feed: TradeFeed, driver: RealtimeDriver, opts: RunOptions = {}): Promise<ScenarioRun> {
-  const job = prepareScenario(spec, opts, feed);
+  const job = prepareScenario({ ...spec, faults: planOf(spec), feedFaults: undefined }, opts, feed);
   return job.finish(await job.env.execute(spec.name, driver));
 }
 
@@ -152,16 +208,19 @@ interface PreparedJob {
   finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[]): ScenarioRun;
 }
 
-function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false): PreparedJob {
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}): PreparedJob {
   const tape = tapeFor(spec.feed);
-  const simFeed = new SimulatedTradeFeed(tape, spec.feedFaults ? { plan: spec.feedFaults } : {});
   const fs = opts.fs ?? new MemFs();
   const root = opts.root ?? DEFAULT_ROOT;
   const OUT = `${root}/out`;
   const CHECKPOINTS = `${root}/checkpoints`;
   let envRef: StreamExecutionEnvironment | undefined;
   const latest = () => envRef?.lastRunner?.coordinator?.latestCompleted() ?? envRef?.lastRunner?.startedFrom;
-  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom) : undefined);
+  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site, i) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom, i) : undefined);
+  if (armDisk) nemesis.armDisk(fs);
+  else nemesis.attachDisk(fs);
+  const feedPlan = nemesis.feedPlan();
+  const simFeed = new SimulatedTradeFeed(tape, feedPlan ? { plan: feedPlan } : {});
   const warnings: string[] = [];
   const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
   const j = spec.job;
@@ -173,6 +232,8 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     execution: { batchSize: j.batchSize },
     jobId: "job",
     resume,
+    ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
+    ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
   });
   envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
@@ -203,9 +264,9 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     .keyBy((t) => t.symbol)
     .window(TumblingEventTimeWindows.of(j.windowMs))
     .sum("quantity")
-    .setParallelism(j.windowParallelism)
+    .setParallelism(stage.windowParallelism ?? j.windowParallelism)
     .sinkTo(sink)
-    .setParallelism(j.windowParallelism);
+    .setParallelism(stage.windowParallelism ?? j.windowParallelism);
 
   const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = []): ScenarioRun => {
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
