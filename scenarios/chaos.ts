@@ -24,6 +24,10 @@ export interface ChaosOptions {
   kinds?: readonly FaultKind[];
   /** The flinch chaos arguments that select this spec (without --seed/--run/--path/--runs), for replay lines. */
   args: readonly string[];
+  /** Shrink findings (default true); off where only the per-run records matter. */
+  shrink?: boolean;
+  /** Stop at the first finding (default true). */
+  stopOnFailure?: boolean;
 }
 
 /** One run of a campaign, as the summary and the determinism tests see it. */
@@ -88,39 +92,56 @@ export function runSeed(seed: number, index: number): number {
 export class ChaosCampaign {
   readonly records: RunRecord[] = [];
   readonly failures: ChaosFailure[] = [];
-  readonly sample: ScenarioRun;
+  /** The fault-free run (calibration); undefined when even that throws (then every run is a finding). */
+  readonly sample?: ScenarioRun;
   private readonly arb: fc.Arbitrary<RunCase>;
 
   constructor(readonly o: ChaosOptions) {
     // Calibration: how often each point is passed without faults bounds the occurrences drawn.
-    this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } });
+    try {
+      this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } });
+    } catch (e) {
+      if (e && typeof e === "object" && (e as { exitCode?: unknown }).exitCode === 2) throw e; // bad input (a missing fixture): the user's, not a finding
+    }
     const spec = o.spec;
     const kinds = o.kinds ?? spec.faultKinds ?? ["crash", "kill"];
     const tasks = ["#0", "#1", "#2", "#3", "Source", "Window", "coordinator"];
     this.arb = fc.record({
       engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       config: swarmConfig(spec, { dimensions: spec.swarm ?? [] }),
-      faults: faultPlan({ passages: this.sample.passages, maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, maxSlowMs: 2 * spec.job.timeoutMs }),
+      faults: faultPlan({ passages: this.sample?.passages ?? new Map(), maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, maxSlowMs: 2 * spec.job.timeoutMs }),
     });
   }
 
   /** Runs run `index` (drawing, and shrinking if it fails); returns its record. */
   step(index: number): RunRecord {
     const o = this.o;
+    const seed = runSeed(o.seed, index);
+    // The run itself: fc.check's first value for this seed, drawn without running fast-check's
+    // shrinker; fc.check runs only when there is something to shrink (or a path to replay).
     let first: { c: RunCase; outcome: Outcome; run?: ScenarioRun } | undefined;
+    if (o.path === undefined) {
+      const [c] = fc.sample(this.arb, { seed, numRuns: 1 });
+      first = { c, ...runCase(o.spec, c) };
+    }
     let failing: { c: RunCase; outcome: Outcome } | undefined;
-    const details = fc.check(
-      fc.property(this.arb, (c) => {
-        const r = runCase(o.spec, c);
-        first ??= { c, ...r };
-        if (r.outcome.kind === "passed") return true;
-        // While shrinking, only a failure of the first one's class counts: do not slide to another bug.
-        if (failing && r.outcome.kind !== failing.outcome.kind) return true;
-        failing = { c, outcome: r.outcome };
-        return false;
-      }),
-      { numRuns: 1, seed: runSeed(o.seed, index), path: o.path, endOnFailure: o.path !== undefined },
-    );
+    let details: { failed: boolean; counterexample: [RunCase] | null; counterexamplePath: string | null; numShrinks: number } | undefined;
+    if (first === undefined || (first.outcome.kind !== "passed" && o.shrink !== false)) {
+      const kind = first?.outcome.kind;
+      details = fc.check(
+        fc.property(this.arb, (c) => {
+          const r = runCase(o.spec, c);
+          first ??= { c, ...r };
+          if (r.outcome.kind === "passed") return true;
+          // While shrinking, only a failure of the first one's class counts: do not slide to another bug.
+          const target = kind ?? failing?.outcome.kind;
+          if (target !== undefined && r.outcome.kind !== target) return true;
+          failing = { c, outcome: r.outcome };
+          return false;
+        }),
+        { numRuns: 1, seed, path: o.path, endOnFailure: o.path !== undefined },
+      );
+    }
     const f = first!;
     const run = f.run;
     const record: RunRecord = {
@@ -138,7 +159,9 @@ export class ChaosCampaign {
       },
     };
     this.records.push(record);
-    if (details.failed && details.counterexamplePath !== null) {
+    if (f.outcome.kind !== "passed" && o.shrink === false) {
+      this.failures.push(this.describeFinding(index, f.c, f.outcome, "0", 0, run));
+    } else if (details?.failed && details.counterexamplePath !== null) {
       const [shrunk] = details.counterexample ?? [failing!.c];
       this.failures.push(this.finding(index, shrunk, failing?.outcome ?? f.outcome, details.counterexamplePath, details.numShrinks));
     }
@@ -150,6 +173,11 @@ export class ChaosCampaign {
     const c = minimize(o.spec, shrunk, seen.kind);
     // Re-run the minimal case so the failure's history is its own.
     const { outcome, run } = runCase(o.spec, c, { keepTrace: true });
+    return this.describeFinding(index, c, outcome, path, numShrinks, run);
+  }
+
+  private describeFinding(index: number, c: RunCase, outcome: Outcome, path: string, numShrinks: number, run: ScenarioRun | undefined): ChaosFailure {
+    const o = this.o;
     const plan = describePlan(c.faults);
     const cfg = describeConfig(c.config);
     return {
@@ -189,7 +217,7 @@ export class ChaosCampaign {
 export function runChaos(o: ChaosOptions): ChaosResult {
   const c = new ChaosCampaign(o);
   for (const i of o.run !== undefined ? [o.run] : Array.from({ length: o.runs }, (_v, i) => i)) {
-    if (c.step(i).outcome !== "passed") break;
+    if (c.step(i).outcome !== "passed" && o.stopOnFailure !== false) break;
   }
   return c.result();
 }

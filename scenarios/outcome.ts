@@ -33,12 +33,16 @@ export function outcomeMessage(o: Outcome): string {
   return o.kind === "passed" ? "passed" : o.kind === "crashed" ? o.error : o.message;
 }
 
+const SAFETY_WHEN_UNFINISHED = new Set<string>([PROPERTIES.once, PROPERTIES.restore, PROPERTIES.kills]);
+
 /** Safety first: a violated property outranks a job that did not finish. */
 export function classify(run: Pick<ScenarioRun, "checks">): Outcome {
   const bad = run.checks.filter((c) => c.valid === false);
-  const safety = bad.find((c) => c.property !== PROPERTIES.finished);
+  const unfinished = bad.find((c) => c.property === PROPERTIES.finished);
+  // A job that gave up has output missing by definition: then only duplicates and wrong restores are safety.
+  const safety = unfinished ? bad.find((c) => SAFETY_WHEN_UNFINISHED.has(c.property)) : bad[0];
   if (safety) return { kind: "violated", property: safety.property, message: safety.message };
-  if (bad.length) return { kind: "liveness", property: bad[0].property, message: bad[0].message };
+  if (unfinished) return { kind: "liveness", property: unfinished.property, message: unfinished.message };
   return { kind: "passed" };
 }
 

@@ -269,6 +269,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     .setParallelism(stage.windowParallelism ?? j.windowParallelism);
 
   const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = []): ScenarioRun => {
+    nemesis.heal();
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
     const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
     const oracle = windowOracle(tape, j.windowMs);

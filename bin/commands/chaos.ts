@@ -158,7 +158,8 @@ function exactRun(a: ReturnType<typeof parseArgs>, c: Combo, json: boolean): num
 
 function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: string): string {
   const f0 = r.failures[0];
-  const shown = f0?.run ?? r.sample!;
+  const shown = f0?.run ?? r.sample;
+  if (!shown) return "(no report: no run of this scenario completed)";
   const model = buildRunModel(shown, {
     runId: runId("chaos", `${path.basename(c.name)}-${c.spec.job.backend}`, String(seed)), command: "chaos", inputs: [formatReplayLine("chaos", c.args)], wallMs,
     replay: f0?.replay ?? formatReplayLine("chaos", [...c.args, "--seed", String(seed)]),

@@ -87,6 +87,11 @@ export class Nemesis implements FaultInjector {
     return out;
   }
 
+  /** The fault phase is over: disarm every disk fault, so what the run left behind can be read. */
+  heal(): void {
+    if (this.fs instanceof SimFs) this.fs.clear();
+  }
+
   /** Uses the disk without arming it again (a later process of the same run). */
   attachDisk(fs: Fs): void {
     this.fs = fs;
