@@ -67,7 +67,8 @@ describe("every outcome is classified", () => {
 });
 
 describe("swarm campaigns", () => {
-  const spec = SCENARIOS.swarm.spec;
+  // A short feed keeps 100 runs cheap; the draws are the swarm's own.
+  const spec = { ...SCENARIOS.swarm.spec, feed: { kind: "generated" as const, symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 90_000, ratePerSec: 5 } };
   it("per-run results do not depend on how the seeds are split (shards), and every kind and dimension is drawn and counted", () => {
     const o = { spec, runs: 50, seed: 7, args: [], shrink: false, stopOnFailure: false };
     const whole = runChaos(o);
