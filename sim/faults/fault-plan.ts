@@ -145,7 +145,13 @@ export function parsePlan(text: string): Fault[] {
 export function validatePlan(plan: unknown, where: string): Fault[] {
   if (!Array.isArray(plan)) throw new FaultSyntaxError(`${where}: faults must be an array`);
   return plan.map((f, i) => {
-    if (typeof f === "string") return parseFault(f);
+    if (typeof f === "string") {
+      try {
+        return parseFault(f);
+      } catch (e) {
+        throw new FaultSyntaxError(`${where}[${i}]: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     if (typeof f !== "object" || f === null) throw new FaultSyntaxError(`${where}: faults[${i}] must be an object or a fault string`);
     const kind = (f as { kind?: unknown }).kind;
     if (typeof kind !== "string" || !(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultSyntaxError(`${where}: faults[${i}]: unknown fault kind ${JSON.stringify(kind)}; known: ${FAULT_KINDS.join(", ")}`);
