@@ -27,7 +27,9 @@ import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, c
 import { ProcessKilled, type FaultSite } from "../engine/checkpoint/faults.ts";
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
 import { windowOracle, type WindowRow } from "./oracle.ts";
-import type { FeedSpec, ScenarioSpec } from "./spec.ts";
+import { DEFAULT_SCENARIO, type FeedSpec, type ScenarioSpec } from "./spec.ts";
+import { registeredJob } from "./jobs/job-module.ts";
+import { checkReference } from "./reference.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
 
@@ -48,6 +50,8 @@ export interface ScenarioRun {
   readonly kills: KillRecord[];
   /** What the source's recovery did about exchange faults (duplicates dropped, gaps backfilled, reconnects). */
   readonly feedStats: Record<string, number>;
+  /** The committed output as the sink wrote it, one JSON line per row. */
+  readonly outputLines: readonly string[];
 }
 
 const tapeCache = new Map<string, Tape>();
@@ -93,6 +97,8 @@ export interface RunOptions {
   /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
   betweenProcesses?: (fs: Fs) => void;
   keepTrace?: boolean;
+  /** This is a reference run (no faults): it is not itself checked against one. */
+  reference?: boolean;
   /** Defaults to a fresh in-memory file system per run. */
   fs?: Fs;
   log?: Logger;
@@ -258,9 +264,13 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
 
   const printed: string[] = [];
   const sink = j.sink === "transactional" ? new TransactionalFileSink<unknown>(`file://${OUT}`) : new PrintSink<unknown>(undefined, (l) => printed.push(l));
-  env
+  const trades = env
     .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness<Trade>(Duration.ofMillis(j.outOfOrdernessMs)), "Binance Trade Source")
-    .setParallelism(j.sourceParallelism)
+    .setParallelism(j.sourceParallelism);
+  if (j.module !== undefined) {
+    env.setParallelism(stage.windowParallelism ?? j.windowParallelism);
+    registeredJob(j.module)(env, trades, sink);
+  } else trades
     .keyBy((t) => t.symbol)
     .window(TumblingEventTimeWindows.of(j.windowMs))
     .sum("quantity")
@@ -271,21 +281,21 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = []): ScenarioRun => {
     nemesis.heal();
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
-    const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
-    const oracle = windowOracle(tape, j.windowMs);
     const late = lateTotals(result);
+    const custom = j.module !== undefined;
+    const committed = custom ? [] : lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
+    const oracle = custom ? [] : windowOracle(tape, j.windowMs);
     const checks = [
-      checkOracle(committed, oracle),
-      checkOnce(committed),
+      ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle), checkOnce(committed)]),
       checkRestores(result),
-      checkConservation(committed, late, tapeTotals(tape)),
+      ...(custom ? [] : [checkConservation(committed, late, tapeTotals(tape))]),
       checkFinished(result),
       ...(kills.length ? [checkKills(kills)] : []),
     ];
     return {
       spec, tape, result, committed, oracle, late,
       fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
-      checks, valid: compose(checks), warnings, kills, feedStats: { ...simFeed.stats },
+      checks, valid: compose(checks), warnings, kills, feedStats: { ...simFeed.stats }, outputLines: lines,
     };
   };
   const durable = j.backend !== "memory";
@@ -294,6 +304,26 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,
   };
+}
+
+const referenceCache = new Map<string, readonly string[]>();
+
+/**
+ * The reference run of a user's job: the same job on the same tape, with the scenario's
+ * default configuration and no faults, on a disk that loses nothing. Cached per tape and job.
+ */
+export function referenceLines(spec: ScenarioSpec): readonly string[] {
+  const key = JSON.stringify([spec.feed, spec.job.module, spec.job.mode, spec.job.outOfOrdernessMs]);
+  let lines = referenceCache.get(key);
+  if (!lines) {
+    const job = { ...DEFAULT_SCENARIO.job, module: spec.job.module, mode: spec.job.mode, outOfOrdernessMs: spec.job.outOfOrdernessMs, disk: "mem" as const, backend: "memory" as const };
+    const run = runScenario({ ...spec, name: `${spec.name}-reference`, seed: "reference", job, faults: [], feedFaults: undefined }, { reference: true });
+    if (run.result.status !== "FINISHED") throw new Error(`the reference run of ${spec.job.module} did not finish: ${run.result.failureReason ?? run.result.status}`);
+    lines = run.outputLines;
+    if (referenceCache.size > 16) referenceCache.clear();
+    referenceCache.set(key, lines);
+  }
+  return lines;
 }
 
 /** Late-data totals the window operators reported at end of input, per symbol. */

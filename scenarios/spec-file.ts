@@ -37,6 +37,7 @@ const JOB: Record<keyof JobSpec, Rule> = {
   diskFaults: array,
   incremental: bool,
   rescale: object,
+  module: (v) => (typeof v === "string" ? undefined : `expected a path, got ${JSON.stringify(v)}`),
 };
 
 /**

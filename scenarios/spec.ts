@@ -37,6 +37,8 @@ export interface JobSpec {
   incremental: boolean;
   /** Stop with a savepoint `atMs` into the feed, then start the job again from it at window parallelism `parallelism` (a rescale). */
   rescale?: { atMs: number; parallelism: number };
+  /** A user's job module (absolute path, loaded with loadJobModule) instead of the seed job; checked against its reference run. */
+  module?: string;
 }
 
 export type FeedSpec =

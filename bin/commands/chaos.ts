@@ -12,9 +12,10 @@ import { describePlan, parsePlan } from "../../sim/faults/fault-plan.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { duration, int, parseArgs, runId, str, UsageError } from "../args.ts";
 import { startProgress } from "../progress.ts";
+import { loadJobModule } from "../../scenarios/jobs/job-module.ts";
 import { processChaos } from "./chaos-process.ts";
 
-export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--spec FILE] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
+export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--spec FILE] [--job ./my-job.ts] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
              [--runs N] [--time-budget 60s] [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]
              [--engine-seed E --faults PLAN [--config CFG]]   (one exact run)`;
 
@@ -35,6 +36,15 @@ function asUsage<T>(f: () => T): T {
   }
 }
 
+async function asUsageAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e && typeof e === "object" && (e as { exitCode?: unknown }).exitCode === 2) throw new UsageError((e as Error).message);
+    throw e;
+  }
+}
+
 /**
  * Property-based chaos (swarm): each run draws its configuration and its faults; every run ends
  * passed, violated, liveness or crashed; a finding is shrunk and printed with the commands and
@@ -43,7 +53,7 @@ function asUsage<T>(f: () => T): T {
  */
 export async function chaosCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    values: ["scenario", "spec", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
+    values: ["scenario", "spec", "job", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
     booleans: ["json", "process"],
   });
   if (a.positional.length) throw new UsageError(`chaos takes no positional arguments (got ${a.positional.join(" ")})\nusage: ${CHAOS_USAGE}`);
@@ -70,6 +80,14 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const bases: { name: string; spec: ScenarioSpec; args: string[] }[] = specFile !== undefined
     ? [{ name: specFile, spec: asUsage(() => parseScenarioFile(readSpec(specFile), specFile)), args: ["--spec", specFile] }]
     : scenarioNames.map((n) => ({ name: n, spec: SCENARIOS[n].spec, args: ["--scenario", n] }));
+  const jobFile = str(a, "job");
+  if (jobFile !== undefined) {
+    const abs = await asUsageAsync(() => loadJobModule(jobFile));
+    for (const b of bases) {
+      b.spec = { ...b.spec, job: { ...b.spec.job, module: abs } };
+      b.args = [...b.args, "--job", jobFile];
+    }
+  }
   const combos: Combo[] = [];
   for (const b of bases) {
     for (const backend of backendFlag === "all" ? (["memory", "file", "kv"] as Backend[]) : [backendFlag as Backend | undefined]) {
