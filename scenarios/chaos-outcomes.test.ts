@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../bin/main.ts";
 import { faultLabel, parsePlan } from "../sim/faults/fault-plan.ts";
-import { ChaosCampaign, runChaos } from "./chaos.ts";
+import { runChaosPool } from "./chaos-pool.ts";
 import { runCase } from "./outcome.ts";
 import { splitShellWords } from "./replay-line.ts";
 import { SCENARIOS } from "./spec.ts";
@@ -67,19 +67,26 @@ describe("every outcome is classified", () => {
 });
 
 describe("swarm campaigns", () => {
-  // A short feed keeps 100 runs cheap; the draws are the swarm's own.
+  // A short feed keeps 150 runs cheap; the draws are the swarm's own.
   const spec = { ...SCENARIOS.swarm.spec, feed: { kind: "generated" as const, symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 90_000, ratePerSec: 5 } };
-  it("per-run results do not depend on how the seeds are split (shards), and every kind and dimension is drawn and counted", () => {
-    const o = { spec, runs: 50, seed: 7, args: [], shrink: false, stopOnFailure: false };
-    const whole = runChaos(o);
-    const a = new ChaosCampaign(o), b = new ChaosCampaign(o);
-    for (let i = 0; i < 50; i++) (i % 2 ? b : a).step(i);
-    const merged = [...a.result().records, ...b.result().records].sort((x, y) => x.index - y.index);
-    expect(merged).toEqual(whole.records);
-    expect(whole.runs).toBe(50);
-    const kinds = new Set(Object.keys(whole.drawn.faults).map((k) => k.split(":")[0]));
+  const o = { spec, runs: 50, seed: 7, args: [], shrink: false, stopOnFailure: false };
+
+  it("the same 50 seeds give the same per-run results on 1 thread, on 2 threads, and as shards 1/2 + 2/2; every kind and dimension is drawn and counted", async () => {
+    const one = await runChaosPool(o, { workers: 1 });
+    const two = await runChaosPool(o, { workers: 2 });
+    const s1 = await runChaosPool(o, { workers: 1, shard: { i: 1, n: 2 } });
+    const s2 = await runChaosPool(o, { workers: 1, shard: { i: 2, n: 2 } });
+    expect(one.runs).toBe(50);
+    for (let i = 0; i < 50; i++) if (JSON.stringify(one.records[i]) !== JSON.stringify(two.records[i])) console.error("DIFF", i, JSON.stringify(one.records[i]), "\n  ", JSON.stringify(two.records[i]));
+    expect(two.records).toEqual(one.records);
+    expect(two.traceHash).toBe(one.traceHash);
+    expect(s1.records.every((r) => r.index % 2 === 0)).toBe(true);
+    expect([...s1.records, ...s2.records].sort((x, y) => x.index - y.index)).toEqual(one.records);
+    expect(two.failures.map((f) => [f.index, f.replay])).toEqual(one.failures.map((f) => [f.index, f.replay]));
+
+    const kinds = new Set(Object.keys(one.drawn.faults).map((k) => k.split(":")[0]));
     expect([...kinds].sort()).toEqual(["crash", "disk", "kill", "slow", "toxic"]);
-    for (const d of SWARM_DIMENSIONS) expect(whole.drawn.config[d], d).toBeGreaterThan(0);
-    expect(whole.records.flatMap((r) => r.drawnFaults)).toContain(faultLabel({ kind: "disk", disk: { kind: "torn" } }));
+    for (const d of SWARM_DIMENSIONS) expect(one.drawn.config[d], d).toBeGreaterThan(0);
+    expect(one.records.flatMap((r) => r.drawnFaults)).toContain(faultLabel({ kind: "disk", disk: { kind: "torn" } }));
   });
 });

@@ -5,7 +5,7 @@ import { describeFault, describePlan, faultLabel, type Fault, type FaultKind } f
 import { faultPlan } from "./arbitraries/fault-plan.ts";
 import { caseSpec, outcomeMessage, outcomeProperty, runCase, type Outcome, type OutcomeKind, type RunCase } from "./outcome.ts";
 import { formatReplayLine } from "./replay-line.ts";
-import { runScenario, type ScenarioRun } from "./run-scenario.ts";
+import { runScenario, type RunOptions, type ScenarioRun } from "./run-scenario.ts";
 import type { ScenarioSpec } from "./spec.ts";
 import { configLabels, describeConfig, SWARM_DIMENSIONS, swarmConfig, type SwarmConfig } from "./swarm.ts";
 
@@ -28,6 +28,8 @@ export interface ChaosOptions {
   shrink?: boolean;
   /** Stop at the first finding (default true). */
   stopOnFailure?: boolean;
+  /** Parent of the kv backend's working directories: each worker thread needs its own (see chaos-worker.ts). */
+  kvLocalDir?: string;
 }
 
 /** One run of a campaign, as the summary and the determinism tests see it. */
@@ -99,7 +101,7 @@ export class ChaosCampaign {
   constructor(readonly o: ChaosOptions) {
     // Calibration: how often each point is passed without faults bounds the occurrences drawn.
     try {
-      this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } });
+      this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } }, this.runOpts());
     } catch (e) {
       if (e && typeof e === "object" && (e as { exitCode?: unknown }).exitCode === 2) throw e; // bad input (a missing fixture): the user's, not a finding
     }
@@ -122,7 +124,7 @@ export class ChaosCampaign {
     let first: { c: RunCase; outcome: Outcome; run?: ScenarioRun } | undefined;
     if (o.path === undefined) {
       const [c] = fc.sample(this.arb, { seed, numRuns: 1 });
-      first = { c, ...runCase(o.spec, c) };
+      first = { c, ...runCase(o.spec, c, this.runOpts()) };
     }
     let failing: { c: RunCase; outcome: Outcome } | undefined;
     let details: { failed: boolean; counterexample: [RunCase] | null; counterexamplePath: string | null; numShrinks: number } | undefined;
@@ -130,7 +132,7 @@ export class ChaosCampaign {
       const kind = first?.outcome.kind;
       details = fc.check(
         fc.property(this.arb, (c) => {
-          const r = runCase(o.spec, c);
+          const r = runCase(o.spec, c, this.runOpts());
           first ??= { c, ...r };
           if (r.outcome.kind === "passed") return true;
           // While shrinking, only a failure of the first one's class counts: do not slide to another bug.
@@ -170,9 +172,9 @@ export class ChaosCampaign {
 
   private finding(index: number, shrunk: RunCase, seen: Outcome, path: string, numShrinks: number): ChaosFailure {
     const o = this.o;
-    const c = minimize(o.spec, shrunk, seen.kind);
+    const c = minimize(o.spec, shrunk, seen.kind, this.runOpts());
     // Re-run the minimal case so the failure's history is its own.
-    const { outcome, run } = runCase(o.spec, c, { keepTrace: true });
+    const { outcome, run } = runCase(o.spec, c, { ...this.runOpts(), keepTrace: true });
     return this.describeFinding(index, c, outcome, path, numShrinks, run);
   }
 
@@ -189,28 +191,37 @@ export class ChaosCampaign {
     };
   }
 
-  result(): ChaosResult {
-    const records = [...this.records].sort((a, b) => a.index - b.index);
-    const outcomes: Record<OutcomeKind, number> = { passed: 0, violated: 0, liveness: 0, crashed: 0 };
-    const drawn = { faults: {} as Record<string, number>, config: {} as Record<string, number> };
-    const fired: Record<string, number> = {};
-    let restarts = 0, completed = 0, aborted = 0;
-    const hash = createHash("sha256");
-    for (const r of records) {
-      outcomes[r.outcome]++;
-      for (const l of r.drawnFaults) drawn.faults[l] = (drawn.faults[l] ?? 0) + 1;
-      for (const l of r.drawnConfig) drawn.config[l] = (drawn.config[l] ?? 0) + 1;
-      for (const l of r.fired) fired[l] = (fired[l] ?? 0) + 1;
-      restarts += r.restarts;
-      completed += r.checkpoints.completed;
-      aborted += r.checkpoints.aborted;
-      hash.update(r.traceHash);
-    }
-    return {
-      runs: records.length, passed: outcomes.passed, failures: [...this.failures].sort((a, b) => a.index - b.index), records, outcomes, drawn,
-      faultsFired: fired, restarts, checkpoints: { completed, aborted }, traceHash: hash.digest("hex"), sample: this.sample,
-    };
+  private runOpts(): RunOptions {
+    return this.o.kvLocalDir !== undefined ? { kvLocalDir: this.o.kvLocalDir } : {};
   }
+
+  result(): ChaosResult {
+    return summarize(this.records, this.failures, this.sample);
+  }
+}
+
+/** The campaign's summary from its runs, in run order whatever order they completed in (workers, shards). */
+export function summarize(all: readonly RunRecord[], failures: readonly ChaosFailure[], sample: ScenarioRun | undefined): ChaosResult {
+  const records = [...all].sort((a, b) => a.index - b.index);
+  const outcomes: Record<OutcomeKind, number> = { passed: 0, violated: 0, liveness: 0, crashed: 0 };
+  const drawn = { faults: {} as Record<string, number>, config: {} as Record<string, number> };
+  const fired: Record<string, number> = {};
+  let restarts = 0, completed = 0, aborted = 0;
+  const hash = createHash("sha256");
+  for (const r of records) {
+    outcomes[r.outcome]++;
+    for (const l of r.drawnFaults) drawn.faults[l] = (drawn.faults[l] ?? 0) + 1;
+    for (const l of r.drawnConfig) drawn.config[l] = (drawn.config[l] ?? 0) + 1;
+    for (const l of r.fired) fired[l] = (fired[l] ?? 0) + 1;
+    restarts += r.restarts;
+    completed += r.checkpoints.completed;
+    aborted += r.checkpoints.aborted;
+    hash.update(r.traceHash);
+  }
+  return {
+    runs: records.length, passed: outcomes.passed, failures: [...failures].sort((a, b) => a.index - b.index), records, outcomes, drawn,
+    faultsFired: fired, restarts, checkpoints: { completed, aborted }, traceHash: hash.digest("hex"), sample,
+  };
 }
 
 /** Runs a whole campaign in this thread: runs 0..runs-1 (or only `run`), stopping at the first finding. */
@@ -229,8 +240,8 @@ export function runChaos(o: ChaosOptions): ChaosResult {
  * replay line, which reproduces fast-check's counterexample, also reproduces this result. Only
  * a failure of the same class counts, so shrinking does not slide to another bug.
  */
-function minimize(spec: ScenarioSpec, c: RunCase, kind: OutcomeKind): RunCase {
-  const fails = (x: RunCase) => runCase(spec, x).outcome.kind === kind;
+function minimize(spec: ScenarioSpec, c: RunCase, kind: OutcomeKind, opts: RunOptions): RunCase {
+  const fails = (x: RunCase) => runCase(spec, x, opts).outcome.kind === kind;
   let cur = c;
   for (let changed = true; changed; ) {
     changed = false;

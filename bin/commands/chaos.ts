@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ChaosCampaign, type ChaosFailure, type ChaosResult, type RunRecord } from "../../scenarios/chaos.ts";
+import * as os from "node:os";
+import type { ChaosFailure, ChaosOptions, ChaosResult } from "../../scenarios/chaos.ts";
+import { runChaosPool } from "../../scenarios/chaos-pool.ts";
 import { outcomeMessage, outcomeProperty, runCase } from "../../scenarios/outcome.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
@@ -53,7 +55,7 @@ async function asUsageAsync<T>(f: () => Promise<T>): Promise<T> {
  */
 export async function chaosCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    values: ["scenario", "spec", "job", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
+    values: ["scenario", "spec", "job", "workers", "shard", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
     booleans: ["json", "process"],
   });
   if (a.positional.length) throw new UsageError(`chaos takes no positional arguments (got ${a.positional.join(" ")})\nusage: ${CHAOS_USAGE}`);
@@ -74,6 +76,11 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const runFlag = str(a, "run") === undefined ? undefined : int(a, "run", 0, 0);
   if (path_ !== undefined && runFlag === undefined) throw new UsageError("--path replays a run: give --run I with it (both are printed with a finding)");
   const maxFaults = int(a, "max-faults", 3, 1);
+  const workers = int(a, "workers", typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length, 1);
+  const shardFlag = str(a, "shard");
+  const sm = shardFlag === undefined ? undefined : /^(\d+)\/(\d+)$/.exec(shardFlag);
+  if (shardFlag !== undefined && (!sm || Number(sm[1]) < 1 || Number(sm[1]) > Number(sm[2]))) throw new UsageError(`--shard: expected i/n with 1 <= i <= n (e.g. 1/2), got ${JSON.stringify(shardFlag)}`);
+  const shard = sm ? { i: Number(sm[1]), n: Number(sm[2]) } : undefined;
   const json = a.flags.has("json");
   if (a.flags.has("process")) return processChaos(a, scenarioNames.length ? scenarioNames : ["exactly-once"], backendFlag ?? "file", modeFlag, seed, path_, json);
 
@@ -107,8 +114,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   }
 
   // Partial results survive: a signal or the budget ends the loop between runs, and the summary follows.
-  const stop: { reason?: "SIGINT" | "SIGTERM" | "time budget" } = {};
-  const onSignal = (s: "SIGINT" | "SIGTERM") => () => void (stop.reason = s);
+  const stop: { reason?: string } = {};
+  const onSignal = (s: "SIGINT" | "SIGTERM") => () => void (stop.reason ??= s);
   const sigint = onSignal("SIGINT"), sigterm = onSignal("SIGTERM");
   process.on("SIGINT", sigint);
   process.on("SIGTERM", sigterm);
@@ -119,19 +126,12 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     for (const c of combos) {
       if (stop.reason) break;
       const t0 = performance.now();
-      const campaign = asUsage(() => new ChaosCampaign({ spec: c.spec, runs, seed, run: runFlag, path: path_, maxFaults, args: c.args }));
-      const progress = startProgress({ label: `chaos ${c.name}`, total: budgetMs === undefined ? runs : undefined });
-      const indices = runFlag !== undefined ? [runFlag] : undefined;
-      for (let k = 0; k < (indices?.length ?? runs); k++) {
-        if (deadline !== undefined && Date.now() >= deadline) stop.reason ??= "time budget"; // real-time: see above
-        if (stop.reason) break;
-        const rec: RunRecord = asUsage(() => campaign.step(indices ? indices[k] : k));
-        progress.update(campaign.records.length, campaign.failures.length);
-        if (rec.outcome !== "passed") break;
-        await new Promise<void>((r) => setImmediate(r)); // let a signal in
-      }
+      const total = runFlag !== undefined ? 1 : budgetMs === undefined ? (shard ? Math.ceil((runs - shard.i + 1) / shard.n) : runs) : undefined;
+      const progress = startProgress({ label: `chaos ${c.name}`, total });
+      const opts: ChaosOptions = { spec: c.spec, runs, seed, run: runFlag, path: path_, maxFaults, args: c.args };
+      const r = await asUsageAsync(() => runChaosPool(opts, { workers: runFlag !== undefined ? 1 : workers, shard, deadline, stop, onProgress: (d, f) => progress.update(d, f) }));
+      if (deadline !== undefined && Date.now() >= deadline && !stop.reason && r.runs < (total ?? Infinity)) stop.reason = "time budget"; // real-time: see above
       progress.finish("");
-      const r = campaign.result();
       const wallMs = performance.now() - t0;
       const dir = report(c, r, wallMs, seed, str(a, "out") ?? "reports/out");
       results.push({ c, r, wallMs, dir });
