@@ -85,10 +85,8 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
     await Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
       const feed = () => {
         const i = next();
-        if (i === undefined) {
-          w.postMessage({ kind: "stop" } satisfies ToWorker);
-          resolve();
-        } else w.postMessage({ kind: "run", index: i } satisfies ToWorker);
+        if (i === undefined) w.postMessage({ kind: "stop" } satisfies ToWorker); // it cleans up and exits: "exit" resolves
+        else w.postMessage({ kind: "run", index: i } satisfies ToWorker);
       };
       w.on("message", (m: FromWorker) => {
         if (m.kind === "error") return reject(new PoolError(m.message, m.exitCode));
