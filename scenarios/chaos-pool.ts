@@ -99,6 +99,13 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
   } finally {
     await Promise.all(threads.map((w) => w.terminate()));
   }
+  // Stopping at the first finding: runs after it that were in flight on other threads are not
+  // part of the result, so it is the one a single thread gives.
+  const firstBad = Math.min(...records.filter((r) => r.outcome !== "passed").map((r) => r.index));
+  if (o.stopOnFailure !== false && Number.isFinite(firstBad)) {
+    records.splice(0, records.length, ...records.filter((r) => r.index <= firstBad));
+    failures.splice(0, failures.length, ...failures.filter((f) => f.index <= firstBad));
+  }
   // Findings crossed threads without their runs: re-run the first (deterministic) for its report.
   const withRun = failures.map((f, k) => (k === 0 ? { ...f, run: runCase(o.spec, { engineSeed: f.engineSeed, config: f.config, faults: f.faults }, { keepTrace: true }).run } : f));
   return summarize(records, withRun, withRun[0]?.run ? undefined : new ChaosCampaign(o).sample);

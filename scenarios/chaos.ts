@@ -153,7 +153,8 @@ export class ChaosCampaign {
       traceHash: run?.result.traceHash ?? createHash("sha256").update(outcomeMessage(f.outcome)).digest("hex"),
       drawnFaults: f.c.faults.map(faultLabel),
       drawnConfig: configLabels(f.c.config),
-      fired: run?.fired.map((x) => faultLabel(x.fault)) ?? [],
+      // Engine-point faults count by point (where the run was hit), disk and feed faults by kind.
+      fired: run?.fired.map((x) => ("point" in x.fault ? x.fault.point : faultLabel(x.fault))) ?? [],
       restarts: run?.result.restarts ?? 0,
       checkpoints: {
         completed: run?.result.checkpoints.filter((c) => c.status === "completed").length ?? 0,

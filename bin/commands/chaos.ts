@@ -11,6 +11,7 @@ import { parseScenarioFile } from "../../scenarios/spec-file.ts";
 import { SCENARIOS, type Backend, type Mode, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { parseConfig, SWARM_DIMENSIONS } from "../../scenarios/swarm.ts";
 import { describePlan, parsePlan } from "../../sim/faults/fault-plan.ts";
+import { FAULT_POINTS } from "../../engine/checkpoint/faults.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { duration, int, parseArgs, runId, str, UsageError } from "../args.ts";
 import { startProgress } from "../progress.ts";
@@ -214,7 +215,7 @@ function summaryJson(results: { c: Combo; r: ChaosResult; dir: string }[], stopp
   const sum = (f: (r: ChaosResult) => number) => results.reduce((s, x) => s + f(x.r), 0);
   const add = (into: Record<string, number>, from: Record<string, number>) => { for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v; return into; };
   const drawn = { faults: {} as Record<string, number>, config: {} as Record<string, number> };
-  const fired: Record<string, number> = {};
+  const fired: Record<string, number> = Object.fromEntries(FAULT_POINTS.map((p) => [p, 0]));
   const outcomes: Record<string, number> = { passed: 0, violated: 0, liveness: 0, crashed: 0 };
   for (const { r } of results) {
     add(drawn.faults, r.drawn.faults);
