@@ -284,11 +284,11 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     const late = lateTotals(result);
     const custom = j.module !== undefined;
     const committed = custom ? [] : lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
-    const oracle = custom ? [] : windowOracle(tape, j.windowMs);
+    const oracle = custom ? [] : oracleOf(tape, j.windowMs);
     const checks = [
       ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle), checkOnce(committed)]),
       checkRestores(result),
-      ...(custom ? [] : [checkConservation(committed, late, tapeTotals(tape))]),
+      ...(custom ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result),
       ...(kills.length ? [checkKills(kills)] : []),
     ];
@@ -304,6 +304,22 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,
   };
+}
+
+// A tape's oracle and totals are the same for every run of a campaign: compute them once per tape.
+const oracles = new WeakMap<Tape, Map<number, WindowRow[]>>();
+const totals = new WeakMap<Tape, ReturnType<typeof tapeTotals>>();
+function oracleOf(tape: Tape, windowMs: number): WindowRow[] {
+  let m = oracles.get(tape);
+  if (!m) oracles.set(tape, (m = new Map()));
+  let o = m.get(windowMs);
+  if (!o) m.set(windowMs, (o = windowOracle(tape, windowMs)));
+  return o;
+}
+function totalsOf(tape: Tape): ReturnType<typeof tapeTotals> {
+  let t = totals.get(tape);
+  if (!t) totals.set(tape, (t = tapeTotals(tape)));
+  return t;
 }
 
 const referenceCache = new Map<string, readonly string[]>();

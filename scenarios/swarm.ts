@@ -47,7 +47,7 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
   const all: { [K in SwarmDimension]: fc.Arbitrary<SwarmConfig[K]> } = {
     backend: fc.constantFrom<Backend>("memory", "file", "kv"),
     incremental: fc.constant(true),
-    checkpointIntervalMs: fc.integer({ min: 1_000, max: 30_000 }),
+    checkpointIntervalMs: fc.integer({ min: 2_000, max: 30_000 }),
     maxConcurrent: fc.integer({ min: 2, max: 3 }),
     tolerableFailures: fc.integer({ min: 1, max: 3 }),
     retained: fc.integer({ min: 2, max: 3 }),
