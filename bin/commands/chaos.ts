@@ -19,7 +19,7 @@ import { loadJobModule } from "../../scenarios/jobs/job-module.ts";
 import { processChaos } from "./chaos-process.ts";
 
 export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--spec FILE] [--job ./my-job.ts] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
-             [--runs N] [--time-budget 60s] [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]
+             [--runs N] [--time-budget 60s] [--workers N] [--shard i/n] [--fixed DIM,...] [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]
              [--engine-seed E --faults PLAN [--config CFG]]   (one exact run)`;
 
 export interface Combo {
@@ -56,7 +56,7 @@ async function asUsageAsync<T>(f: () => Promise<T>): Promise<T> {
  */
 export async function chaosCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    values: ["scenario", "spec", "job", "workers", "shard", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
+    values: ["scenario", "spec", "job", "workers", "shard", "fixed", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
     booleans: ["json", "process"],
   });
   if (a.positional.length) throw new UsageError(`chaos takes no positional arguments (got ${a.positional.join(" ")})\nusage: ${CHAOS_USAGE}`);
@@ -88,6 +88,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const bases: { name: string; spec: ScenarioSpec; args: string[] }[] = specFile !== undefined
     ? [{ name: specFile, spec: asUsage(() => parseScenarioFile(readSpec(specFile), specFile)), args: ["--spec", specFile] }]
     : scenarioNames.map((n) => ({ name: n, spec: SCENARIOS[n].spec, args: ["--scenario", n] }));
+  const fixed = str(a, "fixed")?.split(",").filter(Boolean) ?? [];
+  for (const d of fixed) if (!(SWARM_DIMENSIONS as readonly string[]).includes(d)) throw new UsageError(`--fixed: unknown dimension ${JSON.stringify(d)}; known: ${SWARM_DIMENSIONS.join(", ")}`);
   const jobFile = str(a, "job");
   if (jobFile !== undefined) {
     const abs = await asUsageAsync(() => loadJobModule(jobFile));
@@ -100,9 +102,10 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   for (const b of bases) {
     for (const backend of backendFlag === "all" ? (["memory", "file", "kv"] as Backend[]) : [backendFlag as Backend | undefined]) {
       const mode = modeFlag ?? b.spec.job.mode;
-      // A backend given on the command line is pinned: the swarm stops drawing it.
-      const spec: ScenarioSpec = { ...b.spec, job: { ...b.spec.job, backend: backend ?? b.spec.job.backend, mode }, swarm: backend ? b.spec.swarm?.filter((d) => d !== "backend") : b.spec.swarm };
-      const args = [...b.args, ...(backend ? ["--backend", backend] : []), ...(modeFlag ? ["--mode", modeFlag] : []), ...(maxFaults !== 3 ? ["--max-faults", String(maxFaults)] : [])];
+      // A backend given on the command line is pinned, and --fixed pins more: the swarm stops drawing them.
+      const pinned = new Set<string>([...fixed, ...(backend ? ["backend"] : [])]);
+      const spec: ScenarioSpec = { ...b.spec, job: { ...b.spec.job, backend: backend ?? b.spec.job.backend, mode }, swarm: b.spec.swarm?.filter((d) => !pinned.has(d)) };
+      const args = [...b.args, ...(backend ? ["--backend", backend] : []), ...(modeFlag ? ["--mode", modeFlag] : []), ...(fixed.length ? ["--fixed", fixed.join(",")] : []), ...(maxFaults !== 3 ? ["--max-faults", String(maxFaults)] : [])];
       combos.push({ name: b.name, spec, args });
     }
   }
