@@ -28,6 +28,7 @@ export class Nemesis implements FaultInjector {
   private readonly slows: number[] = [];
   private readonly flips: number[] = [];
   private fs?: Fs;
+  private healedAt = 0;
 
   /** `onKill` ends a real process (SIGKILL); without it a kill is simulated by throwing ProcessKilled. */
   constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite, faultIndex: number) => void) {
@@ -42,11 +43,13 @@ export class Nemesis implements FaultInjector {
 
   check(site: FaultSite): void {
     this.passages.set(site.point, (this.passages.get(site.point) ?? 0) + 1);
-    if (site.point === "restore") {
-      // Heal: a full disk or failing I/O lasts until the job first restores (the fault phase is over).
-      if (this.fs instanceof SimFs) this.fs.clear(["enospc", "eio"]);
-      if (this.flips.length) this.flipBits(site);
+    // Heal: a full disk or failing I/O lasts until it has failed something, and the job has
+    // restarted or triggered its next checkpoint since (the fault phase is over: liveness is due).
+    if ((site.point === "restore" || site.point === "checkpoint.trigger") && this.fs instanceof SimFs && this.fs.tripped > this.healedAt) {
+      this.healedAt = this.fs.tripped;
+      this.fs.clear(["enospc", "eio"]);
     }
+    if (site.point === "restore" && this.flips.length) this.flipBits(site);
     const plan = this.plan;
     for (const i of this.stops) {
       const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;

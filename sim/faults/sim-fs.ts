@@ -109,6 +109,8 @@ export class SimFs implements Fs {
   private inodes = new Map<number, Inode>();
   private nextIno = 1;
   private faults: Armed[] = [];
+  /** How many injected ENOSPC / EIO errors were thrown (the nemesis heals the disk after one). */
+  tripped = 0;
 
   constructor(private readonly rng: Rng, private readonly opts: SimFsOptions = {}) {}
 
@@ -305,6 +307,7 @@ export class SimFs implements Fs {
     }
     const node = this.inodes.get(ino)!;
     node.data = put(node.data, data.subarray(0, fit));
+    if (fit < data.length) this.tripped++;
     if (fit < data.length) throw fsError("ENOSPC", `no space left on device, write '${p}' (${fit} of ${data.length} bytes written)`);
   }
 
@@ -315,7 +318,10 @@ export class SimFs implements Fs {
     for (const a of this.armed("eio", p)) {
       if (a.fault.kind !== "eio" || a.fault.op !== op) continue;
       a.seen++;
-      if (a.fault.occurrence === undefined || a.seen === a.fault.occurrence) throw fsError("EIO", `i/o error, ${op} '${p}'`);
+      if (a.fault.occurrence === undefined || a.seen === a.fault.occurrence) {
+        this.tripped++;
+        throw fsError("EIO", `i/o error, ${op} '${p}'`);
+      }
     }
   }
   private lies(p: string): boolean {
