@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import type { FaultPoint } from "../engine/checkpoint/faults.ts";
 import { describeFault, describePlan, faultLabel, type Fault, type FaultKind } from "../sim/faults/fault-plan.ts";
-import { faultPlan } from "./arbitraries/fault-plan.ts";
+import { faultPlan, type DiskKind } from "./arbitraries/fault-plan.ts";
 import { caseSpec, outcomeMessage, outcomeProperty, runCase, type Outcome, type OutcomeKind, type RunCase } from "./outcome.ts";
 import { formatReplayLine } from "./replay-line.ts";
 import { runScenario, type RunOptions, type ScenarioRun } from "./run-scenario.ts";
@@ -22,6 +22,8 @@ export interface ChaosOptions {
   maxFaults?: number;
   points?: readonly FaultPoint[];
   kinds?: readonly FaultKind[];
+  /** Disk fault kinds to draw (default: those a correct engine survives). */
+  diskKinds?: readonly DiskKind[];
   /** The flinch chaos arguments that select this spec (without --seed/--run/--path/--runs), for replay lines. */
   args: readonly string[];
   /** Shrink findings (default true); off where only the per-run records matter. */
@@ -111,7 +113,7 @@ export class ChaosCampaign {
     this.arb = fc.record({
       engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       config: swarmConfig(spec, { dimensions: spec.swarm ?? [] }),
-      faults: faultPlan({ passages: this.sample?.passages ?? new Map(), maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, maxSlowMs: 2 * spec.job.timeoutMs }),
+      faults: faultPlan({ passages: this.sample?.passages ?? new Map(), maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, diskKinds: o.diskKinds, maxSlowMs: 2 * spec.job.timeoutMs }),
     });
   }
 

@@ -10,7 +10,8 @@ import { buildRunModel } from "../../scenarios/run-model.ts";
 import { parseScenarioFile } from "../../scenarios/spec-file.ts";
 import { SCENARIOS, type Backend, type Mode, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { parseConfig, SWARM_DIMENSIONS } from "../../scenarios/swarm.ts";
-import { describePlan, parsePlan } from "../../sim/faults/fault-plan.ts";
+import { describePlan, FAULT_KINDS, parsePlan, type FaultKind } from "../../sim/faults/fault-plan.ts";
+import { ALL_DISK_KINDS, type DiskKind } from "../../scenarios/arbitraries/fault-plan.ts";
 import { FAULT_POINTS } from "../../engine/checkpoint/faults.ts";
 import { writeReport } from "../../reports/write-report.ts";
 import { duration, int, parseArgs, runId, str, UsageError } from "../args.ts";
@@ -19,7 +20,7 @@ import { loadJobModule } from "../../scenarios/jobs/job-module.ts";
 import { processChaos } from "./chaos-process.ts";
 
 export const CHAOS_USAGE = `flinch chaos [--scenario NAME|all] [--spec FILE] [--job ./my-job.ts] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]
-             [--runs N] [--time-budget 60s] [--workers N] [--shard i/n] [--fixed DIM,...] [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]
+             [--runs N] [--time-budget 60s] [--workers N] [--shard i/n] [--fixed DIM,...] [--kinds crash,kill,slow,disk[:KIND],toxic] [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]
              [--engine-seed E --faults PLAN [--config CFG]]   (one exact run)`;
 
 export interface Combo {
@@ -56,7 +57,7 @@ async function asUsageAsync<T>(f: () => Promise<T>): Promise<T> {
  */
 export async function chaosCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, {
-    values: ["scenario", "spec", "job", "workers", "shard", "fixed", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
+    values: ["scenario", "spec", "job", "workers", "shard", "fixed", "kinds", "backend", "mode", "runs", "seed", "run", "path", "max-faults", "out", "faults", "config", "engine-seed", "time-budget"],
     booleans: ["json", "process"],
   });
   if (a.positional.length) throw new UsageError(`chaos takes no positional arguments (got ${a.positional.join(" ")})\nusage: ${CHAOS_USAGE}`);
@@ -90,6 +91,11 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     : scenarioNames.map((n) => ({ name: n, spec: SCENARIOS[n].spec, args: ["--scenario", n] }));
   const fixed = str(a, "fixed")?.split(",").filter(Boolean) ?? [];
   for (const d of fixed) if (!(SWARM_DIMENSIONS as readonly string[]).includes(d)) throw new UsageError(`--fixed: unknown dimension ${JSON.stringify(d)}; known: ${SWARM_DIMENSIONS.join(", ")}`);
+  const kindsFlag = str(a, "kinds")?.split(",").filter(Boolean);
+  const kinds = kindsFlag?.map((k) => k.split(":")[0]) as FaultKind[] | undefined;
+  const diskKinds = kindsFlag?.filter((k) => k.startsWith("disk:")).map((k) => k.slice(5)) as DiskKind[] | undefined;
+  for (const k of kinds ?? []) if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new UsageError(`--kinds: unknown fault kind ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(", ")} (disk:<kind> for one disk fault kind)`);
+  for (const k of diskKinds ?? []) if (!(ALL_DISK_KINDS as readonly string[]).includes(k)) throw new UsageError(`--kinds: unknown disk fault kind ${JSON.stringify(k)}; known: ${ALL_DISK_KINDS.join(", ")}`);
   const jobFile = str(a, "job");
   if (jobFile !== undefined) {
     const abs = await asUsageAsync(() => loadJobModule(jobFile));
@@ -105,7 +111,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       // A backend given on the command line is pinned, and --fixed pins more: the swarm stops drawing them.
       const pinned = new Set<string>([...fixed, ...(backend ? ["backend"] : [])]);
       const spec: ScenarioSpec = { ...b.spec, job: { ...b.spec.job, backend: backend ?? b.spec.job.backend, mode }, swarm: b.spec.swarm?.filter((d) => !pinned.has(d)) };
-      const args = [...b.args, ...(backend ? ["--backend", backend] : []), ...(modeFlag ? ["--mode", modeFlag] : []), ...(fixed.length ? ["--fixed", fixed.join(",")] : []), ...(maxFaults !== 3 ? ["--max-faults", String(maxFaults)] : [])];
+      const args = [...b.args, ...(backend ? ["--backend", backend] : []), ...(modeFlag ? ["--mode", modeFlag] : []), ...(fixed.length ? ["--fixed", fixed.join(",")] : []), ...(kindsFlag ? ["--kinds", kindsFlag.join(",")] : []), ...(maxFaults !== 3 ? ["--max-faults", String(maxFaults)] : [])];
       combos.push({ name: b.name, spec, args });
     }
   }
@@ -132,7 +138,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       const t0 = performance.now();
       const total = runFlag !== undefined ? 1 : budgetMs === undefined ? (shard ? Math.ceil((runs - shard.i + 1) / shard.n) : runs) : undefined;
       const progress = startProgress({ label: `chaos ${c.name}`, total });
-      const opts: ChaosOptions = { spec: c.spec, runs, seed, run: runFlag, path: path_, maxFaults, args: c.args };
+      const opts: ChaosOptions = { spec: c.spec, runs, seed, run: runFlag, path: path_, maxFaults, args: c.args, kinds: kinds ? [...new Set(kinds)] : undefined, diskKinds: diskKinds?.length ? diskKinds : undefined };
       const r = await asUsageAsync(() => runChaosPool(opts, { workers: runFlag !== undefined ? 1 : workers, shard, deadline, stop, onProgress: (d, f) => progress.update(d, f) }));
       if (deadline !== undefined && Date.now() >= deadline && !stop.reason && r.runs < (total ?? Infinity)) stop.reason = "time budget"; // real-time: see above
       progress.finish("");

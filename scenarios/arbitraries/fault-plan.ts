@@ -28,6 +28,7 @@ export type DiskKind = "enospc" | "eio" | "torn" | "lost" | "bitflip" | "lying-f
  * after the first restore), and the loss or tearing of data that was never fsynced. A lying
  * fsync or a bit flip in stored bytes can lose acknowledged data; they belong to teeth runs.
  */
+export const ALL_DISK_KINDS: readonly DiskKind[] = ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"];
 export const SURVIVABLE_DISK_KINDS: readonly DiskKind[] = ["enospc", "eio", "torn", "lost"];
 
 const DISK_PATHS = ["_metadata", "chk-", "out/", "_pending", "shared"];
