@@ -34,6 +34,10 @@ export interface JobSpec {
   diskFaults: DiskFault[];
   /** execution.checkpointing.incremental: keyed state written as deltas against the last completed checkpoint. */
   incremental: boolean;
+  /** execution.checkpointing.unaligned (FLIP-76): barriers overtake in-flight records, persisted as channel state. */
+  unaligned?: boolean;
+  /** execution.checkpointing.aligned-checkpoint-timeout: start aligned, go unaligned after this long (0: at once). */
+  alignedTimeoutMs?: number;
 }
 
 export type FeedSpec =

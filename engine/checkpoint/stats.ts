@@ -25,6 +25,8 @@ export interface CheckpointStats {
   failureReasonKey?: CheckpointFailureReasonKey;
   /** Unaligned: in-flight records persisted as channel state, summed over subtasks. */
   channelStateRecords?: number;
+  /** Some subtask took its snapshot unaligned (at once, or after the aligned-checkpoint timeout). */
+  unaligned?: boolean;
 }
 
 /** A trigger the policy refused before any checkpoint id was drawn (Flink counts these too). */
@@ -83,6 +85,7 @@ export class CheckpointStatsTracker {
     }
     Object.assign(s, { alignmentMs: align, syncWallMs: sync, asyncWallMs: asy, stateBytes: bytes });
     if (inflight > 0) s.channelStateRecords = inflight;
+    for (const { stats } of p.acks.values()) if (stats.unaligned) s.unaligned = true;
   }
 
   completed(id: number, now: number): void {
