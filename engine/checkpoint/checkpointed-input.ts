@@ -53,7 +53,7 @@ export class CheckpointedInput implements AlignmentController {
 
   /**
    * True while barriers may overtake queued records (an unaligned checkpoint can start or is in
-   * progress). A savepoint's barrier never overtakes (Channel.takeBarrier leaves it queued).
+   * progress). Savepoint and final barriers never overtake (Channel.takeBarrier leaves them queued).
    */
   overtaking(): boolean {
     const k = this.state.kind;

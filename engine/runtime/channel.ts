@@ -1,3 +1,4 @@
+import { mayBeUnaligned } from "../checkpoint/alignment/types.ts";
 import type { StreamElement } from "./elements.ts";
 
 /** Wakes the consuming task when an element becomes available. */
@@ -64,8 +65,8 @@ export class Channel {
       const el = this.els[i];
       if (el.kind === "records") ahead.push(el);
       else if (el.kind === "barrier") {
-        // A savepoint's barrier never overtakes: savepoints are aligned.
-        if (this.ats[i] > now || el.options.savepoint) return undefined;
+        // Savepoints and final checkpoints are aligned: their barriers never overtake.
+        if (this.ats[i] > now || !mayBeUnaligned(el.options)) return undefined;
         this.els.splice(i, 1);
         this.ats.splice(i, 1);
         this.barriers--;

@@ -1,5 +1,5 @@
 import type { AlignmentController, AlignmentEvent, AlignmentState, Collecting } from "./types.ts";
-import { allLiveSeen, waiting, withChannel } from "./types.ts";
+import { allLiveSeen, mayBeUnaligned, waiting, withChannel } from "./types.ts";
 import { restartWith, switchToUnaligned } from "./collecting-unaligned.ts";
 
 type Aligned = Collecting & { kind: "collecting-aligned" };
@@ -26,7 +26,7 @@ export function onAligned(s: Aligned, e: AlignmentEvent, ctl: AlignmentControlle
       ctl.abandon(s.checkpointId);
       return waiting(e.checkpointId, s.ended);
     case "alignment-timeout":
-      return e.checkpointId === s.checkpointId && ctl.config.unaligned && !s.options.savepoint ? switchToUnaligned(s, e.now, ctl) : s;
+      return e.checkpointId === s.checkpointId && ctl.config.unaligned && mayBeUnaligned(s.options) ? switchToUnaligned(s, e.now, ctl) : s;
   }
 }
 

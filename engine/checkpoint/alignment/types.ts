@@ -78,3 +78,12 @@ export function withChannel(a: readonly boolean[], c: number): boolean[] {
 export function waiting(lastHandled: number, ended: readonly boolean[]): AlignmentState {
   return { kind: "waiting-for-first-barrier", lastHandled, ended };
 }
+
+/**
+ * A savepoint is always aligned, as in Flink: it must restore at any parallelism. So is the final
+ * checkpoint (FLIP-147): it must hold everything before end of input (the last windows fire on
+ * the final watermark, queued ahead of its barrier), since no later checkpoint commits them.
+ */
+export function mayBeUnaligned(o: CheckpointOptions): boolean {
+  return !o.savepoint && !o.final;
+}

@@ -1,4 +1,4 @@
-import type { AlignmentController, AlignmentEvent, AlignmentState } from "./types.ts";
+import { mayBeUnaligned, type AlignmentController, AlignmentEvent, AlignmentState } from "./types.ts";
 import { waiting, withChannel } from "./types.ts";
 import { startUnaligned } from "./collecting-unaligned.ts";
 import { onAligned } from "./collecting-aligned.ts";
@@ -14,8 +14,7 @@ export function onWaiting(s: Waiting, e: AlignmentEvent, ctl: AlignmentControlle
       const base = { lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) };
       const cfg = ctl.config;
       if (!cfg.exactlyOnce) return onAtLeastOnce({ ...base, kind: "collecting-at-least-once" }, e, ctl);
-      // A savepoint is always aligned, as in Flink: it must restore at any parallelism.
-      const unaligned = cfg.unaligned && !e.options.savepoint;
+      const unaligned = cfg.unaligned && mayBeUnaligned(e.options);
       if (unaligned && cfg.alignedTimeout <= 0) return startUnaligned({ ...base, seen: withChannel(base.seen, e.channel) }, e.channel, e.now, ctl);
       if (unaligned) ctl.armTimeout(e.checkpointId, e.now + cfg.alignedTimeout);
       return onAligned({ ...base, kind: "collecting-aligned" }, e, ctl);
