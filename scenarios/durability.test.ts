@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
 import type { Fs } from "../engine/state/fs.ts";
-import { NoValidCheckpointError } from "../engine/runtime/restore.ts";
+import { NoValidCheckpointError } from "../engine/checkpoint/restore.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
 import { runChaos } from "./chaos.ts";
 import { runScenario } from "./run-scenario.ts";

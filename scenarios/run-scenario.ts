@@ -250,6 +250,8 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   cp.setTolerableCheckpointFailureNumber(j.tolerableFailures);
   cp.setNumRetainedCheckpoints(j.retained);
   cp.incremental = j.incremental ?? false;
+  cp.enableUnalignedCheckpoints(j.unaligned ?? false);
+  cp.setAlignedCheckpointTimeout(j.alignedTimeoutMs ?? 0);
   if (j.backend === "file") env.setStateBackend(new FsStateBackend(`file://${CHECKPOINTS}`));
   else if (j.backend === "kv") {
     // A real-disk run keeps the disposable working directories under its own root, so a killed

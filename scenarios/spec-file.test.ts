@@ -74,7 +74,7 @@ describe("scenario files are parsed against a schema", () => {
 describe("partial results survive", () => {
   it("SIGTERM ends a chaos run with the summary of the runs completed so far", async () => {
     const timer = setTimeout(() => process.emit("SIGTERM"), 1);
-    const r = await cli("chaos", "--scenario", "exactly-once", "--runs", "10000", "--json", "--out", path.join(dir, "out"));
+    const r = await cli("chaos", "--scenario", "exactly-once", "--runs", "10000", "--workers", "1", "--json", "--out", path.join(dir, "out"));
     clearTimeout(timer);
     const j = JSON.parse(r.out) as { runs: number; stopped: string; reportDir: string };
     expect(r.code).toBe(0);
@@ -85,7 +85,7 @@ describe("partial results survive", () => {
   });
 
   it("--time-budget ends the campaign when the time is up, with its summary", async () => {
-    const r = await cli("chaos", "--scenario", "exactly-once", "--time-budget", "1s", "--json", "--out", path.join(dir, "out"));
+    const r = await cli("chaos", "--scenario", "exactly-once", "--time-budget", "5s", "--workers", "1", "--json", "--out", path.join(dir, "out"));
     const j = JSON.parse(r.out) as { runs: number; stopped: string };
     expect(j.stopped).toBe("time budget");
     expect(j.runs).toBeGreaterThanOrEqual(1);

@@ -37,6 +37,8 @@ const JOB: Record<keyof JobSpec, Rule> = {
   diskFaults: array,
   incremental: bool,
   rescale: object,
+  unaligned: bool,
+  alignedTimeoutMs: whole(0, 86_400_000),
   module: (v) => (typeof v === "string" ? undefined : `expected a path, got ${JSON.stringify(v)}`),
 };
 

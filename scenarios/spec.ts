@@ -39,6 +39,10 @@ export interface JobSpec {
   rescale?: { atMs: number; parallelism: number };
   /** A user's job module (absolute path, loaded with loadJobModule) instead of the seed job; checked against its reference run. */
   module?: string;
+  /** execution.checkpointing.unaligned (FLIP-76): barriers overtake in-flight records, persisted as channel state. */
+  unaligned?: boolean;
+  /** execution.checkpointing.aligned-checkpoint-timeout: start aligned, go unaligned after this long (0: at once). */
+  alignedTimeoutMs?: number;
 }
 
 export type FeedSpec =
@@ -117,7 +121,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     expect: "hold",
     spec: scenario({
       name: "swarm",
-      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, parallelism, batch size, restart strategy, a rescale through a savepoint) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics)",
+      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics)",
       faultKinds: ["crash", "kill", "slow", "disk", "toxic"],
       swarm: [...SWARM_DIMENSIONS],
       // Checkpoint bugs need checkpoints, windows and faults, not volume: a small tape makes runs cheap, so many more of them.

@@ -23,12 +23,14 @@ export interface SwarmConfig {
   restart?: RestartStrategy;
   /** Stop with a savepoint `atMs` into the feed and restore the job from it at window parallelism `parallelism`. */
   rescale?: { atMs: number; parallelism: number };
+  /** Unaligned checkpoints (FLIP-76), going unaligned after `alignedTimeoutMs` of alignment (0: at once); EXACTLY_ONCE only. */
+  unaligned?: { alignedTimeoutMs: number };
 }
 
 export type SwarmDimension = keyof SwarmConfig;
 export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
   "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
-  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned",
 ];
 
 /** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
@@ -55,6 +57,7 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     windowParallelism: fc.integer({ min: 1, max: 4 }),
     batchSize: fc.constantFrom(1, 7, 16, 256),
     restart,
+    unaligned: fc.record({ alignedTimeoutMs: fc.constantFrom(0, 0, 50, 500, 5_000) }),
     rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }) }),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
@@ -68,10 +71,12 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
 
 /** The scenario's job with the configuration applied. */
 export function applyConfig(job: JobSpec, c: SwarmConfig): JobSpec {
-  const { rescale, ...rest } = c;
+  const { rescale, unaligned, ...rest } = c;
   const out: JobSpec = { ...job };
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   if (rescale) out.rescale = rescale;
+  // Flink allows unaligned checkpoints under EXACTLY_ONCE only: elsewhere the draw keeps the job aligned.
+  if (unaligned && out.mode === "exactly-once") Object.assign(out, { unaligned: true, alignedTimeoutMs: unaligned.alignedTimeoutMs });
   return out;
 }
 
@@ -90,6 +95,7 @@ export function describeConfig(c: SwarmConfig): string {
     const v = c[d]!;
     if (d === "restart") return `restart=${describeRestart(v as RestartStrategy)}`;
     if (d === "rescale") return `rescale=${(v as { atMs: number }).atMs}:${(v as { parallelism: number }).parallelism}`;
+    if (d === "unaligned") return `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`;
     return `${d}=${String(v)}`;
   }).join(",");
 }
@@ -128,6 +134,9 @@ export function parseConfig(text: string): SwarmConfig {
       else if (kind === "failure-rate" && nums.length === 3) c.restart = { kind, maxFailures: nums[0], interval: nums[1], delay: nums[2] };
       else if (kind === "none" && nums.length === 0) c.restart = { kind };
       else throw bad("expected fixed-delay:<attempts>:<delay>, exponential-delay:<initial>:<max>:<multiplier>:<reset>:<jitter>, failure-rate:<max>:<interval>:<delay> or none");
+    } else if (k === "unaligned") {
+      if (!/^\d+$/.test(v)) throw bad("expected unaligned=<aligned-checkpoint timeout in ms>");
+      c.unaligned = { alignedTimeoutMs: Number(v) };
     } else if (k === "rescale") {
       const m = /^(\d+):(\d+)$/.exec(v);
       if (!m || Number(m[2]) < 1) throw bad("expected rescale=<atMs>:<parallelism>");
@@ -148,6 +157,7 @@ export function configLabels(c: SwarmConfig): string[] {
     const v = c[d]!;
     if (d === "restart") return [d, `restart=${(v as RestartStrategy).kind}`];
     if (d === "rescale" || d === "incremental" || d === "checkpointIntervalMs") return [d];
+    if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];
     return [d, `${d}=${String(v)}`];
   });
 }

@@ -103,11 +103,18 @@ function flag(argv: string[], name: string): string | undefined {
 async function main(argv: string[]): Promise<number> {
   const only = flag(argv, "only")?.split(",");
   const mutants = loadMutants().filter((m) => !only || only.includes(m.name));
-  for (const m of mutants) locate(m); // fail fast, before any copy, when a snippet moved
-  if (argv.includes("--check")) {
-    for (const m of mutants) console.log(`${m.name}: applies to ${locate(m)}`);
-    return 0;
+  // Fail fast, before any copy, when a snippet moved: name every mutant that needs re-pointing.
+  const stale: string[] = [];
+  for (const m of mutants) {
+    try {
+      const at = locate(m);
+      if (argv.includes("--check")) console.log(`${m.name}: applies to ${at}`);
+    } catch (e) {
+      stale.push((e as Error).message);
+    }
   }
+  for (const s of stale) console.log(s);
+  if (stale.length || argv.includes("--check")) return stale.length ? 2 : 0;
   const budget = flag(argv, "budget") ?? "60s";
   const workers = Number(flag(argv, "workers") ?? (os.availableParallelism?.() ?? os.cpus().length));
   const extra = flag(argv, "chaos")?.split(" ").filter(Boolean) ?? [];
