@@ -141,7 +141,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
         stage = "after";
         continue;
       }
-      return job.finish(earlier ? mergeResults(earlier, result) : result, [...fired, ...job.nemesis.fired], kills);
+      return job.finish(earlier ? mergeResults(earlier, result) : result, [...fired, ...job.nemesis.fired], kills, earlier ? [earlier, result] : undefined);
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
@@ -158,6 +158,12 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       if (kills.length > 50) throw new Error(`${spec.name}: more than 50 process kills`);
     }
   }
+}
+
+function restoresOfStages(stages: JobExecutionResult[]): CheckResult {
+  const rs = stages.map(checkRestores);
+  const bad = rs.filter((r) => r.valid === false);
+  return { property: rs[0].property, valid: bad.length === 0, message: bad.length ? bad.map((r) => r.message).join("; ") : rs.map((r) => r.message).join("; ") };
 }
 
 /** What a stage of a rescaled run changes. */
@@ -211,7 +217,7 @@ interface PreparedJob {
   /** Latest checkpoint completed in this process (for a kill: what a new process should find). */
   lastCompleted(): number | undefined;
   startedFrom(): number | undefined;
-  finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[]): ScenarioRun;
+  finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[], stages?: JobExecutionResult[]): ScenarioRun;
 }
 
 function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}): PreparedJob {
@@ -280,7 +286,8 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     .sinkTo(sink)
     .setParallelism(stage.windowParallelism ?? j.windowParallelism);
 
-  const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = []): ScenarioRun => {
+  // `stages`: a rescaled run's two jobs, each on its own clock: restores are checked per stage.
+  const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = [], stages?: JobExecutionResult[]): ScenarioRun => {
     nemesis.heal();
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
     const late = lateTotals(result);
@@ -289,7 +296,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     const oracle = custom ? [] : oracleOf(tape, j.windowMs);
     const checks = [
       ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle), checkOnce(committed)]),
-      checkRestores(result),
+      stages ? restoresOfStages(stages) : checkRestores(result),
       ...(custom ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result),
       ...(kills.length ? [checkKills(kills)] : []),

@@ -11,8 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 async function swarmFor(file: string): Promise<ScenarioSpec> {
   const module = await loadJobModule(path.join(here, file));
   const s = SCENARIOS.swarm.spec;
-  // Rescale is left out until the incremental-savepoint fix (issue 9, bug 2) is merged: it crashes every job there.
-  return { ...s, job: { ...s.job, module }, feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 3 * 60_000, ratePerSec: 10 }, swarm: s.swarm!.filter((d) => d !== "rescale") };
+  return { ...s, job: { ...s.job, module }, feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 3 * 60_000, ratePerSec: 10 } };
 }
 
 describe("any job, checked against its reference run (DESIGN §9)", () => {
