@@ -150,7 +150,9 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       fired.push(...job.nemesis.fired);
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
       // What the next process must find: the latest checkpoint completed here, or else the one this process itself resumed from.
-      const latest = job.lastCompleted() ?? job.startedFrom();
+      // (A stage started from the savepoint reads it from outside the checkpoint storage: it counts as where this process started.)
+      const fromSp = stage === "after" && lastCompletedAfter === undefined && savepoint ? Number(/chk-(\d+)$/.exec(savepoint)?.[1]) : undefined;
+      const latest = job.lastCompleted() ?? job.startedFrom() ?? fromSp;
       if (stage === "after") lastCompletedAfter = job.lastCompleted() ?? lastCompletedAfter;
       kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: latest, durable: job.storageDurable, resumedFrom: null, diskLoss: lost });
       faults = job.nemesis.unfired();
