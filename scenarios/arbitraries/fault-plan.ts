@@ -66,7 +66,10 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const atPoint = (kind: "crash" | "kill" | "slow") => fc.constantFrom(...r.points).chain((point) => {
     const max = Math.max(2, r.passages.get(point) ?? 2);
     const task = r.tasks.length ? fc.option(fc.constantFrom(...r.tasks), { nil: undefined, freq: 2 }) : fc.constant(undefined);
-    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, ms: fc.integer({ min: 1, max: r.maxSlowMs }) }).map(({ occurrence, task, ms }): Fault => {
+    // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
+    // (what maxConcurrent > 1 is for), and past the checkpoint timeout (expiry).
+    const ms = fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 5_000, max: 60_000 }), fc.integer({ min: 1, max: r.maxSlowMs }));
+    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, ms }).map(({ occurrence, task, ms }): Fault => {
       const base = { point, occurrence, ...(task !== undefined ? { task } : {}) };
       return kind === "slow" ? { kind, ...base, ms } : { kind, ...base };
     });
