@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { StreamExecutionEnvironment, type JobExecutionResult } from "../engine/api/environment.ts";
 import { CheckpointingMode } from "../engine/api/checkpoint-config.ts";
 import type { Logger } from "../engine/api/logger.ts";
@@ -14,10 +13,8 @@ import { FsStateBackend, HashMapStateBackend } from "../engine/state/backends.ts
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
 import { EmbeddedKVStateBackend } from "../engine/state/kv/kv-state-backend.ts";
 import type { Fs } from "../engine/state/fs.ts";
-import { generateTape } from "../sim/binance/generator.ts";
-import { loadFixtures } from "../sim/binance/fixtures.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
-import { tapeTotals, type Tape } from "../sim/binance/tape.ts";
+import type { Tape } from "../sim/binance/tape.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { describeCrash, SimFs } from "../sim/faults/sim-fs.ts";
 import { Rng } from "../engine/kernel/rng.ts";
@@ -26,8 +23,12 @@ import type { Fault } from "../sim/faults/fault-plan.ts";
 import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
 import { ProcessKilled, type FaultSite } from "../engine/checkpoint/faults.ts";
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
-import { windowOracle, type WindowRow } from "./oracle.ts";
-import { DEFAULT_SCENARIO, type FeedSpec, type ScenarioSpec } from "./spec.ts";
+import type { WindowRow } from "./oracle.ts";
+import { DEFAULT_SCENARIO, type ScenarioSpec } from "./spec.ts";
+import { oracleOf, tapeFor, totalsOf } from "./tape-cache.ts";
+import { mergeResults, restoresOfStages, type StageOptions } from "./run-stages.ts";
+
+export { tapeFor };
 import { registeredJob } from "./jobs/job-module.ts";
 import { checkReference } from "./reference.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
@@ -52,20 +53,6 @@ export interface ScenarioRun {
   readonly feedStats: Record<string, number>;
   /** The committed output as the sink wrote it, one JSON line per row. */
   readonly outputLines: readonly string[];
-}
-
-const tapeCache = new Map<string, Tape>();
-
-/** The scenario's tape; generated tapes depend only on the feed spec (and are cached), so every seed of a scenario sees the same exchange. */
-export function tapeFor(feed: FeedSpec): Tape {
-  const k = JSON.stringify(feed);
-  let t = tapeCache.get(k);
-  if (!t) {
-    t = feed.kind === "fixture" ? loadFixtures(feed.paths, { lenient: feed.lenient }) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
-    if (tapeCache.size > 16) tapeCache.clear();
-    tapeCache.set(k, t);
-  }
-  return t;
 }
 
 function diskFor(spec: ScenarioSpec): Fs {
@@ -160,38 +147,6 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       if (kills.length > 50) throw new Error(`${spec.name}: more than 50 process kills`);
     }
   }
-}
-
-function restoresOfStages(stages: JobExecutionResult[]): CheckResult {
-  const rs = stages.map(checkRestores);
-  const bad = rs.filter((r) => r.valid === false);
-  return { property: rs[0].property, valid: bad.length === 0, message: bad.length ? bad.map((r) => r.message).join("; ") : rs.map((r) => r.message).join("; ") };
-}
-
-/** What a stage of a rescaled run changes. */
-interface StageOptions {
-  /** Take a stop-with-savepoint this many ms into the feed. */
-  savepointAt?: number;
-  fromSavepoint?: string;
-  windowParallelism?: number;
-}
-
-/** The two stages of a rescaled run read as one: the later result, with the earlier one's history in front. */
-function mergeResults(a: JobExecutionResult, b: JobExecutionResult): JobExecutionResult {
-  return {
-    ...b,
-    traceHash: createHash("sha256").update(a.traceHash).update(b.traceHash).digest("hex"),
-    traceLength: a.traceLength + b.traceLength,
-    trace: [...a.trace, ...b.trace],
-    startTime: a.startTime,
-    attempts: a.attempts + b.attempts,
-    restarts: a.restarts + b.restarts,
-    checkpoints: [...a.checkpoints, ...b.checkpoints],
-    restores: [...a.restores, ...b.restores],
-    failures: [...a.failures, ...b.failures],
-    reports: [...a.reports, ...b.reports],
-    savepointPath: a.savepointPath,
-  };
 }
 
 /** One simulated process death and what the next process found. */
@@ -315,22 +270,6 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,
   };
-}
-
-// A tape's oracle and totals are the same for every run of a campaign: compute them once per tape.
-const oracles = new WeakMap<Tape, Map<number, WindowRow[]>>();
-const totals = new WeakMap<Tape, ReturnType<typeof tapeTotals>>();
-function oracleOf(tape: Tape, windowMs: number): WindowRow[] {
-  let m = oracles.get(tape);
-  if (!m) oracles.set(tape, (m = new Map()));
-  let o = m.get(windowMs);
-  if (!o) m.set(windowMs, (o = windowOracle(tape, windowMs)));
-  return o;
-}
-function totalsOf(tape: Tape): ReturnType<typeof tapeTotals> {
-  let t = totals.get(tape);
-  if (!t) totals.set(tape, (t = tapeTotals(tape)));
-  return t;
 }
 
 const referenceCache = new Map<string, readonly string[]>();
