@@ -71,6 +71,7 @@ export interface TeethResult {
   readonly runs: number;
   readonly outcome?: string;
   readonly property?: string;
+  readonly message?: string;
   readonly replay?: string;
 }
 
@@ -87,9 +88,9 @@ export function runMutant(m: Mutant | undefined, budget: string, workers: number
     const seconds = (Date.now() - t0) / 1000; // real-time: see above
     const line = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1);
     if (!line) return { mutant: m?.name ?? "(none)", found: false, seconds, runs: 0, outcome: `no summary (exit ${r.status}): ${r.stderr.trim().split("\n").at(-1) ?? ""}` };
-    const j = JSON.parse(line) as { runs: number; failures: { outcome: string; property: string; replay: string }[] };
+    const j = JSON.parse(line) as { runs: number; failures: { outcome: string; property: string; message: string; replay: string }[] };
     const f = j.failures[0];
-    return { mutant: m?.name ?? "(none)", found: r.status === 1 && f !== undefined, seconds, runs: j.runs, outcome: f?.outcome, property: f?.property, replay: f?.replay };
+    return { mutant: m?.name ?? "(none)", found: r.status === 1 && f !== undefined, seconds, runs: j.runs, outcome: f?.outcome, property: f?.property, message: f?.message, replay: f?.replay };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -128,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
   for (const m of mutants) {
     const r = runMutant(m, budget, workers, extra);
     results.push(r);
-    console.log(`${r.found ? "found " : "MISSED"} ${m.name.padEnd(20)} ${r.seconds.toFixed(1).padStart(6)} s  ${String(r.runs).padStart(5)} runs  ${r.found ? `${r.outcome}: ${r.property}` : (r.outcome ?? "")}`);
+    console.log(`${r.found ? "found " : "MISSED"} ${m.name.padEnd(20)} ${r.seconds.toFixed(1).padStart(6)} s  ${String(r.runs).padStart(5)} runs  ${r.found ? `${r.outcome}: ${r.outcome === "crashed" ? (r.message ?? "").slice(0, 160) : r.property}` : (r.outcome ?? "")}`);
     if (r.replay) console.log(`       replay: ${r.replay}`);
   }
   const missed = results.filter((r) => !r.found);
