@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import type { FaultPoint } from "../engine/checkpoint/faults.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
+import type { ChaosFailure } from "./chaos.ts";
 import { faultPlan } from "./arbitraries/fault-plan.ts";
 import { classify, outcomeMessage, outcomeProperty, type Outcome } from "./outcome.ts";
 import { runWithProcessKills, type ProcessRun } from "./process-kills.ts";
@@ -8,17 +9,8 @@ import { formatReplayLine } from "./replay-line.ts";
 import { runScenario } from "./run-scenario.ts";
 import type { ScenarioSpec } from "./spec.ts";
 
-/** A finding of `--process` chaos: the same fields as an in-process one (scenarios/chaos.ts), without shrinking. */
-export interface ProcessChaosFailure {
-  readonly seed: number;
-  readonly path: string;
-  readonly outcome: Outcome;
-  readonly property: string;
-  readonly message: string;
-  readonly faults: Fault[];
-  readonly replay: string;
-  readonly run?: ProcessRun;
-}
+/** A finding of `--process` chaos: the in-process finding's type (scenarios/chaos.ts), less what only shrinking gives. */
+export type ProcessChaosFailure = Pick<ChaosFailure, "seed" | "path" | "outcome" | "property" | "message" | "faults" | "replay"> & { readonly run?: ProcessRun };
 
 export interface ProcessChaosResult {
   readonly runs: number;
