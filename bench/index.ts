@@ -3,6 +3,7 @@ import { checkpointCost, incrementalCost } from "./checkpoint-size.ts";
 import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { benchFeed } from "./binance-feed.ts";
 import { benchKv } from "./kv-backend.ts";
+import { chaosRunsPerSec } from "./chaos.ts";
 
 /**
  * `npm run bench [-- --json]`: throughput of the seed job against a hand-written loop computing
@@ -59,8 +60,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const feed = await benchFeed();
   say(`flinch serve -> source   ${fmt(feed.serverToSourceMsgsPerSec)} msg/s over loopback; raw ws baseline ${fmt(feed.rawWsMsgsPerSec)} msg/s; ratio ${feed.ratio.toFixed(2)}`);
+  const chaos = await chaosRunsPerSec();
+  say(`flinch chaos (swarm)     ${chaos.workers1.toFixed(1)} runs/s on 1 worker, ${chaos.workers2.toFixed(1)} on 2`);
   const out = {
     command: "bench",
+    chaos: { runsPerSec1: +chaos.workers1.toFixed(1), runsPerSec2: +chaos.workers2.toFixed(1) },
     binanceFeed: { serverToSourceMsgsPerSec: Math.round(feed.serverToSourceMsgsPerSec), rawWsMsgsPerSec: Math.round(feed.rawWsMsgsPerSec), ratio: +feed.ratio.toFixed(3) },
     trades: tape.stats.trades,
     handLoop: { tradesPerSec: Math.round(hand.tradesPerSec) },

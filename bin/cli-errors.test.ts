@@ -117,8 +117,8 @@ const ROWS: Record<string, Row> = {
   "replay without a fixture": { argv: () => ["replay"], message: /^flinch replay: replay needs at least one FIXTURE/ },
   "help for an unknown command": { argv: () => ["help", "replya"], message: /^flinch help: unknown command "replya" \(did you mean replay\?\)/ },
   // owned by other branches (their command bodies)
-  "chaos --path 'garbage!!'": { argv: () => ["chaos", "--path", "garbage!!", "--runs", "1", "--out", P("out")], message: /^flinch chaos: --path/, owner: "chaos" },
-  "_worker --spec invalid.json": { argv: () => ["_worker", "--spec", P("invalid.json"), "--root", P("w")], message: /^flinch _worker: .*invalid\.json/, owner: "chaos" },
+  "chaos --path 'garbage!!'": { argv: () => ["chaos", "--path", "garbage!!", "--runs", "1", "--out", P("out")], message: /^flinch chaos: --path/ },
+  "_worker --spec invalid.json": { argv: () => ["_worker", "--spec", P("invalid.json"), "--root", P("w")], message: /^flinch _worker: .*invalid\.json/ },
 };
 
 describe("bad usage and bad paths: exit 2, one line, no stack", () => {

@@ -75,7 +75,7 @@ describe("the packed tarball, installed in a fresh folder", () => {
     const h = flinch("--help");
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/^commands:$/m);
-    expect(h.out).toMatch(/^ {2}chaos +property-based chaos/m);
+    expect(h.out).toMatch(/^ {2}chaos +swarm chaos/m);
     const v = flinch("--version");
     expect(v.code).toBe(0);
     expect(v.out.trim()).toBe(JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).version);

@@ -103,6 +103,14 @@ export function applyConfiguration(env: StreamExecutionEnvironment, conf: Config
       case "state.backend.incremental":
         cp.incremental = bool(k, v);
         break;
+      case "execution.checkpointing.unaligned":
+      case "execution.checkpointing.unaligned.enabled":
+        cp.enableUnalignedCheckpoints(bool(k, v));
+        break;
+      case "execution.checkpointing.aligned-checkpoint-timeout":
+      case "execution.checkpointing.alignment-timeout":
+        cp.setAlignedCheckpointTimeout(dur(k, v));
+        break;
       case "execution.checkpointing.dir":
       case "state.checkpoints.dir":
         cp.setCheckpointStorage(new FileSystemCheckpointStorage(String(v)));

@@ -4,8 +4,9 @@ import { NodeFs } from "../state/fs.ts";
 import { HashMapStateBackend, type StateBackend } from "../state/backends.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
-import { DEFAULT_EXECUTION, JobRunner, type ExecutionOptions, type JobStatus } from "../runtime/job-runner.ts";
-import { loadLatestValid, type RestorePoint } from "../runtime/restore.ts";
+import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
+import { DEFAULT_EXECUTION, type ExecutionOptions } from "../runtime/job-spec.ts";
+import { startingPoint } from "../checkpoint/restore.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../runtime/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
 import type { JobReport } from "../runtime/operator.ts";
@@ -237,14 +238,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const jobId = this.options.jobId ?? `${jobName.replace(/[^A-Za-z0-9_.-]+/g, "-")}-${this.seed}`;
     const storage = this.storage(world, jobId);
     if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
-    let initialRestore: RestorePoint | undefined;
-    if (this.options.fromSavepoint) {
-      const m = /^(.*)[/\\]chk-(\d+)[/\\]?$/.exec(this.options.fromSavepoint);
-      if (!m) throw new ConfigurationError(`fromSavepoint: ${JSON.stringify(this.options.fromSavepoint)} is not a .../chk-<n> directory`);
-      initialRestore = loadLatestValid(new FileSystemCheckpointStorage(m[1], world.fs), this.maxParallelism, Number(m[2]));
-    } else if (this.options.resume && storage) {
-      initialRestore = loadLatestValid(storage, this.maxParallelism);
-    }
+    const initialRestore = startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
     const kernel = new Kernel(this.seed, realStart ?? world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
     const restart = this.restartStrategy();
     const runner = new JobRunner({

@@ -72,9 +72,10 @@ export class RecordWriter {
     for (let c = 0; c < this.n; c++) this.flushChannel(c);
   }
 
-  broadcast(el: StreamElement): void {
+  /** `delay`: extra virtual ms before it leaves (a slow synchronous checkpoint phase). */
+  broadcast(el: StreamElement, delay = 0): void {
     this.flush();
-    for (const ch of this.channels) ch.send(el, this.now() + this.link.latency());
+    for (const ch of this.channels) ch.send(el, this.now() + delay + this.link.latency());
   }
 
   /** Records buffered but not yet sent (a crash loses them; that is what replay is for). */
