@@ -1,4 +1,4 @@
-import type { KeyType } from "../runtime/keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import type { KeyGroupState, Namespace } from "../state/keyed-state.ts";
 import { toJson } from "../state/serde.ts";
 

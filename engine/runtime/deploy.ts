@@ -5,7 +5,7 @@ import type { RestorePoint } from "../checkpoint/restore.ts";
 import { Channel } from "./channel.ts";
 import type { JobVertex } from "./job-graph.ts";
 import type { JobSpec } from "./job-spec.ts";
-import { keyGroupRangeFor } from "./keygroups.ts";
+import { keyGroupRangeFor } from "../state/keygroups.ts";
 import type { JobReport, Output, StreamOperator } from "./operator.ts";
 import { createOperator } from "./operator-factory.ts";
 import { ChainingOutput, NetworkOutput } from "./outputs.ts";

@@ -1,4 +1,4 @@
-import type { KeyGroupRange } from "../runtime/keygroups.ts";
+import type { KeyGroupRange } from "./keygroups.ts";
 import type { Logger } from "../api/logger.ts";
 import { deprecated } from "../api/logger.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "./checkpoint-storage.ts";

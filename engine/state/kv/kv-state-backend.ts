@@ -1,6 +1,6 @@
 import * as os from "node:os";
 import * as path from "node:path";
-import type { KeyGroupRange } from "../../runtime/keygroups.ts";
+import type { KeyGroupRange } from "../keygroups.ts";
 import type { StateBackend } from "../backends.ts";
 import { KvKeyedStateBackend, type KvKeyedBackendOptions } from "./kv-keyed-backend.ts";
 
