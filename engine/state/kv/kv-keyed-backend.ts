@@ -212,6 +212,12 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
    * Call it before `snapshot()`, which resets the tracking. A checkpoint that then fails to
    * complete must fall back to writing everything, since its changes are no longer tracked.
    */
+  /** The next snapshot() reads only these key groups (an incremental checkpoint's; see kv-snapshot-strategy.ts). */
+  limitNextSnapshot(keyGroups: readonly number[]): void {
+    this.nextScan = keyGroups;
+  }
+  private nextScan?: readonly number[];
+
   changedKeyGroupsSinceLastSnapshot(): number[] {
     const out: number[] = [];
     this.changed.forEach((c, i) => c && out.push(i + this.keyGroupRange.start));
@@ -222,7 +228,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
    * Flink's canonical format, the same as the heap backend's: key groups ascending, rows per
    * state. `keyGroups` limits the scan (an incremental checkpoint reads only changed groups).
    */
-  snapshot(keyGroups?: readonly number[]): KeyGroupState[] {
+  snapshot(keyGroups: readonly number[] | undefined = this.nextScan): KeyGroupState[] {
+    this.nextScan = undefined;
     this.flush();
     const out: KeyGroupState[] = [];
     let kg = -1;
