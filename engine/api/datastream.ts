@@ -1,4 +1,4 @@
-import type { KeyType } from "../runtime/keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import { sumAggregate, type SumAcc, type TimeWindow, type WindowResultFn } from "../runtime/window-operator.ts";
 import type { AggregateFunction } from "../state/keyed-state.ts";
 import type { Collector } from "../runtime/basic-operators.ts";
@@ -11,11 +11,12 @@ import type { KeyedProcessFunction, ProcessFunction, ProcessWindowFunction, Sink
 import { FunctionSink } from "../runtime/function-sink-operator.ts";
 import type { AnyWindowFn } from "../runtime/process-window-operator.ts";
 import type { Millis } from "./time.ts";
-import { PrintSink } from "../connectors/sinks/print-sink.ts";
 
 /** The environment as the streams see it: it numbers and records transformations. */
 export interface StreamGraphBuilder {
   add(t: NewTransformation): Transformation;
+  /** The sink print() writes to: the environment supplies it, so the API imports no connector. */
+  printSink<T>(prefix?: string): Sink<T>;
 }
 
 /** A window's result for `sum(field)`: the window, the key, the exact sum and the record count. */
@@ -96,7 +97,7 @@ export class DataStream<T> {
 
   /** Flink's print(): a non-transactional sink to stdout (or the given writer). */
   print(prefix?: string): DataStreamSink<T> {
-    return this.sinkTo(new PrintSink<T>(prefix), "Print to Std. Out");
+    return this.sinkTo(this.env.printSink<T>(prefix), "Print to Std. Out");
   }
 
   private op<R>(t: NewTransformation): SingleOutputStreamOperator<R> {

@@ -7,7 +7,7 @@ import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
 import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
 import { DEFAULT_EXECUTION, type ExecutionOptions } from "../runtime/job-spec.ts";
 import { startingPoint } from "../checkpoint/restore.ts";
-import { DEFAULT_MAX_PARALLELISM } from "../runtime/keygroups.ts";
+import { DEFAULT_MAX_PARALLELISM } from "../state/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
 import type { JobReport } from "../runtime/operator.ts";
 import type { CheckpointStats, FailureEvent, RestoreEvent } from "../checkpoint/stats.ts";
@@ -17,6 +17,8 @@ import { DataStream, SingleOutputStreamOperator, type StreamGraphBuilder } from 
 import { consoleLogger, deprecated, type Logger } from "./logger.ts";
 import { DEFAULT_WITH_CHECKPOINTING, describeRestartStrategy, RestartStrategies, type RestartStrategy } from "./restart-strategies.ts";
 import type { Source } from "./source.ts";
+import type { Sink } from "./sink.ts";
+import { PrintSink } from "../connectors/sinks/print-sink.ts";
 import type { NewTransformation, Transformation } from "./transformation.ts";
 import { WatermarkStrategy } from "./watermark-strategy.ts";
 import type { SourceFunction } from "./functions.ts";
@@ -112,6 +114,10 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       this.log.warn(w);
     }
     return this;
+  }
+
+  printSink<T>(prefix?: string): Sink<T> {
+    return new PrintSink<T>(prefix);
   }
 
   add(t: NewTransformation): Transformation {

@@ -1,4 +1,4 @@
-import type { KeyType } from "../runtime/keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import type { AggregateFunction } from "../state/keyed-state.ts";
 import type { WindowResultFn } from "../runtime/window-operator.ts";
 import type { Sink } from "./sink.ts";

@@ -1,6 +1,7 @@
 import type { Channel } from "../runtime/channel.ts";
 import type { StreamElement } from "../runtime/elements.ts";
 import type { CheckpointOptions } from "./gateway.ts";
+import { mayBeUnaligned } from "./alignment/types.ts";
 import { alignmentStep, initialAlignment, type AlignmentConfig, type AlignmentController, type AlignmentEvent, type AlignmentState } from "./alignment/handler.ts";
 
 /** Records of one channel persisted with an unaligned checkpoint, in arrival order. */
@@ -51,20 +52,28 @@ export class CheckpointedInput implements AlignmentController {
     return this.anyBlocked && this.blocked[channel];
   }
 
-  /**
-   * True while barriers may overtake queued records (an unaligned checkpoint can start or is in
-   * progress). Savepoint and final barriers never overtake (Channel.takeBarrier leaves them queued).
-   */
+  /** True while a barrier may overtake queued records: unaligned configured, and at once or already switched. */
   overtaking(): boolean {
-    const k = this.state.kind;
-    return k === "collecting-unaligned" || (k === "waiting-for-first-barrier" && this.config.exactlyOnce && this.config.unaligned && this.config.alignedTimeout <= 0);
+    const c = this.config;
+    return c.exactlyOnce && c.unaligned && (c.alignedTimeout <= 0 || this.state.kind === "collecting-unaligned");
   }
+
+  /**
+   * Only a barrier that will be handled unaligned may overtake: records it jumps must end up in
+   * its channel state. A savepoint's or the final checkpoint's barrier (always aligned), or a newer
+   * one that would start aligned (with an aligned-checkpoint timeout), waits its turn.
+   */
+  private readonly mayOvertake = (b: StreamElement & { kind: "barrier" }): boolean => {
+    if (!mayBeUnaligned(b.options)) return false;
+    const s = this.state;
+    return this.config.alignedTimeout <= 0 || (s.kind === "collecting-unaligned" && b.checkpointId === s.checkpointId);
+  };
 
   /** Unaligned: handles an arrived barrier that overtakes queued records; true if one was handled. */
   pollPriority(now: number): boolean {
     if (!this.overtaking()) return false;
     for (let c = 0; c < this.channels.length; c++) {
-      const t = this.channels[c].takeBarrier(now);
+      const t = this.channels[c].takeBarrier(now, this.mayOvertake);
       if (!t) continue;
       this.ahead[c] = t.ahead;
       this.onBarrier(c, t.barrier.checkpointId, t.barrier.options, now);
@@ -78,7 +87,7 @@ export class CheckpointedInput implements AlignmentController {
   nextPriorityAt(): number {
     if (!this.overtaking()) return Infinity;
     let at = Infinity;
-    for (const ch of this.channels) at = Math.min(at, ch.barrierAt());
+    for (const ch of this.channels) at = Math.min(at, ch.barrierAt(this.mayOvertake));
     return at;
   }
 

@@ -1,4 +1,4 @@
-import type { KeyType } from "../runtime/keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import type { KeyGroupState, Namespace } from "../state/keyed-state.ts";
 import { toJson } from "../state/serde.ts";
 
@@ -17,6 +17,8 @@ export type DeltaRow = [state: string, keyGroup: number, key: KeyType, ns: Names
 export interface KeyedDelta {
   readonly parent: number;
   readonly rows: DeltaRow[];
+  /** Key groups written whole (a backend that tracks changes per key group): their old rows go first. */
+  readonly replacedGroups?: number[];
 }
 
 type Flat = Map<string, { row: [string, number, KeyType, Namespace]; enc: string; value: unknown }>;
@@ -77,6 +79,10 @@ export function applyDeltas(full: readonly KeyGroupState[], deltas: readonly Key
   const flat = new Map<string, { row: [string, number, KeyType, Namespace]; value: unknown }>();
   for (const [k, v] of flatten(full)) flat.set(k, { row: v.row, value: v.value });
   for (const d of deltas) {
+    if (d.replacedGroups?.length) {
+      const replaced = new Set(d.replacedGroups);
+      for (const [k, v] of flat) if (replaced.has(v.row[1])) flat.delete(k);
+    }
     for (const r of d.rows) {
       const k = `${r[0]}\u0000${r[1]}\u0000${typeof r[2]}${r[2]}\u0000${typeof r[3]}${r[3]}`;
       if (r.length === 4) flat.delete(k);

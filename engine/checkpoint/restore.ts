@@ -5,7 +5,7 @@ import { applyDeltas } from "./incremental.ts";
 import type { KeyGroupState } from "../state/keyed-state.ts";
 import { deserialize } from "../state/serde.ts";
 import type { OperatorSnapshot, RestoredState } from "../runtime/operator.ts";
-import type { TimerSnapshot } from "../runtime/timers.ts";
+import type { TimerSnapshot } from "../state/timers.ts";
 import type { InFlightBatch } from "./checkpointed-input.ts";
 import { IN_FLIGHT_KEY, type TaskSnapshot } from "./subtask-checkpointer.ts";
 

@@ -9,6 +9,8 @@ import { IncrementalTracker } from "./incremental.ts";
  */
 export interface SnapshotStrategy {
   readonly name: string;
+  /** Before the sync phase of every checkpoint (a backend that tracks changes prepares its scan here). */
+  beforeSnapshot?(checkpointId: number, options: CheckpointOptions): void;
   snapshot(checkpointId: number, uid: string, op: OperatorSnapshot, options: CheckpointOptions): OperatorSnapshot;
   completed(checkpointId: number): void;
   aborted(checkpointId: number): void;

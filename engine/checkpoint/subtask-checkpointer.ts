@@ -77,6 +77,7 @@ export class SubtaskCheckpointer {
     h.fault("checkpoint.sync-snapshot", t.name, checkpointId);
     const slow = h.slowdown("checkpoint.sync-snapshot", t.name, checkpointId);
     const t0 = h.wallMs();
+    this.strategy.beforeSnapshot?.(checkpointId, options);
     const snap: TaskSnapshot = {};
     for (let i = 0; i < t.chain.length; i++) snap[t.uids[i]] = this.strategy.snapshot(checkpointId, t.uids[i], t.chain[i].snapshotState(checkpointId), options);
     const syncWallMs = h.wallMs() - t0;

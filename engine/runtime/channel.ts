@@ -1,4 +1,3 @@
-import { mayBeUnaligned } from "../checkpoint/alignment/types.ts";
 import type { StreamElement } from "./elements.ts";
 
 /** Wakes the consuming task when an element becomes available. */
@@ -58,15 +57,14 @@ export class Channel {
    * ahead of the records in front of it (which stay queued, to be processed after it); those
    * records are returned, as they are the in-flight data the checkpoint must persist.
    */
-  takeBarrier(now: number): { barrier: StreamElement & { kind: "barrier" }; ahead: (StreamElement & { kind: "records" })[] } | undefined {
+  takeBarrier(now: number, accept: (barrier: StreamElement & { kind: "barrier" }) => boolean): { barrier: StreamElement & { kind: "barrier" }; ahead: (StreamElement & { kind: "records" })[] } | undefined {
     if (this.barriers === 0) return undefined;
     const ahead: (StreamElement & { kind: "records" })[] = [];
     for (let i = this.head; i < this.els.length; i++) {
       const el = this.els[i];
       if (el.kind === "records") ahead.push(el);
       else if (el.kind === "barrier") {
-        // Savepoints and final checkpoints are aligned: their barriers never overtake.
-        if (this.ats[i] > now || !mayBeUnaligned(el.options)) return undefined;
+        if (this.ats[i] > now || !accept(el)) return undefined;
         this.els.splice(i, 1);
         this.ats.splice(i, 1);
         this.barriers--;
@@ -76,10 +74,13 @@ export class Channel {
     return undefined;
   }
 
-  /** Time the first queued barrier arrives (Infinity: none queued). */
-  barrierAt(): number {
+  /** Time the first queued barrier arrives, if `accept` lets it overtake (Infinity: none such). */
+  barrierAt(accept: (barrier: StreamElement & { kind: "barrier" }) => boolean): number {
     if (this.barriers === 0) return Infinity;
-    for (let i = this.head; i < this.els.length; i++) if (this.els[i].kind === "barrier") return this.ats[i];
+    for (let i = this.head; i < this.els.length; i++) {
+      const el = this.els[i];
+      if (el.kind === "barrier") return accept(el) ? this.ats[i] : Infinity;
+    }
     return Infinity;
   }
 }

@@ -5,7 +5,7 @@ import type { RestorePoint } from "../checkpoint/restore.ts";
 import { Channel } from "./channel.ts";
 import type { JobVertex } from "./job-graph.ts";
 import type { JobSpec } from "./job-spec.ts";
-import { keyGroupRangeFor } from "./keygroups.ts";
+import { keyGroupRangeFor } from "../state/keygroups.ts";
 import type { JobReport, Output, StreamOperator } from "./operator.ts";
 import { createOperator } from "./operator-factory.ts";
 import { ChainingOutput, NetworkOutput } from "./outputs.ts";
@@ -92,7 +92,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
           return w;
         });
       const keyedBackend = v.keyed ? spec.backend.createKeyedBackend(keyGroupRangeFor(i, v.parallelism, graph.maxParallelism), name) : undefined;
-      const strategy = !keyedBackend ? FULL_SNAPSHOTS : spec.backend.createSnapshotStrategy?.(host.incremental) ?? (host.incremental ? new DiffingIncrementalSnapshots() : FULL_SNAPSHOTS);
+      const strategy = !keyedBackend ? FULL_SNAPSHOTS : spec.backend.createSnapshotStrategy?.(keyedBackend, host.incremental) ?? (host.incremental ? new DiffingIncrementalSnapshots() : FULL_SNAPSHOTS);
       // Build the chain back to front so each operator's output can point at the next.
       const ops: StreamOperator[] = new Array(v.chain.length);
       let reader: ReturnType<Source<unknown>["createReader"]> | undefined;

@@ -1,4 +1,4 @@
-import type { Kernel, Runnable } from "../kernel/kernel.ts";
+import type { Kernel } from "../kernel/kernel.ts";
 import { CheckpointingMode } from "../api/checkpoint-config.ts";
 import { CheckpointCoordinator, type CoordinatorHost } from "../checkpoint/coordinator.ts";
 import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts";
@@ -12,21 +12,15 @@ import type { JobReport } from "./operator.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
 import type { Task, TaskHost } from "./task.ts";
 import { deployTasks, type DeployHost } from "./deploy.ts";
+import { SavepointTrigger } from "./savepoint-trigger.ts";
+import { Call, RpcTransport } from "./transport.ts";
 import type { JobSpec } from "./job-spec.ts";
 import type { Trace } from "../kernel/trace.ts";
-import type { Rng } from "../kernel/rng.ts";
 import type { RealtimeDriver } from "./adapters/realtime-driver.ts";
 
 export { DEFAULT_EXECUTION, type ExecutionOptions, type JobSpec } from "./job-spec.ts";
 
 export type JobStatus = "CREATED" | "RUNNING" | "RESTARTING" | "FINISHED" | "FAILED" | "CANCELED";
-
-class Rpc implements Runnable {
-  constructor(private readonly fn: () => void) {}
-  run(): void {
-    this.fn();
-  }
-}
 
 /**
  * Deploys the job graph as tasks and channels, runs it on the kernel, and fails over: any failure
@@ -55,7 +49,10 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     return this.spec.initialRestore?.checkpointId;
   }
   /** Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint storage). */
-  savepointId?: number;
+  get savepointId(): number | undefined {
+    return this.savepoints.completedId;
+  }
+  private readonly savepoints: SavepointTrigger;
   restarts = 0;
   private readonly backoff: RestartBackoff;
   private readonly trace_: Trace;
@@ -68,8 +65,20 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.alignment = { exactlyOnce: cp.mode === CheckpointingMode.EXACTLY_ONCE, unaligned: cp.isUnalignedCheckpointsEnabled(), alignedTimeout: cp.getAlignedCheckpointTimeout() };
     this.bufferTimeout = spec.exec.bufferTimeout;
     this.incremental = this.checkpointing && cp.incremental;
-    this.rpcRng = spec.kernel.rng.fork("rpc");
+    this.transport = new RpcTransport(this.kernel, spec.kernel.rng.fork("rpc"), spec.exec.rpcLatencyMin, spec.exec.rpcLatencyMax, () => this.attempt);
     this.backoff = new RestartBackoff(spec.restart, spec.kernel.rng.fork("restart"));
+    this.savepoints = new SavepointTrigger(spec.savepoint, {
+      kernel: this.kernel,
+      isRunning: () => this.status === "RUNNING",
+      trigger: (storage) => this.toCoordinator(() => this.coordinator?.triggerSavepoint(this.kernel.now(), storage)),
+      stop: (id) => {
+        for (const t of this.tasks) if (t.status !== "finished") t.cancel();
+        this.coordinator?.stop();
+        this.status = "FINISHED";
+        this.trace(`job stopped with savepoint ${id}`);
+        this.kernel.stop();
+      },
+    }, spec.exec.rpcLatencyMax);
     if (this.checkpointing) {
       if (!spec.storage) throw new Error("checkpointing is enabled but no checkpoint storage is configured");
       // As Flink does, the id counter continues after the checkpoint or savepoint restored from.
@@ -82,7 +91,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.status = "RUNNING";
     this.guard(() => this.deploy(this.spec.initialRestore));
     this.coordinator?.start(this.kernel.now());
-    this.scheduleSavepoint();
+    this.savepoints.arm();
     this.kernel.run(until);
     if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
   }
@@ -111,20 +120,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   private realtime?: RealtimeDriver;
-  private readonly rpcRng: Rng;
-
-  private rpcDelay(): number {
-    const { rpcLatencyMin: lo, rpcLatencyMax: hi } = this.spec.exec;
-    return lo + this.rpcRng.int(hi - lo + 1);
-  }
-
-  /** An RPC: runs after the latency, unless the attempt that sent it is gone by then. */
-  private rpc(fn: () => void): void {
-    const attempt = this.attempt;
-    this.kernel.after(this.rpcDelay(), new Rpc(() => {
-      if (attempt === this.attempt) fn();
-    }));
-  }
+  private readonly transport: RpcTransport;
 
   /** A source's transport got data: run the source now (and wake a sleeping real-time loop). */
   wakeSource(task: Task): void {
@@ -132,32 +128,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.realtime?.notify();
   }
 
-  private scheduleSavepoint(): void {
-    const sp = this.spec.savepoint;
-    if (!sp || !this.coordinator) return;
-    this.kernel.at(sp.at, new Rpc(() => {
-      if (this.status !== "RUNNING") return;
-      try {
-        this.coordinator!.triggerSavepoint(this.kernel.now(), sp.storage);
-      } catch (e) {
-        this.failJob(e);
-      }
-    }));
-  }
-
   savepointCompleted(checkpointId: number): void {
-    this.savepointId = checkpointId;
-    const sp = this.spec.savepoint;
-    if (!sp?.stop) return;
-    // Stop once every task has had the notification (and committed): the RPCs take at most rpcLatencyMax.
-    this.kernel.after(this.spec.exec.rpcLatencyMax + 1, new Rpc(() => {
-      if (this.status !== "RUNNING") return;
-      for (const t of this.tasks) if (t.status !== "finished") t.cancel();
-      this.coordinator?.stop();
-      this.status = "FINISHED";
-      this.trace(`job stopped with savepoint ${checkpointId}`);
-      this.kernel.stop();
-    }));
+    this.savepoints.completed(checkpointId);
   }
 
   // ---- what tasks and the coordinator share ----
@@ -180,7 +152,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   asyncDelay(): number {
-    return this.spec.exec.asyncMin + this.rpcRng.int(this.spec.exec.asyncMax - this.spec.exec.asyncMin + 1);
+    return this.spec.exec.asyncMin + this.transport.rng.int(this.spec.exec.asyncMax - this.spec.exec.asyncMin + 1);
   }
 
   storageFor(checkpointId: number): CheckpointStorage | undefined {
@@ -196,10 +168,10 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
 
   readonly coordinatorGateway: CoordinatorGateway = {
     acknowledge: (task, id, handle, stats) => {
-      this.rpc(() => this.toCoordinator(() => this.coordinator?.acknowledge(task, id, handle, stats, this.kernel.now())));
+      this.transport.send(() => this.toCoordinator(() => this.coordinator?.acknowledge(task, id, handle, stats, this.kernel.now())));
       return "ok";
     },
-    decline: (task, id, reason, cause) => this.rpc(() => this.toCoordinator(() => this.coordinator?.decline(task, id, reason, cause, this.kernel.now()))),
+    decline: (task, id, reason, cause) => this.transport.send(() => this.toCoordinator(() => this.coordinator?.decline(task, id, reason, cause, this.kernel.now()))),
   };
 
   private toCoordinator(fn: () => void): void {
@@ -217,15 +189,15 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void {
-    for (const t of this.sources) this.rpc(() => t.triggerCheckpoint(checkpointId, options));
+    for (const t of this.sources) this.transport.send(() => t.triggerCheckpoint(checkpointId, options));
   }
 
   notifyCheckpointComplete(checkpointId: number, _final: boolean): void {
-    for (const t of this.tasks) this.rpc(() => t.notifyCheckpointComplete(checkpointId));
+    for (const t of this.tasks) this.transport.send(() => t.notifyCheckpointComplete(checkpointId));
   }
 
   notifyCheckpointAborted(checkpointId: number, _reason: CheckpointFailureReasonKey): void {
-    for (const t of this.tasks) this.rpc(() => t.notifyCheckpointAborted(checkpointId));
+    for (const t of this.tasks) this.transport.send(() => t.notifyCheckpointAborted(checkpointId));
   }
 
   // ---- life cycle ----
@@ -271,7 +243,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     }
     this.status = "RESTARTING";
     this.trace(`restart in ${d.delay}ms`);
-    this.kernel.at(now + d.delay, new Rpc(() => {
+    this.kernel.at(now + d.delay, new Call(() => {
       this.status = "RUNNING";
       this.restarts++;
       this.guard(() => {
@@ -282,7 +254,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       });
       if (this.status === "RUNNING") {
         this.coordinator?.start(this.kernel.now());
-        if (this.savepointId === undefined && (this.spec.savepoint?.at ?? -1) > this.kernel.now()) this.scheduleSavepoint();
+        this.savepoints.arm();
       }
     }));
   }

@@ -1,7 +1,7 @@
 import type { Rng } from "../kernel/rng.ts";
 import type { Channel } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
-import { KeyGroupCache, operatorIndexForKeyGroup, type KeyType } from "./keygroups.ts";
+import { KeyGroupCache, operatorIndexForKeyGroup, type KeyType } from "../state/keygroups.ts";
 
 /** How records of one edge are spread over the downstream subtasks (Flink's partitioners). */
 export type Partitioning =

@@ -1,6 +1,6 @@
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
-import { KeyGroupCache, type KeyType } from "./keygroups.ts";
-import { TimerService, type Timer, type TimerQueue } from "./timers.ts";
+import { KeyGroupCache, type KeyType } from "../state/keygroups.ts";
+import { TimerService, type Timer, type TimerQueue } from "../state/timers.ts";
 import type { AggregateFunction, AggregatingState, KeyedStateBackend, Namespaced } from "../state/keyed-state.ts";
 import { VOID_NAMESPACE } from "../state/keyed-state.ts";
 import { MIN_WATERMARK } from "./elements.ts";

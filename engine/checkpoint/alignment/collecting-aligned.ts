@@ -1,6 +1,6 @@
 import type { AlignmentController, AlignmentEvent, AlignmentState, Collecting } from "./types.ts";
 import { allLiveSeen, mayBeUnaligned, waiting, withChannel } from "./types.ts";
-import { restartWith, switchToUnaligned } from "./collecting-unaligned.ts";
+import { switchToUnaligned } from "./collecting-unaligned.ts";
 
 type Aligned = Collecting & { kind: "collecting-aligned" };
 
@@ -12,9 +12,7 @@ type Aligned = Collecting & { kind: "collecting-aligned" };
 export function onAligned(s: Aligned, e: AlignmentEvent, ctl: AlignmentController): AlignmentState {
   switch (e.kind) {
     case "barrier": {
-      if (e.checkpointId < s.checkpointId) return s;
-      if (e.checkpointId > s.checkpointId) return restartWith(s, e, ctl);
-      if (s.seen[e.channel]) return s;
+      if (e.checkpointId !== s.checkpointId || s.seen[e.channel]) return s; // older: stale; newer: handler.ts
       ctl.block(e.channel);
       return completeIfAligned({ ...s, seen: withChannel(s.seen, e.channel) }, e.now, ctl);
     }

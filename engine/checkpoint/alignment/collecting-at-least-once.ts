@@ -1,6 +1,5 @@
 import type { AlignmentController, AlignmentEvent, AlignmentState, Collecting } from "./types.ts";
 import { allLiveSeen, waiting, withChannel } from "./types.ts";
-import { restartWith } from "./collecting-unaligned.ts";
 
 type AtLeastOnce = Collecting & { kind: "collecting-at-least-once" };
 
@@ -12,8 +11,7 @@ type AtLeastOnce = Collecting & { kind: "collecting-at-least-once" };
 export function onAtLeastOnce(s: AtLeastOnce, e: AlignmentEvent, ctl: AlignmentController): AlignmentState {
   switch (e.kind) {
     case "barrier":
-      if (e.checkpointId < s.checkpointId) return s;
-      if (e.checkpointId > s.checkpointId) return restartWith(s, e, ctl);
+      if (e.checkpointId !== s.checkpointId) return s; // older: stale; newer: handler.ts
       return completeIfAll({ ...s, seen: withChannel(s.seen, e.channel) }, e.now, ctl);
     case "end-of-partition":
       return completeIfAll({ ...s, ended: withChannel(s.ended, e.channel) }, e.now, ctl);

@@ -1,6 +1,5 @@
 import type { AlignmentController, AlignmentEvent, AlignmentState, Collecting } from "./types.ts";
 import { allLiveSeen, waiting, withChannel } from "./types.ts";
-import { onWaiting } from "./waiting-for-first-barrier.ts";
 
 type Unaligned = Collecting & { kind: "collecting-unaligned" };
 
@@ -12,9 +11,7 @@ type Unaligned = Collecting & { kind: "collecting-unaligned" };
 export function onUnaligned(s: Unaligned, e: AlignmentEvent, ctl: AlignmentController): AlignmentState {
   switch (e.kind) {
     case "barrier": {
-      if (e.checkpointId < s.checkpointId) return s;
-      if (e.checkpointId > s.checkpointId) return restartWith(s, e, ctl);
-      if (s.seen[e.channel]) return s;
+      if (e.checkpointId !== s.checkpointId || s.seen[e.channel]) return s; // older: stale; newer: handler.ts
       ctl.inFlightDone(e.channel);
       return completeIfAll({ ...s, seen: withChannel(s.seen, e.channel) }, ctl);
     }
@@ -52,11 +49,4 @@ function completeIfAll(s: Unaligned, ctl: AlignmentController): AlignmentState {
   if (!allLiveSeen(s.seen, s.ended)) return s;
   ctl.channelStateComplete(s.checkpointId);
   return waiting(s.checkpointId, s.ended);
-}
-
-/** A newer checkpoint's barrier overtook an unfinished one (aborted upstream): drop the old, start the new. */
-export function restartWith(s: Collecting & { kind: AlignmentState["kind"] }, e: AlignmentEvent & { kind: "barrier" }, ctl: AlignmentController): AlignmentState {
-  if (s.kind === "collecting-aligned") ctl.unblockAll();
-  ctl.abandon(s.checkpointId);
-  return onWaiting(waiting(s.lastHandled, s.ended) as AlignmentState & { kind: "waiting-for-first-barrier" }, e, ctl);
 }
