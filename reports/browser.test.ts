@@ -146,7 +146,7 @@ describe.skipIf(!CHROMIUM)(`report.html in headless Chromium${SKIP}`, () => {
     const summary = dom.slice(dom.indexOf('<dl class="summary">'), dom.indexOf("</dl>"));
     expect(summary).toMatch(/<dt>Seeds<\/dt><dd><span class="mono">42<\/span> given with --seed \(the replay line repeats it\); the run shown used engine seed <span class="mono">\d+<\/span>, drawn from it<\/dd>/);
     expect(summary).toContain("<dt>Mode</dt><dd>at-least-once</dd>");
-    expect(dom).toMatch(/<div class="replay" id="replay"><b>Replay [^<]+:<\/b><pre><code>[^<]*--seed 42 --path [0-9:]+<\/code><\/pre><\/div>/);
+    expect(dom).toMatch(/<div class="replay" id="replay"><b>Replay [^<]+:<\/b><pre><code>npx flinch chaos [^<]*--engine-seed \d+ [^<]*--faults [^<]+<\/code><\/pre><\/div>/);
     // Timeline: an SVG with checkpoint bars and the crash that caused the violation.
     const timeline = section(dom, "timeline");
     expect(timeline).toContain("<svg");

@@ -40,6 +40,11 @@ export interface CheckpointRow {
   total: number;
   stateBytes: number;
   failureReason?: string;
+  /** Flink's CheckpointFailureReason key (CHECKPOINT_SUBSUMED, CHECKPOINT_EXPIRED, ...). */
+  failureReasonKey?: string;
+  /** In-flight records were persisted as channel state (an unaligned checkpoint, FLIP-76). */
+  unaligned?: boolean;
+  channelStateRecords?: number;
 }
 
 /** Something that happened at a virtual time, for the timeline. */
