@@ -40,7 +40,9 @@ final class WsFeed implements Feed {
 
     private final String wsBase;
     private final String restBase;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1: the JDK client otherwise offers an h2c upgrade on plain http, which a server
+    // that upgrades websockets on the same port may take for a stream request.
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<String, long[]> cursors = new LinkedHashMap<>(); // symbol -> {next, until}
     private final LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
     private final LinkedBlockingQueue<Trade> out = new LinkedBlockingQueue<>(10_000);
