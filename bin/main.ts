@@ -12,6 +12,7 @@ import { serveCommand } from "./commands/serve.ts";
 import { recordCommand } from "./commands/record.ts";
 import { convertCommand } from "./commands/convert.ts";
 import { workerCommand } from "./commands/worker.ts";
+import { flinkCommand } from "./commands/flink.ts";
 
 const USAGE = `usage:
   ${RUN_USAGE}
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   record: recordCommand,
   convert: convertCommand,
   _worker: workerCommand,
+  flink: flinkCommand,
   bench: async (argv) => (await import("../bench/index.ts")).benchCommand(argv),
 };
 
