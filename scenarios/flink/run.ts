@@ -33,6 +33,10 @@ export interface FlinkRunOptions {
   /** Root for this run's checkpoints, output and logs (created; the caller removes it). */
   readonly workDir: string;
   readonly jvmTimeoutMs?: number;
+  /** Microseconds each record takes in the job (spreads the tape over time; 0 = full speed). */
+  readonly throttleUs?: number;
+  /** Flink's network buffer timeout (ms); 0 flushes every record. Default: Flink's 100 ms. */
+  readonly bufferTimeoutMs?: number;
   readonly maxJvms?: number;
 }
 
@@ -81,6 +85,8 @@ export async function runFlink(o: FlinkRunOptions): Promise<FlinkRunResult> {
         "--sink", o.sink, "--out", out, "--checkpoints", chk, "--backend", o.backend, "--mode", o.mode,
         "--interval", String(o.intervalMs), "--min-pause", "0", "--restart-attempts", "10", "--restart-delay", "50",
         "--window", String(o.windowMs), "--parallelism", String(o.parallelism), "--fired-log", firedLog, "--late",
+        ...(o.throttleUs ? ["--throttle-us", String(o.throttleUs)] : []),
+        ...(o.bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(o.bufferTimeoutMs)] : []),
         ...(remaining.length ? ["--faults", remaining.join(",")] : []),
         ...(latest ? ["--restore", latest.dir] : []),
       ];

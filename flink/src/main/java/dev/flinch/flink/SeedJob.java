@@ -63,6 +63,8 @@ public final class SeedJob {
         conf.setString("rest.bind-port", "0");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(1);
+        // -1 keeps Flink's default (100 ms); 0 flushes every record, so a record can overtake a late barrier.
+        if (a.getLong("buffer-timeout", -1) >= 0) env.setBufferTimeout(a.getLong("buffer-timeout", -1));
 
         long interval = a.getLong("interval", 60_000);
         CheckpointingMode mode = switch (a.get("mode", "exactly-once")) {
@@ -97,7 +99,7 @@ public final class SeedJob {
         // Event time is the trade time T; the source attaches it to every record.
         DataStream<Trade> trades = env.fromSource(source(a), wm, "Binance Trade Source")
             .setParallelism(a.getInt("parallelism", 1))
-            .map(new FaultPointsMap()).name("Fault points").setParallelism(a.getInt("parallelism", 1));
+            .map(new FaultPointsMap(a.getLong("throttle-us", 0) * 1000)).name("Fault points").setParallelism(a.getInt("parallelism", 1));
 
         OutputTag<Trade> late = new OutputTag<>("late") {};
         SingleOutputStreamOperator<String> windows = trades
