@@ -74,7 +74,9 @@ export async function flinkSide(tape: Tape, o: DiffOptions): Promise<SideResult>
     writeTapeFile(tape, file);
     const jvm = startJvm(o.classpath, [
       "--tape", file, "--sink", "print", "--late", "--checkpoints", path.join(dir, "chk"), "--backend", "hashmap",
-      "--window", String(o.windowMs), "--watermarks", o.watermarks, "--out-of-orderness", String(o.outOfOrdernessMs),
+      "--window", String(o.windowMs),
+      // per-event: Flink's bounded-out-of-orderness bound, emitted after every trade rather than every 200 ms of wall time (see PerEventWatermarks.java).
+      "--watermarks", o.watermarks === "none" ? "none" : "per-event", "--out-of-orderness", String(o.outOfOrdernessMs),
     ], o.jvmTimeoutMs ?? 180_000);
     const r = await jvm.done;
     if (r.code !== 0) throw new Error(`the Flink job failed (exit ${r.code ?? r.signal}${r.timedOut ? ", timed out" : ""}): ${failureSummary(r.stderr)}`);

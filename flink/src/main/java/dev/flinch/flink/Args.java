@@ -10,7 +10,7 @@ import java.util.Set;
  * --sink file|print  --out DIR  --late (late records to stdout as "late> {...}")
  * --backend hashmap|filesystem|rocksdb  --checkpoints DIR  --mode exactly-once|at-least-once
  * --interval MS --min-pause MS --timeout MS --restart-attempts N --restart-delay MS
- * --window MS --watermarks bounded|none --out-of-orderness MS --parallelism N (source)
+ * --window MS --watermarks bounded|none|per-event --out-of-orderness MS --parallelism N (source)
  * --faults PLAN --fired-log FILE --restore DIR/chk-n --throttle-us N (each record takes N µs)
  * --buffer-timeout MS (network buffer flush; 0 = every record)
  */

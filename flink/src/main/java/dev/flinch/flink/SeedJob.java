@@ -93,9 +93,13 @@ public final class SeedJob {
         }
         env.setRestartStrategy(RestartStrategies.fixedDelayRestart(a.getInt("restart-attempts", 3), Time.milliseconds(a.getLong("restart-delay", 10_000))));
 
-        WatermarkStrategy<Trade> wm = a.get("watermarks", "bounded").equals("none")
-            ? WatermarkStrategy.noWatermarks()
-            : WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofMillis(a.getLong("out-of-orderness", 2_000)));
+        long bound = a.getLong("out-of-orderness", 2_000);
+        WatermarkStrategy<Trade> wm = switch (a.get("watermarks", "bounded")) {
+            case "bounded" -> WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofMillis(bound));
+            case "none" -> WatermarkStrategy.noWatermarks();
+            case "per-event" -> WatermarkStrategy.forGenerator(ctx -> new PerEventWatermarks(bound));
+            default -> throw new IllegalArgumentException("--watermarks must be bounded, none or per-event");
+        };
         // Event time is the trade time T; the source attaches it to every record.
         DataStream<Trade> trades = env.fromSource(source(a), wm, "Binance Trade Source")
             .setParallelism(a.getInt("parallelism", 1))

@@ -16,6 +16,8 @@ public class Trade {
     /** Quantity in 1e-8 units (exact). */
     public long quantity;
     public long count = 1;
+    /** When the exchange sent it (E), ms; only the pre-parsed tape source uses it, to merge symbols. */
+    public long arrival;
 
     public Trade() {}
 

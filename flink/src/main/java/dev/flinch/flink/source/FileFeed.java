@@ -16,10 +16,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A bounded, pre-parsed tape (one trade a line: {@code SYMBOL\tid\ttimeMs\tquantityUnits}, ids
- * increasing per symbol) as a feed: the benchmark and the differential test read the exact trades
- * flinch's engine reads, without a network in between. Symbols are served round robin, one
- * trade at a time.
+ * A bounded, pre-parsed tape (one trade a line: {@code SYMBOL\tid\ttimeMs\tquantityUnits\tarrivalMs},
+ * ids increasing per symbol) as a feed: the benchmark and the differential test read the exact
+ * trades flinch's engine reads, without a network in between. The symbols are merged by arrival
+ * time (ties: the order the symbols were added), as flinch's simulated feed delivers them, so
+ * both engines see the same interleaving and judge lateness alike.
  */
 final class FileFeed implements Feed {
     private static final Map<String, Map<String, Trade[]>> CACHE = new ConcurrentHashMap<>();
@@ -27,7 +28,6 @@ final class FileFeed implements Feed {
 
     private final Map<String, Trade[]> tape;
     private final List<Cursor> cursors = new ArrayList<>();
-    private int turn;
 
     private static final class Cursor {
         final Trade[] trades;
@@ -54,8 +54,10 @@ final class FileFeed implements Feed {
                 n++;
                 if (line.isEmpty()) continue;
                 String[] f = line.split("\t");
-                if (f.length != 4) throw new IllegalArgumentException(path + ":" + n + ": expected SYMBOL\\tid\\ttime\\tquantity");
-                by.computeIfAbsent(f[0], k -> new ArrayList<>()).add(new Trade(f[0], Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])));
+                if (f.length != 5) throw new IllegalArgumentException(path + ":" + n + ": expected SYMBOL\\tid\\ttime\\tquantity\\tarrival");
+                Trade t = new Trade(f[0], Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]));
+                t.arrival = Long.parseLong(f[4]);
+                by.computeIfAbsent(f[0], k -> new ArrayList<>()).add(t);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(path, e);
@@ -79,16 +81,15 @@ final class FileFeed implements Feed {
 
     @Override
     public Trade poll() {
-        for (int k = 0; k < cursors.size(); k++) {
-            Cursor c = cursors.get((turn + k) % cursors.size());
-            if (c.pos < c.trades.length && (c.until < 0 || c.trades[c.pos].id <= c.until)) {
-                turn = (turn + k + 1) % cursors.size();
-                Trade src = c.trades[c.pos++];
-                // A copy: the cached tape is shared by every reader in the JVM, and Flink may reuse objects.
-                return new Trade(src.symbol, src.id, src.time, src.quantity);
-            }
+        Cursor best = null;
+        for (Cursor c : cursors) {
+            if (c.pos >= c.trades.length || (c.until >= 0 && c.trades[c.pos].id > c.until)) continue;
+            if (best == null || c.trades[c.pos].arrival < best.trades[best.pos].arrival) best = c;
         }
-        return null;
+        if (best == null) return null;
+        Trade src = best.trades[best.pos++];
+        // A copy: the cached tape is shared by every reader in the JVM, and Flink may reuse objects.
+        return new Trade(src.symbol, src.id, src.time, src.quantity);
     }
 
     @Override
