@@ -37,6 +37,8 @@ export interface FlinkRunOptions {
   readonly throttleUs?: number;
   /** Flink's network buffer timeout (ms); 0 flushes every record. Default: Flink's 100 ms. */
   readonly bufferTimeoutMs?: number;
+  /** Source subtasks other than 0 hold each checkpoint barrier back this long (a slow upstream). */
+  readonly barrierDelayMs?: number;
   readonly maxJvms?: number;
 }
 
@@ -86,6 +88,7 @@ export async function runFlink(o: FlinkRunOptions): Promise<FlinkRunResult> {
         "--interval", String(o.intervalMs), "--min-pause", "0", "--restart-attempts", "10", "--restart-delay", "50",
         "--window", String(o.windowMs), "--parallelism", String(o.parallelism), "--fired-log", firedLog, "--late",
         ...(o.throttleUs ? ["--throttle-us", String(o.throttleUs)] : []),
+        ...(o.barrierDelayMs ? ["--barrier-delay", String(o.barrierDelayMs)] : []),
         ...(o.bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(o.bufferTimeoutMs)] : []),
         ...(remaining.length ? ["--faults", remaining.join(",")] : []),
         ...(latest ? ["--restore", latest.dir] : []),

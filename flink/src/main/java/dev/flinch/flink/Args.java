@@ -12,12 +12,12 @@ import java.util.Set;
  * --interval MS --min-pause MS --timeout MS --restart-attempts N --restart-delay MS
  * --window MS --watermarks bounded|none|per-event --out-of-orderness MS --parallelism N (source)
  * --faults PLAN --fired-log FILE --restore DIR/chk-n --throttle-us N (each record takes N µs)
- * --buffer-timeout MS (network buffer flush; 0 = every record)
+ * --buffer-timeout MS (network buffer flush; 0 = every record) --barrier-delay MS (subtasks > 0 hold their barrier)
  */
 public final class Args {
     private static final Set<String> FLAGS = Set.of("late");
     private static final Set<String> NAMES = Set.of("tape", "ws", "rest", "symbols", "sink", "out", "backend", "checkpoints", "mode", "interval", "min-pause", "timeout",
-        "restart-attempts", "restart-delay", "window", "watermarks", "out-of-orderness", "parallelism", "faults", "fired-log", "restore", "throttle-us", "buffer-timeout");
+        "restart-attempts", "restart-delay", "window", "watermarks", "out-of-orderness", "parallelism", "faults", "fired-log", "restore", "throttle-us", "buffer-timeout", "barrier-delay");
     private final Map<String, String> m = new HashMap<>();
 
     public static Args parse(String[] argv) {

@@ -5,6 +5,7 @@ import dev.flinch.flink.sink.FaultPointsFileSink;
 import dev.flinch.flink.source.BinanceWebSocketSource;
 import dev.flinch.flink.source.TradeSplit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.restartstrategy.RestartStrategies;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
 import org.apache.flink.api.common.time.Time;
@@ -103,7 +104,8 @@ public final class SeedJob {
         // Event time is the trade time T; the source attaches it to every record.
         DataStream<Trade> trades = env.fromSource(source(a), wm, "Binance Trade Source")
             .setParallelism(a.getInt("parallelism", 1))
-            .map(new FaultPointsMap(a.getLong("throttle-us", 0) * 1000)).name("Fault points").setParallelism(a.getInt("parallelism", 1));
+            .transform("Fault points", TypeInformation.of(Trade.class), new FaultPointsOperator(a.getLong("throttle-us", 0) * 1000, a.getLong("barrier-delay", 0)))
+            .setParallelism(a.getInt("parallelism", 1));
 
         OutputTag<Trade> late = new OutputTag<>("late") {};
         SingleOutputStreamOperator<String> windows = trades
