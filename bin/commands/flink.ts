@@ -44,13 +44,14 @@ async function chaos(argv: string[]): Promise<number> {
   const runs = plan ? 1 : int(a, "runs", 5, 1);
   const intervalMs = int(a, "interval", 100, 10);
   const win = windowMs(a, "window", 60_000);
-  const throttleUs = int(a, "throttle-us", 0, 0);
+  // Spread the tape over a few seconds by default, so checkpoints happen while trades flow.
+  const throttleUs = int(a, "throttle-us", 200, 0);
   const barrierDelayMs = int(a, "barrier-delay", 0, 0);
   const bufferTimeoutMs = str(a, "buffer-timeout") !== undefined ? int(a, "buffer-timeout", 100, 0) : undefined;
   const json = a.flags.has("json");
   const cp = classpath(str(a, "jar"));
   const tape = chaosTape(a.positional, seed);
-  const base = [...a.positional, ...(str(a, "jar") ? ["--jar", str(a, "jar")!] : []), "--backend", backend, "--mode", mode, "--sink", sink, "--parallelism", String(parallelism), "--seed", String(seed), "--interval", String(intervalMs), ...(str(a, "window") ? ["--window", str(a, "window")!] : []), ...(throttleUs ? ["--throttle-us", String(throttleUs)] : []), ...(bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(bufferTimeoutMs)] : []), ...(barrierDelayMs ? ["--barrier-delay", String(barrierDelayMs)] : [])];
+  const base = [...a.positional, ...(str(a, "jar") ? ["--jar", str(a, "jar")!] : []), "--backend", backend, "--mode", mode, "--sink", sink, "--parallelism", String(parallelism), "--seed", String(seed), "--interval", String(intervalMs), ...(str(a, "window") ? ["--window", str(a, "window")!] : []), "--throttle-us", String(throttleUs), ...(bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(bufferTimeoutMs)] : []), ...(barrierDelayMs ? ["--barrier-delay", String(barrierDelayMs)] : [])];
 
   const res = await flinkChaos({
     classpath: cp, tape, seed: String(seed), runs, backend, mode, sink, parallelism, intervalMs, windowMs: win, throttleUs, bufferTimeoutMs, barrierDelayMs, plan, shrink: !a.flags.has("no-shrink"),

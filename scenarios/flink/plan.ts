@@ -4,7 +4,8 @@ import { Rng } from "../../engine/kernel/rng.ts";
  * Fault plans for real Flink, drawn from a seed (same seed, same plans). Points are the ones
  * user code reaches inside the job, plus `checkpoint.metadata`: a kill from outside when a
  * checkpoint's `_metadata` appears on disk. Occurrences are small for the per-checkpoint points
- * (a short run completes a handful of checkpoints) and spread over the tape for task.process.
+ * (a run of a few seconds completes a few checkpoints; each passage counts once per source
+ * subtask) and spread over the tape for task.process.
  */
 export const INSIDE_POINTS = ["task.process", "checkpoint.source-snapshot", "checkpoint.sync-snapshot", "checkpoint.complete", "sink.pre-commit", "sink.commit", "restore"] as const;
 export const FLINK_POINTS = [...INSIDE_POINTS, "checkpoint.metadata"] as const;
@@ -43,7 +44,7 @@ export function drawPlan(seed: string, trades: number): string[] {
   for (let i = 0; i < n; i++) {
     const point = FLINK_POINTS[rng.int(FLINK_POINTS.length)];
     const kind = point === "checkpoint.metadata" ? "kill" : rng.chance(0.3) ? "kill" : "crash";
-    const occ = point === "task.process" ? rng.range(1, Math.max(1, trades)) : point === "restore" ? 1 : point === "sink.commit" ? rng.range(1, 2) : rng.range(1, 3);
+    const occ = point === "task.process" ? rng.range(1, Math.max(1, trades)) : point === "restore" ? 1 : point === "sink.commit" ? 1 : rng.range(1, 2);
     const f = `${kind}@${point}#${occ}`;
     if (!plan.some((p) => pointOf(p) === point)) plan.push(f);
     // A restore needs a failure before it.

@@ -54,6 +54,9 @@ public final class SeedJob {
         org.apache.flink.api.common.JobExecutionResult r = build(a).execute("Binance Trade Processing");
         // For the benchmark: the job's own run time, without the JVM's start (stderr keeps stdout to the print sink).
         System.err.println("flinch-flink: net runtime ms " + r.getNetRuntime());
+        StringBuilder p = new StringBuilder("flinch-flink: passages");
+        for (String point : Faults.POINTS) p.append(' ').append(point).append('=').append(Faults.passages(point));
+        System.err.println(p);
         // The MiniCluster's threads may linger; the job is done and its output committed.
         System.exit(0);
     }

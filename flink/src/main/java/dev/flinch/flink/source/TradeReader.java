@@ -31,6 +31,9 @@ final class TradeReader implements SourceReader<Trade, TradeSplit> {
     private Feed feed;
     private boolean noMoreSplits;
     private int live;
+    /** Records emitted since the reader last yielded to the task's mailbox. */
+    private int sinceYield;
+    private static final int YIELD_EVERY = 64;
     /** Completed when the split assignment is complete (the mailbox polls again then). */
     private final CompletableFuture<Void> assigned = new CompletableFuture<>();
 
@@ -70,6 +73,13 @@ final class TradeReader implements SourceReader<Trade, TradeSplit> {
             }
         }
         if (live == 0) return InputStatus.END_OF_INPUT;
+        // Yield now and then even while trades keep coming: timers (periodic watermarks) and
+        // checkpoint triggers are mails of the task's mailbox, and a source that always has
+        // more was seen to delay them for seconds here.
+        if (++sinceYield > YIELD_EVERY) {
+            sinceYield = 0;
+            return InputStatus.NOTHING_AVAILABLE;
+        }
         Trade t = feed.poll();
         if (t == null) return InputStatus.NOTHING_AVAILABLE;
         long[] c = splits.get(t.symbol);
