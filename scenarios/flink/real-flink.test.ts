@@ -75,9 +75,9 @@ async function chaosJson(args: string[]): Promise<{ violations: number; failures
 describe.skipIf(!cp)("teeth on real Flink", () => {
   it("AT_LEAST_ONCE with two source subtasks double-counts after a restore, found with a replay line", async () => {
     // Source subtask 1 holds each barrier 50 ms (a slow upstream) while subtask 0's trades flow past the window's unaligned snapshot.
-    // Up to three runs of the plan: which checkpoint catches trades in flight depends on real timing.
-    const faults = "crash@checkpoint.complete#2,crash@checkpoint.complete#4";
-    const out = await chaosJson(["--mode", "at-least-once", "--parallelism", "2", "--throttle-us", "300", "--buffer-timeout", "0", "--barrier-delay", "50", "--faults", faults, "--runs", "3"]);
+    // Several runs of the plan: which checkpoint catches trades in flight depends on real timing.
+    const faults = "crash@checkpoint.complete#3,crash@checkpoint.complete#6,crash@checkpoint.complete#9";
+    const out = await chaosJson(["--mode", "at-least-once", "--parallelism", "2", "--throttle-us", "300", "--buffer-timeout", "0", "--barrier-delay", "50", "--faults", faults, "--runs", "4"]);
     expect(out.violations).toBeGreaterThanOrEqual(1);
     expect(out.failures[0].property).toBe("committed output equals the oracle");
     expect(out.failures[0].replay).toMatch(/^npx flinch flink chaos .*--mode at-least-once .*--faults 'crash@checkpoint\.complete#3,/);
