@@ -16,8 +16,14 @@ export const FLINK_USAGE = `flinch flink chaos [FIXTURE...] [--jar J] [--backend
 /** `flinch flink chaos|diff`: flinch's faults and checkers on the seed job running on real Apache Flink. */
 export async function flinkCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === "chaos") return chaos(rest);
-  if (sub === "diff") return diff(rest);
+  try {
+    if (sub === "chaos") return await chaos(rest);
+    if (sub === "diff") return await diff(rest);
+  } catch (e) {
+    // FlinkSetupError and FaultPlanError are user errors (exitCode 2) from scenarios/, which cannot import bin/args.ts.
+    if (!(e instanceof UsageError) && (e as { exitCode?: unknown } | null)?.exitCode === 2) throw new UsageError((e as Error).message);
+    throw e;
+  }
   throw new UsageError(`flink needs a subcommand: chaos or diff\nusage: ${FLINK_USAGE}`);
 }
 
