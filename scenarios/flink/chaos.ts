@@ -28,6 +28,7 @@ export interface FlinkChaosOptions {
   readonly throttleUs?: number;
   readonly bufferTimeoutMs?: number;
   readonly barrierDelayMs?: number;
+  readonly watermarks?: "bounded" | "per-event";
   /** A fixed plan (replay) instead of drawing one per run. */
   readonly plan?: readonly string[];
   readonly shrink: boolean;
@@ -99,7 +100,7 @@ export async function flinkChaos(o: FlinkChaosOptions): Promise<FlinkChaosResult
 async function once(o: FlinkChaosOptions, i: number, plan: readonly string[]): Promise<FlinkRunVerdict> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `flinch-flink-${i}-`));
   try {
-    const run = await runFlink({ classpath: o.classpath, tape: o.tape, faults: plan, backend: o.backend, mode: o.mode, sink: o.sink, parallelism: o.parallelism, intervalMs: o.intervalMs, windowMs: o.windowMs, throttleUs: o.throttleUs, bufferTimeoutMs: o.bufferTimeoutMs, barrierDelayMs: o.barrierDelayMs, workDir });
+    const run = await runFlink({ classpath: o.classpath, tape: o.tape, faults: plan, backend: o.backend, mode: o.mode, sink: o.sink, parallelism: o.parallelism, intervalMs: o.intervalMs, windowMs: o.windowMs, throttleUs: o.throttleUs, bufferTimeoutMs: o.bufferTimeoutMs, barrierDelayMs: o.barrierDelayMs, watermarks: o.watermarks, workDir });
     return { index: i, plan, run, checks: checkFlinkRun(o.tape, o.windowMs, run) };
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

@@ -39,6 +39,8 @@ export interface FlinkRunOptions {
   readonly bufferTimeoutMs?: number;
   /** Source subtasks other than 0 hold each checkpoint barrier back this long (a slow upstream). */
   readonly barrierDelayMs?: number;
+  /** Watermark generation: the seed's periodic bounded out-of-orderness (default) or the same bound after every trade. */
+  readonly watermarks?: "bounded" | "per-event";
   readonly maxJvms?: number;
 }
 
@@ -88,6 +90,7 @@ export async function runFlink(o: FlinkRunOptions): Promise<FlinkRunResult> {
         "--interval", String(o.intervalMs), "--min-pause", "0", "--restart-attempts", "10", "--restart-delay", "50",
         "--window", String(o.windowMs), "--parallelism", String(o.parallelism), "--fired-log", firedLog, "--late",
         ...(o.throttleUs ? ["--throttle-us", String(o.throttleUs)] : []),
+        ...(o.watermarks ? ["--watermarks", o.watermarks] : []),
         ...(o.barrierDelayMs ? ["--barrier-delay", String(o.barrierDelayMs)] : []),
         ...(o.bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(o.bufferTimeoutMs)] : []),
         ...(remaining.length ? ["--faults", remaining.join(",")] : []),
