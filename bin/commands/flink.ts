@@ -10,7 +10,7 @@ import { formatReplayLine } from "../../scenarios/flink/quote.ts";
 import { all, int, oneOf, parseArgs, str, UsageError, windowMs } from "../args.ts";
 
 export const FLINK_USAGE = `flinch flink chaos [FIXTURE...] [--jar J] [--backend hashmap|filesystem|rocksdb] [--mode exactly-once|at-least-once]
-                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--json]
+                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--first] [--json]
   flinch flink diff FIXTURE... [--jar J] [--window 1m] [--watermarks bounded|none] [--json]`;
 
 /** `flinch flink chaos|diff`: flinch's faults and checkers on the seed job running on real Apache Flink. */
@@ -39,7 +39,7 @@ function chaosTape(paths: string[], seed: number): Tape {
 }
 
 async function chaos(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { values: ["jar", "backend", "mode", "sink", "parallelism", "runs", "seed", "faults", "interval", "window", "throttle-us", "buffer-timeout", "barrier-delay", "watermarks"], booleans: ["json", "no-shrink"] });
+  const a = parseArgs(argv, { values: ["jar", "backend", "mode", "sink", "parallelism", "runs", "seed", "faults", "interval", "window", "throttle-us", "buffer-timeout", "barrier-delay", "watermarks"], booleans: ["json", "no-shrink", "first"] });
   for (const p of a.positional) if (!fs.existsSync(p)) throw new UsageError(`${p}: no such file`);
   const backend = oneOf(a, "backend", ["hashmap", "filesystem", "rocksdb"] as const, "filesystem");
   const mode = oneOf(a, "mode", ["exactly-once", "at-least-once"] as const, "exactly-once");
@@ -62,7 +62,7 @@ async function chaos(argv: string[]): Promise<number> {
   const base = [...a.positional, ...(str(a, "jar") ? ["--jar", str(a, "jar")!] : []), "--backend", backend, "--mode", mode, "--sink", sink, "--parallelism", String(parallelism), "--seed", String(seed), "--interval", String(intervalMs), ...(str(a, "window") ? ["--window", str(a, "window")!] : []), "--throttle-us", String(throttleUs), ...(bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(bufferTimeoutMs)] : []), ...(barrierDelayMs ? ["--barrier-delay", String(barrierDelayMs)] : []), ...(watermarks !== "bounded" ? ["--watermarks", watermarks] : [])];
 
   const res = await flinkChaos({
-    classpath: cp, tape, seed: String(seed), runs, backend, mode, sink, parallelism, intervalMs, windowMs: win, throttleUs, bufferTimeoutMs, barrierDelayMs, watermarks, plan, shrink: !a.flags.has("no-shrink"),
+    classpath: cp, tape, seed: String(seed), runs, backend, mode, sink, parallelism, intervalMs, windowMs: win, throttleUs, bufferTimeoutMs, barrierDelayMs, watermarks, plan, shrink: !a.flags.has("no-shrink"), stopAtFirstFailure: a.flags.has("first"),
     onRun: (i, failed, run, p) => process.stderr.write(`flink chaos: run ${i + 1}/${runs} ${failed ? "FAILED" : "ok"} [${p.join(",") || "no faults"}] fired ${run.fired.length}, JVMs ${run.jvms}, ${(run.wallMs / 1000).toFixed(1)}s\n`),
   });
   const s = summarize(res.verdicts);

@@ -32,6 +32,8 @@ export interface FlinkChaosOptions {
   /** A fixed plan (replay) instead of drawing one per run. */
   readonly plan?: readonly string[];
   readonly shrink: boolean;
+  /** Stop after the first failing run (a teeth check: found within N runs). */
+  readonly stopAtFirstFailure?: boolean;
   readonly onRun?: (i: number, failed: boolean, run: FlinkRunResult, plan: readonly string[]) => void;
 }
 
@@ -93,6 +95,7 @@ export async function flinkChaos(o: FlinkChaosOptions): Promise<FlinkChaosResult
       }
     }
     failures.push({ index: i, plan, shrunk, property: bad.property, message: bad.message });
+    if (o.stopAtFirstFailure) break;
   }
   return { verdicts, failures };
 }
