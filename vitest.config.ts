@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Builds the real-Flink job once (mvn) when java and mvn exist; the Flink tests skip otherwise.
+    globalSetup: ["scenarios/flink/global-setup.ts"],
   },
 });

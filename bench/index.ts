@@ -4,6 +4,7 @@ import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { benchFeed } from "./binance-feed.ts";
 import { benchKv } from "./kv-backend.ts";
 import { chaosRunsPerSec } from "./chaos.ts";
+import { benchFlink } from "./flink.ts";
 
 /**
  * `npm run bench [-- --json]`: throughput of the seed job against a hand-written loop computing
@@ -62,9 +63,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
   say(`flinch serve -> source   ${fmt(feed.serverToSourceMsgsPerSec)} msg/s over loopback; raw ws baseline ${fmt(feed.rawWsMsgsPerSec)} msg/s; ratio ${feed.ratio.toFixed(2)}`);
   const chaos = await chaosRunsPerSec();
   say(`flinch chaos (swarm)     ${chaos.workers1.toFixed(1)} runs/s on 1 worker, ${chaos.workers2.toFixed(1)} on 2`);
+  const flink = await benchFlink(tape);
+  say(flink.kind === "ran" ? `Apache Flink MiniCluster ${fmt(flink.flinkTradesPerSec)} trades/s (seed job, parallelism 1, 60 s checkpoints, net runtime ${flink.flinkNetMs} ms); flinch engine ${fmt(cp60s.tradesPerSec)} trades/s; flinch/Flink ${(cp60s.tradesPerSec / flink.flinkTradesPerSec).toFixed(2)}` : `Apache Flink: skipped (${flink.reason})`);
   const out = {
     command: "bench",
     chaos: { runsPerSec1: +chaos.workers1.toFixed(1), runsPerSec2: +chaos.workers2.toFixed(1) },
+    flink: flink.kind === "ran" ? { flinkTradesPerSec: Math.round(flink.flinkTradesPerSec), flinchTradesPerSec: Math.round(cp60s.tradesPerSec), flinchVsFlink: +(cp60s.tradesPerSec / flink.flinkTradesPerSec).toFixed(3) } : { skipped: flink.reason },
     binanceFeed: { serverToSourceMsgsPerSec: Math.round(feed.serverToSourceMsgsPerSec), rawWsMsgsPerSec: Math.round(feed.rawWsMsgsPerSec), ratio: +feed.ratio.toFixed(3) },
     trades: tape.stats.trades,
     handLoop: { tradesPerSec: Math.round(hand.tradesPerSec) },

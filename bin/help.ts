@@ -12,6 +12,8 @@ export interface CommandHelp {
   examples: readonly string[];
   /** Left out of the command list (internal commands). */
   hidden?: boolean;
+  /** A command whose first argument names a subcommand (`flink chaos`, `flink diff`). */
+  subcommands?: readonly string[];
 }
 
 export const EXIT_CODES = "exit codes: 0 every property held; 1 a violation was found; 2 bad usage or bad input; 3 internal error (add --debug for the stack)";
@@ -148,6 +150,32 @@ export const HELP: Record<string, CommandHelp> = {
     usage: "flinch bench [--json]",
     options: [["--json", "print one JSON object as the last line of stdout"]],
     examples: ["npx flinch bench", "npm run bench -- --json"],
+  },
+  flink: {
+    summary: "the seed job on real Apache Flink 1.20 (a MiniCluster JVM): chaos at the named points, or a diff against flinch's engine",
+    usage: "flinch flink chaos [FIXTURE...] [--jar J] [--backend hashmap|filesystem|rocksdb] [--mode exactly-once|at-least-once]\n                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--window D]\n                   [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--first] [--json]\n  flinch flink diff FIXTURE... [--jar J] [--window 1m] [--watermarks bounded|none] [--out-of-orderness MS] [--json]",
+    subcommands: ["chaos", "diff"],
+    options: [
+      ["--jar J", "the job jar (default flink/target/flinch-flink.jar, built with mvn -f flink/pom.xml package)"],
+      ["--backend hashmap|filesystem|rocksdb", "chaos: Flink state backend (filesystem is the seed's FsStateBackend)"],
+      ["--mode exactly-once|at-least-once", "chaos: checkpointing mode"],
+      ["--sink file|print", "chaos: FileSink (exactly-once part files) or the seed's .print() (the teeth)"],
+      ["--parallelism N", "chaos: job parallelism"],
+      ["--runs N", "chaos: number of runs"],
+      ["--seed S", "chaos: seed of the drawn fault plans"],
+      ["--faults PLAN", "chaos: one plan, e.g. 'crash@checkpoint.complete#2,kill@checkpoint.metadata#3'"],
+      ["--interval MS", "chaos: checkpoint interval"],
+      ["--window D", "window size (default 1m)"],
+      ["--throttle-us N", "chaos: microseconds per trade in the source (default 200)"],
+      ["--buffer-timeout MS", "chaos: Flink's execution.buffer-timeout"],
+      ["--barrier-delay MS", "chaos: hold barriers this long in the fault operator"],
+      ["--watermarks MODE", "bounded (every 200 ms), per-event, or none (diff: noWatermarks on a bounded input)"],
+      ["--out-of-orderness MS", "diff: the watermark bound"],
+      ["--no-shrink", "chaos: report findings without shrinking"],
+      ["--first", "chaos: stop at the first finding"],
+      ["--json", "print one JSON object as the last line of stdout"],
+    ],
+    examples: ["npx flinch flink chaos --runs 20", "npx flinch flink chaos --backend rocksdb --runs 5", "npx flinch flink diff ../shared/data/binance-2024-08-08/*.jsonl"],
   },
   _worker: {
     summary: "one process of chaos --process (internal)",

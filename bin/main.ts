@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
   convert: async () => (await import("./commands/convert.ts")).convertCommand,
   _worker: async () => (await import("./commands/worker.ts")).workerCommand,
   bench: async () => (await import("./commands/bench.ts")).benchCommand,
+  flink: async () => (await import("./commands/flink.ts")).flinkCommand,
 };
 
 /**

@@ -5,7 +5,8 @@
  * `crash@checkpoint.ack#3[Window#1]` holds characters a shell would expand.
  */
 export function formatReplayLine(command: string, args: readonly string[]): string {
-  return ["npx", "flinch", command, ...args].map(shellQuote).join(" ");
+  // `command` may name a subcommand too ("flink chaos"): it is ours, split on spaces, never user text.
+  return ["npx", "flinch", ...command.split(" "), ...args].map(shellQuote).join(" ");
 }
 
 /** POSIX shell quoting: bare when only safe characters, else single quotes ('\'' for a quote). */
