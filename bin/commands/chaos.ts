@@ -18,6 +18,7 @@ import { duration, int, oneOf, parseArgs, runId, seed as seedFlag, str, UsageErr
 import { HELP } from "../help.ts";
 import { outputDir } from "../paths.ts";
 import { startProgress } from "../progress.ts";
+import { painter } from "../colour.ts";
 import { loadJobModule } from "../../scenarios/jobs/job-module.ts";
 import { processChaos } from "./chaos-process.ts";
 
@@ -204,7 +205,8 @@ function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: str
 
 function printCombo(c: Combo, r: ChaosResult, wallMs: number, dir: string): void {
   const o = r.outcomes;
-  const verdict = r.failures.length ? r.failures.map((f) => f.outcome.kind.toUpperCase()).join(", ") : "ok";
+  const paint = painter();
+  const verdict = r.failures.length ? r.failures.map((f) => paint.verdict(f.outcome.kind.toUpperCase())).join(", ") : paint.verdict("ok");
   console.log(`${c.name} [${c.spec.job.backend}, ${c.spec.job.mode}${c.spec.swarm?.length ? ", swarm" : ""}]: ${r.runs} runs (${o.passed} passed, ${o.violated} violated, ${o.liveness} liveness, ${o.crashed} crashed), ${r.restarts} restarts, checkpoints ${r.checkpoints.completed} completed / ${r.checkpoints.aborted} aborted — ${verdict} (${Math.round(wallMs)} ms, ${wallMs > 0 ? ((r.runs * 1000) / wallMs).toFixed(1) : "–"} runs/s)`);
   for (const f of r.failures) printFailure(f);
   console.log(`  report: ${dir}`);
@@ -212,12 +214,12 @@ function printCombo(c: Combo, r: ChaosResult, wallMs: number, dir: string): void
 
 function printFailure(f: ChaosFailure): void {
   const what = f.outcome.kind === "crashed" ? `crashed: ${f.message}` : `${f.outcome.kind}: ${f.property}: ${f.message}`;
-  console.log(`  ✘ run ${f.index} ${what}`);
+  console.log(`  ${painter().mark(false)} run ${f.index} ${what}`);
   if (f.outcome.kind === "crashed" && process.argv.includes("--debug")) console.log(f.outcome.stack.split("\n").map((l) => `      ${l}`).join("\n"));
   console.log(`    shrunk counterexample (${f.numShrinks} shrinks): ${describePlan(f.faults)}; config: ${Object.keys(f.config).length ? JSON.stringify(f.config) : "the scenario's"}; engine seed ${f.engineSeed}`);
   console.log(`    replay: ${f.replay}`);
   console.log(`    replay (this campaign's draw): ${f.replayPath}`);
-  console.log(`    as a scenario file (flinch chaos --spec FILE --runs 1 replays its draw; counterexample.json in the report):`);
+  console.log(`    as a scenario file (npx flinch chaos --spec FILE --runs 1 replays its draw; counterexample.json in the report):`);
   console.log(f.scenarioFile.split("\n").map((l) => `      ${l}`).join("\n"));
 }
 

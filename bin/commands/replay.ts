@@ -20,6 +20,8 @@ import { sortRows, windowTable } from "../output.ts";
 import { compose, PROPERTIES } from "../../scenarios/checkers.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 import { lateAwareChecks } from "./late-verdict.ts";
+import { formatReplayLine } from "../../scenarios/replay-line.ts";
+import { painter } from "../colour.ts";
 import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
@@ -74,7 +76,11 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const verdict = lateAwareChecks(raw.checks, PROPERTIES.oracle, raw.committed, raw.oracle, raw.late);
   const run = { ...raw, checks: verdict.checks, valid: compose(verdict.checks) };
   const wallMs = performance.now() - t0;
-  const replay = `flinch replay ${a.positional.join(" ")}${via !== "sim" ? ` --via ${via} --speed ${speed}` : ""} --backend ${backend} --mode ${mode} --window ${str(a, "window") ?? "1m"} --parallelism ${p} --seed ${seed}${crashEvery ? ` --crash-every ${crashEvery}` : ""}${lenient ? " --lenient" : ""}${a.flags.has("allow-future") ? " --allow-future" : ""}`;
+  // Every flag that changed the run, so the line replays exactly this run (and writes where this one did).
+  const replay = formatReplayLine("replay", [
+    ...a.positional, ...(via !== "sim" ? ["--via", via, "--speed", speed] : []), "--backend", backend, "--mode", mode, "--window", str(a, "window") ?? "1m", "--parallelism", String(p), "--seed", seed,
+    ...(crashEvery ? ["--crash-every", String(crashEvery)] : []), ...(lenient ? ["--lenient"] : []), ...(a.flags.has("allow-future") ? ["--allow-future"] : []), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : []),
+  ]);
   const id = runId("replay", path.basename(a.positional[0]).replace(/\..*$/, ""), seed);
   const model = buildRunModel(run, { runId: id, command: "replay", inputs: a.positional, wallMs, replay });
   // What the source's transport repaired (duplicates dropped, gaps backfilled, reconnects): counted, never silent.
@@ -93,7 +99,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
     console.log(`\n${tapeSummary(tape, a.positional.length, quarantineFile)}`);
     console.log(`${rows.length} windows; ${lateLine}`);
     console.log(`restarts ${run.result.restarts}; checkpoints completed ${run.result.checkpoints.filter((c) => c.status === "completed").length}; trace ${run.result.traceHash}`);
-    for (const c of run.checks) console.log(`${c.valid === true ? "✔" : c.valid === false ? "✘" : "?"} ${c.property}: ${c.message}`);
+    const paint = painter();
+    for (const c of run.checks) console.log(`${paint.mark(c.valid)} ${c.property}: ${c.message}`);
     if (violations.length) console.log(`\nreplay: ${replay}`);
     console.log(`report: ${reportDir}`);
   }
@@ -102,7 +109,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
       command: "replay", ...tapeCounts(tape), quarantineFile,
       windows: rows.map((r) => ({ symbol: r.symbol, start: r.start, end: r.end, quantity: formatFixed(r.quantity), count: r.count })),
       late, lateExplained: verdict.explained ? { windowsShort: verdict.explained.windowsShort, count: verdict.explained.count, quantity: formatFixed(verdict.explained.quantity) } : undefined,
-      traceHash: run.result.traceHash, violations: violations.length, reportDir,
+      traceHash: run.result.traceHash, violations: violations.length, reportDir, replay,
       startedFrom: run.result.startedFrom?.checkpointId, skippedCheckpoints: run.result.startedFrom?.skipped,
     }));
   }
