@@ -38,6 +38,16 @@ export function matrixTotals(rows: readonly MatrixRow[]): { runs: number; passed
   return rows.reduce((a, r) => ({ runs: a.runs + r.runs, passed: a.passed + r.passed, findings: a.findings + r.findings }), { runs: 0, passed: 0, findings: 0 });
 }
 
+/**
+ * Where a matrix row's own report is, relative to this one (reports of one campaign are
+ * siblings under the same out directory); `self` when the row is the report being read.
+ */
+export function matrixLink(m: RunModel, r: MatrixRow, file: "report.html" | "report.md"): { href: string; self: boolean } | undefined {
+  if (!r.reportDir) return undefined;
+  const dir = r.reportDir.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? "";
+  return { href: `../${encodeURIComponent(dir)}/${file}`, self: dir === m.summary.runId };
+}
+
 export function propertyMark(valid: PropertyResult["valid"]): string {
   return valid === true ? "✔" : valid === false ? "✘" : "?";
 }

@@ -3,10 +3,10 @@
  * can be attached to a CI run or mailed. All markup goes through html``, which escapes every
  * interpolated model string; symbols and messages come from fixtures and exceptions.
  */
-import type { RunModel, WindowResultRow } from "./model.ts";
+import type { MatrixRow, RunModel, WindowResultRow } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, headlineReplay, html, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, html, matrixLink, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -144,9 +144,14 @@ function matrix(m: RunModel): SafeHtml {
   const rows = m.matrix ?? [];
   const t = matrixTotals(rows);
   const findings = (n: number) => html`<td class="n">${n ? html`<span class="st bad">✘ ${fmtInt(n)}</span>` : html`<span class="st ok">✔ 0</span>`}</td>`;
-  return html`<table><thead><tr><th>Scenario</th><th>Backend</th><th>Mode</th><th class="n">Runs</th><th class="n">Passed</th><th class="n">Findings</th></tr></thead><tbody>
-    ${rows.map((r) => html`<tr${raw(r.findings ? ' class="bad"' : "")}><td>${r.scenario}</td><td>${r.backend}</td><td>${r.mode}</td>${num(r.runs)}${num(r.passed)}${findings(r.findings)}</tr>`)}
-    <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th></tr></tbody></table>`;
+  const linked = rows.some((r) => r.reportDir);
+  const link = (r: MatrixRow) => {
+    const l = matrixLink(m, r, "report.html");
+    return html`<td>${!l ? "" : l.self ? html`<b>this report</b>` : html`<a href="${l.href}">report</a>`}</td>`;
+  };
+  return html`<table><thead><tr><th>Scenario</th><th>Backend</th><th>Mode</th><th class="n">Runs</th><th class="n">Passed</th><th class="n">Findings</th>${linked ? html`<th>Report</th>` : html``}</tr></thead><tbody>
+    ${rows.map((r) => html`<tr${raw(r.findings ? ' class="bad"' : "")}><td>${r.scenario}</td><td>${r.backend}</td><td>${r.mode}</td>${num(r.runs)}${num(r.passed)}${findings(r.findings)}${linked ? link(r) : html``}</tr>`)}
+    <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th>${linked ? html`<th></th>` : html``}</tr></tbody></table>`;
 }
 
 function replayBox(m: RunModel): SafeHtml {

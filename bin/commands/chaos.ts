@@ -21,6 +21,8 @@ import { startProgress } from "../progress.ts";
 import { painter } from "../colour.ts";
 import { loadJobModule } from "../../scenarios/jobs/job-module.ts";
 import { processChaos } from "./chaos-process.ts";
+import { attachMatrix, closingSummary, headlineReport, type ComboReport } from "./chaos-matrix.ts";
+import type { RunModel } from "../../reports/model.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
 export const CHAOS_USAGE = HELP.chaos.usage;
@@ -86,7 +88,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const shard = sm ? { i: Number(sm[1]), n: Number(sm[2]) } : undefined;
   const json = a.flags.has("json");
   const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
-  if (a.flags.has("process")) return processChaos(a, scenarioNames.length ? scenarioNames : ["exactly-once"], backendFlag ?? "file", modeFlag, seed, path_, json);
+  if (a.flags.has("process")) return processChaos(a, scenarioNames.length ? scenarioNames : ["exactly-once"], backendFlag ?? "file", modeFlag, seed, path_, json, outRoot);
 
   const bases: { name: string; spec: ScenarioSpec; args: string[] }[] = specFile !== undefined
     ? [{ name: specFile, spec: asUsage(() => parseScenarioFile(readSpec(specFile), specFile)), args: ["--spec", specFile] }]
@@ -135,6 +137,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   let failures = 0;
   try {
     const results: { c: Combo; r: ChaosResult; wallMs: number; dir: string }[] = [];
+    const reports: ComboReport[] = [];
     for (const c of combos) {
       if (stop.reason) break;
       const t0 = performance.now();
@@ -145,13 +148,17 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       if (deadline !== undefined && Date.now() >= deadline && !stop.reason && r.runs < (total ?? Infinity)) stop.reason = "time budget"; // real-time: see above
       progress.finish("");
       const wallMs = performance.now() - t0;
-      const dir = report(c, r, wallMs, seed, outRoot);
+      const rep = report(c, r, wallMs, seed, outRoot);
+      const dir = rep?.dir ?? "(no report: no run of this scenario completed)";
+      reports.push({ row: { scenario: c.name, backend: c.spec.job.backend, mode: c.spec.job.mode, runs: r.runs, passed: r.passed, findings: r.failures.length }, ...rep });
       results.push({ c, r, wallMs, dir });
       failures += r.failures.length;
       if (!json) printCombo(c, r, wallMs, dir);
     }
+    attachMatrix(reports, outRoot);
     if (stop.reason && !json) console.log(`stopped by ${stop.reason}: the summary covers the runs completed so far`);
-    if (json) console.log(JSON.stringify(summaryJson(results, stop.reason)));
+    if (!json) for (const l of closingSummary(reports)) console.log(l);
+    if (json) console.log(JSON.stringify({ ...summaryJson(results, stop.reason), reportHtml: headlineReport(reports) ?? null }));
   } finally {
     process.off("SIGINT", sigint);
     process.off("SIGTERM", sigterm);
@@ -186,10 +193,10 @@ function exactRun(a: ReturnType<typeof parseArgs>, c: Combo, json: boolean): num
   return outcome.kind === "passed" ? 0 : 1;
 }
 
-function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: string): string {
+function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: string): { dir: string; model: RunModel } | undefined {
   const f0 = r.failures[0];
   const shown = f0?.run ?? r.sample;
-  if (!shown) return "(no report: no run of this scenario completed)";
+  if (!shown) return undefined;
   const model = buildRunModel(shown, {
     runId: runId("chaos", `${path.basename(c.name)}-${c.spec.job.backend}`, String(seed)), command: "chaos", inputs: [formatReplayLine("chaos", c.args)], wallMs,
     replay: f0?.replay ?? formatReplayLine("chaos", [...c.args, "--seed", String(seed)]),
@@ -200,7 +207,7 @@ function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: str
   model.summary.tradesPerSec = wallMs > 0 ? Math.round((shown.tape.stats.trades * (r.runs + 1) * 1000) / wallMs) : 0;
   const dir = writeReport(model, out);
   if (f0) fs.writeFileSync(path.join(dir, "counterexample.json"), f0.scenarioFile + "\n");
-  return dir;
+  return { dir, model };
 }
 
 function printCombo(c: Combo, r: ChaosResult, wallMs: number, dir: string): void {

@@ -22,6 +22,7 @@ import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary
 import { lateAwareChecks } from "./late-verdict.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
 import { painter } from "../colour.ts";
+import { startProgress, type Progress } from "../progress.ts";
 import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
@@ -68,8 +69,14 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed by occurrence, which real sockets do not repeat)`);
   const t0 = performance.now();
   const feedStats: Record<string, number> = {};
-  const opts = plan ? resumeOptions(plan) : {};
-  const raw = via === "sim" ? startingFrom(plan, () => runScenario(spec, opts)) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
+  const progress = replayProgress(tape);
+  const opts: RunOptions = { ...(plan ? resumeOptions(plan) : {}), onProgress: progress.onProgress };
+  let raw: ReturnType<typeof runScenario>;
+  try {
+    raw = via === "sim" ? startingFrom(plan, () => runScenario(spec, opts)) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
+  } finally {
+    progress.bar.finish(""); // a failed run must not leave a bar on the terminal
+  }
   if (plan) for (const l of startLines(raw.result, plan)) console.error(`flinch replay: ${l}`);
   if (plan?.killAt && raw.unfired.some((f) => f.kind === "kill")) console.error(`flinch replay: --kill-at ${plan.killAt} never fired: the run has ${raw.passages.get("task.process") ?? 0} processing steps`);
   // Late trades the engine counted, and that explain the difference from the oracle exactly, are not a violation.
@@ -114,6 +121,22 @@ export async function replayCommand(argv: string[]): Promise<number> {
     }));
   }
   return violations.length ? 1 : 0;
+}
+
+/**
+ * Progress of a long replay in virtual minutes of the tape (a restart may step it back): the
+ * scenario runner calls back every few dozen batches, never per trade.
+ */
+function replayProgress(tape: Tape): { bar: Progress; onProgress: (virtualTime: number) => void } {
+  let first = Infinity, last = -Infinity;
+  for (const trades of tape.bySymbol.values()) {
+    if (!trades.length) continue;
+    first = Math.min(first, trades[0].time);
+    last = Math.max(last, trades[trades.length - 1].time);
+  }
+  const minutes = Number.isFinite(first) ? Math.max(1, Math.ceil((last - first) / 60_000)) : 1;
+  const bar = startProgress({ label: "replay", total: minutes, unit: "virtual minutes" });
+  return { bar, onProgress: (t) => bar.update(Math.min(minutes, Math.max(0, Math.floor((t - first) / 60_000))), 0) };
 }
 
 /**
