@@ -73,7 +73,8 @@ function plainProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, now: (
       const of = opts.total === undefined ? "" : `/${opts.total}`;
       const left = eta(done, opts.total, t - t0);
       const unit = opts.unit ?? "runs";
-      stream.write(`${opts.label}: ${done}${of} ${unit}, ${rate(done, t - t0)} ${unit}/s, ${plural(findings, "finding")}${left ? `, ETA ${left}` : ""}\n`);
+      const found = unit === "runs" ? `, ${plural(findings, "finding")}` : ""; // bench steps and replay minutes find nothing
+      stream.write(`${opts.label}: ${done}${of} ${unit}, ${rate(done, t - t0)} ${unit}/s${found}${left ? `, ETA ${left}` : ""}\n`);
     },
     finish(summary) {
       if (finished) return;
@@ -94,9 +95,10 @@ function barProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, now: () 
   const t0 = now();
   const known = opts.total !== undefined;
   const unit = opts.unit ?? "runs";
+  const found = unit === "runs" ? " | {findings}" : "";
   const format = known
-    ? `${opts.label} ${paint("cyan", "{bar}")} {value}/{total} ${unit} | {rate} ${unit}/s | {findings} | ETA {left}`
-    : `${opts.label} {value} ${unit} | {rate} ${unit}/s | {findings}`;
+    ? `${opts.label} ${paint("cyan", "{bar}")} {value}/{total} ${unit} | {rate} ${unit}/s${found} | ETA {left}`
+    : `${opts.label} {value} ${unit} | {rate} ${unit}/s${found}`;
   const bar = new cliProgress.SingleBar({
     stream, format, fps: 10, barsize: 30, hideCursor: false, clearOnComplete: true, linewrap: false,
     barCompleteChar: "█", barIncompleteChar: "░",

@@ -146,6 +146,20 @@ export function seedRows(s: Pick<RunModel["summary"], "userSeed" | "engineSeed">
   return [["Seed (--seed)", s.userSeed], ["Engine seed (this run)", s.engineSeed]];
 }
 
+/**
+ * What the replay line does with the seeds, in words for the seed sentence: it repeats the
+ * user's --seed (the campaign's draw), or it names the run's engine seed directly (a shrunk
+ * case: `--engine-seed E --faults F`), or neither (no replay line).
+ */
+export function replaySeedNote(m: RunModel): string {
+  const r = headlineReplay(m)?.replay ?? "";
+  const s = m.summary;
+  const has = (flag: string, v: string | null) => v !== null && new RegExp(`(^| )${flag} '?${v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}'?( |$)`).test(r);
+  if (has("--engine-seed", s.engineSeed)) return "the replay line passes it with --engine-seed";
+  if (has("--seed", s.userSeed)) return "the replay line repeats it";
+  return "";
+}
+
 export interface WindowSelection {
   rows: WindowResultRow[];
   differing: number;

@@ -6,7 +6,7 @@
 import type { MatrixRow, RunModel, WindowResultRow } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, headlineReplay, html, matrixLink, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, html, matrixLink, replaySeedNote, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -53,6 +53,15 @@ function section(id: string, title: string, body: SafeHtml | SafeHtml[]): SafeHt
 const none = (what: string) => html`<p class="muted">${what}</p>`;
 const num = (v: string | number | SafeHtml) => html`<td class="n">${typeof v === "number" ? fmtInt(v) : v}</td>`;
 
+/** Both seeds in one sentence, with the one the replay line uses named as such. */
+function seedSentence(m: RunModel): SafeHtml {
+  const s = m.summary;
+  const note = replaySeedNote(m);
+  return note === "the replay line passes it with --engine-seed"
+    ? html`<span class="mono">${s.userSeed}</span> given with --seed; the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it (${note})`
+    : html`<span class="mono">${s.userSeed}</span> given with --seed${note ? ` (${note})` : ""}; the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it`;
+}
+
 function summary(m: RunModel): SafeHtml {
   const s = m.summary;
   // Wide items hold long unbreakable values (a sha-256, file lists); in a narrow column they would wrap mid-word.
@@ -60,7 +69,7 @@ function summary(m: RunModel): SafeHtml {
   const seeds = seedRows(s);
   // Two seeds in one sentence, so nobody mistakes the engine seed for the one to pass back.
   const seedItem: [string, SafeHtml] = seeds.length === 2
-    ? ["Seeds", html`<span class="mono">${s.userSeed}</span> given with --seed (the replay line repeats it); the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it`]
+    ? ["Seeds", seedSentence(m)]
     : [seeds[0][0], html`<span class="mono">${seeds[0][1]}</span>`];
   const items: [string, SafeHtml | string][] = [
     ["Job status", s.status + (s.failureReason ? `: ${s.failureReason}` : "")],
