@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "./main.ts";
-import { splitShellWords } from "../scenarios/replay-line.ts";
+import { shellQuote, splitShellWords } from "../scenarios/replay-line.ts";
 
 let dir: string;
 beforeAll(() => {
@@ -48,6 +48,15 @@ describe("replay lines run as printed", () => {
     expect(j2.traceHash).toBe(j1.traceHash);
     expect(j2.windows).toEqual(j1.windows);
     expect(j2.replay).toBe(j1.replay);
+  });
+
+  it("replay: a run kept in a checkpoint directory says so in its line", async () => {
+    const f = path.join(dir, "cp.jsonl");
+    fs.writeFileSync(f, [trade(1, W + 1, "0.1"), trade(2, W + 61_000, "0.2")].join("\n") + "\n");
+    const cp = path.join(dir, "checkpoints");
+    const r = await cli(["replay", f, "--checkpoint-dir", cp, "--out", path.join(dir, "cp-out"), "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.at(-1)!).replay).toContain(` --checkpoint-dir ${shellQuote(cp)} `);
   });
 
   it("run: the printed line replays the same trace", async () => {

@@ -23,7 +23,7 @@ import { lateAwareChecks } from "./late-verdict.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
 import { painter } from "../colour.ts";
 import { startProgress, type Progress } from "../progress.ts";
-import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeArgs, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
 export const REPLAY_USAGE = HELP.replay.usage;
@@ -86,7 +86,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   // Every flag that changed the run, so the line replays exactly this run (and writes where this one did).
   const replay = formatReplayLine("replay", [
     ...a.positional, ...(via !== "sim" ? ["--via", via, "--speed", speed] : []), "--backend", backend, "--mode", mode, "--window", str(a, "window") ?? "1m", "--parallelism", String(p), "--seed", seed,
-    ...(crashEvery ? ["--crash-every", String(crashEvery)] : []), ...(lenient ? ["--lenient"] : []), ...(a.flags.has("allow-future") ? ["--allow-future"] : []), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : []),
+    ...(crashEvery ? ["--crash-every", String(crashEvery)] : []), ...(lenient ? ["--lenient"] : []), ...(a.flags.has("allow-future") ? ["--allow-future"] : []), ...resumeArgs(a), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : []),
   ]);
   const id = runId("replay", path.basename(a.positional[0]).replace(/\..*$/, ""), seed);
   const model = buildRunModel(run, { runId: id, command: "replay", inputs: a.positional, wallMs, replay });

@@ -8,7 +8,7 @@ import { outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
 import { painter } from "../colour.ts";
-import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeArgs, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
 export const RUN_USAGE = HELP.run.usage;
@@ -35,7 +35,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const run = startingFrom(plan, () => runScenario(spec, plan ? resumeOptions(plan) : {}));
   if (plan) for (const l of startLines(run.result, plan)) console.error(`flinch run: ${l}`);
   const wallMs = performance.now() - t0;
-  const replay = formatReplayLine("run", ["--scenario", name, "--seed", seed, ...(a.flags.has("parallelism") ? ["--parallelism", String(spec.job.sourceParallelism)] : []), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : [])]);
+  const replay = formatReplayLine("run", ["--scenario", name, "--seed", seed, ...(a.flags.has("parallelism") ? ["--parallelism", String(spec.job.sourceParallelism)] : []), ...resumeArgs(a), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : [])]);
   const model = buildRunModel(run, { runId: runId("run", name, seed), command: "run", inputs: [`generated: ${JSON.stringify(spec.feed)}`], wallMs, replay });
   const dir = writeReport(model, outRoot);
   const ok = run.valid === true;
