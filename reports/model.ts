@@ -40,6 +40,12 @@ export interface CheckpointRow {
   total: number;
   stateBytes: number;
   failureReason?: string;
+  /** The failure reason's key (Flink's CheckpointFailureReason name), for programs. */
+  failureReasonKey?: string;
+  /** Unaligned: in-flight records persisted as channel state, summed over subtasks. */
+  channelStateRecords?: number;
+  /** Some subtask took its snapshot unaligned (at once, or after the aligned-checkpoint timeout). */
+  unaligned?: boolean;
 }
 
 /** Something that happened at a virtual time, for the timeline. */
