@@ -5,6 +5,7 @@ import { benchFeed } from "./binance-feed.ts";
 import { benchKv } from "./kv-backend.ts";
 import { chaosRunsPerSec } from "./chaos.ts";
 import { benchFlink } from "./flink.ts";
+import { startProgress, type Progress } from "../bin/progress.ts";
 
 /**
  * `npm run bench [-- --json]`: throughput of the seed job against a hand-written loop computing
@@ -20,50 +21,65 @@ function best<T extends { tradesPerSec: number }>(reps: number, f: () => T): T {
   return b!;
 }
 
-export async function benchCommand(argv: string[]): Promise<number> {
+/** Figures measured (each a step of the progress bar): tape, warm-up, 8 throughputs (hand loop, p1, p4, 1 s and 60 s checkpoints, 3 backends), state ops, 3 sizes, 3 incremental, feed, chaos. */
+export const BENCH_STEPS = 20;
+
+export async function benchCommand(argv: string[], progress: Progress = startProgress({ label: "bench", total: BENCH_STEPS, unit: "steps" })): Promise<number> {
   const json = argv.includes("--json");
+  // Results go to stdout between the bar's redraws (progress.log); the bar itself is on stderr.
   const say = (s: string) => {
-    if (!json) console.log(s);
+    if (!json) (progress.log ? progress.log(s) : console.log(s));
+  };
+  let n = 0;
+  const step = <T>(f: () => T): T => {
+    const r = f();
+    progress.update(++n, 0);
+    return r;
+  };
+  const stepAsync = async <T>(f: () => Promise<T>): Promise<T> => {
+    const r = await f();
+    progress.update(++n, 0);
+    return r;
   };
   const t0 = performance.now();
   // About 1.05M trades: 4 symbols, 1 hour, busy-market rate.
-  const tape = generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: 73 });
+  const tape = step(() => generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: 73 }));
   say(`tape: ${tape.stats.trades.toLocaleString("en-US")} trades, 4 symbols, generated in ${Math.round(performance.now() - t0)} ms`);
-  seedJobThroughput(tape, 1, undefined); // warm-up
-  const hand = best(3, () => handLoopThroughput(tape));
-  const p1 = best(3, () => seedJobThroughput(tape, 1, undefined));
-  const p4 = best(3, () => seedJobThroughput(tape, 4, undefined));
-  const cp1s = best(3, () => seedJobThroughput(tape, 1, 1_000));
-  const cp60s = best(3, () => seedJobThroughput(tape, 1, 60_000));
+  step(() => seedJobThroughput(tape, 1, undefined)); // warm-up
+  const hand = step(() => best(3, () => handLoopThroughput(tape)));
+  const p1 = step(() => best(3, () => seedJobThroughput(tape, 1, undefined)));
+  const p4 = step(() => best(3, () => seedJobThroughput(tape, 4, undefined)));
+  const cp1s = step(() => best(3, () => seedJobThroughput(tape, 1, 1_000)));
+  const cp60s = step(() => best(3, () => seedJobThroughput(tape, 1, 60_000)));
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   // The seed job's own configuration (60 s checkpoints) on each state backend.
-  const mem60 = best(2, () => seedJobThroughput(tape, 1, 60_000, "memory"));
-  const file60 = best(2, () => seedJobThroughput(tape, 1, 60_000, "file"));
-  const kv60 = best(2, () => seedJobThroughput(tape, 1, 60_000, "kv"));
+  const mem60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "memory")));
+  const file60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "file")));
+  const kv60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "kv")));
   say(`hand-written loop       ${fmt(hand.tradesPerSec)} trades/s (${hand.windows} windows)`);
   say(`seed job, parallelism 1 ${fmt(p1.tradesPerSec)} trades/s (${p1.windows} windows), ratio ${(p1.tradesPerSec / hand.tradesPerSec).toFixed(3)}`);
   say(`seed job, parallelism 4 ${fmt(p4.tradesPerSec)} trades/s, ratio ${(p4.tradesPerSec / hand.tradesPerSec).toFixed(3)}`);
   say(`checkpoint every 1 s    ${fmt(cp1s.tradesPerSec)} trades/s (${cp1s.checkpoints} checkpoints), overhead ${((1 - cp1s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
   say(`checkpoint every 60 s   ${fmt(cp60s.tradesPerSec)} trades/s (${cp60s.checkpoints} checkpoints), overhead ${((1 - cp60s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
   say(`backends, 60 s checkpoints: memory ${fmt(mem60.tradesPerSec)}, file ${fmt(file60.tradesPerSec)} (${((file60.tradesPerSec / mem60.tradesPerSec) * 100).toFixed(0)}% of memory), kv ${fmt(kv60.tradesPerSec)} trades/s (kv/memory ${(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(2)})`);
-  const kvOps = benchKv();
+  const kvOps = step(() => benchKv());
   say(`keyed state hot path (window aggregate add): heap ${fmt(kvOps.heapOpsPerSec)} ops/s, kv ${fmt(kvOps.kvOpsPerSec)} ops/s (kv/heap ${kvOps.ratio.toFixed(2)})`);
-  const sizes = [10_000, 100_000, 1_000_000].map((n) => {
+  const sizes = [10_000, 100_000, 1_000_000].map((n) => step(() => {
     checkpointCost(Math.min(n, 10_000)); // warm-up
     return checkpointCost(n);
-  });
+  }));
   for (const s of sizes) {
     say(`checkpoint of ${fmt(s.entries).padStart(9)} entries: ${(s.bytes / 1e6).toFixed(2)} MB, sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, total ${s.totalMs.toFixed(1)} ms (${((s.totalMs / s.entries) * 1e6).toFixed(0)} ns/entry)`);
   }
-  const incs = [10_000, 100_000, 1_000_000].map((n) => incrementalCost(n));
+  const incs = [10_000, 100_000, 1_000_000].map((n) => step(() => incrementalCost(n)));
   for (const s of incs) {
     say(`after 1% of ${fmt(s.entries).padStart(9)} entries changed: full ${(s.fullBytes / 1e6).toFixed(2)} MB in ${s.fullMs.toFixed(0)} ms, incremental ${(s.incBytes / 1e6).toFixed(3)} MB (${((s.incBytes / s.fullBytes) * 100).toFixed(2)}%) in ${s.incMs.toFixed(0)} ms; restore ${s.restoreMsPerMB.toFixed(1)} ms/MB`);
   }
-  const feed = await benchFeed();
+  const feed = await stepAsync(() => benchFeed());
   say(`flinch serve -> source   ${fmt(feed.serverToSourceMsgsPerSec)} msg/s over loopback; raw ws baseline ${fmt(feed.rawWsMsgsPerSec)} msg/s; ratio ${feed.ratio.toFixed(2)}`);
-  const chaos = await chaosRunsPerSec();
+  const chaos = await stepAsync(() => chaosRunsPerSec());
   say(`flinch chaos (swarm)     ${chaos.workers1.toFixed(1)} runs/s on 1 worker, ${chaos.workers2.toFixed(1)} on 2`);
-  const flink = await benchFlink(tape);
+  const flink = await stepAsync(() => benchFlink(tape));
   say(flink.kind === "ran" ? `Apache Flink MiniCluster ${fmt(flink.flinkTradesPerSec)} trades/s (seed job, parallelism 1, 60 s checkpoints, net runtime ${flink.flinkNetMs} ms); flinch engine ${fmt(cp60s.tradesPerSec)} trades/s; flinch/Flink ${(cp60s.tradesPerSec / flink.flinkTradesPerSec).toFixed(2)}` : `Apache Flink: skipped (${flink.reason})`);
   const out = {
     command: "bench",
@@ -89,6 +105,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     incremental: incs.map((s) => ({ entries: s.entries, fullBytes: s.fullBytes, fullMs: +s.fullMs.toFixed(1), incrementalBytes: s.incBytes, incrementalMs: +s.incMs.toFixed(1), restoreMsPerMB: +s.restoreMsPerMB.toFixed(2) })),
     checkpointSize: sizes.map((s) => ({ entries: s.entries, bytes: s.bytes, syncMs: +s.syncMs.toFixed(2), asyncMs: +s.asyncMs.toFixed(2), totalMs: +s.totalMs.toFixed(2) })),
   };
+  progress.finish(`bench: ${n} figures in ${Math.round((performance.now() - t0) / 1000)} s`);
   if (json) console.log(JSON.stringify(out));
   return 0;
 }

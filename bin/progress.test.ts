@@ -101,6 +101,43 @@ describe("progress on a terminal", () => {
   });
 });
 
+describe("progress of other work than chaos runs", () => {
+  it("counts in its own unit (bench's steps, replay's virtual minutes) in plain lines", () => {
+    const s = sink(false);
+    let t = 0;
+    const p = createProgress({ label: "replay", total: 60, unit: "virtual minutes", stream: s.stream }, () => t);
+    t = PLAIN_INTERVAL_MS;
+    p.update(20, 0);
+    p.finish("");
+    expect(s.text()).toBe("replay: 20/60 virtual minutes, 2.0 virtual minutes/s, ETA 20s\n");
+  });
+
+  it("on a terminal: a result line (bench's figures) clears the bar's line, goes to its own stream, and the bar is drawn again", () => {
+    const err = sink(true);
+    const out = sink(false);
+    let t = 0;
+    const p = createProgress({ label: "bench", total: 19, unit: "steps", stream: err.stream, out: out.stream }, () => t);
+    t = 1_000;
+    p.update(3, 0);
+    const before = err.text().length;
+    p.log!("hand-written loop 1,000 trades/s");
+    expect(out.text()).toBe("hand-written loop 1,000 trades/s\n");
+    const after = err.text().slice(before);
+    expect(after.startsWith("\r\x1b[2K")).toBe(true);
+    p.finish("bench: 19 figures");
+    expect(err.text()).toMatch(/3\/19 steps/);
+    p.log!("after the bar");
+    expect(out.text().endsWith("after the bar\n")).toBe(true);
+  });
+
+  it("without a terminal, log is a plain stdout line", () => {
+    const out = sink(false);
+    const p = createProgress({ label: "bench", stream: sink(false).stream, out: out.stream }, () => 0);
+    p.log!("a figure");
+    expect(out.text()).toBe("a figure\n");
+  });
+});
+
 describe("formatSeconds", () => {
   it("never prints 60 seconds in a minute", () => {
     expect([0, 59, 60, 119, 3599, 3600, 7260].map(formatSeconds)).toEqual(["0s", "59s", "1m 00s", "1m 59s", "59m 59s", "1h 00m", "2h 01m"]);

@@ -9,12 +9,18 @@ import cliProgress from "cli-progress";
 export interface Progress {
   update(done: number, findings: number): void;
   finish(summary: string): void;
+  /** A line of results (stdout) while the bar is up: the bar steps aside and comes back below it. */
+  log?(line: string): void;
 }
 
 export interface ProgressOptions {
   label: string;
   total?: number;
   stream?: NodeJS.WriteStream;
+  /** What is counted: "runs" (chaos) unless said, "steps" (bench), "virtual minutes" (replay). */
+  unit?: string;
+  /** Where `log` writes (stdout unless said). */
+  out?: NodeJS.WriteStream;
 }
 
 export function startProgress(opts: ProgressOptions): Progress {
@@ -66,12 +72,17 @@ function plainProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, now: (
       last = t;
       const of = opts.total === undefined ? "" : `/${opts.total}`;
       const left = eta(done, opts.total, t - t0);
-      stream.write(`${opts.label}: ${done}${of} runs, ${rate(done, t - t0)} runs/s, ${plural(findings, "finding")}${left ? `, ETA ${left}` : ""}\n`);
+      const unit = opts.unit ?? "runs";
+      const found = unit === "runs" ? `, ${plural(findings, "finding")}` : ""; // bench steps and replay minutes find nothing
+      stream.write(`${opts.label}: ${done}${of} ${unit}, ${rate(done, t - t0)} ${unit}/s${found}${left ? `, ETA ${left}` : ""}\n`);
     },
     finish(summary) {
       if (finished) return;
       finished = true;
-      stream.write(`${summary}\n`);
+      if (summary) stream.write(`${summary}\n`);
+    },
+    log(line) {
+      (opts.out ?? process.stdout).write(`${line}\n`);
     },
   };
 }
@@ -83,9 +94,11 @@ function barProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, now: () 
   const paint = (c: keyof typeof C, s: string) => (colour ? `${C[c]}${s}${C.reset}` : s);
   const t0 = now();
   const known = opts.total !== undefined;
+  const unit = opts.unit ?? "runs";
+  const found = unit === "runs" ? " | {findings}" : "";
   const format = known
-    ? `${opts.label} ${paint("cyan", "{bar}")} {value}/{total} runs | {rate} runs/s | {findings} | ETA {left}`
-    : `${opts.label} {value} runs | {rate} runs/s | {findings}`;
+    ? `${opts.label} ${paint("cyan", "{bar}")} {value}/{total} ${unit} | {rate} ${unit}/s${found} | ETA {left}`
+    : `${opts.label} {value} ${unit} | {rate} ${unit}/s${found}`;
   const bar = new cliProgress.SingleBar({
     stream, format, fps: 10, barsize: 30, hideCursor: false, clearOnComplete: true, linewrap: false,
     barCompleteChar: "█", barIncompleteChar: "░",
@@ -101,9 +114,11 @@ function barProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, now: () 
   bar.start(opts.total ?? 0, 0, payload(0, 0));
   unref();
   let finished = false;
+  let last = { done: 0, findings: 0 };
   return {
     update(done, findings) {
       if (finished) return;
+      last = { done, findings };
       bar.update(done, payload(done, findings));
       unref();
     },
@@ -111,7 +126,14 @@ function barProgress(opts: ProgressOptions, stream: NodeJS.WriteStream, now: () 
       if (finished) return;
       finished = true;
       bar.stop();
-      stream.write(`${summary}\n`);
+      if (summary) stream.write(`${summary}\n`);
+    },
+    log(line) {
+      // Clear the bar's line, print the result, draw the bar again under it.
+      if (!finished) stream.write("\r\x1b[2K");
+      (opts.out ?? process.stdout).write(`${line}\n`);
+      if (!finished) bar.update(last.done, payload(last.done, last.findings));
     },
   };
 }
+

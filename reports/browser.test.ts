@@ -144,9 +144,11 @@ describe.skipIf(!CHROMIUM)(`report.html in headless Chromium${SKIP}`, () => {
     // Summary: the verdict, the user's seed and the replay line that repeats it.
     expect(dom).toMatch(/<header class="banner fail">✘ FAIL<small>\d+ of \d+ propert(y|ies) violated<\/small><\/header>/);
     const summary = dom.slice(dom.indexOf('<dl class="summary">'), dom.indexOf("</dl>"));
-    expect(summary).toMatch(/<dt>Seeds<\/dt><dd><span class="mono">42<\/span> given with --seed \(the replay line repeats it\); the run shown used engine seed <span class="mono">\d+<\/span>, drawn from it<\/dd>/);
+    // The headline replay is the shrunk case (--engine-seed E --faults F): the seed sentence names it.
+    expect(summary).toMatch(/<dt>Seeds<\/dt><dd><span class="mono">42<\/span> given with --seed; the run shown used engine seed <span class="mono">(\d+)<\/span>, drawn from it \(the replay line passes it with --engine-seed\)<\/dd>/);
     expect(summary).toContain("<dt>Mode</dt><dd>at-least-once</dd>");
-    expect(dom).toMatch(/<div class="replay" id="replay"><b>Replay [^<]+:<\/b><pre><code>npx flinch chaos [^<]*--engine-seed \d+ [^<]*--faults [^<]+<\/code><\/pre><\/div>/);
+    const engineSeed = /engine seed <span class="mono">(\d+)<\/span>/.exec(summary)![1];
+    expect(dom).toMatch(new RegExp(`<div class="replay" id="replay"><b>Replay [^<]+:</b><pre><code>npx flinch chaos [^<]*--engine-seed ${engineSeed} --faults [^<]+</code></pre></div>`));
     // Timeline: an SVG with checkpoint bars and the crash that caused the violation.
     const timeline = section(dom, "timeline");
     expect(timeline).toContain("<svg");

@@ -38,6 +38,16 @@ export function matrixTotals(rows: readonly MatrixRow[]): { runs: number; passed
   return rows.reduce((a, r) => ({ runs: a.runs + r.runs, passed: a.passed + r.passed, findings: a.findings + r.findings }), { runs: 0, passed: 0, findings: 0 });
 }
 
+/**
+ * Where a matrix row's own report is, relative to this one (reports of one campaign are
+ * siblings under the same out directory); `self` when the row is the report being read.
+ */
+export function matrixLink(m: RunModel, r: MatrixRow, file: "report.html" | "report.md"): { href: string; self: boolean } | undefined {
+  if (!r.reportDir) return undefined;
+  const dir = r.reportDir.replace(/[\\/]+$/, "").split(/[\\/]/).pop() ?? "";
+  return { href: `../${encodeURIComponent(dir)}/${file}`, self: dir === m.summary.runId };
+}
+
 export function propertyMark(valid: PropertyResult["valid"]): string {
   return valid === true ? "✔" : valid === false ? "✘" : "?";
 }
@@ -134,6 +144,20 @@ export function seedRows(s: Pick<RunModel["summary"], "userSeed" | "engineSeed">
   if (s.userSeed === null) return [["Engine seed", s.engineSeed]];
   if (s.userSeed === s.engineSeed) return [["Seed", s.userSeed]];
   return [["Seed (--seed)", s.userSeed], ["Engine seed (this run)", s.engineSeed]];
+}
+
+/**
+ * What the replay line does with the seeds, in words for the seed sentence: it repeats the
+ * user's --seed (the campaign's draw), or it names the run's engine seed directly (a shrunk
+ * case: `--engine-seed E --faults F`), or neither (no replay line).
+ */
+export function replaySeedNote(m: RunModel): string {
+  const r = headlineReplay(m)?.replay ?? "";
+  const s = m.summary;
+  const has = (flag: string, v: string | null) => v !== null && new RegExp(`(^| )${flag} '?${v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}'?( |$)`).test(r);
+  if (has("--engine-seed", s.engineSeed)) return "the replay line passes it with --engine-seed";
+  if (has("--seed", s.userSeed)) return "the replay line repeats it";
+  return "";
 }
 
 export interface WindowSelection {

@@ -40,11 +40,12 @@ export interface CheckpointRow {
   total: number;
   stateBytes: number;
   failureReason?: string;
-  /** Flink's CheckpointFailureReason key (CHECKPOINT_SUBSUMED, CHECKPOINT_EXPIRED, ...). */
+  /** The failure reason's key (Flink's CheckpointFailureReason name), for programs. */
   failureReasonKey?: string;
-  /** In-flight records were persisted as channel state (an unaligned checkpoint, FLIP-76). */
-  unaligned?: boolean;
+  /** Unaligned: in-flight records persisted as channel state, summed over subtasks. */
   channelStateRecords?: number;
+  /** Some subtask took its snapshot unaligned (at once, or after the aligned-checkpoint timeout). */
+  unaligned?: boolean;
 }
 
 /** Something that happened at a virtual time, for the timeline. */

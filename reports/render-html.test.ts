@@ -29,6 +29,15 @@ describe("renderHtml", () => {
     }
   });
 
+  it("says which seed the replay line uses: --seed repeated, --engine-seed named, or neither", () => {
+    const withReplay = (replay: string) => renderHtml(sampleModel({ violations: m.violations.map((v) => ({ ...v, replay })) }));
+    expect(withReplay("npx flinch chaos --scenario x --engine-seed 24 --faults 'crash@task.process#3'")).toContain(
+      '<dt>Seeds</dt><dd><span class="mono">1597463007</span> given with --seed; the run shown used engine seed <span class="mono">24</span>, drawn from it (the replay line passes it with --engine-seed)</dd>');
+    expect(withReplay("npx flinch chaos --scenario x --seed 1597463007 --run 3 --path 0:1")).toContain("given with --seed (the replay line repeats it); the run shown");
+    // A seed that only starts like the user's is not it.
+    expect(withReplay("npx flinch chaos --scenario x --seed 15974630070")).toContain('<span class="mono">1597463007</span> given with --seed; the run shown used engine seed <span class="mono">24</span>, drawn from it</dd>');
+  });
+
   it("draws the timeline: checkpoint bars by status, crashes, the restart and one watermark line per task", () => {
     const svg = between(page, "<svg", "</svg>");
     expect(count(svg, 'fill="#2e9d57"><title>checkpoint')).toBe(5);

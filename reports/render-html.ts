@@ -3,10 +3,10 @@
  * can be attached to a CI run or mailed. All markup goes through html``, which escapes every
  * interpolated model string; symbols and messages come from fixtures and exceptions.
  */
-import type { RunModel, WindowResultRow } from "./model.ts";
+import type { MatrixRow, RunModel, WindowResultRow } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, headlineReplay, html, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, html, matrixLink, replaySeedNote, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
 
@@ -53,6 +53,15 @@ function section(id: string, title: string, body: SafeHtml | SafeHtml[]): SafeHt
 const none = (what: string) => html`<p class="muted">${what}</p>`;
 const num = (v: string | number | SafeHtml) => html`<td class="n">${typeof v === "number" ? fmtInt(v) : v}</td>`;
 
+/** Both seeds in one sentence, with the one the replay line uses named as such. */
+function seedSentence(m: RunModel): SafeHtml {
+  const s = m.summary;
+  const note = replaySeedNote(m);
+  return note === "the replay line passes it with --engine-seed"
+    ? html`<span class="mono">${s.userSeed}</span> given with --seed; the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it (${note})`
+    : html`<span class="mono">${s.userSeed}</span> given with --seed${note ? ` (${note})` : ""}; the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it`;
+}
+
 function summary(m: RunModel): SafeHtml {
   const s = m.summary;
   // Wide items hold long unbreakable values (a sha-256, file lists); in a narrow column they would wrap mid-word.
@@ -60,7 +69,7 @@ function summary(m: RunModel): SafeHtml {
   const seeds = seedRows(s);
   // Two seeds in one sentence, so nobody mistakes the engine seed for the one to pass back.
   const seedItem: [string, SafeHtml] = seeds.length === 2
-    ? ["Seeds", html`<span class="mono">${s.userSeed}</span> given with --seed (the replay line repeats it); the run shown used engine seed <span class="mono">${s.engineSeed}</span>, drawn from it`]
+    ? ["Seeds", seedSentence(m)]
     : [seeds[0][0], html`<span class="mono">${seeds[0][1]}</span>`];
   const items: [string, SafeHtml | string][] = [
     ["Job status", s.status + (s.failureReason ? `: ${s.failureReason}` : "")],
@@ -144,9 +153,14 @@ function matrix(m: RunModel): SafeHtml {
   const rows = m.matrix ?? [];
   const t = matrixTotals(rows);
   const findings = (n: number) => html`<td class="n">${n ? html`<span class="st bad">✘ ${fmtInt(n)}</span>` : html`<span class="st ok">✔ 0</span>`}</td>`;
-  return html`<table><thead><tr><th>Scenario</th><th>Backend</th><th>Mode</th><th class="n">Runs</th><th class="n">Passed</th><th class="n">Findings</th></tr></thead><tbody>
-    ${rows.map((r) => html`<tr${raw(r.findings ? ' class="bad"' : "")}><td>${r.scenario}</td><td>${r.backend}</td><td>${r.mode}</td>${num(r.runs)}${num(r.passed)}${findings(r.findings)}</tr>`)}
-    <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th></tr></tbody></table>`;
+  const linked = rows.some((r) => r.reportDir);
+  const link = (r: MatrixRow) => {
+    const l = matrixLink(m, r, "report.html");
+    return html`<td>${!l ? "" : l.self ? html`<b>this report</b>` : html`<a href="${l.href}">report</a>`}</td>`;
+  };
+  return html`<table><thead><tr><th>Scenario</th><th>Backend</th><th>Mode</th><th class="n">Runs</th><th class="n">Passed</th><th class="n">Findings</th>${linked ? html`<th>Report</th>` : html``}</tr></thead><tbody>
+    ${rows.map((r) => html`<tr${raw(r.findings ? ' class="bad"' : "")}><td>${r.scenario}</td><td>${r.backend}</td><td>${r.mode}</td>${num(r.runs)}${num(r.passed)}${findings(r.findings)}${linked ? link(r) : html``}</tr>`)}
+    <tr><th>total</th><th></th><th></th><th class="n">${fmtInt(t.runs)}</th><th class="n">${fmtInt(t.passed)}</th><th class="n">${fmtInt(t.findings)}</th>${linked ? html`<th></th>` : html``}</tr></tbody></table>`;
 }
 
 function replayBox(m: RunModel): SafeHtml {

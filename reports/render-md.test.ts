@@ -150,4 +150,17 @@ describe("backends and modes side by side", () => {
     expect(page).toContain('<tr><th>total</th><th></th><th></th><th class="n">229</th><th class="n">228</th><th class="n">1</th></tr>');
     expect(checkAgainstSchema(JSON.parse(renderJson(sampleModel({ matrix }))))).toEqual([]);
   });
+
+  it("links each combination's own report (a sibling directory), and marks the one being read", () => {
+    const self = sampleModel().summary.runId;
+    const linked = matrix.map((r, i) => ({ ...r, reportDir: i === 0 ? `/tmp/out/${self}` : `/tmp/out/run-${r.backend}` }));
+    const text = renderMarkdown(sampleModel({ matrix: linked }));
+    expect(text).toContain("| Scenario | Backend | Mode | Runs | Passed | Findings | Report |");
+    expect(text).toContain("| exactly-once | memory | exactly-once | 100 | 100 | ✔ 0 | this report |");
+    expect(text).toContain("| at-least-once | kv | at-least-once | 29 | 28 | **✘ 1** | [report](../run-kv/report.md) |");
+    const page = renderHtml(sampleModel({ matrix: linked }));
+    expect(page).toContain('<td class="n"><span class="st bad">✘ 1</span></td><td><a href="../run-kv/report.html">report</a></td></tr>');
+    expect(page).toContain("<td><b>this report</b></td>");
+    expect(checkAgainstSchema(JSON.parse(renderJson(sampleModel({ matrix: linked }))))).toEqual([]);
+  });
 });

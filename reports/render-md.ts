@@ -3,10 +3,10 @@
  * string from the model goes through md() or code(): symbols, task names and messages come
  * from fixtures and exceptions and must not be able to end a table row or open a code span.
  */
-import type { RunModel, TimelineEvent } from "./model.ts";
+import type { MatrixRow, RunModel, TimelineEvent } from "./model.ts";
 import {
   checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
-  fmtSpan, headlineReplay, matrixTotals, propertyMark, seedRows, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
+  fmtSpan, headlineReplay, matrixLink, matrixTotals, propertyMark, seedRows, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 
 /** Escapes text for inline Markdown (table cells included): CommonMark lets any ASCII punctuation be backslash-escaped. */
@@ -131,12 +131,18 @@ function replayLine(m: RunModel): string[] {
 function matrix(m: RunModel): string[] {
   if (!m.matrix?.length) return [];
   const t = matrixTotals(m.matrix);
+  // A column of links to each combination's own report, when the rows have one.
+  const linked = m.matrix.some((r) => r.reportDir);
+  const link = (r: MatrixRow) => {
+    const l = matrixLink(m, r, "report.md");
+    return !l ? "" : l.self ? "this report" : `[report](${l.href})`;
+  };
   return [
     `## Backends and modes (${m.matrix.length})`,
-    table(["Scenario", "Backend", "Mode", "Runs", "Passed", "Findings"], [
-      ...m.matrix.map((r) => [md(r.scenario), md(r.backend), md(r.mode), fmtInt(r.runs), fmtInt(r.passed), r.findings ? `**✘ ${fmtInt(r.findings)}**` : "✔ 0"]),
-      ["**total**", "", "", `**${fmtInt(t.runs)}**`, `**${fmtInt(t.passed)}**`, `**${fmtInt(t.findings)}**`],
-    ], ["l", "l", "l", "r", "r", "r"]),
+    table(["Scenario", "Backend", "Mode", "Runs", "Passed", "Findings", ...(linked ? ["Report"] : [])], [
+      ...m.matrix.map((r) => [md(r.scenario), md(r.backend), md(r.mode), fmtInt(r.runs), fmtInt(r.passed), r.findings ? `**✘ ${fmtInt(r.findings)}**` : "✔ 0", ...(linked ? [link(r)] : [])]),
+      ["**total**", "", "", `**${fmtInt(t.runs)}**`, `**${fmtInt(t.passed)}**`, `**${fmtInt(t.findings)}**`, ...(linked ? [""] : [])],
+    ], ["l", "l", "l", "r", "r", "r", ...(linked ? ["l" as const] : [])]),
   ];
 }
 

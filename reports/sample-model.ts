@@ -13,7 +13,7 @@ const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MIN = 60_000;
 const SEED = "1597463007";
 const ENGINE_SEED = "24";
-const REPLAY = `flinch chaos --scenario mid-checkpoint-crash --backend file --mode at-least-once --runs 1 --seed ${SEED} --path 12:0:1`;
+const REPLAY = `npx flinch chaos --scenario mid-checkpoint-crash --backend file --mode at-least-once --runs 1 --seed ${SEED} --path 12:0:1`;
 
 /** Expected [quantity, count] per symbol and minute, as the window oracle would compute them. */
 const TAPE: Record<string, [string, number][]> = {

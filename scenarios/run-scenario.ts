@@ -21,7 +21,7 @@ import { Rng } from "../engine/kernel/rng.ts";
 import { Nemesis, type FiredFault } from "../sim/faults/nemesis.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
 import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
-import { ProcessKilled, type FaultSite } from "../engine/checkpoint/faults.ts";
+import { ProcessKilled, type FaultInjector, type FaultSite } from "../engine/checkpoint/faults.ts";
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
 import type { WindowRow } from "./oracle.ts";
 import { DEFAULT_SCENARIO, type ScenarioSpec } from "./spec.ts";
@@ -86,11 +86,32 @@ export interface RunOptions {
   /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
   betweenProcesses?: (fs: Fs) => void;
   keepTrace?: boolean;
+  /**
+   * Progress of a long run (bin/progress.ts): called every PROGRESS_BATCHES processed batches
+   * with the virtual time reached. Read-only (the trace is the same with or without it), and a
+   * counter per batch, never per record.
+   */
+  onProgress?: (virtualTime: number, batches: number) => void;
   /** This is a reference run (no faults): it is not itself checked against one. */
   reference?: boolean;
   /** Defaults to a fresh in-memory file system per run. */
   fs?: Fs;
   log?: Logger;
+}
+
+/** Batches (task.process passages, all tasks) between two progress callbacks. */
+export const PROGRESS_BATCHES = 64;
+
+/** The nemesis, seen by a progress counter: the engine passes task.process once per batch. */
+function watched(inner: Nemesis, onProgress: (virtualTime: number, batches: number) => void): FaultInjector {
+  let batches = 0;
+  return {
+    check(site) {
+      if (site.point === "task.process" && ++batches % PROGRESS_BATCHES === 0) onProgress(site.time, batches);
+      inner.check(site);
+    },
+    slowdown: (site) => inner.slowdown(site),
+  };
 }
 
 /** Where the job's output and checkpoints live on the run's disk (a real directory for --process runs). */
@@ -202,7 +223,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     seed: spec.seed,
     log,
     keepTrace: opts.keepTrace,
-    world: { feed: realFeed ?? simFeed, fs, faults: nemesis, startTime: realFeed ? undefined : simFeed.startTime() },
+    world: { feed: realFeed ?? simFeed, fs, faults: opts.onProgress ? watched(nemesis, opts.onProgress) : nemesis, startTime: realFeed ? undefined : simFeed.startTime() },
     execution: { batchSize: j.batchSize },
     jobId: "job",
     resume,

@@ -18,8 +18,11 @@ import { duration, int, oneOf, parseArgs, runId, seed as seedFlag, str, UsageErr
 import { HELP } from "../help.ts";
 import { outputDir } from "../paths.ts";
 import { startProgress } from "../progress.ts";
+import { painter } from "../colour.ts";
 import { loadJobModule } from "../../scenarios/jobs/job-module.ts";
 import { processChaos } from "./chaos-process.ts";
+import { attachMatrix, closingSummary, headlineReport, type ComboReport } from "./chaos-matrix.ts";
+import type { RunModel } from "../../reports/model.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
 export const CHAOS_USAGE = HELP.chaos.usage;
@@ -85,7 +88,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const shard = sm ? { i: Number(sm[1]), n: Number(sm[2]) } : undefined;
   const json = a.flags.has("json");
   const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
-  if (a.flags.has("process")) return processChaos(a, scenarioNames.length ? scenarioNames : ["exactly-once"], backendFlag ?? "file", modeFlag, seed, path_, json);
+  if (a.flags.has("process")) return processChaos(a, scenarioNames.length ? scenarioNames : ["exactly-once"], backendFlag ?? "file", modeFlag, seed, path_, json, outRoot);
 
   const bases: { name: string; spec: ScenarioSpec; args: string[] }[] = specFile !== undefined
     ? [{ name: specFile, spec: asUsage(() => parseScenarioFile(readSpec(specFile), specFile)), args: ["--spec", specFile] }]
@@ -134,6 +137,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   let failures = 0;
   try {
     const results: { c: Combo; r: ChaosResult; wallMs: number; dir: string }[] = [];
+    const reports: ComboReport[] = [];
     for (const c of combos) {
       if (stop.reason) break;
       const t0 = performance.now();
@@ -144,13 +148,17 @@ export async function chaosCommand(argv: string[]): Promise<number> {
       if (deadline !== undefined && Date.now() >= deadline && !stop.reason && r.runs < (total ?? Infinity)) stop.reason = "time budget"; // real-time: see above
       progress.finish("");
       const wallMs = performance.now() - t0;
-      const dir = report(c, r, wallMs, seed, outRoot);
+      const rep = report(c, r, wallMs, seed, outRoot);
+      const dir = rep?.dir ?? "(no report: no run of this scenario completed)";
+      reports.push({ row: { scenario: c.name, backend: c.spec.job.backend, mode: c.spec.job.mode, runs: r.runs, passed: r.passed, findings: r.failures.length }, ...rep });
       results.push({ c, r, wallMs, dir });
       failures += r.failures.length;
       if (!json) printCombo(c, r, wallMs, dir);
     }
+    attachMatrix(reports, outRoot);
     if (stop.reason && !json) console.log(`stopped by ${stop.reason}: the summary covers the runs completed so far`);
-    if (json) console.log(JSON.stringify(summaryJson(results, stop.reason)));
+    if (!json) for (const l of closingSummary(reports)) console.log(l);
+    if (json) console.log(JSON.stringify({ ...summaryJson(results, stop.reason), reportHtml: headlineReport(reports) ?? null }));
   } finally {
     process.off("SIGINT", sigint);
     process.off("SIGTERM", sigterm);
@@ -185,10 +193,10 @@ function exactRun(a: ReturnType<typeof parseArgs>, c: Combo, json: boolean): num
   return outcome.kind === "passed" ? 0 : 1;
 }
 
-function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: string): string {
+function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: string): { dir: string; model: RunModel } | undefined {
   const f0 = r.failures[0];
   const shown = f0?.run ?? r.sample;
-  if (!shown) return "(no report: no run of this scenario completed)";
+  if (!shown) return undefined;
   const model = buildRunModel(shown, {
     runId: runId("chaos", `${path.basename(c.name)}-${c.spec.job.backend}`, String(seed)), command: "chaos", inputs: [formatReplayLine("chaos", c.args)], wallMs,
     replay: f0?.replay ?? formatReplayLine("chaos", [...c.args, "--seed", String(seed)]),
@@ -199,12 +207,13 @@ function report(c: Combo, r: ChaosResult, wallMs: number, seed: number, out: str
   model.summary.tradesPerSec = wallMs > 0 ? Math.round((shown.tape.stats.trades * (r.runs + 1) * 1000) / wallMs) : 0;
   const dir = writeReport(model, out);
   if (f0) fs.writeFileSync(path.join(dir, "counterexample.json"), f0.scenarioFile + "\n");
-  return dir;
+  return { dir, model };
 }
 
 function printCombo(c: Combo, r: ChaosResult, wallMs: number, dir: string): void {
   const o = r.outcomes;
-  const verdict = r.failures.length ? r.failures.map((f) => f.outcome.kind.toUpperCase()).join(", ") : "ok";
+  const paint = painter();
+  const verdict = r.failures.length ? r.failures.map((f) => paint.verdict(f.outcome.kind.toUpperCase())).join(", ") : paint.verdict("ok");
   console.log(`${c.name} [${c.spec.job.backend}, ${c.spec.job.mode}${c.spec.swarm?.length ? ", swarm" : ""}]: ${r.runs} runs (${o.passed} passed, ${o.violated} violated, ${o.liveness} liveness, ${o.crashed} crashed), ${r.restarts} restarts, checkpoints ${r.checkpoints.completed} completed / ${r.checkpoints.aborted} aborted — ${verdict} (${Math.round(wallMs)} ms, ${wallMs > 0 ? ((r.runs * 1000) / wallMs).toFixed(1) : "–"} runs/s)`);
   for (const f of r.failures) printFailure(f);
   console.log(`  report: ${dir}`);
@@ -212,12 +221,12 @@ function printCombo(c: Combo, r: ChaosResult, wallMs: number, dir: string): void
 
 function printFailure(f: ChaosFailure): void {
   const what = f.outcome.kind === "crashed" ? `crashed: ${f.message}` : `${f.outcome.kind}: ${f.property}: ${f.message}`;
-  console.log(`  ✘ run ${f.index} ${what}`);
+  console.log(`  ${painter().mark(false)} run ${f.index} ${what}`);
   if (f.outcome.kind === "crashed" && process.argv.includes("--debug")) console.log(f.outcome.stack.split("\n").map((l) => `      ${l}`).join("\n"));
   console.log(`    shrunk counterexample (${f.numShrinks} shrinks): ${describePlan(f.faults)}; config: ${Object.keys(f.config).length ? JSON.stringify(f.config) : "the scenario's"}; engine seed ${f.engineSeed}`);
   console.log(`    replay: ${f.replay}`);
   console.log(`    replay (this campaign's draw): ${f.replayPath}`);
-  console.log(`    as a scenario file (flinch chaos --spec FILE --runs 1 replays its draw; counterexample.json in the report):`);
+  console.log(`    as a scenario file (npx flinch chaos --spec FILE --runs 1 replays its draw; counterexample.json in the report):`);
   console.log(f.scenarioFile.split("\n").map((l) => `      ${l}`).join("\n"));
 }
 

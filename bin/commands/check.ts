@@ -11,6 +11,7 @@ import { inputFile } from "../paths.ts";
 import { NodeFs } from "../../engine/state/fs.ts";
 import { readCommittedLines } from "../../engine/connectors/sinks/transactional-file-sink.ts";
 import { liveParts } from "../../engine/connectors/sinks/part-files.ts";
+import { painter } from "../colour.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
@@ -45,7 +46,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     }));
   } else {
     console.log(tapeSummary(tape, tapePaths.length, quarantined));
-    for (const c of checks) console.log(`${c.valid === true ? "✔" : "✘"} ${c.property}: ${c.message}`);
+    const paint = painter();
+    for (const c of checks) console.log(`${paint.mark(c.valid === true)} ${c.property}: ${c.message}`);
   }
   return valid ? 0 : 1;
 }

@@ -20,7 +20,10 @@ import { sortRows, windowTable } from "../output.ts";
 import { compose, PROPERTIES } from "../../scenarios/checkers.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 import { lateAwareChecks } from "./late-verdict.ts";
-import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
+import { formatReplayLine } from "../../scenarios/replay-line.ts";
+import { painter } from "../colour.ts";
+import { startProgress, type Progress } from "../progress.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeArgs, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
 export const REPLAY_USAGE = HELP.replay.usage;
@@ -66,15 +69,25 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed by occurrence, which real sockets do not repeat)`);
   const t0 = performance.now();
   const feedStats: Record<string, number> = {};
-  const opts = plan ? resumeOptions(plan) : {};
-  const raw = via === "sim" ? startingFrom(plan, () => runScenario(spec, opts)) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
+  const progress = replayProgress(tape);
+  const opts: RunOptions = { ...(plan ? resumeOptions(plan) : {}), onProgress: progress.onProgress };
+  let raw: ReturnType<typeof runScenario>;
+  try {
+    raw = via === "sim" ? startingFrom(plan, () => runScenario(spec, opts)) : await replayOverSockets(spec, tape, via, parsePace(speed), feedStats, opts);
+  } finally {
+    progress.bar.finish(""); // a failed run must not leave a bar on the terminal
+  }
   if (plan) for (const l of startLines(raw.result, plan)) console.error(`flinch replay: ${l}`);
   if (plan?.killAt && raw.unfired.some((f) => f.kind === "kill")) console.error(`flinch replay: --kill-at ${plan.killAt} never fired: the run has ${raw.passages.get("task.process") ?? 0} processing steps`);
   // Late trades the engine counted, and that explain the difference from the oracle exactly, are not a violation.
   const verdict = lateAwareChecks(raw.checks, PROPERTIES.oracle, raw.committed, raw.oracle, raw.late);
   const run = { ...raw, checks: verdict.checks, valid: compose(verdict.checks) };
   const wallMs = performance.now() - t0;
-  const replay = `flinch replay ${a.positional.join(" ")}${via !== "sim" ? ` --via ${via} --speed ${speed}` : ""} --backend ${backend} --mode ${mode} --window ${str(a, "window") ?? "1m"} --parallelism ${p} --seed ${seed}${crashEvery ? ` --crash-every ${crashEvery}` : ""}${lenient ? " --lenient" : ""}${a.flags.has("allow-future") ? " --allow-future" : ""}`;
+  // Every flag that changed the run, so the line replays exactly this run (and writes where this one did).
+  const replay = formatReplayLine("replay", [
+    ...a.positional, ...(via !== "sim" ? ["--via", via, "--speed", speed] : []), "--backend", backend, "--mode", mode, "--window", str(a, "window") ?? "1m", "--parallelism", String(p), "--seed", seed,
+    ...(crashEvery ? ["--crash-every", String(crashEvery)] : []), ...(lenient ? ["--lenient"] : []), ...(a.flags.has("allow-future") ? ["--allow-future"] : []), ...resumeArgs(a), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : []),
+  ]);
   const id = runId("replay", path.basename(a.positional[0]).replace(/\..*$/, ""), seed);
   const model = buildRunModel(run, { runId: id, command: "replay", inputs: a.positional, wallMs, replay });
   // What the source's transport repaired (duplicates dropped, gaps backfilled, reconnects): counted, never silent.
@@ -93,7 +106,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
     console.log(`\n${tapeSummary(tape, a.positional.length, quarantineFile)}`);
     console.log(`${rows.length} windows; ${lateLine}`);
     console.log(`restarts ${run.result.restarts}; checkpoints completed ${run.result.checkpoints.filter((c) => c.status === "completed").length}; trace ${run.result.traceHash}`);
-    for (const c of run.checks) console.log(`${c.valid === true ? "✔" : c.valid === false ? "✘" : "?"} ${c.property}: ${c.message}`);
+    const paint = painter();
+    for (const c of run.checks) console.log(`${paint.mark(c.valid)} ${c.property}: ${c.message}`);
     if (violations.length) console.log(`\nreplay: ${replay}`);
     console.log(`report: ${reportDir}`);
   }
@@ -102,11 +116,27 @@ export async function replayCommand(argv: string[]): Promise<number> {
       command: "replay", ...tapeCounts(tape), quarantineFile,
       windows: rows.map((r) => ({ symbol: r.symbol, start: r.start, end: r.end, quantity: formatFixed(r.quantity), count: r.count })),
       late, lateExplained: verdict.explained ? { windowsShort: verdict.explained.windowsShort, count: verdict.explained.count, quantity: formatFixed(verdict.explained.quantity) } : undefined,
-      traceHash: run.result.traceHash, violations: violations.length, reportDir,
+      traceHash: run.result.traceHash, violations: violations.length, reportDir, replay,
       startedFrom: run.result.startedFrom?.checkpointId, skippedCheckpoints: run.result.startedFrom?.skipped,
     }));
   }
   return violations.length ? 1 : 0;
+}
+
+/**
+ * Progress of a long replay in virtual minutes of the tape (a restart may step it back): the
+ * scenario runner calls back every few dozen batches, never per trade.
+ */
+function replayProgress(tape: Tape): { bar: Progress; onProgress: (virtualTime: number) => void } {
+  let first = Infinity, last = -Infinity;
+  for (const trades of tape.bySymbol.values()) {
+    if (!trades.length) continue;
+    first = Math.min(first, trades[0].time);
+    last = Math.max(last, trades[trades.length - 1].time);
+  }
+  const minutes = Number.isFinite(first) ? Math.max(1, Math.ceil((last - first) / 60_000)) : 1;
+  const bar = startProgress({ label: "replay", total: minutes, unit: "virtual minutes" });
+  return { bar, onProgress: (t) => bar.update(Math.min(minutes, Math.max(0, Math.floor((t - first) / 60_000))), 0) };
 }
 
 /**

@@ -107,3 +107,14 @@ export function startLines(r: JobExecutionResult, plan: ResumePlan): string[] {
   out.push(`checkpoints in ${chk}; output in ${path.join(plan.dir, "out")}`);
   return out;
 }
+
+/** The resume flags as given, for the replay line: a run started from a checkpoint replays from it. */
+export function resumeArgs(a: ParsedArgs): string[] {
+  const out: string[] = [];
+  for (const k of RESUME_VALUES) {
+    const v = a.flags.get(k);
+    if (typeof v === "string") out.push(`--${k}`, v);
+  }
+  for (const k of RESUME_BOOLEANS) if (a.flags.has(k)) out.push(`--${k}`);
+  return out;
+}

@@ -6,7 +6,9 @@ import { int, parseArgs, runId, seed as seedFlag, str, UsageError } from "../arg
 import { HELP } from "../help.ts";
 import { outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
-import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
+import { formatReplayLine } from "../../scenarios/replay-line.ts";
+import { painter } from "../colour.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeArgs, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
 /** The synopsis lives with the rest of the help text, in bin/help.ts. */
 export const RUN_USAGE = HELP.run.usage;
@@ -33,19 +35,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   const run = startingFrom(plan, () => runScenario(spec, plan ? resumeOptions(plan) : {}));
   if (plan) for (const l of startLines(run.result, plan)) console.error(`flinch run: ${l}`);
   const wallMs = performance.now() - t0;
-  const replay = `flinch run --scenario ${name} --seed ${seed}`;
+  const replay = formatReplayLine("run", ["--scenario", name, "--seed", seed, ...(a.flags.has("parallelism") ? ["--parallelism", String(spec.job.sourceParallelism)] : []), ...resumeArgs(a), ...(str(a, "out") !== undefined ? ["--out", str(a, "out")!] : [])]);
   const model = buildRunModel(run, { runId: runId("run", name, seed), command: "run", inputs: [`generated: ${JSON.stringify(spec.feed)}`], wallMs, replay });
   const dir = writeReport(model, outRoot);
   const ok = run.valid === true;
   if (a.flags.has("json")) {
-    console.log(JSON.stringify({ command: "run", scenario: name, seed, status: run.result.status, windows: run.committed.length, valid: run.valid, traceHash: run.result.traceHash, reportDir: dir }));
+    console.log(JSON.stringify({ command: "run", scenario: name, seed, status: run.result.status, windows: run.committed.length, valid: run.valid, traceHash: run.result.traceHash, reportDir: dir, replay }));
   } else {
     console.log(`${spec.description}\n`);
     for (const l of run.result.plan) console.log(`  ${l}`);
     console.log();
     console.log(windowTable(sortRows(run.committed)));
     console.log(`\n${run.tape.stats.trades} trades in ${Math.round(wallMs)} ms (${Math.round((run.tape.stats.trades / wallMs) * 1000).toLocaleString("en-US")} trades/s); ${run.result.checkpoints.filter((c) => c.status === "completed").length} checkpoints; job ${run.result.status}; trace ${run.result.traceHash}`);
-    for (const c of run.checks) console.log(`${c.valid === true ? "✔" : c.valid === false ? "✘" : "?"} ${c.property}: ${c.message}`);
+    const paint = painter();
+    for (const c of run.checks) console.log(`${paint.mark(c.valid)} ${c.property}: ${c.message}`);
     for (const w of run.warnings) console.log(`warning: ${w}`);
     console.log(`report: ${dir}/report.html`);
     if (!ok) console.log(`replay: ${replay}`);
