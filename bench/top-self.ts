@@ -8,7 +8,9 @@ interface Node { id: number; callFrame: { functionName: string; url: string; lin
 const file = process.argv[2]!;
 const n = Number(process.argv[3] ?? 25);
 /** Count only samples under a frame of this name (e.g. executeSync), to leave set-up out. */
-const under = process.argv[4];
+const under = process.argv[4] || undefined;
+/** "file": sum self time per source file instead of per function. */
+const byFile = process.argv[5] === "file";
 const prof = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
 const byId = new Map(prof.nodes.map((x) => [x.id, x]));
 const parent = new Map<number, number>();
@@ -35,7 +37,7 @@ const agg = new Map<string, number>();
 let total = 0;
 for (const [id, us] of self) {
   const f = byId.get(id)!.callFrame;
-  const name = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/wt-perf\//, "").replace(/^file:\/\//, "")}:${f.lineNumber + 1}`;
+  const name = byFile ? f.url.replace(/^.*\/wt-perf\//, "") || f.functionName : `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/wt-perf\//, "").replace(/^file:\/\//, "")}:${f.lineNumber + 1}`;
   agg.set(name, (agg.get(name) ?? 0) + us);
   total += us;
 }

@@ -8,7 +8,7 @@ import { readTradeBuffer } from "../sim/binance/trade-reader.ts";
  * on the same in-memory bytes (the reader) and file (the loader; its read is a few % of its time).
  * The two must agree on every trade, or the figure is refused.
  */
-export function benchTradeReader(file: string, reps = 3): { lines: number; readerLinesPerSec: number; loaderLinesPerSec: number; ratio: number } {
+export function benchTradeReader(file: string, reps = 3, loaderReps = 2): { lines: number; readerLinesPerSec: number; loaderLinesPerSec: number; ratio: number } {
   const buf = fs.readFileSync(file);
   let best = Infinity;
   let trades = 0;
@@ -24,7 +24,7 @@ export function benchTradeReader(file: string, reps = 3): { lines: number; reade
   }
   let bestLoader = Infinity;
   let loaded = 0;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < loaderReps; i++) {
     const t0 = performance.now();
     const tape = loadFixture(file);
     bestLoader = Math.min(bestLoader, performance.now() - t0);
