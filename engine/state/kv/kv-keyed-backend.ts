@@ -17,13 +17,18 @@ import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyG
  * a key group differs (byte order of the encoded key here, insertion order on the heap).
  */
 export interface KvKeyedBackendOptions {
-  /** Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect). */
+  /**
+   * Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect).
+   * 65,536 by default: lmdb puts are the backend's main cost (bench/kv-backend.ts), and a larger
+   * buffer lets repeated adds to one key between flushes become one put.
+   */
   writeBufferEntries?: number;
   /**
    * Decoded entries kept in memory in front of lmdb, dirty ones included (RocksDB's block
    * cache, in effect, but of values rather than pages): a hit costs no lmdb read and no
    * msgpack decode. Two generations of half this size each; the older is dropped whole at a
    * flush once the younger is full, so the least recently touched half goes first.
+   * 131,072 by default (a few tens of MB at most per task); never less than twice the write buffer.
    * 0: no cache; every flush drops what it wrote (the backend before the cache, for comparison).
    */
   readCacheEntries?: number;
@@ -91,7 +96,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
     super();
-    this.limit = Math.max(1, opts.writeBufferEntries ?? 4096);
+    this.limit = Math.max(1, opts.writeBufferEntries ?? 65_536);
     // The young generation must hold a full write buffer, which it keeps until the flush.
     this.youngLimit = Math.max(this.limit, Math.floor((opts.readCacheEntries ?? 1 << 17) / 2));
     this.noCache = opts.readCacheEntries === 0;
@@ -207,11 +212,19 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   /**
    * Marks the slot deleted. When lmdb has no row (a window that opened and fired between
-   * flushes) the flush skips it and lmdb never sees it; the slot stays as an "absent" entry.
+   * flushes) the flush skips it and lmdb never sees it, and the slot leaves the young
+   * generation: a fired window is not read again, so caching its absence only costs memory.
    */
-  private tombstone(_sb: StateBuffer, _ns: Namespace, s: Slot): void {
+  private tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void {
     s.v = undefined;
     s.del = true;
+    if (s.inDb) return;
+    const km = sb.groups[this.kg - this.keyGroupRange.start];
+    const nm = km?.get(this.key);
+    if (nm?.get(ns) !== s) return;
+    nm.delete(ns);
+    if (nm.size === 0) km!.delete(this.key);
+    this.young--;
   }
 
   /**
