@@ -88,6 +88,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   private readonly dirtyKey: KeyType[] = [];
   private readonly dirtyNs: Namespace[] = [];
   private readonly dirtySlot: Slot[] = [];
+  /** Listed slots deleted with no row in lmdb: nothing to write, dropped by compact(). */
+  private deadDirty = 0;
   private readonly changed: Uint8Array;
   private readonly writer = new KeyWriter();
   private readonly keyParts = new Map<KeyType, Buffer>();
@@ -185,7 +187,12 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   /** The slot to modify, marked dirty. Flushes first when the write buffer is full. */
   private slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
-    if (this.dirtySlot.length >= this.limit) this.flush();
+    if (this.dirtySlot.length >= this.limit) {
+      // Windows that opened and fired since the flush fill the list without anything to write:
+      // dropping them keeps them from living (and being scanned) until a flush.
+      if (this.deadDirty * 2 >= this.dirtySlot.length) this.compact();
+      else this.flush();
+    }
     const s = this.cached(sb, ns, load);
     this.changed[this.kg - this.keyGroupRange.start] = 1;
     if (!s.dirty) {
@@ -219,6 +226,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     s.v = undefined;
     s.del = true;
     if (s.inDb) return;
+    if (s.dirty) this.deadDirty++;
     const km = sb.groups[this.kg - this.keyGroupRange.start];
     const nm = km?.get(this.key);
     if (nm?.get(ns) !== s) return;
@@ -250,7 +258,28 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
       s.inDb = !s.del;
     }
     dirtySb.length = dirtyKg.length = dirtyKey.length = dirtyNs.length = dirtySlot.length = 0;
+    this.deadDirty = 0;
     if (this.noCache) this.dropCache();
+  }
+
+  /** Drops listed slots that have nothing to write (deleted, no row in lmdb); they become clean. */
+  private compact(): void {
+    const { dirtySb, dirtyKg, dirtyKey, dirtyNs, dirtySlot } = this;
+    let k = 0;
+    for (let j = 0; j < dirtySlot.length; j++) {
+      const s = dirtySlot[j]!;
+      if (s.del && !s.inDb) {
+        s.dirty = false;
+        continue;
+      }
+      dirtySb[k] = dirtySb[j]!;
+      dirtyKg[k] = dirtyKg[j]!;
+      dirtyKey[k] = dirtyKey[j]!;
+      dirtyNs[k] = dirtyNs[j]!;
+      dirtySlot[k++] = s;
+    }
+    dirtySb.length = dirtyKg.length = dirtyKey.length = dirtyNs.length = dirtySlot.length = k;
+    this.deadDirty = 0;
   }
 
   /** Drops every cached slot (after a flush): lmdb changed beneath the cache. */
@@ -454,6 +483,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.timers?.close();
     this.buffers.clear();
     this.dirtySb.length = this.dirtyKg.length = this.dirtyKey.length = this.dirtyNs.length = this.dirtySlot.length = 0;
+    this.deadDirty = 0;
     // No async writes are ever queued, so close finishes synchronously; the promise is moot.
     void this.db.close().catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });
