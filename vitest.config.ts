@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", ".tmp/**"],
+    exclude: ["node_modules/**", ".tmp/**", "dist/**"],
     // Property runs are bounded per test; chaos soaks belong to `flinch chaos --runs N`.
     testTimeout: 120_000,
     hookTimeout: 60_000,

@@ -7,7 +7,7 @@ import { NodeFs } from "../engine/state/fs.ts";
 import { deserialize, serialize } from "../engine/state/serde.ts";
 import { IncrementalTracker } from "../engine/checkpoint/incremental.ts";
 import type { KeyGroupState } from "../engine/state/keyed-state.ts";
-import { assignToKeyGroup } from "../engine/runtime/keygroups.ts";
+import { assignToKeyGroup } from "../engine/state/keygroups.ts";
 
 /**
  * One checkpoint of a keyed backend holding `entries` window accumulators, through the same

@@ -5,6 +5,7 @@ import { benchFeed } from "./binance-feed.ts";
 import { benchKv, benchKvSpill } from "./kv-backend.ts";
 import { benchReplay, replayTape } from "./replay.ts";
 import { benchTradeReader } from "./trade-reader.ts";
+import { chaosRunsPerSec } from "./chaos.ts";
 
 /**
  * `npm run bench [-- --json]`: throughput of the seed job against a hand-written loop computing
@@ -70,8 +71,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   say(`trade reader on ${fmt(reader.lines)} @trade lines: ${fmt(reader.readerLinesPerSec)} lines/s; fixture loader ${fmt(reader.loaderLinesPerSec)} lines/s (${reader.ratio}x)`);
   const replay = benchReplay();
   say(`replay of a 24 h 2-symbol tape (${fmt(replay.trades)} trades, ${replay.crashes} crashes) through the CLI: ${(replay.wallMs / 1000).toFixed(1)} s from process start, ${fmt(replay.speedup)}x real time; windows equal the oracle`);
+  const chaos = await chaosRunsPerSec();
+  say(`flinch chaos (swarm)     ${chaos.workers1.toFixed(1)} runs/s on 1 worker, ${chaos.workers2.toFixed(1)} on 2`);
   const out = {
     command: "bench",
+    chaos: { runsPerSec1: +chaos.workers1.toFixed(1), runsPerSec2: +chaos.workers2.toFixed(1) },
     binanceFeed: { serverToSourceMsgsPerSec: Math.round(feed.serverToSourceMsgsPerSec), rawWsMsgsPerSec: Math.round(feed.rawWsMsgsPerSec), ratio: +feed.ratio.toFixed(3) },
     trades: tape.stats.trades,
     handLoop: { tradesPerSec: Math.round(hand.tradesPerSec) },

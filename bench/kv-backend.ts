@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { assignToKeyGroup } from "../engine/runtime/keygroups.ts";
+import { assignToKeyGroup } from "../engine/state/keygroups.ts";
 import { HeapKeyedStateBackend } from "../engine/state/heap-keyed-backend.ts";
 import type { KeyedStateBackend } from "../engine/state/keyed-state.ts";
 import { KvKeyedStateBackend } from "../engine/state/kv/kv-keyed-backend.ts";

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "./main.ts";
+import { splitShellWords } from "../scenarios/replay-line.ts";
 
 let dir: string;
 beforeAll(() => {
@@ -118,10 +119,13 @@ describe("flinch chaos", () => {
     const j = JSON.parse(r.out.at(-1)!);
     expect(j.violations).toBe(1);
     const f = j.failures[0];
-    expect(f.replay).toMatch(/^flinch chaos --scenario at-least-once .* --seed 42 --path \S+$/);
-    const again = await cli(...f.replay.replace(/^flinch /, "").split(" "), "--json", "--out", path.join(dir, "out"));
+    expect(f.replay).toMatch(/^npx flinch chaos --scenario at-least-once --engine-seed \d+ .*--faults '.+'$/);
+    const again = await cli(...splitShellWords(f.replay).slice(2), "--json", "--out", path.join(dir, "out"));
     expect(again.code).toBe(1);
-    expect(JSON.parse(again.out.at(-1)!).failures[0].faults).toBe(f.faults);
+    expect(JSON.parse(again.out.at(-1)!)).toMatchObject({ outcome: f.outcome, message: f.message });
+    expect(f.replayPath).toMatch(/^npx flinch chaos --scenario at-least-once --seed 42 --run \d+ --path \S+$/);
+    const viaPath = await cli(...splitShellWords(f.replayPath).slice(2), "--json", "--out", path.join(dir, "out"));
+    expect(JSON.parse(viaPath.out.at(-1)!).failures[0].faults).toBe(f.faults);
   });
 });
 

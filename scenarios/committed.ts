@@ -11,6 +11,7 @@ export interface CommittedRow {
 
 export class OutputFormatError extends Error {
   override readonly name = "OutputFormatError";
+  readonly exitCode = 2;
   constructor(readonly file: string, readonly line: number, reason: string) {
     super(`${file}:${line}: ${reason}`);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
 import type { Fs } from "../engine/state/fs.ts";
-import { NoValidCheckpointError } from "../engine/runtime/restore.ts";
+import { NoValidCheckpointError } from "../engine/checkpoint/restore.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
 import { runChaos } from "./chaos.ts";
 import { runScenario } from "./run-scenario.ts";
@@ -102,7 +102,7 @@ describe("corrupt checkpoints are detected, and restore falls back to an older w
 
 describe("teeth on the disk: fsync that lies", () => {
   it("on the sink's pre-commit files: chaos with kills finds lost output", () => {
-    const r = runChaos({ spec: spec(2, "lie", [], { diskFaults: [{ kind: "lying-fsync", path: "_pending" }] }), runs: 100, seed: 9, kinds: ["kill"], command: "x" });
+    const r = runChaos({ spec: spec(2, "lie", [], { diskFaults: [{ kind: "lying-fsync", path: "_pending" }] }), runs: 100, seed: 9, kinds: ["kill"], args: [] });
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0].faults.length).toBeLessThanOrEqual(2);
   });

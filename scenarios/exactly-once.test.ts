@@ -1,17 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
-import type { Fault } from "../sim/faults/fault-plan.ts";
+import { describeFault, type Fault } from "../sim/faults/fault-plan.ts";
 import { runChaos } from "./chaos.ts";
 import { runScenario, type ScenarioRun } from "./run-scenario.ts";
 import { SCENARIOS, scenario, type ScenarioSpec } from "./spec.ts";
 
 /** Memory backend, file checkpoint storage (on the in-memory Fs), EXACTLY_ONCE, 2PC sink. */
-function spec(p: number, seed: string, faults: Fault[]): ScenarioSpec {
+function spec(p: number, seed: string, faults: Fault[], unaligned?: { alignedTimeoutMs: number }): ScenarioSpec {
   return scenario({
     name: "exactly-once-test",
     seed,
-    job: { backend: "file", mode: "exactly-once", sourceParallelism: p, windowParallelism: p, checkpointIntervalMs: 10_000, restart: { kind: "fixed-delay", attempts: 20, delay: 500 } },
+    job: { backend: "file", mode: "exactly-once", sourceParallelism: p, windowParallelism: p, checkpointIntervalMs: 10_000, restart: { kind: "fixed-delay", attempts: 20, delay: 500 }, ...(unaligned ? { unaligned: true, alignedTimeoutMs: unaligned.alignedTimeoutMs } : {}) },
     feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 3 * 60_000, ratePerSec: 15 },
     faults,
   });
@@ -58,23 +58,50 @@ describe("exactly-once under crashes at every fault point", () => {
         ? [{ kind: "crash", point: "checkpoint.complete", occurrence: 2 }, { kind: "crash", point: "restore", occurrence: 1 }]
         : [{ kind: "crash", point, occurrence: 2 }];
       const run = runScenario(spec(2, "each-point", faults), { keepTrace: true });
-      expect(run.fired.map((f) => f.fault.point), point).toEqual(faults.map((f) => f.point));
+      expect(run.fired.map((f) => describeFault(f.fault)), point).toEqual(faults.map(describeFault));
       for (const c of run.checks) expect(c.valid, `${point}: ${c.property}: ${c.message}`).toBe(true);
       for (const r of restoresFromTrace(run)) expect(r.used).toBe(r.latest);
     }
   });
 });
 
+describe("exactly-once with unaligned checkpoints (FLIP-76)", () => {
+  const arb = fc
+    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...FAULT_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), timeout: fc.constantFrom<number>(0, 0, 3, 20) })
+    .map(({ p, point, seed, frac, timeout }) => {
+      const max = Math.max(1, passagesFor(p).get(point) ?? 1);
+      return { p, seed: String(seed), timeout, fault: { kind: "crash", point, occurrence: 1 + Math.floor(frac * max) } as Fault };
+    });
+
+  // The example: an unaligned final checkpoint lost the last windows (they fire after its snapshot).
+  const finalWindows = { p: 2, seed: "2675871", timeout: 0, fault: { kind: "crash", point: "task.process", occurrence: 2471 } as Fault };
+  test.prop([arb], { numRuns: 30, examples: [[finalWindows]] })("committed output equals the oracle, each window once, with in-flight records persisted and replayed", ({ p, seed, timeout, fault }) => {
+    const run = runScenario(spec(p, seed, [fault], { alignedTimeoutMs: timeout }), { keepTrace: true });
+    for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+    for (const r of restoresFromTrace(run)) expect(r.used).toBe(r.latest);
+  });
+
+  it("restores a checkpoint with channel state: its in-flight records are replayed before new input", () => {
+    const run = runScenario(spec(2, "3", [{ kind: "crash", point: "checkpoint.complete", occurrence: 3 }], { alignedTimeoutMs: 0 }), { keepTrace: true });
+    for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+    // The final checkpoint is aligned (it must hold everything before end of input); the others are not.
+    expect(run.result.checkpoints.filter((c) => c.status === "completed").map((c) => c.unaligned === true)).toEqual(run.result.checkpoints.filter((c) => c.status === "completed").map((c) => !c.final));
+    expect(run.result.checkpoints.reduce((n, c) => n + (c.channelStateRecords ?? 0), 0)).toBeGreaterThan(0);
+    expect(run.result.trace.filter((l) => / replayed in-flight n=\d+/.test(l)).length).toBeGreaterThan(0);
+  });
+});
+
 describe("teeth: the harness catches what is not exactly-once", () => {
   it("AT_LEAST_ONCE with 2 source subtasks: fast-check finds wrong sums and shrinks to at most 2 faults", () => {
-    const r = runChaos({ spec: SCENARIOS["at-least-once"].spec, runs: 150, seed: 42, command: "flinch chaos --scenario at-least-once" });
+    const r = runChaos({ spec: SCENARIOS["at-least-once"].spec, runs: 150, seed: 42, args: ["--scenario", "at-least-once"] });
     expect(r.failures).toHaveLength(1);
     const f = r.failures[0];
     expect(f.property).toBe("committed output equals the oracle");
     expect(f.faults.length).toBeLessThanOrEqual(2);
-    expect(f.replay).toBe(`flinch chaos --scenario at-least-once --seed 42 --path ${f.path}`);
+    expect(f.replayPath).toBe(`npx flinch chaos --scenario at-least-once --seed 42 --run ${f.index} --path ${f.path}`);
+    expect(f.replay).toMatch(/^npx flinch chaos --scenario at-least-once --engine-seed \d+ .*--faults '.+'$/);
     // The replay line reproduces the same counterexample.
-    const again = runChaos({ spec: SCENARIOS["at-least-once"].spec, runs: 150, seed: 42, path: f.path, command: "flinch chaos --scenario at-least-once" });
+    const again = runChaos({ spec: SCENARIOS["at-least-once"].spec, runs: 150, seed: 42, run: f.index, path: f.path, args: ["--scenario", "at-least-once"] });
     expect(again.failures[0].faults).toEqual(f.faults);
     expect(again.failures[0].message).toBe(f.message);
   });
@@ -82,19 +109,19 @@ describe("teeth: the harness catches what is not exactly-once", () => {
   it("AT_LEAST_ONCE with a single input channel behaves like EXACTLY_ONCE", () => {
     const base = SCENARIOS["at-least-once"].spec;
     const one = { ...base, job: { ...base.job, sourceParallelism: 1, windowParallelism: 1 } };
-    const r = runChaos({ spec: one, runs: 40, seed: 42, points: ["checkpoint.complete", "checkpoint.ack", "task.process", "sink.commit"], command: "x" });
+    const r = runChaos({ spec: one, runs: 40, seed: 42, points: ["checkpoint.complete", "checkpoint.ack", "task.process", "sink.commit"], args: [] });
     expect(r.failures).toEqual([]);
   });
 
   it("a PrintSink under EXACTLY_ONCE with crashes duplicates output", () => {
-    const r = runChaos({ spec: SCENARIOS["print-sink"].spec, runs: 150, seed: 42, command: "flinch chaos --scenario print-sink" });
+    const r = runChaos({ spec: SCENARIOS["print-sink"].spec, runs: 150, seed: 42, args: ["--scenario", "print-sink"] });
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0].faults.length).toBeLessThanOrEqual(2);
     expect(r.failures[0].message).toMatch(/committed 2 times|committed .* expected/);
   });
 
   it("the same seeds find nothing under EXACTLY_ONCE with the 2PC sink", () => {
-    const r = runChaos({ spec: SCENARIOS["exactly-once"].spec, runs: 40, seed: 42, command: "x" });
+    const r = runChaos({ spec: SCENARIOS["exactly-once"].spec, runs: 40, seed: 42, args: [] });
     expect(r.failures).toEqual([]);
     expect(r.restarts).toBeGreaterThan(0);
   });
@@ -124,7 +151,7 @@ describe("restart strategies in a running job", () => {
 
 describe("exactly-once with a misbehaving exchange", () => {
   it("holds under drawn exchange faults and crashes", () => {
-    const r = runChaos({ spec: SCENARIOS["exchange-faults"].spec, runs: 30, seed: 42, command: "x" });
+    const r = runChaos({ spec: SCENARIOS["exchange-faults"].spec, runs: 30, seed: 42, args: [] });
     expect(r.failures).toEqual([]);
   });
 

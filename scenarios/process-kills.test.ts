@@ -33,3 +33,16 @@ describe("SIGKILL of the job process at a fault point; a new process resumes fro
     expect(r.checks.find((c) => c.valid === false)!.message).toMatch(/JobManagerCheckpointStorage keeps checkpoints in the process's memory, so the kill lost checkpoint 3/);
   });
 });
+
+describe("two kills at one point (issue 9, bug 4)", () => {
+  it("the worker reports the kill that fired by its index, so the next process keeps the other one", async () => {
+    // Both at checkpoint.ack; the Source kill (index 1) fires first. Finding the fired kill by its
+    // point alone removed index 0 instead, and the second process died at a Source ack again.
+    const s = { ...spec("file", "checkpoint.ack", 1), faults: [{ kind: "kill" as const, point: "checkpoint.ack" as const, occurrence: 6, task: "Window" }, { kind: "kill" as const, point: "checkpoint.ack" as const, occurrence: 1, task: "Source" }] };
+    const r = await runWithProcessKills(s);
+    expect(r.processes).toBe(3);
+    expect(r.kills[0].site).toMatch(/^checkpoint\.ack in .*Source/);
+    expect(r.kills[1].site).toMatch(/^checkpoint\.ack in Window/);
+    for (const c of r.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+  });
+});

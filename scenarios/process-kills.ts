@@ -13,7 +13,10 @@ import { windowOracle } from "./oracle.ts";
 import { tapeFor, type KillRecord } from "./run-scenario.ts";
 import type { ScenarioSpec } from "./spec.ts";
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bin/flinch.ts");
+// Compiled (an installed package, dist/): plain node runs bin/flinch.js; from the sources, tsx runs bin/flinch.ts.
+const COMPILED = import.meta.url.endsWith(".js");
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), COMPILED ? "../bin/flinch.js" : "../bin/flinch.ts");
+const LOADER = COMPILED ? [] : ["--import", "tsx"];
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface ProcessRun {
@@ -26,7 +29,7 @@ export interface ProcessRun {
 
 function spawnWorker(specFile: string, root: string, resume: boolean): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const args = ["--import", "tsx", BIN, "_worker", "--spec", specFile, "--root", root, ...(resume ? ["--resume"] : [])];
+    const args = [...LOADER, BIN, "_worker", "--spec", specFile, "--root", root, ...(resume ? ["--resume"] : [])];
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));

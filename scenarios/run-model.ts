@@ -60,7 +60,7 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
   for (const c of r.checkpoints) timeline.push({ kind: "checkpoint", time: c.triggerTime, endTime: c.endTime, id: c.id, status: c.status });
   for (const f of r.failures) {
     const fired = run.fired.find((x) => x.site.time === f.time);
-    timeline.push({ kind: "crash", time: f.time, task: f.task, point: fired?.fault.point, error: f.error });
+    timeline.push({ kind: "crash", time: f.time, task: f.task, point: fired && "point" in fired.fault ? fired.fault.point : undefined, error: f.error });
   }
   for (const e of r.restores) timeline.push({ kind: "restart", time: e.time, attempt: e.attempt, checkpointId: e.checkpointId });
   timeline.sort((a, b) => a.time - b.time);

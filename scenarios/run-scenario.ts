@@ -13,10 +13,8 @@ import { FsStateBackend, HashMapStateBackend } from "../engine/state/backends.ts
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
 import { EmbeddedKVStateBackend } from "../engine/state/kv/kv-state-backend.ts";
 import type { Fs } from "../engine/state/fs.ts";
-import { generateTape } from "../sim/binance/generator.ts";
-import { loadFixtures } from "../sim/binance/fixtures.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
-import { tapeTotals, type Tape } from "../sim/binance/tape.ts";
+import type { Tape } from "../sim/binance/tape.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { describeCrash, SimFs } from "../sim/faults/sim-fs.ts";
 import { Rng } from "../engine/kernel/rng.ts";
@@ -25,8 +23,14 @@ import type { Fault } from "../sim/faults/fault-plan.ts";
 import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
 import { ProcessKilled, type FaultSite } from "../engine/checkpoint/faults.ts";
 import { parseCommittedLine, type CommittedRow } from "./committed.ts";
-import { windowOracle, type WindowRow } from "./oracle.ts";
-import type { FeedSpec, ScenarioSpec } from "./spec.ts";
+import type { WindowRow } from "./oracle.ts";
+import { DEFAULT_SCENARIO, type ScenarioSpec } from "./spec.ts";
+import { oracleOf, tapeFor, totalsOf } from "./tape-cache.ts";
+import { mergeResults, restoresOfStages, type StageOptions } from "./run-stages.ts";
+
+export { tapeFor };
+import { registeredJob } from "./jobs/job-module.ts";
+import { checkReference } from "./reference.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
 
@@ -47,27 +51,25 @@ export interface ScenarioRun {
   readonly kills: KillRecord[];
   /** What the source's recovery did about exchange faults (duplicates dropped, gaps backfilled, reconnects). */
   readonly feedStats: Record<string, number>;
-}
-
-const tapeCache = new Map<string, Tape>();
-
-/** The scenario's tape; generated tapes depend only on the feed spec (and are cached), so every seed of a scenario sees the same exchange. */
-export function tapeFor(feed: FeedSpec): Tape {
-  const k = JSON.stringify(feed);
-  let t = tapeCache.get(k);
-  if (!t) {
-    t = feed.kind === "fixture" ? loadFixtures(feed.paths, { lenient: feed.lenient }) : generateTape({ seed: `tape/${k}`, symbols: feed.symbols, durationMs: feed.durationMs, ratePerSec: feed.ratePerSec });
-    if (tapeCache.size > 16) tapeCache.clear();
-    tapeCache.set(k, t);
-  }
-  return t;
+  /** The committed output as the sink wrote it, one JSON line per row. */
+  readonly outputLines: readonly string[];
 }
 
 function diskFor(spec: ScenarioSpec): Fs {
-  if (spec.job.disk !== "sim") return new MemFs();
-  const fs = new SimFs(new Rng(`${spec.seed}/disk`));
-  for (const f of spec.job.diskFaults ?? []) fs.inject(f);
-  return fs;
+  return spec.job.disk === "sim" ? new SimFs(new Rng(`${spec.seed}/disk`)) : new MemFs();
+}
+
+/**
+ * The run's one fault plan: the spec's faults, then (older spec fields, kept so scenario files
+ * still read) the disk faults of `job.diskFaults` and the toxics of `feedFaults`, appended so
+ * the indices of `faults` stay what they were.
+ */
+export function planOf(spec: ScenarioSpec): Fault[] {
+  return [
+    ...spec.faults,
+    ...(spec.job.diskFaults ?? []).map((disk): Fault => ({ kind: "disk", disk })),
+    ...(spec.feedFaults?.toxics ?? []).map((toxic): Fault => ({ kind: "toxic", toxic })),
+  ];
 }
 
 export interface RunOptions {
@@ -77,11 +79,15 @@ export interface RunOptions {
   kvLocalDir?: string;
   /** Resume from the checkpoint storage instead of starting fresh (a new process after a kill). */
   resume?: boolean;
+  /** Start from this checkpoint or savepoint directory (`.../chk-<n>`), as `flink run -s` does. */
+  fromSavepoint?: string;
   /** Called when a kill fault fires, before the process dies; without it the kill is simulated. */
-  onKill?: (site: FaultSite, latestCompleted: number | undefined, startedFrom: number | undefined) => void;
+  onKill?: (site: FaultSite, latestCompleted: number | undefined, startedFrom: number | undefined, faultIndex: number) => void;
   /** Called on the disk after a simulated process kill, before the next process starts (tests corrupt files here). */
   betweenProcesses?: (fs: Fs) => void;
   keepTrace?: boolean;
+  /** This is a reference run (no faults): it is not itself checked against one. */
+  reference?: boolean;
   /** Defaults to a fresh in-memory file system per run. */
   fs?: Fs;
   log?: Logger;
@@ -99,14 +105,35 @@ export const DEFAULT_ROOT = "/flinch";
 export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
   const fs = opts.fs ?? diskFor(spec);
   const kills: KillRecord[] = [];
-  let faults = spec.faults;
+  let faults = planOf(spec);
   const fired: FiredFault[] = [];
+  // A rescale: stage "before" runs until the stop-with-savepoint; stage "after" starts from it at the new parallelism.
+  let stage: "plain" | "before" | "after" = spec.job.rescale ? "before" : "plain";
+  let savepoint: string | undefined;
+  let earlier: JobExecutionResult | undefined;
+  let lastCompletedAfter: number | undefined;
   for (;;) {
-    const job = prepareScenario({ ...spec, faults }, { ...opts, fs }, undefined, kills.length > 0 || (opts.resume ?? false));
+    const rescale = spec.job.rescale;
+    const staged: StageOptions = stage === "before" && rescale ? { savepointAt: rescale.atMs }
+      : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, fromSavepoint: lastCompletedAfter === undefined ? savepoint : undefined }
+      : stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined ? { fromSavepoint: opts.fromSavepoint } // --from: the first process only; after a kill the next resumes from the latest checkpoint
+      : {};
+    // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
+    const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
+    const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false)) && !(stage === "after" && lastCompletedAfter === undefined);
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged);
     try {
       const result = job.env.executeSync(spec.name);
       if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
-      return job.finish(result, [...fired, ...job.nemesis.fired], kills);
+      if (stage === "before" && result.status === "FINISHED" && result.savepointPath !== undefined) {
+        fired.push(...job.nemesis.fired);
+        faults = job.nemesis.unfired();
+        earlier = result;
+        savepoint = result.savepointPath;
+        stage = "after";
+        continue;
+      }
+      return job.finish(earlier ? mergeResults(earlier, result) : result, [...fired, ...job.nemesis.fired], kills, earlier ? [earlier, result] : undefined);
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
@@ -115,7 +142,10 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       fired.push(...job.nemesis.fired);
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
       // What the next process must find: the latest checkpoint completed here, or else the one this process itself resumed from.
-      const latest = job.lastCompleted() ?? job.startedFrom();
+      // (A stage started from the savepoint reads it from outside the checkpoint storage: it counts as where this process started.)
+      const fromSp = stage === "after" && lastCompletedAfter === undefined && savepoint ? Number(/chk-(\d+)$/.exec(savepoint)?.[1]) : undefined;
+      const latest = job.lastCompleted() ?? job.startedFrom() ?? fromSp;
+      if (stage === "after") lastCompletedAfter = job.lastCompleted() ?? lastCompletedAfter;
       kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: latest, durable: job.storageDurable, resumedFrom: null, diskLoss: lost });
       faults = job.nemesis.unfired();
       opts.betweenProcesses?.(fs);
@@ -138,7 +168,7 @@ export interface KillRecord {
  * production URLs): `feed` replaces the simulated one, and the kernel follows the wall clock.
  */
 export async function runScenarioRealtime(spec: ScenarioSpec, feed: TradeFeed, driver: RealtimeDriver, opts: RunOptions = {}): Promise<ScenarioRun> {
-  const job = prepareScenario(spec, opts, feed);
+  const job = prepareScenario({ ...spec, faults: planOf(spec), feedFaults: undefined }, opts, feed);
   return job.finish(await job.env.execute(spec.name, driver));
 }
 
@@ -149,19 +179,22 @@ interface PreparedJob {
   /** Latest checkpoint completed in this process (for a kill: what a new process should find). */
   lastCompleted(): number | undefined;
   startedFrom(): number | undefined;
-  finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[]): ScenarioRun;
+  finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[], stages?: JobExecutionResult[]): ScenarioRun;
 }
 
-function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false): PreparedJob {
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}): PreparedJob {
   const tape = tapeFor(spec.feed);
-  const simFeed = new SimulatedTradeFeed(tape, spec.feedFaults ? { plan: spec.feedFaults } : {});
   const fs = opts.fs ?? new MemFs();
   const root = opts.root ?? DEFAULT_ROOT;
   const OUT = `${root}/out`;
   const CHECKPOINTS = `${root}/checkpoints`;
   let envRef: StreamExecutionEnvironment | undefined;
   const latest = () => envRef?.lastRunner?.coordinator?.latestCompleted() ?? envRef?.lastRunner?.startedFrom;
-  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom) : undefined);
+  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site, i) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom, i) : undefined);
+  if (armDisk) nemesis.armDisk(fs);
+  else nemesis.attachDisk(fs);
+  const feedPlan = nemesis.feedPlan();
+  const simFeed = new SimulatedTradeFeed(tape, feedPlan ? { plan: feedPlan } : {});
   const warnings: string[] = [];
   const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
   const j = spec.job;
@@ -173,6 +206,8 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     execution: { batchSize: j.batchSize },
     jobId: "job",
     resume,
+    ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
+    ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
   });
   envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
@@ -183,6 +218,8 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   cp.setTolerableCheckpointFailureNumber(j.tolerableFailures);
   cp.setNumRetainedCheckpoints(j.retained);
   cp.incremental = j.incremental ?? false;
+  cp.enableUnalignedCheckpoints(j.unaligned ?? false);
+  cp.setAlignedCheckpointTimeout(j.alignedTimeoutMs ?? 0);
   if (j.backend === "file") env.setStateBackend(new FsStateBackend(`file://${CHECKPOINTS}`));
   else if (j.backend === "kv") {
     // A real-disk run keeps the disposable working directories under its own root, so a killed
@@ -197,33 +234,39 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
 
   const printed: string[] = [];
   const sink = j.sink === "transactional" ? new TransactionalFileSink<unknown>(`file://${OUT}`) : new PrintSink<unknown>(undefined, (l) => printed.push(l));
-  env
+  const trades = env
     .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness<Trade>(Duration.ofMillis(j.outOfOrdernessMs)), "Binance Trade Source")
-    .setParallelism(j.sourceParallelism)
+    .setParallelism(j.sourceParallelism);
+  if (j.module !== undefined) {
+    env.setParallelism(stage.windowParallelism ?? j.windowParallelism);
+    registeredJob(j.module)(env, trades, sink);
+  } else trades
     .keyBy((t) => t.symbol)
     .window(TumblingEventTimeWindows.of(j.windowMs))
     .sum("quantity")
-    .setParallelism(j.windowParallelism)
+    .setParallelism(stage.windowParallelism ?? j.windowParallelism)
     .sinkTo(sink)
-    .setParallelism(j.windowParallelism);
+    .setParallelism(stage.windowParallelism ?? j.windowParallelism);
 
-  const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = []): ScenarioRun => {
+  // `stages`: a rescaled run's two jobs, each on its own clock: restores are checked per stage.
+  const finish = (result: JobExecutionResult, fired: FiredFault[] = nemesis.fired, kills: KillRecord[] = [], stages?: JobExecutionResult[]): ScenarioRun => {
+    nemesis.heal();
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
-    const committed = lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
-    const oracle = windowOracle(tape, j.windowMs);
     const late = lateTotals(result);
+    const custom = j.module !== undefined;
+    const committed = custom ? [] : lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
+    const oracle = custom ? [] : oracleOf(tape, j.windowMs);
     const checks = [
-      checkOracle(committed, oracle),
-      checkOnce(committed),
-      checkRestores(result),
-      checkConservation(committed, late, tapeTotals(tape)),
+      ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle), checkOnce(committed)]),
+      stages ? restoresOfStages(stages) : checkRestores(result),
+      ...(custom ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result),
       ...(kills.length ? [checkKills(kills)] : []),
     ];
     return {
       spec, tape, result, committed, oracle, late,
       fired, unfired: nemesis.unfired(), passages: new Map(nemesis.passages),
-      checks, valid: compose(checks), warnings, kills, feedStats: { ...simFeed.stats },
+      checks, valid: compose(checks), warnings, kills, feedStats: { ...simFeed.stats }, outputLines: lines,
     };
   };
   const durable = j.backend !== "memory";
@@ -232,6 +275,26 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,
   };
+}
+
+const referenceCache = new Map<string, readonly string[]>();
+
+/**
+ * The reference run of a user's job: the same job on the same tape, with the scenario's
+ * default configuration and no faults, on a disk that loses nothing. Cached per tape and job.
+ */
+export function referenceLines(spec: ScenarioSpec): readonly string[] {
+  const key = JSON.stringify([spec.feed, spec.job.module, spec.job.mode, spec.job.outOfOrdernessMs]);
+  let lines = referenceCache.get(key);
+  if (!lines) {
+    const job = { ...DEFAULT_SCENARIO.job, module: spec.job.module, mode: spec.job.mode, outOfOrdernessMs: spec.job.outOfOrdernessMs, disk: "mem" as const, backend: "memory" as const };
+    const run = runScenario({ ...spec, name: `${spec.name}-reference`, seed: "reference", job, faults: [], feedFaults: undefined }, { reference: true });
+    if (run.result.status !== "FINISHED") throw new Error(`the reference run of ${spec.job.module} did not finish: ${run.result.failureReason ?? run.result.status}`);
+    lines = run.outputLines;
+    if (referenceCache.size > 16) referenceCache.clear();
+    referenceCache.set(key, lines);
+  }
+  return lines;
 }
 
 /** Late-data totals the window operators reported at end of input, per symbol. */

@@ -53,6 +53,19 @@ describe("savepoints", () => {
     expect(windowLines(readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l)))).toEqual(windowLines(windowOracle(tape, 60_000)));
   });
 
+  it("issue 9 bug 2: under incremental checkpointing a savepoint is self-contained, and a job starts from it", () => {
+    const fs = new MemFs();
+    const incremental = { configuration: { "execution.checkpointing.incremental": true } };
+    const first = job(fs, 2, { ...incremental, savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true } });
+    expect(first.status).toBe("FINISHED");
+    expect(first.checkpoints.filter((c) => !c.savepoint && c.status === "completed").length).toBeGreaterThan(1);
+    const second = job(fs, 2, { ...incremental, fromSavepoint: first.savepointPath });
+    expect(second.status).toBe("FINISHED");
+    expect(second.startedFrom?.checkpointId).toBe(Number(first.savepointPath!.split("chk-")[1]));
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+  });
+
   it("refuses a savepoint path that is not a chk-<n> directory", () => {
     expect(() => job(new MemFs(), 1, { fromSavepoint: "/savepoints/latest" })).toThrow(/not a \.\.\.\/chk-<n> directory/);
   });

@@ -1,7 +1,9 @@
 import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
-import type { FaultPlan } from "../sim/faults/fault-plan.ts";
+import type { FaultKind, FaultPlan } from "../sim/faults/fault-plan.ts";
+import { SWARM_DIMENSIONS, type SwarmDimension } from "./swarm.ts";
 import type { DiskFault } from "../sim/faults/sim-fs.ts";
 import type { FeedFaultPlan } from "../sim/binance/toxics.ts";
+import type { TradeBounds } from "../sim/binance/trade-domain.ts";
 
 /**
  * A scenario is plain, serializable data (Jepsen's test map): the job, the feed, the faults
@@ -34,11 +36,19 @@ export interface JobSpec {
   diskFaults: DiskFault[];
   /** execution.checkpointing.incremental: keyed state written as deltas against the last completed checkpoint. */
   incremental: boolean;
+  /** Stop with a savepoint `atMs` into the feed, then start the job again from it at window parallelism `parallelism` (a rescale). */
+  rescale?: { atMs: number; parallelism: number };
+  /** A user's job module (absolute path, loaded with loadJobModule) instead of the seed job; checked against its reference run. */
+  module?: string;
+  /** execution.checkpointing.unaligned (FLIP-76): barriers overtake in-flight records, persisted as channel state. */
+  unaligned?: boolean;
+  /** execution.checkpointing.aligned-checkpoint-timeout: start aligned, go unaligned after this long (0: at once). */
+  alignedTimeoutMs?: number;
 }
 
 export type FeedSpec =
   | { kind: "generated"; symbols: string[]; durationMs: number; ratePerSec: number }
-  | { kind: "fixture"; paths: string[]; lenient?: boolean };
+  | { kind: "fixture"; paths: string[]; lenient?: boolean; bounds?: TradeBounds };
 
 export interface ScenarioSpec {
   name: string;
@@ -47,8 +57,10 @@ export interface ScenarioSpec {
   job: JobSpec;
   feed: FeedSpec;
   faults: FaultPlan;
-  /** Fault kinds chaos draws for this scenario; default: crashes, plus process kills where checkpoints are durable. */
-  faultKinds?: ("crash" | "kill")[];
+  /** Fault kinds chaos draws for this scenario; default: crashes and process kills (a kill becomes a crash where checkpoints live in memory). */
+  faultKinds?: FaultKind[];
+  /** Configuration dimensions chaos draws for each run (swarm testing); default none: the job as written. */
+  swarm?: SwarmDimension[];
   /** Exchange faults (toxics) on the simulated feed: duplicates, reorders, drops, disconnects, stalls, REST errors. */
   feedFaults?: FeedFaultPlan;
   /** Chaos draws a feed fault plan for every run (with the engine faults). */
@@ -106,6 +118,17 @@ export interface NamedScenario {
 }
 
 export const SCENARIOS: Record<string, NamedScenario> = {
+  swarm: {
+    expect: "hold",
+    spec: scenario({
+      name: "swarm",
+      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics)",
+      faultKinds: ["crash", "kill", "slow", "disk", "toxic"],
+      swarm: [...SWARM_DIMENSIONS],
+      // Checkpoint bugs need checkpoints, windows and faults, not volume: a small tape makes runs cheap, so many more of them.
+      feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 3 * 60_000, ratePerSec: 4 },
+    }),
+  },
   "seed-config": {
     expect: "hold",
     spec: scenario({
@@ -124,7 +147,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     spec: scenario({
       name: "exchange-faults",
       description: "EXACTLY_ONCE with a misbehaving exchange as well: duplicated, reordered, dropped and malformed frames, disconnects, stalls, server restarts, REST 429/5xx/timeouts — and crashes",
-      drawFeedFaults: true,
+      faultKinds: ["crash", "kill", "toxic"],
     }),
   },
   "at-least-once": {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadFixture } from "../../sim/binance/fixtures.ts";
 import { tapeToJsonl } from "../../sim/binance/csv.ts";
 import { generateTape } from "../../sim/binance/generator.ts";
@@ -33,6 +33,24 @@ describe("serve + record round trip", () => {
       const back = loadFixture(out);
       expect(tapeToJsonl(back)).toBe(tapeToJsonl(tape));
     } finally {
+      await server.close();
+    }
+  });
+
+  it("ends with a message when the server closes the stream at the end of the tape before --count is reached", async () => {
+    const tape = generateTape({ seed: "rec-end", symbols: ["BTCUSDT"], durationMs: 60_000, ratePerSec: 10 });
+    const server = await startExchangeServer({ tape, endOfTape: "close" });
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      const out = join(tmp(), "rec.jsonl");
+      const code = await recordCommand(["--url", `${server.wsUrl}/ws/btcusdt@trade`, "--out", out, "--count", String(tape.stats.trades + 100)]);
+      expect(code).toBe(0);
+      expect(readFileSync(out, "utf8").trimEnd().split("\n")).toHaveLength(tape.stats.trades);
+      expect(log.mock.calls.map((c) => String(c[0]))).toEqual([
+        `flinch record: the server closed the stream (1000 "end of tape") after ${tape.stats.trades} messages; --count ${tape.stats.trades + 100} not reached; ${tape.stats.trades} messages to ${out}`,
+      ]);
+    } finally {
+      log.mockRestore();
       await server.close();
     }
   });

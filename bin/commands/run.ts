@@ -2,28 +2,40 @@ import { runScenario } from "../../scenarios/run-scenario.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { SCENARIOS } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
-import { int, parseArgs, runId, str, UsageError } from "../args.ts";
+import { int, parseArgs, runId, seed as seedFlag, str, UsageError } from "../args.ts";
+import { HELP } from "../help.ts";
+import { outputDir } from "../paths.ts";
 import { sortRows, windowTable } from "../output.ts";
+import { durableSpec, startingFrom, RESUME_BOOLEANS, RESUME_VALUES, resumeFlags, resumeOptions, startLines } from "./resume-flags.ts";
 
-export const RUN_USAGE = "flinch run [--scenario seed-config] [--seed S] [--out DIR] [--json]";
+/** The synopsis lives with the rest of the help text, in bin/help.ts. */
+export const RUN_USAGE = HELP.run.usage;
 
 /**
  * `npm start`: the seed job (DESIGN.md §1, line for line) over a generated tape in
  * simulation, no faults. Prints the 1-minute window sums and the properties, writes a report.
  */
 export async function runCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { values: ["scenario", "seed", "out"], booleans: ["json"] });
+  const a = parseArgs(argv, { values: ["scenario", "seed", "out", "parallelism", ...RESUME_VALUES], booleans: ["json", ...RESUME_BOOLEANS] });
   const name = str(a, "scenario") ?? "seed-config";
   const named = SCENARIOS[name];
   if (!named) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(name)}; known: ${Object.keys(SCENARIOS).join(", ")}`);
-  const seed = String(int(a, "seed", 42, 0));
-  const spec = { ...named.spec, seed };
+  const seed = String(seedFlag(a, 42));
+  const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
+  let spec = { ...named.spec, seed };
+  if (a.flags.has("parallelism")) {
+    const p = int(a, "parallelism", 1, 1);
+    spec = { ...spec, job: { ...spec.job, sourceParallelism: p, windowParallelism: p } };
+  }
+  const plan = resumeFlags(a);
+  if (plan) spec = durableSpec(spec, a);
   const t0 = performance.now();
-  const run = runScenario(spec);
+  const run = startingFrom(plan, () => runScenario(spec, plan ? resumeOptions(plan) : {}));
+  if (plan) for (const l of startLines(run.result, plan)) console.error(`flinch run: ${l}`);
   const wallMs = performance.now() - t0;
   const replay = `flinch run --scenario ${name} --seed ${seed}`;
   const model = buildRunModel(run, { runId: runId("run", name, seed), command: "run", inputs: [`generated: ${JSON.stringify(spec.feed)}`], wallMs, replay });
-  const dir = writeReport(model, str(a, "out") ?? "reports/out");
+  const dir = writeReport(model, outRoot);
   const ok = run.valid === true;
   if (a.flags.has("json")) {
     console.log(JSON.stringify({ command: "run", scenario: name, seed, status: run.result.status, windows: run.committed.length, valid: run.valid, traceHash: run.result.traceHash, reportDir: dir }));

@@ -16,6 +16,13 @@ export class CheckpointConfig {
   tolerableCheckpointFailureNumber = 0;
   numRetained = 1;
   incremental = false;
+  /** FLIP-76: barriers overtake in-flight records, which are persisted as channel state. EXACTLY_ONCE only. */
+  unaligned = false;
+  /**
+   * With unaligned enabled: an alignment that has not finished after this long switches to unaligned.
+   * 0 (Flink's default) means every checkpoint starts unaligned.
+   */
+  alignedCheckpointTimeout: Millis = 0;
 
   isCheckpointingEnabled(): boolean {
     return this.interval > 0;
@@ -55,6 +62,18 @@ export class CheckpointConfig {
   }
   getTolerableCheckpointFailureNumber(): number {
     return this.tolerableCheckpointFailureNumber;
+  }
+  enableUnalignedCheckpoints(enabled = true): void {
+    this.unaligned = enabled;
+  }
+  isUnalignedCheckpointsEnabled(): boolean {
+    return this.unaligned;
+  }
+  setAlignedCheckpointTimeout(ms: Millis): void {
+    this.alignedCheckpointTimeout = ms;
+  }
+  getAlignedCheckpointTimeout(): Millis {
+    return this.alignedCheckpointTimeout;
   }
   setNumRetainedCheckpoints(n: number): void {
     this.numRetained = n;

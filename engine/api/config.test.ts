@@ -58,6 +58,17 @@ describe("Flink configuration keys", () => {
     expect(log.warnings).toEqual([`${f}: unknown configuration key "execution.checkpointing.intervall" ignored`]);
   });
 
+  it("configure unaligned checkpoints and the aligned-checkpoint timeout (FLIP-76)", () => {
+    const env = StreamExecutionEnvironment.getExecutionEnvironment({
+      configuration: { "execution.checkpointing.unaligned": true, "execution.checkpointing.aligned-checkpoint-timeout": "30 ms" },
+    });
+    const cp = env.getCheckpointConfig();
+    expect([cp.isUnalignedCheckpointsEnabled(), cp.getAlignedCheckpointTimeout()]).toEqual([true, 30]);
+    cp.enableUnalignedCheckpoints(false);
+    expect(cp.isUnalignedCheckpointsEnabled()).toBe(false);
+    expect(() => StreamExecutionEnvironment.getExecutionEnvironment({ configuration: { "execution.checkpointing.unaligned": "maybe" } })).toThrow(/execution.checkpointing.unaligned: expected true or false/);
+  });
+
   it("refuse bad values with the key in the message", () => {
     expect(() => StreamExecutionEnvironment.getExecutionEnvironment({ configuration: { "execution.checkpointing.interval": "soon" } })).toThrow(/execution.checkpointing.interval: cannot parse duration "soon"/);
     expect(() => StreamExecutionEnvironment.getExecutionEnvironment({ configuration: { "execution.checkpointing.mode": "TWICE" } })).toThrow(ConfigurationError);

@@ -3,7 +3,18 @@ import { parse as parseYaml } from "yaml";
 import { CheckpointingMode } from "./checkpoint-config.ts";
 import { RestartStrategies } from "./restart-strategies.ts";
 import { parseDuration } from "./time.ts";
-import type { StreamExecutionEnvironment } from "./environment.ts";
+import type { CheckpointConfig } from "./checkpoint-config.ts";
+import type { RestartStrategy } from "./restart-strategies.ts";
+import type { StateBackend } from "../state/backends.ts";
+
+/** What configuration keys set: the environment implements it (named here so this file does not import it). */
+export interface Configurable {
+  getCheckpointConfig(): CheckpointConfig;
+  setStateBackend(backend: StateBackend): unknown;
+  setParallelism(p: number): unknown;
+  setMaxParallelism(n: number): unknown;
+  configureRestartStrategy(s: RestartStrategy): unknown;
+}
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../state/checkpoint-storage.ts";
 import { HashMapStateBackend } from "../state/backends.ts";
 import { EmbeddedKVStateBackend, EmbeddedRocksDBStateBackend } from "../state/kv/kv-state-backend.ts";
@@ -15,6 +26,7 @@ import { EmbeddedKVStateBackend, EmbeddedRocksDBStateBackend } from "../state/kv
  */
 export class ConfigurationError extends Error {
   override readonly name = "ConfigurationError";
+  readonly exitCode = 2;
 }
 
 export type Configuration = Record<string, string | number | boolean>;
@@ -67,7 +79,7 @@ const dur = (k: string, v: unknown): number => {
 };
 
 /** Applies every key to the environment; returns the keys it did not know. */
-export function applyConfiguration(env: StreamExecutionEnvironment, conf: Configuration): string[] {
+export function applyConfiguration(env: Configurable, conf: Configuration): string[] {
   const cp = env.getCheckpointConfig();
   const unknown: string[] = [];
   const restart: Record<string, unknown> = {};
@@ -101,6 +113,14 @@ export function applyConfiguration(env: StreamExecutionEnvironment, conf: Config
       case "execution.checkpointing.incremental":
       case "state.backend.incremental":
         cp.incremental = bool(k, v);
+        break;
+      case "execution.checkpointing.unaligned":
+      case "execution.checkpointing.unaligned.enabled":
+        cp.enableUnalignedCheckpoints(bool(k, v));
+        break;
+      case "execution.checkpointing.aligned-checkpoint-timeout":
+      case "execution.checkpointing.alignment-timeout":
+        cp.setAlignedCheckpointTimeout(dur(k, v));
         break;
       case "execution.checkpointing.dir":
       case "state.checkpoints.dir":
@@ -136,7 +156,7 @@ export function applyConfiguration(env: StreamExecutionEnvironment, conf: Config
   return unknown;
 }
 
-function applyRestart(env: StreamExecutionEnvironment, r: Record<string, unknown>, unknown: string[]): void {
+function applyRestart(env: Configurable, r: Record<string, unknown>, unknown: string[]): void {
   const type = String(r["restart-strategy.type"] ?? r["restart-strategy"] ?? "").toLowerCase().replace(/[-_]/g, "");
   const get = (k: string, d: unknown) => r[`restart-strategy.${k}`] ?? d;
   const known = new Set(["restart-strategy", "restart-strategy.type"]);

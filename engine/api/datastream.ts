@@ -1,21 +1,26 @@
-import type { KeyType } from "../runtime/keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import { sumAggregate, type SumAcc, type TimeWindow, type WindowResultFn } from "../runtime/window-operator.ts";
 import type { AggregateFunction } from "../state/keyed-state.ts";
 import type { Collector } from "../runtime/basic-operators.ts";
 import type { Sink } from "./sink.ts";
 import type { NewTransformation, Transformation } from "./transformation.ts";
-import type { WindowAssigner } from "./windows.ts";
+import { describeAssigner, type WindowAssigner } from "./windows.ts";
 import type { OutputTag } from "./windows.ts";
+import { encodeKey } from "../state/key-encoding.ts";
+import type { KeyedProcessFunction, ProcessFunction, ProcessWindowFunction, SinkFunction, WindowFunction } from "./functions.ts";
+import { FunctionSink } from "../runtime/function-sink-operator.ts";
+import type { AnyWindowFn } from "../runtime/process-window-operator.ts";
 import type { Millis } from "./time.ts";
-import { PrintSink } from "../connectors/sinks/print-sink.ts";
 
 /** The environment as the streams see it: it numbers and records transformations. */
 export interface StreamGraphBuilder {
   add(t: NewTransformation): Transformation;
+  /** The sink print() writes to: the environment supplies it, so the API imports no connector. */
+  printSink<T>(prefix?: string): Sink<T>;
 }
 
 /** A window's result for `sum(field)`: the window, the key, the exact sum and the record count. */
-export interface WindowSum<K = KeyType> {
+export interface WindowSum<K = unknown> {
   readonly key: K;
   readonly start: number;
   readonly end: number;
@@ -39,9 +44,50 @@ export class DataStream<T> {
     return this.op<R>({ kind: "flatMap", name: "Flat Map", input: this.transformation, fn });
   }
 
-  keyBy<K extends KeyType>(keySelector: (value: T) => K): KeyedStream<T, K> {
+  /**
+   * Partitions by key. The key may be any serializable value: a string or number (hashed
+   * exactly as Flink hashes String / Integer / Long), or a tuple (array), bigint, boolean or
+   * plain object, carried as a stable encoding. `keyBy(0, 2)` keys a tuple stream by fields,
+   * as Flink's deprecated keyBy(int...) does (the key is the tuple of those fields).
+   */
+  keyBy<K>(keySelector: (value: T) => K): KeyedStream<T, K>;
+  keyBy(...fields: number[]): KeyedStream<T, unknown[]>;
+  keyBy<K>(first: ((value: T) => K) | number, ...more: number[]): KeyedStream<T, K> {
+    let user: (v: T) => unknown;
+    if (typeof first === "function") user = first;
+    else {
+      const fields = [first, ...more];
+      for (const f of fields) if (!Number.isInteger(f) || f < 0) throw new RangeError(`keyBy(${fields.join(", ")}): field positions must be whole numbers >= 0`);
+      user = (v: T) => fields.map((f) => (v as unknown as unknown[])[f]);
+    }
+    const keySelector = (v: T): KeyType => {
+      const k = user(v);
+      // Strings and safe integers are the common case and pass through untouched (no allocation).
+      return typeof k === "string" && k.charCodeAt(0) !== 1 ? k : typeof k === "number" && Number.isSafeInteger(k) ? k : encodeKey(k);
+    };
     const t = this.env.add({ kind: "keyBy", name: "KeyBy", input: this.transformation, keySelector }) as Transformation & { kind: "keyBy" };
     return new KeyedStream<T, K>(this.env, t);
+  }
+
+  /** Round-robin over the next operator's subtasks (Flink's rebalance()). */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.env, this.env.add({ kind: "rebalance", name: "Rebalance", input: this.transformation }));
+  }
+
+  /** One stream of this and the others' records (Flink's union: the next operator reads them all). */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    if (others.length === 0) return this;
+    return new DataStream<T>(this.env, this.env.add({ kind: "union", name: "Union", inputs: [this.transformation, ...others.map((o) => o.transformation)] }));
+  }
+
+  /** A ProcessFunction per record (no timers: those need keyBy(...).process(KeyedProcessFunction)). */
+  process<R>(fn: ProcessFunction<T, R>): SingleOutputStreamOperator<R> {
+    return this.op<R>({ kind: "process", name: "Process", input: this.transformation, fn });
+  }
+
+  /** Flink's addSink(SinkFunction): with CheckpointedFunction / CheckpointListener when the function implements them. */
+  addSink(fn: SinkFunction<T>, name = "Unnamed"): DataStreamSink<T> {
+    return this.sinkTo(new FunctionSink<T>(fn, name), `Sink: ${name}`);
   }
 
   sinkTo(sink: Sink<T>, name?: string): DataStreamSink<T> {
@@ -51,7 +97,7 @@ export class DataStream<T> {
 
   /** Flink's print(): a non-transactional sink to stdout (or the given writer). */
   print(prefix?: string): DataStreamSink<T> {
-    return this.sinkTo(new PrintSink<T>(prefix), "Print to Std. Out");
+    return this.sinkTo(this.env.printSink<T>(prefix), "Print to Std. Out");
   }
 
   private op<R>(t: NewTransformation): SingleOutputStreamOperator<R> {
@@ -100,13 +146,22 @@ export class DataStreamSink<T> {
   }
 }
 
-export class KeyedStream<T, K extends KeyType> extends DataStream<T> {
+export class KeyedStream<T, K> extends DataStream<T> {
   window(assigner: WindowAssigner): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this.env, this.transformation as Transformation & { kind: "keyBy" }, assigner);
   }
+
+  /**
+   * A KeyedProcessFunction: keyed state and event-time / processing-time timers per key. A plain
+   * ProcessFunction on a keyed stream gets the same (Flink's deprecated keyed ProcessFunction).
+   */
+  override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>): SingleOutputStreamOperator<R> {
+    const t = this.env.add({ kind: "keyedProcess", name: "KeyedProcess", input: this.transformation as Transformation & { kind: "keyBy" }, fn });
+    return new SingleOutputStreamOperator<R>(this.env, t);
+  }
 }
 
-export class WindowedStream<T, K extends KeyType> {
+export class WindowedStream<T, K> {
   private lateness: Millis = 0;
   private lateTag?: string;
 
@@ -126,7 +181,7 @@ export class WindowedStream<T, K extends KeyType> {
 
   /** Exact sum of a numeric or bigint field per key and window, with the window and count. */
   sum(field: keyof T & string): SingleOutputStreamOperator<WindowSum<K>> {
-    const name = `Window(${describe(this.assigner)}, sum(${field}))`;
+    const name = `Window(${describeAssigner(this.assigner)}, sum(${field}))`;
     return this.build<SumAcc, SumAcc, WindowSum<K>>(name, sumAggregate<T>(field, name), (key, w, acc) => ({
       key,
       start: w.start,
@@ -137,19 +192,43 @@ export class WindowedStream<T, K extends KeyType> {
     }));
   }
 
-  reduce(fn: (a: T, b: T) => T): SingleOutputStreamOperator<T> {
+  /** Incremental reduce; with a window function, it sees the one reduced value per window (Flink's reduce(reduceFn, windowFn)). */
+  reduce(fn: (a: T, b: T) => T): SingleOutputStreamOperator<T>;
+  reduce<OUT>(fn: (a: T, b: T) => T, windowFn: AnyWindowFn<T, OUT, K>): SingleOutputStreamOperator<OUT>;
+  reduce<OUT>(fn: (a: T, b: T) => T, windowFn?: AnyWindowFn<T, OUT, K>): SingleOutputStreamOperator<T | OUT> {
     const agg: AggregateFunction<T, T | undefined, T> = {
       createAccumulator: () => undefined,
       add: (v, acc) => (acc === undefined ? v : fn(acc, v)),
       getResult: (acc) => acc as T,
       merge: (a, b) => (a === undefined ? b : b === undefined ? a : fn(a, b)),
     };
-    return this.build(`Window(${describe(this.assigner)}, reduce)`, agg, (_k, _w, r) => r);
+    if (windowFn) return this.buildProcess(`Window(${describeAssigner(this.assigner)}, reduce, window function)`, agg, windowFn);
+    return this.build(`Window(${describeAssigner(this.assigner)}, reduce)`, agg, (_k, _w, r) => r);
   }
 
-  aggregate<ACC, R, OUT = R>(fn: AggregateFunction<T, ACC, R>, windowFn?: (key: K, window: TimeWindow, result: R) => OUT): SingleOutputStreamOperator<OUT> {
+  /**
+   * Incremental aggregate; the window function is either a plain `(key, window, result) => out`,
+   * or Flink's WindowFunction / ProcessWindowFunction seeing the one aggregate per window.
+   */
+  aggregate<ACC, R, OUT = R>(fn: AggregateFunction<T, ACC, R>, windowFn?: ((key: K, window: TimeWindow, result: R) => OUT) | AnyWindowFn<R, OUT, K>): SingleOutputStreamOperator<OUT> {
+    if (windowFn !== undefined && typeof windowFn !== "function") return this.buildProcess(`Window(${describeAssigner(this.assigner)}, aggregate, window function)`, fn, windowFn);
     const result: WindowResultFn<K, R, OUT> = windowFn ?? ((_k, _w, r) => r as unknown as OUT);
-    return this.build(`Window(${describe(this.assigner)}, aggregate)`, fn, result);
+    return this.build(`Window(${describeAssigner(this.assigner)}, aggregate)`, fn, result);
+  }
+
+  /** Flink's apply(WindowFunction): every element of the window when it fires. */
+  apply<OUT>(fn: WindowFunction<T, OUT, K>): SingleOutputStreamOperator<OUT> {
+    return this.buildProcess(`Window(${describeAssigner(this.assigner)}, apply)`, undefined, fn);
+  }
+
+  /** Flink's process(ProcessWindowFunction): every element, with per-window and global keyed state. */
+  process<OUT>(fn: ProcessWindowFunction<T, OUT, K>): SingleOutputStreamOperator<OUT> {
+    return this.buildProcess(`Window(${describeAssigner(this.assigner)}, process)`, undefined, fn);
+  }
+
+  private buildProcess<OUT>(name: string, agg: AggregateFunction<T, any, any> | undefined, fn: AnyWindowFn<any, OUT, K>): SingleOutputStreamOperator<OUT> {
+    const t = this.env.add({ kind: "processWindow", name, input: this.input, assigner: this.assigner, agg, fn, allowedLateness: this.lateness, lateTag: this.lateTag });
+    return new SingleOutputStreamOperator<OUT>(this.env, t);
   }
 
   private build<ACC, R, OUT>(name: string, agg: AggregateFunction<T, ACC, R>, result: WindowResultFn<K, R, OUT>): SingleOutputStreamOperator<OUT> {
@@ -165,8 +244,4 @@ export class WindowedStream<T, K extends KeyType> {
     });
     return new SingleOutputStreamOperator<OUT>(this.env, t);
   }
-}
-
-function describe(a: WindowAssigner): string {
-  return `TumblingEventTimeWindows(${a.size}${a.offset ? `, ${a.offset}` : ""})`;
 }

@@ -4,9 +4,10 @@ import { NodeFs } from "../state/fs.ts";
 import { HashMapStateBackend, type StateBackend } from "../state/backends.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
-import { DEFAULT_EXECUTION, JobRunner, type ExecutionOptions, type JobStatus } from "../runtime/job-runner.ts";
-import { loadLatestValid, type RestorePoint } from "../runtime/restore.ts";
-import { DEFAULT_MAX_PARALLELISM } from "../runtime/keygroups.ts";
+import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
+import { DEFAULT_EXECUTION, type ExecutionOptions } from "../runtime/job-spec.ts";
+import { startingPoint } from "../checkpoint/restore.ts";
+import { DEFAULT_MAX_PARALLELISM } from "../state/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
 import type { JobReport } from "../runtime/operator.ts";
 import type { CheckpointStats, FailureEvent, RestoreEvent } from "../checkpoint/stats.ts";
@@ -16,8 +17,12 @@ import { DataStream, SingleOutputStreamOperator, type StreamGraphBuilder } from 
 import { consoleLogger, deprecated, type Logger } from "./logger.ts";
 import { DEFAULT_WITH_CHECKPOINTING, describeRestartStrategy, RestartStrategies, type RestartStrategy } from "./restart-strategies.ts";
 import type { Source } from "./source.ts";
+import type { Sink } from "./sink.ts";
+import { PrintSink } from "../connectors/sinks/print-sink.ts";
 import type { NewTransformation, Transformation } from "./transformation.ts";
-import type { WatermarkStrategy } from "./watermark-strategy.ts";
+import { WatermarkStrategy } from "./watermark-strategy.ts";
+import type { SourceFunction } from "./functions.ts";
+import { FunctionSource } from "../runtime/function-source.ts";
 import type { World } from "./world.ts";
 import type { RealtimeDriver } from "../runtime/adapters/realtime-driver.ts";
 
@@ -111,6 +116,10 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     return this;
   }
 
+  printSink<T>(prefix?: string): Sink<T> {
+    return new PrintSink<T>(prefix);
+  }
+
   add(t: NewTransformation): Transformation {
     const full = { ...t, id: this.transformations.length } as Transformation;
     this.transformations.push(full);
@@ -169,6 +178,17 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     return new SingleOutputStreamOperator<T>(this, t);
   }
 
+  /**
+   * Flink's addSource(SourceFunction): the function emits records, timestamps and watermarks
+   * through its SourceContext; a non-parallel function runs as one subtask.
+   */
+  addSource<T>(fn: SourceFunction<T>, sourceName = "Custom Source"): SingleOutputStreamOperator<T> {
+    const src = new FunctionSource<T>(fn, sourceName);
+    const t = this.add({ kind: "source", name: `Source: ${sourceName}`, source: src, watermarks: WatermarkStrategy.noWatermarks<T>() });
+    if (!src.parallel) t.parallelism = 1;
+    return new SingleOutputStreamOperator<T>(this, t);
+  }
+
   /** Resolved restart strategy: Flink's defaults when none is set. */
   restartStrategy(): RestartStrategy {
     if (this.restart) return this.restart;
@@ -224,14 +244,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const jobId = this.options.jobId ?? `${jobName.replace(/[^A-Za-z0-9_.-]+/g, "-")}-${this.seed}`;
     const storage = this.storage(world, jobId);
     if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
-    let initialRestore: RestorePoint | undefined;
-    if (this.options.fromSavepoint) {
-      const m = /^(.*)[/\\]chk-(\d+)[/\\]?$/.exec(this.options.fromSavepoint);
-      if (!m) throw new ConfigurationError(`fromSavepoint: ${JSON.stringify(this.options.fromSavepoint)} is not a .../chk-<n> directory`);
-      initialRestore = loadLatestValid(new FileSystemCheckpointStorage(m[1], world.fs), this.maxParallelism, Number(m[2]));
-    } else if (this.options.resume && storage) {
-      initialRestore = loadLatestValid(storage, this.maxParallelism);
-    }
+    const initialRestore = startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
     const kernel = new Kernel(this.seed, realStart ?? world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
     const restart = this.restartStrategy();
     const runner = new JobRunner({

@@ -22,6 +22,14 @@ export interface SinkWriter<T> {
   commit(handles: readonly unknown[]): void;
   /** After a restore: commit `handles` (they were pre-committed by a completed checkpoint), abort any other leftovers. */
   recover(handles: readonly unknown[]): void;
+  /**
+   * Flink's StatefulSinkWriter: state the writer keeps across failures (buffered records,
+   * counters), taken at the checkpoint's synchronous phase. Copied then, so later changes do
+   * not reach the checkpoint.
+   */
+  snapshotState?(checkpointId: number): unknown[];
+  /** On a restore, before any write: this subtask's share of the states the writers snapshotted (all of them at the same parallelism). */
+  initializeState?(states: readonly unknown[]): void;
   close(): void;
 }
 

@@ -14,6 +14,8 @@ export const END_OF_INPUT = -1;
 /** Where a reader puts records: `split` is the index in the reader's own split list. */
 export interface ReaderOutput<T> {
   collect(split: number, value: T, timestamp: number): void;
+  /** A watermark the reader itself decides (SourceFunction's ctx.emitWatermark), for sources without a WatermarkStrategy. */
+  emitReaderWatermark?(watermark: number): void;
 }
 
 export interface SourceReaderContext {
@@ -40,6 +42,8 @@ export interface SourceReader<T> {
   snapshotState(checkpointId: number): unknown[];
   /** Union of every old subtask's entries; the reader keeps those of its own splits. */
   restoreState(entries: readonly unknown[]): void;
+  /** Flink's SourceReader.notifyCheckpointComplete (CheckpointListener of source functions). */
+  notifyCheckpointComplete?(checkpointId: number): void;
   close(): void;
 }
 

@@ -21,7 +21,7 @@ function harness(conf: Partial<CheckpointConfig>, ackDelay: number | undefined) 
     trace: () => {},
     fault: () => {},
     taskNames: () => tasks,
-    triggerSources(id) {
+    triggerCheckpoint(id) {
       triggers.push(kernel.now());
       if (ackDelay === undefined) return;
       for (const t of tasks) {
@@ -29,8 +29,8 @@ function harness(conf: Partial<CheckpointConfig>, ackDelay: number | undefined) 
       }
       void handle;
     },
-    notifyComplete: () => void completes.push(kernel.now()),
-    notifyAborted: () => {},
+    notifyCheckpointComplete: () => void completes.push(kernel.now()),
+    notifyCheckpointAborted: () => {},
     failJob: (e) => {
       failures.push(e);
       coord.onFailover(kernel.now());

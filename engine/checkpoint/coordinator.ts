@@ -2,27 +2,29 @@ import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
 import type { FaultPoint } from "./faults.ts";
-import { countsAsCheckpointFailure, type CheckpointFailureReasonKey, CheckpointFailureReason } from "./failure-reason.ts";
-import { PendingCheckpoint, type AckResult, type SubtaskCheckpointStats } from "./pending-checkpoint.ts";
+import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
+import { abort, acknowledge, complete, isFullyAcknowledged, pendingCheckpoint, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
+import { CompletedCheckpointStore } from "./completed-store.ts";
+import { FailureManager } from "./failure-manager.ts";
+import type { CoordinatorGateway, TaskGateway } from "./gateway.ts";
+import { CheckpointIdCounter } from "./id-counter.ts";
 import type { CheckpointStatsTracker } from "./stats.ts";
+import { TriggerPolicy, type TriggerKind } from "./trigger-policy.ts";
 
-/** What the coordinator asks of the job around it. */
-export interface CoordinatorHost {
+export { CheckpointFailureThresholdError } from "./failure-manager.ts";
+
+/** What the coordinator asks of the job around it, besides the gateway to its tasks. */
+export interface CoordinatorHost extends TaskGateway {
   readonly kernel: Kernel;
   trace(line: string): void;
   fault(point: FaultPoint, task: string, checkpointId?: number): void;
-  /** Names of every task that must acknowledge. */
-  taskNames(): string[];
-  triggerSources(checkpointId: number, final: boolean): void;
-  notifyComplete(checkpointId: number, final: boolean): void;
-  notifyAborted(checkpointId: number): void;
   /** Tolerable checkpoint failures exceeded, or the coordinator itself crashed: fail over the job. */
   failJob(error: unknown): void;
   allSourcesFinishing(): boolean;
   savepointCompleted?(checkpointId: number): void;
 }
 
-/** Runs a coordinator action as a scheduler event; a throw (an injected crash) fails the job over. */
+/** A coordinator step as a scheduler event; a throw (an injected crash) fails the job over. */
 class Action implements Runnable {
   constructor(private readonly host: CoordinatorHost, private readonly fn: (now: number) => void) {}
   run(now: number): void {
@@ -35,125 +37,125 @@ class Action implements Runnable {
 }
 
 /**
- * Flink's CheckpointCoordinator, kept small: it decides when to trigger (interval, min pause,
- * max concurrent), expires checkpoints that time out, counts failures against the tolerable
- * number, writes the metadata as the commit point, then notifies. Statistics only observe.
+ * Flink's CheckpointCoordinator, as wiring: the trigger policy says when, the id counter which
+ * id, the gateway carries trigger and notifications, acks complete a pending checkpoint whose
+ * metadata (the commit point) then goes to storage, the store retains, the failure manager says
+ * whether a failure fails the job. Statistics only observe.
  */
-export class CheckpointCoordinator {
+export class CheckpointCoordinator implements CoordinatorGateway {
   private readonly pending = new Map<number, PendingCheckpoint>();
-  private nextId: number;
-  private lastTriggerTime = -Infinity;
-  private lastCompletionTime = -Infinity;
-  private consecutiveFailures = 0;
-  private timerAt = Infinity;
-  private finalRequested = false;
+  /** Incremental: the checkpoint each pending one's deltas are written against. */
+  private readonly bases = new Map<number, number>();
+  private readonly policy: TriggerPolicy;
+  private readonly failures: FailureManager;
+  private readonly ids: CheckpointIdCounter;
+  readonly store: CompletedCheckpointStore;
   private running = false;
-  readonly completed: number[] = [];
-  /** Savepoints taken, with where they went; they are never subsumed or discarded by retention. */
-  readonly savepoints = new Map<number, CheckpointStorage>();
+  private timerAt = Infinity;
+  private expiryAt = Infinity;
+  /** Every source reached its end, or the final checkpoint was aborted: trigger a final one. */
+  private finalWanted = false;
+  /** A trigger was refused for too many pending checkpoints: retry when one ends. */
+  private queued = false;
 
-  constructor(
-    private readonly config: CheckpointConfig,
-    private readonly storage: CheckpointStorage,
-    private readonly host: CoordinatorHost,
-    private readonly stats: CheckpointStatsTracker,
-    private readonly maxParallelism: number,
-    firstId = 1,
-  ) {
-    this.nextId = firstId;
-    for (const id of storage.completedIds().reverse()) if (id >= this.nextId) this.nextId = id + 1;
+  constructor(private readonly config: CheckpointConfig, storage: CheckpointStorage, private readonly host: CoordinatorHost, private readonly stats: CheckpointStatsTracker, private readonly maxParallelism: number, firstId = 1) {
+    this.ids = new CheckpointIdCounter(firstId, storage);
+    this.policy = new TriggerPolicy(config);
+    this.failures = new FailureManager(config.tolerableCheckpointFailureNumber);
+    this.store = new CompletedCheckpointStore(storage, config.numRetained, (l) => host.trace(l));
   }
 
-  /** (Re)starts periodic triggering after deploy; pending state from before a failover is gone. */
-  start(now: number): void {
-    this.running = true;
-    this.timerAt = Infinity;
-    this.finalRequested = false;
-    this.lastTriggerTime = now;
-    this.scheduleNext(now);
+  /** Completed checkpoint ids retained, oldest first. */
+  get completed(): readonly number[] {
+    return this.store.completed;
   }
-
-  stop(): void {
-    this.running = false;
-  }
-
   latestCompleted(): number | undefined {
-    return this.completed.length ? this.completed[this.completed.length - 1] : undefined;
+    return this.store.latest();
   }
-
-  private scheduleNext(now: number): void {
-    if (!this.running) return;
-    if (this.pending.size >= this.config.maxConcurrentCheckpoints) return; // resumes when one ends
-    let at = this.finalRequested ? now : Math.max(this.lastTriggerTime + this.config.interval, this.lastCompletionTime + this.config.minPauseBetweenCheckpoints);
-    if (at < now) at = now;
-    if (at >= this.timerAt) return;
-    this.timerAt = at;
-    this.host.kernel.at(at, new Action(this.host, (t) => this.onTimer(t, at)));
-  }
-
-  private onTimer(now: number, at: number): void {
-    if (!this.running || at !== this.timerAt) return;
-    this.timerAt = Infinity;
-    if (this.pending.size >= this.config.maxConcurrentCheckpoints) return;
-    if (!this.finalRequested && now < this.lastCompletionTime + this.config.minPauseBetweenCheckpoints) {
-      this.scheduleNext(now);
-      return;
-    }
-    this.trigger(now, this.host.allSourcesFinishing(), false);
-    this.scheduleNext(now);
-  }
-
-  /** Every source has reached the end of its input: take the final checkpoint now. */
-  requestFinal(now: number): void {
-    this.finalRequested = true;
-    this.timerAt = Infinity;
-    this.scheduleNext(now);
-  }
-
-  /** Where checkpoint `id`'s state goes: the savepoint's own storage, or checkpoint storage. */
   storageFor(id: number): CheckpointStorage {
-    return this.savepoints.get(id) ?? this.storage;
+    return this.store.storageFor(id);
   }
-
   isPending(id: number): boolean {
     return this.pending.has(id);
   }
 
-  /** A savepoint: a checkpoint written to its own durable storage, ignoring max-concurrent (as in Flink). */
-  triggerSavepoint(now: number, target: CheckpointStorage): number {
-    this.savepoints.set(this.nextId, target);
-    return this.trigger(now, false, true);
+  /** (Re)starts periodic triggering after deploy; pending state from before a failover is gone. */
+  start(now: number): void {
+    Object.assign(this, { running: true, timerAt: Infinity, finalWanted: false, queued: false });
+    this.policy.start(now);
+    this.arm(this.policy.nextPeriodic());
+  }
+  stop(): void {
+    this.running = false;
   }
 
-  trigger(now: number, final: boolean, savepoint: boolean): number {
-    const id = this.nextId++;
+  /** Every source has reached the end of its input: take the final checkpoint now. */
+  requestFinal(now: number): void {
+    this.finalWanted = true;
+    this.timerAt = Infinity;
+    this.arm(now);
+  }
+
+  /** A savepoint: a checkpoint written whole to its own storage, ignoring max-concurrent (as in Flink). */
+  triggerSavepoint(now: number, target: CheckpointStorage): number {
+    this.store.registerSavepoint(this.ids.peek(), target);
+    return this.trigger(now, "savepoint");
+  }
+
+  private arm(at: number): void {
+    if (!this.running) return;
+    const now = this.host.kernel.now();
+    if (at < now) at = now;
+    if (at >= this.timerAt) return;
+    this.timerAt = at;
+    this.host.kernel.at(at, new Action(this.host, (t) => {
+      if (!this.running || t !== this.timerAt) return;
+      this.timerAt = Infinity;
+      this.onTimer(t);
+    }));
+  }
+
+  private onTimer(now: number): void {
+    const kind: TriggerKind = this.finalWanted || this.host.allSourcesFinishing() ? "final" : "periodic";
+    const d = this.policy.decide(now, this.pending.size, kind);
+    if (d.kind === "trigger") {
+      this.trigger(now, kind);
+      this.arm(this.policy.nextPeriodic());
+      return;
+    }
+    this.stats.refused(now, d.reason);
+    this.host.trace(`coordinator trigger refused ${d.reason}`);
+    if (d.reason === "TOO_MANY_CONCURRENT_CHECKPOINTS") this.queued = true;
+    else this.arm(d.retryAt);
+  }
+
+  trigger(now: number, kind: TriggerKind): number {
+    const id = this.ids.getAndIncrement();
     this.host.fault("checkpoint.trigger", "coordinator", id);
-    const p = new PendingCheckpoint(id, now, final, savepoint, this.host.taskNames());
+    const final = kind === "final", savepoint = kind === "savepoint";
+    const p = pendingCheckpoint({ id, triggerTime: now, final, savepoint }, this.host.taskNames());
+    const base = this.config.incremental && !savepoint ? this.store.latest() : undefined;
     this.pending.set(id, p);
-    this.lastTriggerTime = now;
-    if (final) this.finalRequested = false;
+    if (base !== undefined) this.bases.set(id, base);
+    this.policy.triggered(now);
+    if (final) this.finalWanted = false;
     this.stats.triggered(p);
     this.host.trace(`coordinator trigger cp=${id}${final ? " final" : ""}${savepoint ? " savepoint" : ""}`);
     this.armExpiry();
-    this.host.triggerSources(id, final);
+    this.host.triggerCheckpoint(id, { final, savepoint, ...(base !== undefined ? { base } : {}) });
     return id;
   }
 
-  /**
-   * One expiry timer for the oldest pending checkpoint, rather than one per checkpoint: a
-   * 10-minute timeout at a 1 s interval would otherwise keep ~600 idle events in the
-   * scheduler's heap and slow every other event.
-   */
-  private expiryAt = Infinity;
+  /** One expiry timer for the oldest pending checkpoint: one per checkpoint would crowd the scheduler's heap. */
   private armExpiry(): void {
     let first = Infinity;
-    for (const p of this.pending.values()) first = Math.min(first, p.triggerTime + this.config.checkpointTimeout);
+    for (const p of this.pending.values()) first = Math.min(first, this.policy.expiresAt(p.triggerTime));
     if (first === Infinity || first >= this.expiryAt) return;
     this.expiryAt = first;
     this.host.kernel.at(first, new Action(this.host, (t) => {
       if (t !== this.expiryAt) return;
       this.expiryAt = Infinity;
-      for (const p of [...this.pending.values()]) if (p.triggerTime + this.config.checkpointTimeout <= t) this.abort(p, t, "CHECKPOINT_EXPIRED");
+      for (const p of [...this.pending.values()]) if (this.policy.expiresAt(p.triggerTime) <= t) this.abortPending(p, t, "CHECKPOINT_EXPIRED");
       this.armExpiry();
     }));
   }
@@ -161,126 +163,85 @@ export class CheckpointCoordinator {
   acknowledge(task: string, checkpointId: number, handle: StateHandle, s: SubtaskCheckpointStats, now: number): AckResult {
     const p = this.pending.get(checkpointId);
     if (!p) return "unknown";
-    const r = p.acknowledge(task, handle, s);
+    const r = acknowledge(p, task, { handle, stats: s });
     if (r !== "ok") return r;
     this.stats.acknowledged(p);
-    if (p.isFullyAcknowledged()) this.complete(p, now);
+    if (isFullyAcknowledged(p)) this.complete(p, now);
     return r;
   }
 
+  decline(task: string, checkpointId: number, reason: CheckpointFailureReasonKey, cause: string, now: number): void {
+    const p = this.pending.get(checkpointId);
+    if (p) this.abortPending(p, now, reason, `${task}: ${cause}`);
+  }
+
   private complete(p: PendingCheckpoint, now: number): void {
-    const id = p.checkpointId;
+    const id = p.id;
     this.host.fault("checkpoint.metadata", "coordinator", id);
     try {
-      this.storageFor(id).writeMetadata({
-        checkpointId: id,
-        timestamp: now,
-        savepoint: p.savepoint,
-        maxParallelism: this.maxParallelism,
-        handles: [...p.acks.values()].map((a) => a.handle).sort((a, b) => (a.task < b.task ? -1 : 1)),
-      });
+      const handles = [...p.acks.values()].map((a) => a.handle).sort((a, b) => (a.task < b.task ? -1 : 1));
+      this.storageFor(id).writeMetadata({ checkpointId: id, timestamp: now, savepoint: p.savepoint, maxParallelism: this.maxParallelism, handles });
     } catch (e) {
-      this.abort(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
+      this.abortPending(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
       return;
     }
-    this.parents.set(id, [...new Set([...p.acks.values()].flatMap((a) => (a.handle.parent === undefined ? [] : [a.handle.parent])))]);
     // Past the commit point: the checkpoint exists even if we crash before notifying.
+    const c = complete(p, now);
     this.pending.delete(id);
-    p.dispose();
-    if (!p.savepoint) this.completed.push(id);
-    this.lastCompletionTime = now;
-    this.consecutiveFailures = 0;
+    this.bases.delete(id);
+    this.store.add(c, this.bases.values());
+    this.policy.completed(now);
+    this.failures.onSuccess(id);
     this.stats.completed(id, now);
     this.host.trace(`coordinator complete ${p.savepoint ? "savepoint" : "cp"}=${id}`);
-    this.retain();
-    // Older pending checkpoints are subsumed by this one.
-    for (const older of [...this.pending.values()]) if (older.checkpointId < id) this.abort(older, now, "CHECKPOINT_DECLINED", `subsumed by checkpoint ${id}`);
+    // Older pending checkpoints are subsumed (a savepoint subsumes nothing, and is never subsumed).
+    if (!p.savepoint) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);
-    this.host.notifyComplete(id, p.final);
+    this.host.notifyCheckpointComplete(id, p.final);
     if (p.savepoint) this.host.savepointCompleted?.(id);
-    this.scheduleNext(now);
+    this.afterEnd(now);
   }
 
-  /** Parent checkpoints of each completed one (incremental chains), as its metadata records them. */
-  private readonly parents = new Map<number, number[]>();
-
-  private parentsOf(id: number): number[] {
-    let p = this.parents.get(id);
-    if (p === undefined) {
-      try {
-        p = [...new Set(this.storage.readMetadata(id).handles.flatMap((h) => (h.parent === undefined ? [] : [h.parent])))];
-      } catch {
-        p = []; // unreadable metadata: nothing to follow; restore skips such a checkpoint anyway
-      }
-      this.parents.set(id, p);
-    }
-    return p;
+  private abortPending(p: PendingCheckpoint, now: number, reason: CheckpointFailureReasonKey, cause?: string): void {
+    if (!this.pending.delete(p.id)) return;
+    this.bases.delete(p.id);
+    this.storageFor(p.id).discard(p.id);
+    const a = abort(p, now, reason, cause);
+    this.stats.failed(a);
+    this.host.trace(`coordinator abort cp=${p.id} ${reason}`);
+    this.host.notifyCheckpointAborted(p.id, reason);
+    if (p.final) this.finalWanted = true;
+    this.store.release(this.bases.values());
+    const fail = this.failures.onFailure(p.id, reason, p.savepoint);
+    if (fail) return this.host.failJob(fail);
+    this.afterEnd(now);
   }
 
-  /** Retired checkpoints still needed as parents of an incremental chain. */
-  private readonly kept = new Set<number>();
+  private afterEnd(now: number): void {
+    if (!this.finalWanted && !this.queued) return;
+    this.queued = false;
+    this.arm(now);
+  }
 
-  /**
-   * Keeps `numRetained` completed checkpoints and never deletes the latest, nor any checkpoint
-   * an incremental chain of a retained one still reads (reference by parent id).
-   */
-  private retain(): void {
-    const keep = Math.max(1, this.config.numRetained);
-    while (this.completed.length > keep) this.kept.add(this.completed.shift()!);
-    if (this.kept.size === 0) return;
-    const needed = new Set<number>();
-    const walk = (id: number) => {
-      if (needed.has(id)) return;
-      needed.add(id);
-      for (const parent of this.parentsOf(id)) walk(parent);
-    };
-    for (const id of this.completed) walk(id);
-    for (const old of [...this.kept]) {
-      if (needed.has(old)) continue;
-      this.kept.delete(old);
-      this.parents.delete(old);
-      this.storage.discard(old);
-      this.host.trace(`coordinator discard cp=${old}`);
+  /** `task` failed: pending checkpoints it has not acknowledged cannot complete (Flink's TASK_FAILURE). */
+  onTaskFailure(task: string, now: number, cause: string): void {
+    for (const p of [...this.pending.values()]) {
+      if (!p.waitingFor.has(task)) continue;
+      this.pending.delete(p.id);
+      this.stats.failed(abort(p, now, "TASK_FAILURE", `${task}: ${cause}`));
+      this.storageFor(p.id).discard(p.id);
     }
   }
 
-  abort(p: PendingCheckpoint, now: number, reason: CheckpointFailureReasonKey, detail?: string): void {
-    if (p.isDisposed() && !this.pending.has(p.checkpointId)) return;
-    this.pending.delete(p.checkpointId);
-    p.dispose();
-    this.storageFor(p.checkpointId).discard(p.checkpointId);
-    this.stats.failed(p.checkpointId, now, reason, detail);
-    this.host.trace(`coordinator abort cp=${p.checkpointId} ${reason}`);
-    this.host.notifyAborted(p.checkpointId);
-    if (p.final) this.finalRequested = true;
-    if (countsAsCheckpointFailure(reason)) {
-      this.consecutiveFailures++;
-      if (this.consecutiveFailures > this.config.tolerableCheckpointFailureNumber) {
-        this.consecutiveFailures = 0;
-        this.host.failJob(new CheckpointFailureThresholdError(p.checkpointId, reason, this.config.tolerableCheckpointFailureNumber));
-        return;
-      }
-    }
-    this.scheduleNext(now);
-  }
-
-  /** A failover cancels every pending checkpoint. */
+  /** A failover cancels every pending checkpoint; tasks are gone, so nobody is notified, and nothing counts. */
   onFailover(now: number): void {
     for (const p of [...this.pending.values()]) {
-      this.pending.delete(p.checkpointId);
-      p.dispose();
-      this.storageFor(p.checkpointId).discard(p.checkpointId);
-      this.stats.failed(p.checkpointId, now, "JOB_FAILOVER_REGION");
+      this.storageFor(p.id).discard(p.id);
+      this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
     }
-    this.running = false;
-    this.timerAt = Infinity;
-    this.expiryAt = Infinity;
-  }
-}
-
-export class CheckpointFailureThresholdError extends Error {
-  override readonly name = "CheckpointFailureThresholdError";
-  constructor(readonly checkpointId: number, readonly reason: CheckpointFailureReasonKey, tolerable: number) {
-    super(`Exceeded checkpoint tolerable failure threshold (${tolerable}): checkpoint ${checkpointId} failed: ${CheckpointFailureReason[reason]}`);
+    this.pending.clear();
+    this.bases.clear();
+    this.store.release([]);
+    Object.assign(this, { running: false, timerAt: Infinity, expiryAt: Infinity });
   }
 }

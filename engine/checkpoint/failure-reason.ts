@@ -2,6 +2,7 @@
 export const CheckpointFailureReason = {
   CHECKPOINT_EXPIRED: "Checkpoint expired before completing.",
   CHECKPOINT_DECLINED: "Checkpoint was declined.",
+  CHECKPOINT_SUBSUMED: "Checkpoint has been subsumed.",
   TOO_MANY_CONCURRENT_CHECKPOINTS: "The maximum number of concurrent checkpoints is exceeded.",
   MINIMUM_TIME_BETWEEN_CHECKPOINTS: "The minimum time between checkpoints is still pending.",
   TASK_FAILURE: "Task has failed.",
@@ -12,7 +13,24 @@ export const CheckpointFailureReason = {
 
 export type CheckpointFailureReasonKey = keyof typeof CheckpointFailureReason;
 
-/** Reasons that count against tolerable-failed-checkpoints (a failover does not: the restart strategy handles it). */
+/**
+ * Reasons that count against tolerable-failed-checkpoints. As in Flink's CheckpointFailureManager,
+ * what the checkpoint itself did wrong counts (expired, declined, an I/O error, a failed commit);
+ * what happened around it does not: a failover (the restart strategy handles it), a subsumed
+ * checkpoint (a newer one completed), or a trigger the policy refused.
+ */
 export function countsAsCheckpointFailure(r: CheckpointFailureReasonKey): boolean {
-  return r !== "JOB_FAILOVER_REGION" && r !== "TASK_FAILURE" && r !== "TOO_MANY_CONCURRENT_CHECKPOINTS" && r !== "MINIMUM_TIME_BETWEEN_CHECKPOINTS";
+  switch (r) {
+    case "CHECKPOINT_EXPIRED":
+    case "CHECKPOINT_DECLINED":
+    case "IO_EXCEPTION":
+    case "FINALIZE_CHECKPOINT_FAILURE":
+      return true;
+    case "CHECKPOINT_SUBSUMED":
+    case "TOO_MANY_CONCURRENT_CHECKPOINTS":
+    case "MINIMUM_TIME_BETWEEN_CHECKPOINTS":
+    case "TASK_FAILURE":
+    case "JOB_FAILOVER_REGION":
+      return false;
+  }
 }

@@ -52,6 +52,9 @@ export class ProcessKilled extends Error {
  * from its plan alone, whether to throw there. The engine never decides to fail on its own.
  */
 export interface FaultInjector {
+  /** Called at every named point; throws InjectedCrash or ProcessKilled to fail there. */
   check(site: FaultSite): void;
+  /** A slow task: extra virtual milliseconds the step at this site takes (0 = none). Forces timeouts. */
+  slowdown?(site: FaultSite): number;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { HeapKeyedStateBackend } from "../state/heap-keyed-backend.ts";
-import { assignToKeyGroup } from "../runtime/keygroups.ts";
+import { assignToKeyGroup } from "../state/keygroups.ts";
 import { applyDeltas, IncrementalTracker, type KeyedDelta } from "./incremental.ts";
 import { serialize } from "../state/serde.ts";
 import type { KeyGroupState } from "../state/keyed-state.ts";

@@ -1,4 +1,4 @@
-import type { KeyType } from "../runtime/keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import type { KeyGroupState, Namespace } from "../state/keyed-state.ts";
 import { toJson } from "../state/serde.ts";
 
@@ -9,14 +9,16 @@ import { toJson } from "../state/serde.ts";
  * A chain is cut (a full snapshot written) every `maxChain` checkpoints and after every deploy,
  * so a restore never reads more than `maxChain` files per task.
  *
- * The delta is found by comparing the full synchronous snapshot with the last completed one,
- * so CPU per checkpoint stays proportional to state size; only the bytes written shrink.
+ * The delta is found by comparing the full synchronous snapshot with the base one, so CPU per
+ * checkpoint stays proportional to state size; only the bytes written shrink.
  */
 export type DeltaRow = [state: string, keyGroup: number, key: KeyType, ns: Namespace, value: unknown] | [state: string, keyGroup: number, key: KeyType, ns: Namespace];
 
 export interface KeyedDelta {
   readonly parent: number;
   readonly rows: DeltaRow[];
+  /** Key groups written whole (a backend that tracks changes per key group): their old rows go first. */
+  readonly replacedGroups?: number[];
 }
 
 type Flat = Map<string, { row: [string, number, KeyType, Namespace]; enc: string; value: unknown }>;
@@ -33,40 +35,42 @@ function flatten(groups: readonly KeyGroupState[]): Flat {
   return m;
 }
 
-/** Per task: the last completed snapshot of each keyed operator, and the snapshots still pending. */
+/**
+ * Per task: its own snapshots of checkpoints that may still serve as a base (pending ones, and
+ * the last completed). A delta is written against the base the coordinator named at trigger time
+ * (so it knows which parents pending checkpoints need); without one, against the last completed.
+ */
 export class IncrementalTracker {
   private baseId: number | undefined;
-  private base = new Map<string, Flat>();
-  private chain = 0;
-  private readonly pending = new Map<number, { uids: Map<string, Flat>; chain: number }>();
+  private readonly snaps = new Map<number, { uids: Map<string, Flat>; chain: number }>();
 
   constructor(private readonly maxChain = 10) {}
 
-  /** The delta of `full` against the last completed snapshot, or undefined when a full snapshot must be written. */
-  delta(checkpointId: number, uid: string, full: readonly KeyGroupState[]): KeyedDelta | undefined {
+  /** The delta of `full` against the base, or undefined when a full snapshot must be written. */
+  delta(checkpointId: number, uid: string, full: readonly KeyGroupState[], base: number | undefined = this.baseId): KeyedDelta | undefined {
     const flat = flatten(full);
-    let p = this.pending.get(checkpointId);
-    if (!p) this.pending.set(checkpointId, (p = { uids: new Map(), chain: this.baseId === undefined || this.chain + 1 >= this.maxChain ? 0 : this.chain + 1 }));
+    const b = base === undefined ? undefined : this.snaps.get(base);
+    let p = this.snaps.get(checkpointId);
+    if (!p) this.snaps.set(checkpointId, (p = { uids: new Map(), chain: !b || b.chain + 1 >= this.maxChain ? 0 : b.chain + 1 }));
     p.uids.set(uid, flat);
-    const base = this.base.get(uid);
-    if (this.baseId === undefined || p.chain === 0 || !base) return undefined;
+    const baseFlat = b?.uids.get(uid);
+    if (p.chain === 0 || !baseFlat) return undefined;
     const rows: DeltaRow[] = [];
     for (const [k, v] of flat) {
-      const b = base.get(k);
-      if (!b || b.enc !== v.enc) rows.push([...v.row, v.value]);
+      const o = baseFlat.get(k);
+      if (!o || o.enc !== v.enc) rows.push([...v.row, v.value]);
     }
-    for (const [k, b] of base) if (!flat.has(k)) rows.push(b.row);
-    return { parent: this.baseId, rows };
+    for (const [k, o] of baseFlat) if (!flat.has(k)) rows.push(o.row);
+    return { parent: base!, rows };
   }
 
   completed(checkpointId: number): void {
-    const p = this.pending.get(checkpointId);
-    if (p) {
-      this.baseId = checkpointId;
-      this.base = p.uids;
-      this.chain = p.chain;
-    }
-    for (const id of [...this.pending.keys()]) if (id <= checkpointId) this.pending.delete(id);
+    if (this.snaps.has(checkpointId)) this.baseId = checkpointId;
+    for (const id of [...this.snaps.keys()]) if (id < checkpointId) this.snaps.delete(id);
+  }
+
+  aborted(checkpointId: number): void {
+    if (checkpointId !== this.baseId) this.snaps.delete(checkpointId);
   }
 }
 
@@ -75,6 +79,10 @@ export function applyDeltas(full: readonly KeyGroupState[], deltas: readonly Key
   const flat = new Map<string, { row: [string, number, KeyType, Namespace]; value: unknown }>();
   for (const [k, v] of flatten(full)) flat.set(k, { row: v.row, value: v.value });
   for (const d of deltas) {
+    if (d.replacedGroups?.length) {
+      const replaced = new Set(d.replacedGroups);
+      for (const [k, v] of flat) if (replaced.has(v.row[1])) flat.delete(k);
+    }
     for (const r of d.rows) {
       const k = `${r[0]}\u0000${r[1]}\u0000${typeof r[2]}${r[2]}\u0000${typeof r[3]}${r[3]}`;
       if (r.length === 4) flat.delete(k);

@@ -1,6 +1,6 @@
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { CheckpointFailureReason } from "./failure-reason.ts";
-import type { PendingCheckpoint } from "./pending-checkpoint.ts";
+import { totalTasks, type AbortedCheckpoint, type PendingCheckpoint } from "./checkpoint.ts";
 
 /** One row of the checkpoint history (Flink UI's Checkpoints tab). Virtual times in ms. */
 export interface CheckpointStats {
@@ -19,7 +19,20 @@ export interface CheckpointStats {
   acknowledged: number;
   total: number;
   stateBytes: number;
+  /** Prose, for people: the reason's message and the cause. */
   failureReason?: string;
+  /** The reason's key (CheckpointFailureReason), for programs. */
+  failureReasonKey?: CheckpointFailureReasonKey;
+  /** Unaligned: in-flight records persisted as channel state, summed over subtasks. */
+  channelStateRecords?: number;
+  /** Some subtask took its snapshot unaligned (at once, or after the aligned-checkpoint timeout). */
+  unaligned?: boolean;
+}
+
+/** A trigger the policy refused before any checkpoint id was drawn (Flink counts these too). */
+export interface TriggerRefusal {
+  time: number;
+  reason: CheckpointFailureReasonKey;
 }
 
 export interface RestoreEvent {
@@ -43,28 +56,36 @@ export class CheckpointStatsTracker {
   private readonly byId = new Map<number, CheckpointStats>();
   readonly restores: RestoreEvent[] = [];
   readonly failures: FailureEvent[] = [];
+  readonly refusals: TriggerRefusal[] = [];
+
+  refused(time: number, reason: CheckpointFailureReasonKey): void {
+    this.refusals.push({ time, reason });
+  }
 
   triggered(p: PendingCheckpoint): void {
     const s: CheckpointStats = {
-      id: p.checkpointId, status: "in_progress", final: p.final, savepoint: p.savepoint, triggerTime: p.triggerTime,
-      alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, acknowledged: 0, total: p.totalTasks, stateBytes: 0,
+      id: p.id, status: "in_progress", final: p.final, savepoint: p.savepoint, triggerTime: p.triggerTime,
+      alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, acknowledged: 0, total: totalTasks(p), stateBytes: 0,
     };
     this.history.push(s);
-    this.byId.set(p.checkpointId, s);
+    this.byId.set(p.id, s);
   }
 
   acknowledged(p: PendingCheckpoint): void {
-    const s = this.byId.get(p.checkpointId);
+    const s = this.byId.get(p.id);
     if (!s) return;
     s.acknowledged = p.acks.size;
-    let align = 0, sync = 0, asy = 0, bytes = 0;
+    let align = 0, sync = 0, asy = 0, bytes = 0, inflight = 0;
     for (const { stats } of p.acks.values()) {
       align = Math.max(align, stats.alignmentMs);
       sync = Math.max(sync, stats.syncWallMs);
       asy = Math.max(asy, stats.asyncWallMs);
       bytes += stats.stateBytes;
+      inflight += stats.channelStateRecords ?? 0;
     }
     Object.assign(s, { alignmentMs: align, syncWallMs: sync, asyncWallMs: asy, stateBytes: bytes });
+    if (inflight > 0) s.channelStateRecords = inflight;
+    for (const { stats } of p.acks.values()) if (stats.unaligned) s.unaligned = true;
   }
 
   completed(id: number, now: number): void {
@@ -75,13 +96,14 @@ export class CheckpointStatsTracker {
     s.endToEndMs = now - s.triggerTime;
   }
 
-  failed(id: number, now: number, reason: CheckpointFailureReasonKey, detail?: string): void {
-    const s = this.byId.get(id);
+  failed(a: AbortedCheckpoint): void {
+    const s = this.byId.get(a.id);
     if (!s || s.status !== "in_progress") return;
     s.status = "failed";
-    s.endTime = now;
-    s.endToEndMs = now - s.triggerTime;
-    s.failureReason = `${CheckpointFailureReason[reason]}${detail ? ` (${detail})` : ""}`;
+    s.endTime = a.endTime;
+    s.endToEndMs = a.endTime - s.triggerTime;
+    s.failureReason = `${CheckpointFailureReason[a.reason]}${a.cause ? ` (${a.cause})` : ""}`;
+    s.failureReasonKey = a.reason;
   }
 
   counts(): { completed: number; failed: number; inProgress: number } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Kernel } from "./kernel.ts";
+import { IdleTimeError, Kernel } from "./kernel.ts";
 import { Trace } from "./trace.ts";
 
 function order(seed: string, start = 0): string[] {
@@ -41,5 +41,37 @@ describe("kernel", () => {
     const c = new Trace();
     c.line(0, "other");
     expect(c.hash()).not.toBe(a.hash());
+  });
+
+  it("an armed kernel refuses to idle without limit, names the times, and input resets the budget", () => {
+    // A periodic timer (like checkpoint triggering) and one input far ahead: the walk must end.
+    const k = new Kernel("1", 1_000);
+    k.limitIdle(100);
+    let ticks = 0;
+    const tick = { run: () => { ticks++; k.after(60_000, tick); } };
+    k.after(60_000, tick);
+    k.at(9_999_999_999_999, { run: () => {} });
+    const e = (() => { try { k.run(); } catch (x) { return x; } })() as IdleTimeError;
+    expect(e).toBeInstanceOf(IdleTimeError);
+    expect(e).toMatchObject({ events: 100, lastInputTime: 1_000, nextEventTime: 9_999_999_999_999, exitCode: 2 });
+    expect(ticks).toBe(100);
+    expect(e.message).toMatch(/no input for 100 events: virtual time idled from 1970-01-01T00:00:01.000Z .* work is still scheduled at 2286-11-20T17:46:39.999Z/);
+
+    // Input every 50 events keeps the same job going to its end.
+    const k2 = new Kernel("1");
+    k2.limitIdle(100);
+    let n = 0;
+    const src = { run: () => { if (++n % 50 === 0) k2.noteInput(); if (n < 1_000) k2.after(1, src); } };
+    k2.after(1, src);
+    k2.run();
+    expect(n).toBe(1_000);
+
+    // Unarmed (API jobs on collections): no limit.
+    const k3 = new Kernel("1");
+    let m = 0;
+    const t3 = { run: () => { if (++m < 1_000) k3.after(1, t3); } };
+    k3.after(1, t3);
+    k3.run();
+    expect(m).toBe(1_000);
   });
 });

@@ -12,6 +12,32 @@ export interface Runnable {
   run(now: number): void;
 }
 
+/**
+ * Virtual time went idle without limit: the kernel ran `events` events (periodic checkpoints,
+ * timers) while no source delivered input. Without this, one trade stamped in the year 2286
+ * makes a replay walk centuries of virtual time, checkpointing every interval, until memory
+ * runs out. Raised by run() itself, so it ends the job instead of failing a task.
+ */
+export class IdleTimeError extends Error {
+  override readonly name = "IdleTimeError";
+  /** Caused by the input (a time far ahead of the rest): a user error, exit 2. */
+  readonly exitCode = 2;
+  constructor(readonly events: number, readonly lastInputTime: number, readonly now: number, readonly nextEventTime: number | undefined) {
+    super(
+      `no input for ${events} events: virtual time idled from ${iso(lastInputTime)} to ${iso(now)} doing only periodic work` +
+        (nextEventTime !== undefined ? `, and work is still scheduled at ${iso(nextEventTime)}` : "") +
+        ` (is a trade time far ahead of the others? the fixture loader refuses such times unless --allow-future)`,
+    );
+  }
+}
+
+function iso(t: number): string {
+  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
+}
+
+/** Default idle budget: about two weeks of idle virtual time at a 60 s checkpoint interval (~9 events a checkpoint), seconds of work. */
+export const DEFAULT_IDLE_EVENT_LIMIT = 250_000;
+
 interface Ev {
   time: number;
   tie: number;
@@ -24,6 +50,9 @@ export class Kernel {
   private seq = 0;
   private clock: number;
   private stopped = false;
+  private idleLimit = Infinity;
+  private idleEvents = 0;
+  private lastInput: number;
   readonly rng: Rng;
   private readonly schedRng: Rng;
 
@@ -31,6 +60,22 @@ export class Kernel {
     this.rng = new Rng(seed);
     this.schedRng = this.rng.fork("scheduler");
     this.clock = startTime;
+    this.lastInput = startTime;
+  }
+
+  /**
+   * Bounds the work done while no input arrives: a bounded source (a replayed tape) arms it,
+   * and run() throws IdleTimeError after `maxEvents` events without noteInput(). Unarmed
+   * kernels (API jobs on collections, real-time runs) are not limited.
+   */
+  limitIdle(maxEvents = DEFAULT_IDLE_EVENT_LIMIT): void {
+    this.idleLimit = maxEvents;
+  }
+
+  /** A source delivered input: the idle budget starts again. */
+  noteInput(): void {
+    this.idleEvents = 0;
+    this.lastInput = this.clock;
   }
 
   now(): number {
@@ -69,6 +114,7 @@ export class Kernel {
   run(until = Infinity): void {
     this.stopped = false;
     while (!this.stopped && this.heap.size > 0 && this.heap.peek()!.time <= until) {
+      if (++this.idleEvents > this.idleLimit) throw new IdleTimeError(this.idleLimit, this.lastInput, this.clock, this.latestPending());
       const ev = this.heap.pop()!;
       this.clock = ev.time;
       ev.target.run(ev.time);
@@ -80,8 +126,15 @@ export class Kernel {
    * clock to `t`. The driver calls this with the wall clock; the simulator never does.
    */
   advanceTo(t: number): void {
+    this.idleEvents = 0; // the wall clock bounds real-time work
     this.run(t);
     if (!this.stopped && t > this.clock) this.clock = t;
+  }
+
+  private latestPending(): number | undefined {
+    let m: number | undefined;
+    for (const e of this.heap.toArray()) if (m === undefined || e.time > m) m = e.time;
+    return m;
   }
 
   isStopped(): boolean {

@@ -15,6 +15,8 @@ export class Channel {
   private ats: number[] = [];
   private head = 0;
   private lastAt = -Infinity;
+  /** Barriers queued: only unaligned checkpoints look past the head for one, and only when this is > 0. */
+  private barriers = 0;
 
   constructor(readonly name: string, private readonly receiver: ChannelReceiver) {}
 
@@ -23,6 +25,7 @@ export class Channel {
     this.lastAt = at;
     this.els.push(el);
     this.ats.push(at);
+    if (el.kind === "barrier") this.barriers++;
     this.receiver.wake(at);
   }
 
@@ -40,6 +43,7 @@ export class Channel {
     const el = this.els[this.head];
     this.els[this.head] = undefined as never;
     this.head++;
+    if (el.kind === "barrier") this.barriers--;
     if (this.head > 1024 && this.head * 2 > this.els.length) {
       this.els = this.els.slice(this.head);
       this.ats = this.ats.slice(this.head);
@@ -48,4 +52,35 @@ export class Channel {
     return el;
   }
 
+  /**
+   * Unaligned checkpoints: the first queued barrier, if it has arrived by `now`, leaves the queue
+   * ahead of the records in front of it (which stay queued, to be processed after it); those
+   * records are returned, as they are the in-flight data the checkpoint must persist.
+   */
+  takeBarrier(now: number, accept: (barrier: StreamElement & { kind: "barrier" }) => boolean): { barrier: StreamElement & { kind: "barrier" }; ahead: (StreamElement & { kind: "records" })[] } | undefined {
+    if (this.barriers === 0) return undefined;
+    const ahead: (StreamElement & { kind: "records" })[] = [];
+    for (let i = this.head; i < this.els.length; i++) {
+      const el = this.els[i];
+      if (el.kind === "records") ahead.push(el);
+      else if (el.kind === "barrier") {
+        if (this.ats[i] > now || !accept(el)) return undefined;
+        this.els.splice(i, 1);
+        this.ats.splice(i, 1);
+        this.barriers--;
+        return { barrier: el, ahead };
+      }
+    }
+    return undefined;
+  }
+
+  /** Time the first queued barrier arrives, if `accept` lets it overtake (Infinity: none such). */
+  barrierAt(accept: (barrier: StreamElement & { kind: "barrier" }) => boolean): number {
+    if (this.barriers === 0) return Infinity;
+    for (let i = this.head; i < this.els.length; i++) {
+      const el = this.els[i];
+      if (el.kind === "barrier") return accept(el) ? this.ats[i] : Infinity;
+    }
+    return Infinity;
+  }
 }

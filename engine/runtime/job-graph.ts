@@ -1,4 +1,4 @@
-import type { Transformation } from "../api/transformation.ts";
+import { inputsOf, isKeyedOperator, isVirtual, type Transformation } from "../api/transformation.ts";
 import type { Partitioning } from "./record-writer.ts";
 
 /**
@@ -49,36 +49,41 @@ interface Producer {
   tag?: string;
 }
 
-/** Walks through keyBy and side-output nodes to the operator that produces the records. */
-function producerOf(input: Transformation): Producer {
-  let partitioning: Partitioning | undefined;
-  let tag: string | undefined;
+/**
+ * Walks through virtual nodes (keyBy, rebalance, side output, union) to the operators that
+ * produce the records; the partitioning nearest the consumer wins, as in Flink.
+ */
+function producersOf(input: Transformation, partitioning?: Partitioning, tag?: string): Producer[] {
   let t = input;
   for (;;) {
     if (t.kind === "keyBy") {
-      partitioning = { kind: "hash", keySelector: t.keySelector };
+      partitioning ??= { kind: "hash", keySelector: t.keySelector };
+      t = t.input;
+    } else if (t.kind === "rebalance") {
+      partitioning ??= { kind: "rebalance" };
       t = t.input;
     } else if (t.kind === "sideOutput") {
-      tag = t.tag;
+      tag ??= t.tag;
       t = t.input;
-    } else return { t, partitioning, tag };
+    } else if (t.kind === "union") {
+      return t.inputs.flatMap((i) => producersOf(i, partitioning, tag));
+    } else return [{ t, partitioning, tag }];
   }
 }
 
 export function buildJobGraph(transformations: readonly Transformation[], defaultParallelism: number, maxParallelism: number): JobGraph {
-  const ops = transformations.filter((t) => t.kind !== "keyBy" && t.kind !== "sideOutput");
+  const ops = transformations.filter((t) => !isVirtual(t));
   const consumers = new Map<Transformation, number>();
   for (const t of ops) {
     if (t.kind === "source") continue;
-    const p = producerOf(t.input).t;
-    consumers.set(p, (consumers.get(p) ?? 0) + 1);
+    for (const p of producersOf(inputsOf(t)[0])) consumers.set(p.t, (consumers.get(p.t) ?? 0) + 1);
   }
   const nodeOf = new Map<Transformation, OperatorNode>();
   const vertices: JobVertex[] = [];
   const usedUids = new Set<string>();
 
   const newVertex = (t: Transformation, parallelism: number, isSource: boolean): JobVertex => {
-    const v: JobVertex = { id: vertices.length, name: t.name, parallelism, chain: [], inEdges: [], isSource, keyed: t.kind === "window" };
+    const v: JobVertex = { id: vertices.length, name: t.name, parallelism, chain: [], inEdges: [], isSource, keyed: isKeyedOperator(t) };
     vertices.push(v);
     return v;
   };
@@ -95,16 +100,22 @@ export function buildJobGraph(transformations: readonly Transformation[], defaul
       nodeOf.set(t, node);
       continue;
     }
-    const prod = producerOf(t.input);
-    const up = nodeOf.get(prod.t);
-    if (!up) throw new Error(`internal: ${t.name} consumes an operator that is not in the plan`);
+    const prods = producersOf(inputsOf(t)[0]);
+    const ups = prods.map((p) => {
+      const up = nodeOf.get(p.t);
+      if (!up) throw new Error(`internal: ${t.name} consumes an operator that is not in the plan`);
+      return up;
+    });
+    const prod = prods[0];
+    const up = ups[0];
     const chainable =
+      prods.length === 1 &&
       prod.partitioning === undefined &&
       prod.tag === undefined &&
       consumers.get(prod.t) === 1 &&
       up.vertex.parallelism === parallelism &&
       up.vertex.chain[up.vertex.chain.length - 1] === up &&
-      t.kind !== "window";
+      !isKeyedOperator(t);
     if (chainable) {
       const v = up.vertex;
       const node: OperatorNode = { uid, name: t.name, t, vertex: v, outEdges: [], sideEdges: [] };
@@ -117,10 +128,13 @@ export function buildJobGraph(transformations: readonly Transformation[], defaul
     const node: OperatorNode = { uid, name: t.name, t, vertex: v, outEdges: [], sideEdges: [] };
     v.chain.push(node);
     nodeOf.set(t, node);
-    const partitioning: Partitioning = prod.partitioning ?? (up.vertex.parallelism === parallelism ? { kind: "forward" } : { kind: "rebalance" });
-    const edge: JobEdge = { from: up.vertex, fromOp: up, to: v, partitioning, tag: prod.tag };
-    (prod.tag === undefined ? up.outEdges : up.sideEdges).push(edge);
-    v.inEdges.push(edge);
+    prods.forEach((p, i) => {
+      const from = ups[i];
+      const partitioning: Partitioning = p.partitioning ?? (from.vertex.parallelism === parallelism ? { kind: "forward" } : { kind: "rebalance" });
+      const edge: JobEdge = { from: from.vertex, fromOp: from, to: v, partitioning, tag: p.tag };
+      (p.tag === undefined ? from.outEdges : from.sideEdges).push(edge);
+      v.inEdges.push(edge);
+    });
   }
   return { vertices, maxParallelism };
 }

@@ -2,9 +2,9 @@ import type { Kernel } from "../kernel/kernel.ts";
 import type { Rng } from "../kernel/rng.ts";
 import type { Logger } from "../api/logger.ts";
 import type { KeyedStateBackend, KeyGroupState } from "../state/keyed-state.ts";
-import type { KeyType } from "./keygroups.ts";
+import type { KeyType } from "../state/keygroups.ts";
 import type { Fs } from "../state/fs.ts";
-import type { TimerSnapshot } from "./timers.ts";
+import type { TimerSnapshot } from "../state/timers.ts";
 import type { FaultPoint } from "../checkpoint/faults.ts";
 import type { KeyedDelta } from "../checkpoint/incremental.ts";
 

@@ -1,7 +1,7 @@
 import type { Rng } from "../kernel/rng.ts";
 import type { Channel } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
-import { KeyGroupCache, operatorIndexForKeyGroup, type KeyType } from "./keygroups.ts";
+import { KeyGroupCache, operatorIndexForKeyGroup, type KeyType } from "../state/keygroups.ts";
 
 /** How records of one edge are spread over the downstream subtasks (Flink's partitioners). */
 export type Partitioning =
@@ -72,9 +72,10 @@ export class RecordWriter {
     for (let c = 0; c < this.n; c++) this.flushChannel(c);
   }
 
-  broadcast(el: StreamElement): void {
+  /** `delay`: extra virtual ms before it leaves (a slow synchronous checkpoint phase). */
+  broadcast(el: StreamElement, delay = 0): void {
     this.flush();
-    for (const ch of this.channels) ch.send(el, this.now() + this.link.latency());
+    for (const ch of this.channels) ch.send(el, this.now() + delay + this.link.latency());
   }
 
   /** Records buffered but not yet sent (a crash loses them; that is what replay is for). */

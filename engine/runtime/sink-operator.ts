@@ -1,5 +1,9 @@
 import type { Sink, SinkWriter } from "../api/sink.ts";
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
+import { ListStateDescriptor } from "../api/functions.ts";
+import { FunctionOperatorState } from "./function-context.ts";
+
+const WRITER_STATE = new ListStateDescriptor<unknown>("sink-writer-state");
 
 /**
  * Runs a sink's writer inside a task and drives its two-phase commit from checkpoints:
@@ -11,6 +15,7 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
   /** checkpoint id -> handles pre-committed for it, not yet committed. */
   private readonly pending = new Map<number, unknown[]>();
   private attempt = 0;
+  private writerState!: FunctionOperatorState;
 
   constructor(private readonly sink: Sink<T>, attempt: number) {
     super();
@@ -28,11 +33,15 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
       checkpointingEnabled: c.checkpointingEnabled,
       trace: (w) => c.trace(w),
     });
+    this.writerState = new FunctionOperatorState(c.subtaskIndex, c.parallelism);
     if (restored) {
       // Every subtask commits every restored handle: commit is idempotent, and after a
       // rescale no handle may be left to a subtask that no longer exists.
-      const handles = (restored.listUnion as { cp: number; handles: unknown[] }[]).flatMap((e) => e.handles);
+      const entries = restored.listUnion as ({ cp: number; handles: unknown[] } | { s: string })[];
+      const handles = entries.flatMap((e) => ("handles" in e ? e.handles : []));
       this.writer.recover(handles);
+      this.writerState.restore(restored.checkpointId, entries.filter((e) => "s" in e));
+      this.writer.initializeState?.(this.writerState.getListState(WRITER_STATE).get());
     }
   }
 
@@ -49,7 +58,11 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
   override snapshotState(checkpointId: number): OperatorSnapshot {
     this.ctx.fault("sink.pre-commit", checkpointId);
     this.pending.set(checkpointId, this.writer.prepareCommit(checkpointId));
-    const list = [...this.pending.entries()].map(([cp, handles]) => ({ cp, handles }));
+    const list: unknown[] = [...this.pending.entries()].map(([cp, handles]) => ({ cp, handles }));
+    if (this.writer.snapshotState) {
+      this.writerState.getListState(WRITER_STATE).update(this.writer.snapshotState(checkpointId));
+      list.push(...this.writerState.snapshot());
+    }
     return { keyed: [], timers: [], list };
   }
 

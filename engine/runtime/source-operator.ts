@@ -15,6 +15,9 @@ export class SourceOperator<T> extends AbstractStreamOperator<T, T> {
   override snapshotState(checkpointId: number): OperatorSnapshot {
     return { keyed: [], timers: [], list: this.reader.snapshotState(checkpointId) };
   }
+  override notifyCheckpointComplete(checkpointId: number): void {
+    this.reader.notifyCheckpointComplete?.(checkpointId);
+  }
   override close(): void {
     this.reader.close();
   }

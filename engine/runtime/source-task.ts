@@ -3,6 +3,8 @@ import type { WatermarkStrategy } from "../api/watermark-strategy.ts";
 import { MAX_WATERMARK, MIN_WATERMARK } from "./elements.ts";
 import type { StreamOperator } from "./operator.ts";
 import type { RecordWriter } from "./record-writer.ts";
+import type { CheckpointOptions } from "../checkpoint/gateway.ts";
+import { FULL_SNAPSHOTS } from "../checkpoint/snapshot-strategy.ts";
 import { Task, type TaskHost } from "./task.ts";
 
 /**
@@ -17,7 +19,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
   private emitted = 0;
 
   constructor(
-    name: string, vertexId: number, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
+    name: string, vertexId: number, vertexName: string, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
     readonly reader: SourceReader<T>,
     splitCount: number,
     private readonly strategy: WatermarkStrategy<T>,
@@ -25,7 +27,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     private readonly watermarkInterval: number,
     private readonly pollInterval: number,
   ) {
-    super(name, vertexId, subtask, host, chain, uids, writers, undefined);
+    super(name, vertexId, vertexName, subtask, host, chain, uids, writers, undefined, FULL_SNAPSHOTS, true);
     this.splitMax = new Array(splitCount).fill(MIN_WATERMARK);
     this.splitDone = new Array(splitCount).fill(false);
   }
@@ -36,6 +38,13 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     if (ts > this.splitMax[split]) this.splitMax[split] = ts;
     this.emitted++;
     this.head.processElement(value, ts);
+  }
+
+  /** ReaderOutput hook: a reader's own watermark (only sources with WatermarkStrategy.noWatermarks() get here). */
+  emitReaderWatermark(wm: number): void {
+    if (this.strategy.kind !== "none" || !(wm > this.watermark)) return;
+    this.watermark = wm;
+    this.head.processWatermark(wm);
   }
 
   splitFinished(split: number): void {
@@ -97,35 +106,29 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     this.head.processWatermark(MAX_WATERMARK);
     this.flushNow();
     this.host.trace(`${this.name} end-of-input`);
-    if (this.host.checkpointing) {
+    if (this.finishRule.inputEnded()) {
+      for (const op of this.chain) op.endInput();
+      this.finish();
+    } else {
       // Wait for the final checkpoint, so the last epoch is committed exactly once (FLIP-147).
       this.status = "finishing";
       this.host.sourceReachedEnd(this);
-    } else {
-      for (const op of this.chain) op.endInput();
-      this.finish();
     }
   }
 
   /** Coordinator's trigger (an RPC in Flink): snapshot offsets and state, emit the barrier. */
-  triggerCheckpoint(checkpointId: number, final: boolean): void {
+  override triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void {
     if (this.status === "canceled" || this.status === "finished") return;
     try {
       this.fault("checkpoint.source-snapshot", checkpointId);
-      this.snapshot(checkpointId, final, 0);
+      this.snapshot(checkpointId, options, 0, false);
     } catch (e) {
       this.host.failTask(this, e);
     }
   }
 
-  protected override afterCheckpointComplete(_checkpointId: number): void {
-    if (this.status === "finishing" && this.finalCheckpointDone) {
-      for (const op of this.chain) op.endInput();
-      this.finish();
-    }
+  protected override finishAfterFinalCheckpoint(): void {
+    for (const op of this.chain) op.endInput();
+    this.finish();
   }
-
-  /** Set by the host when a checkpoint taken after every source reached its end completes. */
-  finalCheckpointDone = false;
-
 }

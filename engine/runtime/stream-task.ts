@@ -1,5 +1,7 @@
 import type { Rng } from "../kernel/rng.ts";
-import { BarrierHandler } from "../checkpoint/barrier-handler.ts";
+import { CheckpointedInput, type CheckpointedInputOwner, type InFlightBatch } from "../checkpoint/checkpointed-input.ts";
+import type { CheckpointOptions } from "../checkpoint/gateway.ts";
+import type { SnapshotStrategy } from "../checkpoint/snapshot-strategy.ts";
 import type { Channel } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
 import { MAX_WATERMARK, MIN_WATERMARK } from "./elements.ts";
@@ -8,46 +10,66 @@ import type { RecordWriter } from "./record-writer.ts";
 import type { KeyedStateBackend } from "../state/keyed-state.ts";
 import { Task, type TaskHost } from "./task.ts";
 
-/** A task fed by network channels: watermark valve, barrier handling, end of partition. */
-export class StreamTask extends Task {
+/** A task fed by network channels: watermark valve, checkpointed input (barriers), end of partition. */
+export class StreamTask extends Task implements CheckpointedInputOwner {
   private readonly channelWm: number[];
   private readonly ended: boolean[];
   private endedCount = 0;
   private watermark = MIN_WATERMARK;
-  private readonly barriers: BarrierHandler;
+  private readonly input: CheckpointedInput;
   private readonly ready: number[] = [];
+  /** In-flight records of the unaligned checkpoint restored from: processed before any new input. */
+  private replay?: InFlightBatch[];
 
   constructor(
-    name: string, vertexId: number, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
+    name: string, vertexId: number, vertexName: string, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
     keyedBackend: KeyedStateBackend | undefined,
+    strategy: SnapshotStrategy,
     readonly inputs: Channel[],
     private readonly rng: Rng,
     private readonly maxElementsPerStep: number,
   ) {
-    super(name, vertexId, subtask, host, chain, uids, writers, keyedBackend);
+    super(name, vertexId, vertexName, subtask, host, chain, uids, writers, keyedBackend, strategy, false);
     this.channelWm = inputs.map(() => MIN_WATERMARK);
     this.ended = inputs.map(() => false);
-    this.barriers = new BarrierHandler(this.ended, host.aligned);
+    this.input = new CheckpointedInput(inputs, host.alignment, this);
+  }
+
+  /** Restore: the channel state of an unaligned checkpoint, replayed at the first step. */
+  restoreInFlight(batches: InFlightBatch[]): void {
+    if (batches.length === 0) return;
+    this.replay = batches;
+    this.wake(this.host.kernel.now());
   }
 
   protected step(now: number): void {
+    if (this.replay) {
+      const head = this.head;
+      for (const b of this.replay) for (let i = 0; i < b.values.length; i++) head.processElement(b.values[i], b.timestamps[i]);
+      this.host.trace(`${this.tid} replayed in-flight n=${this.replay.reduce((n, b) => n + b.values.length, 0)}`);
+      this.replay = undefined;
+    }
     const inputs = this.inputs;
+    const input = this.input;
     for (let n = 0; n < this.maxElementsPerStep && this.status === "running"; n++) {
+      if (input.pollPriority(now)) continue;
       const ready = this.ready;
       ready.length = 0;
-      for (let i = 0; i < inputs.length; i++) if (!this.barriers.isBlocked(i) && inputs[i].ready(now)) ready.push(i);
+      for (let i = 0; i < inputs.length; i++) if (!input.isBlocked(i) && inputs[i].ready(now)) ready.push(i);
       if (ready.length === 0) break;
       const c = ready.length === 1 ? ready[0] : ready[this.rng.int(ready.length)];
       this.handle(c, inputs[c].poll(), now);
+      if (now < this.stalledUntil) break;
     }
     if (this.status !== "running") return;
     this.flush();
-    let next = Infinity;
+    let next = input.nextPriorityAt();
     for (let i = 0; i < inputs.length; i++) {
-      if (this.barriers.isBlocked(i)) continue;
+      if (input.isBlocked(i)) continue;
       const at = inputs[i].nextAt();
       if (at < next) next = at;
     }
+    if (now < this.stalledUntil) next = Math.max(next, this.stalledUntil);
     if (next !== Infinity) this.wake(next < now ? now : next);
   }
 
@@ -58,6 +80,7 @@ export class StreamTask extends Task {
         const vs = el.values;
         const ts = el.timestamps;
         const head = this.head;
+        this.input.onRecords(c, vs, ts);
         for (let i = 0; i < vs.length; i++) head.processElement(vs[i], ts[i]);
         this.host.trace(`${this.tid} in=${c} n=${vs.length}`);
         return;
@@ -70,25 +93,22 @@ export class StreamTask extends Task {
         return;
       case "barrier": {
         this.fault("checkpoint.alignment", el.checkpointId);
-        const d = this.barriers.onBarrier(c, el.checkpointId, el.final, now);
-        if (d.kind === "snapshot") this.snapshot(d.checkpointId, d.final, d.alignmentMs);
+        this.stall(this.host.slowdown("checkpoint.alignment", this.name, el.checkpointId));
+        this.input.onBarrier(c, el.checkpointId, el.options, now);
         return;
       }
       case "end": {
         this.ended[c] = true;
         this.endedCount++;
-        const d = this.barriers.onEndOfPartition(now);
-        if (d.kind === "snapshot") this.snapshot(d.checkpointId, d.final, d.alignmentMs);
+        this.input.onEndOfPartition(c, now);
         if (this.endedCount === this.inputs.length) {
           if (this.watermark < MAX_WATERMARK) {
             this.watermark = MAX_WATERMARK;
             this.head.processWatermark(MAX_WATERMARK);
           }
           for (const op of this.chain) op.endInput();
-          // With checkpointing, the final checkpoint's notification commits the last epoch:
-          // finishing before it arrives would drop that commit (FLIP-147 waits for it too).
-          if (this.host.checkpointing && this.finalSnapshot > this.lastCompleted) this.status = "finishing";
-          else this.finish();
+          if (this.finishRule.inputEnded()) this.finish();
+          else this.status = "finishing";
         } else this.advanceWatermark();
         return;
       }
@@ -112,22 +132,38 @@ export class StreamTask extends Task {
     }
   }
 
-  private finalSnapshot = 0;
-  private lastCompleted = 0;
+  // ---- CheckpointedInputOwner: what the alignment decides, done by this task ----
 
-  protected override snapshot(checkpointId: number, final: boolean, alignmentMs: number): void {
-    if (final) this.finalSnapshot = checkpointId;
-    super.snapshot(checkpointId, final, alignmentMs);
+  override snapshot(checkpointId: number, options: CheckpointOptions, alignmentMs: number, unaligned: boolean): void {
+    super.snapshot(checkpointId, options, alignmentMs, unaligned);
+  }
+  inFlight(checkpointId: number, batch: InFlightBatch): void {
+    this.checkpointer.inFlight(checkpointId, batch);
+  }
+  channelStateComplete(checkpointId: number): void {
+    this.checkpointer.channelStateComplete(checkpointId);
+  }
+  abandon(checkpointId: number): void {
+    this.checkpointer.abandon(checkpointId);
+  }
+  timer(at: number, checkpointId: number): void {
+    this.host.kernel.at(at, {
+      run: (now) => {
+        if (this.status !== "running") return;
+        try {
+          this.input.onTimeout(checkpointId, now);
+        } catch (e) {
+          this.host.failTask(this, e);
+        }
+        this.wake(now);
+      },
+    });
   }
 
-  protected override afterCheckpointComplete(checkpointId: number): void {
-    if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId;
-    if (this.status === "finishing" && this.lastCompleted >= this.finalSnapshot) this.finish();
-  }
-
-  onCheckpointAborted(checkpointId: number): void {
-    this.barriers.abort(checkpointId);
-    this.notifyCheckpointAborted(checkpointId);
+  override notifyCheckpointAborted(checkpointId: number): void {
+    if (this.status === "canceled" || this.status === "finished") return;
+    this.input.onCancel(checkpointId, this.host.kernel.now());
+    super.notifyCheckpointAborted(checkpointId);
     this.wake(this.host.kernel.now());
   }
 }

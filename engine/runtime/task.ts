@@ -1,38 +1,30 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { FaultPoint } from "../checkpoint/faults.ts";
-import { IncrementalTracker } from "../checkpoint/incremental.ts";
+import type { CheckpointOptions } from "../checkpoint/gateway.ts";
+import { EndOfInput } from "../checkpoint/end-of-input.ts";
+import type { SnapshotStrategy } from "../checkpoint/snapshot-strategy.ts";
+import { SubtaskCheckpointer, type CheckpointedTask, type CheckpointerHost } from "../checkpoint/subtask-checkpointer.ts";
+import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
 import type { ChannelReceiver } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
 import { END } from "./elements.ts";
-import type { OperatorSnapshot, StreamOperator } from "./operator.ts";
+import type { StreamOperator } from "./operator.ts";
 import type { RecordWriter } from "./record-writer.ts";
 import type { KeyedStateBackend } from "../state/keyed-state.ts";
 
-/** A subtask's snapshot: one entry per operator uid of its chain. */
-export type TaskSnapshot = Record<string, OperatorSnapshot>;
-
-export interface SnapshotTiming {
-  readonly checkpointId: number;
-  readonly alignmentMs: number;
-  readonly syncWallMs: number;
-}
+export type { TaskSnapshot } from "../checkpoint/subtask-checkpointer.ts";
 
 /** What a task needs from the job around it (the job runner implements it). */
-export interface TaskHost {
+export interface TaskHost extends CheckpointerHost {
   readonly kernel: Kernel;
-  readonly aligned: boolean;
+  readonly alignment: AlignmentConfig;
   readonly checkpointing: boolean;
   readonly bufferTimeout: number;
-  /** Write keyed state as deltas against the last completed checkpoint (execution.checkpointing.incremental). */
-  readonly incremental: boolean;
   fault(point: FaultPoint, task: string, checkpointId?: number): void;
   trace(line: string): void;
   failTask(task: Task, error: unknown): void;
-  /** Sync phase done: the host runs the async phase (write) and the ack as later events. */
-  snapshotTaken(task: Task, snapshot: TaskSnapshot, timing: SnapshotTiming, final: boolean): void;
   sourceReachedEnd(task: Task): void;
   taskFinished(task: Task): void;
-  wallMs(): number;
 }
 
 export type TaskStatus = "running" | "finishing" | "finished" | "canceled";
@@ -42,8 +34,10 @@ export type TaskStatus = "running" | "finishing" | "finished" | "canceled";
  * A task runs in steps; each step handles a bounded number of elements and yields, so other
  * tasks interleave in an order the seed decides.
  */
-export abstract class Task implements Runnable, ChannelReceiver {
+export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTask {
   status: TaskStatus = "running";
+  protected readonly checkpointer: SubtaskCheckpointer;
+  protected readonly finishRule: EndOfInput;
   private scheduledAt = Infinity;
   /** Short id for the per-batch trace lines ("v1.0": vertex 1, subtask 0); full names go in the rare ones. */
   protected readonly tid: string;
@@ -51,14 +45,36 @@ export abstract class Task implements Runnable, ChannelReceiver {
   constructor(
     readonly name: string,
     readonly vertexId: number,
+    readonly vertexName: string,
     readonly subtask: number,
     protected readonly host: TaskHost,
     readonly chain: StreamOperator[],
     readonly uids: string[],
     readonly writers: RecordWriter[],
     readonly keyedBackend: KeyedStateBackend | undefined,
+    strategy: SnapshotStrategy,
+    isSource: boolean,
   ) {
     this.tid = `v${vertexId}.${subtask}`;
+    this.checkpointer = new SubtaskCheckpointer(this, host, strategy);
+    this.finishRule = new EndOfInput(host.checkpointing, isSource);
+  }
+
+  isRunning(): boolean {
+    return this.status === "running" || this.status === "finishing";
+  }
+
+  fail(error: unknown): void {
+    this.host.failTask(this, error);
+  }
+
+  /** Virtual time until which the task does nothing (a slow sync phase or alignment). */
+  protected stalledUntil = -Infinity;
+
+  protected stall(ms: number): void {
+    if (ms <= 0) return;
+    const until = this.host.kernel.now() + ms;
+    if (until > this.stalledUntil) this.stalledUntil = until;
   }
 
   get head(): StreamOperator {
@@ -76,6 +92,7 @@ export abstract class Task implements Runnable, ChannelReceiver {
   run(now: number): void {
     if (now !== this.scheduledAt || this.status === "canceled" || this.status === "finished") return;
     this.scheduledAt = Infinity;
+    if (now < this.stalledUntil) return this.wake(this.stalledUntil);
     try {
       this.step(now);
     } catch (e) {
@@ -120,40 +137,40 @@ export abstract class Task implements Runnable, ChannelReceiver {
     for (const w of this.writers) w.broadcast(el);
   }
 
-  /** Sync phase: capture every operator's state, then send the barrier on. */
-  protected snapshot(checkpointId: number, final: boolean, alignmentMs: number): void {
-    this.fault("checkpoint.sync-snapshot", checkpointId);
-    const t0 = this.host.wallMs();
-    const snap: TaskSnapshot = {};
-    for (let i = 0; i < this.chain.length; i++) {
-      const s = this.chain[i].snapshotState(checkpointId);
-      const delta = this.host.incremental && this.keyedBackend ? this.increments.delta(checkpointId, this.uids[i], s.keyed) : undefined;
-      snap[this.uids[i]] = delta ? { ...s, keyed: [], delta } : s;
-    }
-    const syncWallMs = this.host.wallMs() - t0;
-    this.broadcast({ kind: "barrier", checkpointId, final });
-    this.host.trace(`${this.name} snapshot cp=${checkpointId}`);
-    this.host.snapshotTaken(this, snap, { checkpointId, alignmentMs, syncWallMs }, final);
+  emitBarrier(checkpointId: number, options: CheckpointOptions, delay: number): void {
+    this.stall(delay);
+    for (const w of this.writers) w.broadcast({ kind: "barrier", checkpointId, options }, delay);
   }
 
-  private readonly increments = new IncrementalTracker();
+  /** Sync phase, through the checkpointer; the end-of-input rule hears of final snapshots. */
+  protected snapshot(checkpointId: number, options: CheckpointOptions, alignmentMs: number, unaligned: boolean): void {
+    this.finishRule.snapshotTaken(checkpointId, options.final);
+    this.checkpointer.checkpointState(checkpointId, options, alignmentMs, unaligned);
+  }
+
+  /** Coordinator's trigger (an RPC in Flink); only sources receive it. */
+  triggerCheckpoint(_checkpointId: number, _options: CheckpointOptions): void {}
 
   notifyCheckpointComplete(checkpointId: number): void {
     if (this.status === "canceled" || this.status === "finished") return;
-    this.increments.completed(checkpointId);
+    this.checkpointer.notifyComplete(checkpointId);
     try {
       for (const op of this.chain) op.notifyCheckpointComplete(checkpointId);
-      this.afterCheckpointComplete(checkpointId);
+      if (this.finishRule.checkpointCompleted(checkpointId)) this.finishAfterFinalCheckpoint();
     } catch (e) {
       this.host.failTask(this, e);
     }
   }
 
-  protected afterCheckpointComplete(_checkpointId: number): void {}
-
   notifyCheckpointAborted(checkpointId: number): void {
     if (this.status === "canceled" || this.status === "finished") return;
+    this.checkpointer.notifyAborted(checkpointId);
     for (const op of this.chain) op.notifyCheckpointAborted(checkpointId);
+  }
+
+  /** The final checkpoint completed after the input ended. */
+  protected finishAfterFinalCheckpoint(): void {
+    this.finish();
   }
 
   cancel(): void {

@@ -1,6 +1,9 @@
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import { CheckpointingMode } from "../api/checkpoint-config.ts";
-import type { Transformation } from "../api/transformation.ts";
+import { sourcesOf, type Transformation } from "../api/transformation.ts";
+import { unsupportedAssigner } from "../api/windows.ts";
+import { FunctionSink } from "./function-sink-operator.ts";
+import { FunctionSource } from "./function-source.ts";
 import type { World } from "../api/world.ts";
 import type { JobGraph } from "./job-graph.ts";
 
@@ -16,6 +19,7 @@ export interface ValidationResult {
 
 export class JobGraphValidationError extends Error {
   override readonly name = "JobGraphValidationError";
+  readonly exitCode = 2;
   constructor(readonly errors: string[]) {
     super(`the job cannot run:\n  - ${errors.join("\n  - ")}`);
   }
@@ -44,23 +48,24 @@ export function validateJob(ts: readonly Transformation[], graph: JobGraph, cp: 
     if (cp.numRetained < 1) errors.push(`Retained checkpoints must be >= 1 (got ${cp.numRetained}).`);
   }
 
-  const bounded = (t: Transformation): boolean => {
-    let x: Transformation = t;
-    while (x.kind !== "source") x = x.input;
-    return x.source.isBounded(world);
-  };
-  const sourceOf = (t: Transformation): Transformation & { kind: "source" } => {
-    let x: Transformation = t;
-    while (x.kind !== "source") x = x.input;
-    return x;
-  };
+  const bounded = (t: Transformation): boolean => sourcesOf(t).every((x) => x.source.isBounded(world));
 
-  for (const s of sources) for (const p of s.source.validate?.(world) ?? []) errors.push(`"${s.name}": ${p}`);
+  for (const s of sources) {
+    for (const p of s.source.validate?.(world) ?? []) errors.push(`"${s.name}": ${p}`);
+    if (s.source instanceof FunctionSource && !s.source.parallel && (s.parallelism ?? 1) !== 1) {
+      errors.push(`"${s.name}": the parallelism of a non-parallel SourceFunction must be 1 (got ${s.parallelism}); extend RichParallelSourceFunction to run it in parallel.`);
+    }
+  }
 
   for (const t of ts) {
-    if (t.kind === "window") {
-      const src = sourceOf(t);
-      if (src.watermarks.kind === "none") {
+    if (t.kind === "window" || t.kind === "processWindow") {
+      const bad = unsupportedAssigner(t.assigner);
+      if (bad) errors.push(`"${t.name}": ${bad}.`);
+    }
+    if (t.kind === "window" || t.kind === "processWindow") {
+      // Source functions emit their own watermarks (SourceContext.emitWatermark).
+      const src = sourcesOf(t).find((x) => x.watermarks.kind === "none" && !(x.source instanceof FunctionSource));
+      if (src) {
         warnings.push(
           bounded(t)
             ? `"${t.name}" is an event-time window fed by "${src.name}" with WatermarkStrategy.noWatermarks(): it fires only at the end of input, all windows at once.`
@@ -74,10 +79,13 @@ export function validateJob(ts: readonly Transformation[], graph: JobGraph, cp: 
     }
     if (t.kind === "sideOutput") {
       const producer = t.input;
-      if (!(producer.kind === "window" && producer.lateTag === t.tag)) warnings.push(`getSideOutput("${t.tag}") on "${producer.name}": that operator never emits to "${t.tag}", so this stream is empty.`);
+      const emitsAnyTag = producer.kind === "process" || producer.kind === "keyedProcess" || producer.kind === "processWindow";
+      if (!emitsAnyTag && !(producer.kind === "window" && producer.lateTag === t.tag)) warnings.push(`getSideOutput("${t.tag}") on "${producer.name}": that operator never emits to "${t.tag}", so this stream is empty.`);
     }
     if (t.kind === "sink") {
-      if (!t.sink.transactional && cp.isCheckpointingEnabled() && cp.mode === CheckpointingMode.EXACTLY_ONCE) {
+      // A SinkFunction with checkpointed state rolls that state back with the job: exactly-once for its own state.
+      const checkpointedFn = t.sink instanceof FunctionSink && t.sink.checkpointed;
+      if (!t.sink.transactional && !checkpointedFn && cp.isCheckpointingEnabled() && cp.mode === CheckpointingMode.EXACTLY_ONCE) {
         warnings.push(`"${t.name}" is not transactional: with EXACTLY_ONCE checkpointing, records written before a failure are written again after the restore (duplicates). Use a two-phase-commit sink such as TransactionalFileSink.`);
       }
       if (t.sink.transactional && !cp.isCheckpointingEnabled() && !bounded(t)) {

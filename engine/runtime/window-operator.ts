@@ -1,9 +1,10 @@
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
-import { KeyGroupCache, type KeyType } from "./keygroups.ts";
-import { TimerService, type Timer, type TimerQueue } from "./timers.ts";
+import { KeyGroupCache, type KeyType } from "../state/keygroups.ts";
+import { TimerService, type Timer, type TimerQueue } from "../state/timers.ts";
 import type { AggregateFunction, AggregatingState, KeyedStateBackend, Namespaced } from "../state/keyed-state.ts";
 import { VOID_NAMESPACE } from "../state/keyed-state.ts";
 import { MIN_WATERMARK } from "./elements.ts";
+import { decodeKey, isEncodedKey } from "../state/key-encoding.ts";
 
 export interface TimeWindow {
   readonly start: number;
@@ -97,13 +98,14 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
     const r = this.contents.get();
     if (r === undefined) return;
     this.contents.clear();
-    this.output.collect(this.spec.result(t.key, { start, end: start + this.spec.size }, r), t.timestamp);
+    // Composite keys reach the result as the tuple keyBy returned; string/number keys as they are.
+    this.output.collect(this.spec.result(isEncodedKey(t.key) ? decodeKey(t.key) : t.key, { start, end: start + this.spec.size }, r), t.timestamp);
   }
 
   override endInput(): void {
     for (const [key, kg] of this.backend.entries(LATE_STATE)) {
       this.backend.setCurrentKey(key, kg);
-      this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "late", key, value: this.late.get() });
+      this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "late", key: decodeKey(key) as KeyType, value: this.late.get() });
     }
     if (this.timers.size() > 0) {
       this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "open-windows", value: this.timers.size() });

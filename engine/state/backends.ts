@@ -1,14 +1,17 @@
-import type { KeyGroupRange } from "../runtime/keygroups.ts";
+import type { KeyGroupRange } from "./keygroups.ts";
 import type { Logger } from "../api/logger.ts";
 import { deprecated } from "../api/logger.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "./checkpoint-storage.ts";
 import { HeapKeyedStateBackend } from "./heap-keyed-backend.ts";
 import type { KeyedStateBackend } from "./keyed-state.ts";
+import type { SnapshotStrategy } from "../checkpoint/snapshot-strategy.ts";
 
 /** Where working state lives; checkpoint storage (where snapshots go) is configured apart, as in Flink 1.13+. */
 export interface StateBackend {
   readonly name: string;
   createKeyedBackend(range: KeyGroupRange, taskName: string): KeyedStateBackend;
+  /** How this backend's keyed state is written at a checkpoint; absent: whole, or diffed against the base when incremental. */
+  createSnapshotStrategy?(keyed: KeyedStateBackend, incremental: boolean): SnapshotStrategy;
   /** Legacy backends carried their checkpoint storage; the modern ones return undefined. */
   legacyStorage?(): CheckpointStorage | undefined;
   /** Called once when set on an environment: deprecated names log their hint here. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HeapKeyedStateBackend } from "./heap-keyed-backend.ts";
-import { assignToKeyGroup, keyGroupRangeFor } from "../runtime/keygroups.ts";
+import { assignToKeyGroup, keyGroupRangeFor } from "./keygroups.ts";
 
 const at = (b: HeapKeyedStateBackend, k: string) => b.setCurrentKey(k, assignToKeyGroup(k, 128));
 

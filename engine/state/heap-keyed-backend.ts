@@ -1,4 +1,4 @@
-import type { KeyGroupRange, KeyType } from "../runtime/keygroups.ts";
+import type { KeyGroupRange, KeyType } from "./keygroups.ts";
 import type {
   AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
   ReducingState, ValueState,

@@ -1,11 +1,11 @@
-import type { KeyGroupRange, KeyType } from "../runtime/keygroups.ts";
-import type { TimerQueue } from "../runtime/timers.ts";
+import type { KeyGroupRange, KeyType } from "./keygroups.ts";
+import type { Namespace, TimerQueue } from "./timers.ts";
 
 /**
  * Flink's keyed state API. Every handle is scoped by the backend's current key and by the
  * namespace the handle is set to (a window's start for window state; VOID otherwise).
  */
-export type Namespace = number | string;
+export type { Namespace };
 export const VOID_NAMESPACE: Namespace = "";
 
 export interface ValueState<T> {

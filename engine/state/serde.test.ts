@@ -27,3 +27,8 @@ const stateValue = fc.letrec((tie) => ({
 test.prop([stateValue], { numRuns: 300 })("round-trips bigints and maps inside any state value", (v) => {
   expect(fromJson(toJson(v))).toEqual(v);
 });
+
+it("round-trips Sets (user function state), which plain JSON would write as {}", () => {
+  const v = { s: new Set([1, "a", 3n]), nested: [new Set<unknown>([new Map([["k", 1]])])] };
+  expect(deserialize(serialize(v))).toEqual(v);
+});

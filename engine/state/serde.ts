@@ -9,6 +9,7 @@ function reviver(_k: string, v: any): unknown {
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     if (typeof v.$n === "string" && Object.keys(v).length === 1) return BigInt(v.$n);
     if (Array.isArray(v.$m) && Object.keys(v).length === 1) return new Map(v.$m);
+    if (Array.isArray(v.$s) && Object.keys(v).length === 1) return new Set(v.$s);
   }
   return v;
 }
@@ -51,6 +52,8 @@ function write(v: unknown): string {
     return out + "]";
   }
   if (v instanceof Map) return write({ $m: [...v.entries()] });
+  // Sets appear in user function state (CheckpointedFunction lists, window state); JSON would write {}.
+  if (v instanceof Set) return write({ $s: [...v] });
   const o = v as Record<string, unknown> & { toJSON?: () => unknown };
   if (typeof o.toJSON === "function") return write(o.toJSON());
   let out = "{";

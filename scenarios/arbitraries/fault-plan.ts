@@ -1,6 +1,9 @@
-import { fc } from "@fast-check/vitest";
+import fc from "fast-check";
 import { FAULT_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
-import type { Fault } from "../../sim/faults/fault-plan.ts";
+import type { Fault, FaultKind } from "../../sim/faults/fault-plan.ts";
+import type { DiskFault } from "../../sim/faults/sim-fs.ts";
+import { feedFaultPlan } from "../../sim/binance/toxics-arbitrary.ts";
+import { FEED_TOXIC_KINDS } from "../../sim/binance/toxics.ts";
 
 export interface FaultPlanConstraints {
   /** Points to draw from (default: all). */
@@ -12,11 +15,40 @@ export interface FaultPlanConstraints {
   /** Task-name substrings a fault may target ("#0", "Source", ...); a fault may also target any task. */
   tasks?: readonly string[];
   /** Fault kinds to draw (default: in-process crashes only). */
-  kinds?: readonly Fault["kind"][];
+  kinds?: readonly FaultKind[];
+  /** Disk fault kinds to draw when "disk" is among the kinds (default: those a correct engine survives). */
+  diskKinds?: readonly DiskKind[];
+  /** The step time a slow fault adds is drawn up to this (default 2 × the checkpoint timeout of the scenario, or 20 min). */
+  maxSlowMs?: number;
 }
 
-function withDefaults(c: FaultPlanConstraints): Required<FaultPlanConstraints> {
-  const r = { passages: c.passages, points: c.points ?? FAULT_POINTS, minFaults: c.minFaults ?? 1, maxFaults: c.maxFaults ?? 3, tasks: c.tasks ?? [], kinds: c.kinds ?? ["crash"] };
+export type DiskKind = "enospc" | "eio" | "torn" | "lost" | "bitflip" | "lying-fsync";
+/**
+ * Disk faults a correct engine must survive: a full disk or a failing write (transient: healed
+ * after the first restore), and the loss or tearing of data that was never fsynced. A lying
+ * fsync or a bit flip in stored bytes can lose acknowledged data; they belong to teeth runs.
+ */
+export const ALL_DISK_KINDS: readonly DiskKind[] = ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"];
+export const SURVIVABLE_DISK_KINDS: readonly DiskKind[] = ["enospc", "eio", "torn", "lost"];
+
+const DISK_PATHS = ["_metadata", "chk-", "out/", "_pending", "shared"];
+
+function diskFault(kinds: readonly DiskKind[]): fc.Arbitrary<Fault> {
+  const path = fc.option(fc.constantFrom(...DISK_PATHS), { nil: undefined });
+  const at = (p: string | undefined) => (p === undefined ? {} : { path: p });
+  const one = (k: DiskKind): fc.Arbitrary<DiskFault> => {
+    switch (k) {
+      case "enospc": return fc.record({ p: path, afterBytes: fc.integer({ min: 0, max: 200_000 }) }).map(({ p, afterBytes }) => ({ kind: "enospc", ...at(p), afterBytes }));
+      case "eio": return fc.record({ p: path, op: fc.constantFrom<"read" | "write" | "fsync">("write", "fsync", "read"), occurrence: fc.integer({ min: 1, max: 40 }) }).map(({ p, op, occurrence }) => ({ kind: "eio", op, ...at(p), occurrence }));
+      case "bitflip": return fc.record({ p: fc.constantFrom("_metadata", "chk-"), offset: fc.integer({ min: 0, max: 64 }), bit: fc.integer({ min: 0, max: 7 }) }).map(({ p, offset, bit }) => ({ kind: "bitflip", path: p, offset, bit }));
+      case "lying-fsync": case "torn": case "lost": return path.map((p) => ({ kind: k, ...at(p) }));
+    }
+  };
+  return fc.constantFrom(...kinds).chain(one).map((disk): Fault => ({ kind: "disk", disk }));
+}
+
+function withDefaults(c: FaultPlanConstraints) {
+  const r = { passages: c.passages, points: c.points ?? FAULT_POINTS, minFaults: c.minFaults ?? 1, maxFaults: c.maxFaults ?? 3, tasks: c.tasks ?? [], kinds: c.kinds ?? (["crash"] as const), diskKinds: c.diskKinds ?? SURVIVABLE_DISK_KINDS, maxSlowMs: c.maxSlowMs ?? 1_200_000 };
   if (r.kinds.length === 0) throw new RangeError("faultPlan: kinds must not be empty");
   if (r.minFaults < 0 || r.maxFaults < r.minFaults) throw new RangeError(`faultPlan: need 0 <= minFaults <= maxFaults, got ${r.minFaults}, ${r.maxFaults}`);
   if (r.points.length === 0) throw new RangeError("faultPlan: points must not be empty");
@@ -24,19 +56,34 @@ function withDefaults(c: FaultPlanConstraints): Required<FaultPlanConstraints> {
 }
 
 /**
- * Fault plans for one scenario: a few crashes, each at a point the run really passes. Points
- * never reached by the fault-free run (e.g. `restore` before any failure) get a small range,
- * since an earlier fault can make them reachable. Shrinks toward fewer faults, earlier
- * occurrences and "any task".
+ * Fault plans for one scenario: a few faults of the allowed kinds, each crash, kill or slow step
+ * at a point the run really passes. Points never reached by the fault-free run (e.g. `restore`
+ * before any failure) get a small range, since an earlier fault can make them reachable.
+ * Shrinks toward fewer faults, earlier occurrences and "any task".
  */
 export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const r = withDefaults(c);
-  const one = fc.constantFrom(...r.points).chain((point) => {
+  const atPoint = (kind: "crash" | "kill" | "slow") => fc.constantFrom(...r.points).chain((point) => {
     const max = Math.max(2, r.passages.get(point) ?? 2);
     const task = r.tasks.length ? fc.option(fc.constantFrom(...r.tasks), { nil: undefined, freq: 2 }) : fc.constant(undefined);
-    return fc.record({ kind: fc.constantFrom(...r.kinds), occurrence: fc.integer({ min: 1, max }), task }).map(({ kind, occurrence, task }): Fault =>
-      task === undefined ? { kind, point, occurrence } : { kind, point, occurrence, task },
-    );
+    // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
+    // (what maxConcurrent > 1 is for), and past the checkpoint timeout (expiry).
+    const ms = fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 5_000, max: 60_000 }), fc.integer({ min: 1, max: r.maxSlowMs }));
+    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, ms }).map(({ occurrence, task, ms }): Fault => {
+      const base = { point, occurrence, ...(task !== undefined ? { task } : {}) };
+      return kind === "slow" ? { kind, ...base, ms } : { kind, ...base };
+    });
   });
-  return fc.array(one, { minLength: r.minFaults, maxLength: r.maxFaults });
+  const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {
+    switch (k) {
+      case "crash": case "kill": case "slow": return atPoint(k);
+      case "disk": return diskFault(r.diskKinds);
+      case "toxic": return fc.constantFrom(...FEED_TOXIC_KINDS).chain((k) => feedFaultPlan({ kinds: [k], maxConnectionProbability: 0.002, maxFrameProbability: 0.05 }).filter((p) => p.toxics.length > 0)).map((p): Fault => ({ kind: "toxic", toxic: p.toxics[0] }));
+    }
+  };
+  // Crashes first in the list: fc.oneof shrinks toward its first arbitrary, and a crash is the simplest fault.
+  const kinds = [...r.kinds].sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b));
+  return fc.array(fc.oneof(...kinds.map(byKind)), { minLength: r.minFaults, maxLength: r.maxFaults });
 }
+
+const ORDER: readonly FaultKind[] = ["crash", "kill", "slow", "toxic", "disk"];

@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseFixed } from "../../engine/decimal.ts";
 import { decodeMessage, TradeFormatError, type DecodedMessage } from "../../engine/connectors/binance/codec.ts";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
 import { buildTape, mergeTapes, type QuarantinedLine, type Tape } from "./tape.ts";
+import { checkSymbol, checkTrade, CSV_NAMES, tradeBounds, type TradeBounds } from "./trade-domain.ts";
 
 /**
  * Reads recorded trades into a Tape. Formats, detected per file from its first non-blank line:
@@ -15,8 +16,10 @@ import { buildTape, mergeTapes, type QuarantinedLine, type Tape } from "./tape.t
 /** Bad fixture input; `line` is 1-based, 0 when the file as a whole is unusable. */
 export class FixtureError extends Error {
   override readonly name = "FixtureError";
+  /** A user error: the CLI prints the message as one line and exits 2. */
+  readonly exitCode = 2;
   constructor(readonly file: string, readonly line: number, readonly reason: string) {
-    super(`${file}:${line}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
   }
 }
 
@@ -25,6 +28,8 @@ export interface LoadOptions {
   symbol?: string;
   /** Set bad lines aside in stats.quarantined instead of stopping at the first. File-level errors still throw. */
   lenient?: boolean;
+  /** Allowed trade times (sim/ reads no clock: the CLI passes tradeBounds(now)); default: 2017 to 2100. */
+  bounds?: TradeBounds;
 }
 
 type Format = "json" | "recv" | "csv";
@@ -44,6 +49,14 @@ export function loadFixtures(paths: Iterable<string>, opts: LoadOptions = {}): T
 export function loadFixture(path: string, opts: LoadOptions = {}): Tape {
   const { lines, invalidUtf8 } = readText(path);
   const want = opts.symbol ? opts.symbol.toUpperCase() : undefined;
+  if (want !== undefined) {
+    try {
+      checkSymbol(want, "symbol");
+    } catch (e) {
+      throw new FixtureError(path, 0, (e as Error).message);
+    }
+  }
+  const bounds = opts.bounds ?? tradeBounds();
   const trades: Trade[] = [];
   const skipped: Record<string, number> = {};
   const quarantined: QuarantinedLine[] = [];
@@ -67,7 +80,11 @@ export function loadFixture(path: string, opts: LoadOptions = {}): Tape {
         if (csvSymbol === "") csvSymbol = want ?? symbolFromFileName(path);
         const layout = csv ?? csvLayout(line);
         if (csv === undefined && layout.header) skipped["csv-header"] = (skipped["csv-header"] ?? 0) + 1;
-        else trades.push(csvTrade(line, layout, csvSymbol));
+        else {
+          const t = csvTrade(line, layout, csvSymbol);
+          checkTrade(t, bounds, CSV_NAMES);
+          trades.push(t);
+        }
         csv = layout;
       } else {
         const d = jsonLine(line, f === "recv");
@@ -76,6 +93,7 @@ export function loadFixture(path: string, opts: LoadOptions = {}): Tape {
         } else if (want !== undefined && d.trade.symbol !== want) {
           skipped["trade (other symbol)"] = (skipped["trade (other symbol)"] ?? 0) + 1;
         } else {
+          checkTrade(d.trade, bounds);
           if (d.recv !== undefined) receiveTimes.set(d.trade, BigInt(d.recv));
           trades.push(d.trade);
         }
@@ -88,7 +106,16 @@ export function loadFixture(path: string, opts: LoadOptions = {}): Tape {
       quarantined.push({ file: path, line: lineNo, reason: e.message, text: line.slice(0, 200) });
     }
   }
+  if (trades.length === 0) throw new FixtureError(path, 0, emptyReason(examined, skipped, quarantined.length));
   return buildTape(trades, { lines: examined, skipped, quarantined });
+}
+
+/** One wording for "no trades here" whichever way a file got there (empty, only other messages, all quarantined). */
+function emptyReason(lines: number, skipped: Record<string, number>, quarantined: number): string {
+  if (lines === 0) return "no trades: the file is empty";
+  const parts = Object.entries(skipped).map(([k, n]) => `${n} ${k}`);
+  if (quarantined) parts.push(`${quarantined} quarantined`);
+  return `no trades among ${lines} lines (${parts.join(", ")})`;
 }
 
 /** A problem with one line; becomes a FixtureError or a quarantine entry. */
@@ -120,8 +147,12 @@ const GZIP_MAGIC_1 = 0x8b;
 function readText(path: string): { lines: string[]; invalidUtf8: boolean } {
   let buf: Buffer;
   try {
+    // stat before open: opening a FIFO blocks until a writer comes, and a device may never end.
+    const st = statSync(path);
+    if (!st.isFile()) throw new FixtureError(path, 0, `not a regular file (${kindOf(st)}): fixtures are regular files, plain or gzip`);
     buf = readFileSync(path);
   } catch (e) {
+    if (e instanceof FixtureError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
     throw new FixtureError(path, 0, `cannot read fixture: ${why}`);
@@ -143,6 +174,14 @@ function readText(path: string): { lines: string[]; invalidUtf8: boolean } {
   }
 }
 
+function kindOf(st: import("node:fs").Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
+}
+
 function detect(line: string, path: string): Format {
   if (line.startsWith("{") || line.startsWith("[")) return "json";
   if (/^\d+ [{[]/.test(line)) return "recv";
@@ -156,7 +195,13 @@ function detect(line: string, path: string): Format {
 function symbolFromFileName(path: string): string {
   const m = /^([A-Za-z0-9]+)-trades-/.exec(basename(path));
   if (!m) throw new FixtureError(path, 0, "CSV has no symbol: pass a symbol, or name the file like BTCUSDT-trades-2024-08-08.csv");
-  return m[1]!.toUpperCase();
+  const symbol = m[1]!.toUpperCase();
+  try {
+    checkSymbol(symbol, "symbol");
+  } catch (e) {
+    throw new FixtureError(path, 0, `${(e as Error).message} (from the file name)`);
+  }
+  return symbol;
 }
 
 interface CsvLayout {

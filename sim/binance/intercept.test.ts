@@ -4,7 +4,8 @@ import { BinanceStreamFeed } from "../../engine/connectors/binance/adapters/stre
 import { loadFixture } from "./fixtures.ts";
 import { generateTape } from "./generator.ts";
 import { interceptBinance, type Interception } from "./intercept.ts";
-import { FAST_TIMING, rangeOf, runRealtimeJob } from "./server/realtime-job.ts";
+import { FAST_TIMING, rangeOf, } from "./server/realtime-job.ts";
+import { runRealtimeJob } from "../../scenarios/realtime-job.ts";
 
 const REAL = "../shared/data/binance-2024-08-08/btcusdt_trade_20240808T2354Z-20240809T0005Z.jsonl";
 let active: Interception | undefined;
@@ -28,7 +29,7 @@ describe("intercept mode: the production URLs served in process", () => {
     const tape = generateTape({ seed: "i2", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 4 * 60_000, ratePerSec: 15 });
     active = interceptBinance({ tape, pace: { speed: 400 }, seed: "i2", plan: { toxics: [{ kind: "drop", probability: 0.02 }, { kind: "duplicate", probability: 0.05 }, { kind: "reorder", probability: 0.05, window: 3 }, { kind: "disconnect", probability: 0.001 }, { kind: "rest-5xx", probability: 0.1 }] } });
     const feed = new BinanceStreamFeed({ symbols: tape.symbols, range: rangeOf(tape), timing: FAST_TIMING, seed: "c" });
-    const { r, got, exp } = await runRealtimeJob(tape, feed, 250);
+    const { r, got, exp } = await runRealtimeJob(tape, feed, 10);
     expect(r.status).toBe("FINISHED");
     expect(r.restarts).toBe(1);
     expect(got).toEqual(exp);

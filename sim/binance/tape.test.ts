@@ -29,7 +29,7 @@ describe("buildTape", () => {
   it("carries the caller's counts", () => {
     const q = { file: "f", line: 3, reason: "r", text: "t" };
     const tape = buildTape([tr("BTCUSDT", 1)], { lines: 10, skipped: { reply: 1 }, duplicates: 2, quarantined: [q] });
-    expect(tape.stats).toEqual({ lines: 10, trades: 1, skipped: { reply: 1 }, duplicates: 2, gaps: [], quarantined: [q] });
+    expect(tape.stats).toEqual({ lines: 10, trades: 1, reordered: 0, skipped: { reply: 1 }, duplicates: 2, gaps: [], quarantined: [q] });
   });
 
   test.prop([fc.array(fc.tuple(fc.constantFrom("A", "B", "C"), fc.integer({ min: 0, max: 60 })), { maxLength: 200 })])(

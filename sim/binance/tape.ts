@@ -30,6 +30,11 @@ export interface TapeStats {
   skipped: Record<string, number>;
   /** Trades whose id was already in the tape (resent after a reconnect, or overlapping files); the first is kept. */
   duplicates: number;
+  /**
+   * Trades that came after a higher id of the same symbol in input order (line order within a
+   * file). The tape is still sorted by id, but the reordering is counted, never silent.
+   */
+  reordered: number;
   /** Holes in the id sequence of a symbol, in symbol then id order. */
   gaps: IdGap[];
   /** Bad lines set aside in lenient mode. */
@@ -45,14 +50,14 @@ export interface Tape {
 }
 
 /** What a caller knows before the trades are sorted: counts from the lines it read. */
-export type TapeStatsSeed = Partial<Pick<TapeStats, "lines" | "skipped" | "duplicates" | "quarantined">>;
+export type TapeStatsSeed = Partial<Pick<TapeStats, "lines" | "skipped" | "duplicates" | "quarantined" | "reordered">>;
 
 /**
  * Sorts per symbol by id, drops repeated ids (the first seen wins, even when a later copy
  * differs: a resent trade that changed would be the exchange's bug, and the tape must stay
  * a function of its input order) and records id gaps.
  */
-export function buildTape(trades: Iterable<Trade>, stats: TapeStatsSeed = {}): Tape {
+export function buildTape(trades: Iterable<Trade>, stats: TapeStatsSeed = {}, countOrder = true): Tape {
   const groups = new Map<string, Trade[]>();
   let offered = 0;
   for (const t of trades) {
@@ -66,11 +71,15 @@ export function buildTape(trades: Iterable<Trade>, stats: TapeStatsSeed = {}): T
   const bySymbol = new Map<string, readonly Trade[]>();
   const gaps: IdGap[] = [];
   let duplicates = stats.duplicates ?? 0;
+  let reordered = stats.reordered ?? 0;
   let kept = 0;
   for (const symbol of symbols) {
     const g = groups.get(symbol)!;
     // Recordings and generated tapes are almost always in order already; skip the sort then.
-    if (!isSortedById(g)) g.sort((a, b) => a.id - b.id); // stable: first occurrence stays first
+    if (!isSortedById(g)) {
+      if (countOrder) reordered += countReordered(g);
+      g.sort((a, b) => a.id - b.id); // stable: first occurrence stays first
+    }
     const out: Trade[] = [];
     let last = -1;
     for (const t of g) {
@@ -94,10 +103,22 @@ export function buildTape(trades: Iterable<Trade>, stats: TapeStatsSeed = {}): T
       trades: kept,
       skipped: { ...(stats.skipped ?? {}) },
       duplicates,
+      reordered,
       gaps,
       quarantined: [...(stats.quarantined ?? [])],
     },
   };
+}
+
+/** Trades whose id is below the highest id seen before them in input order. */
+function countReordered(g: readonly Trade[]): number {
+  let n = 0;
+  let max = -1;
+  for (const t of g) {
+    if (t.id < max) n++;
+    else max = t.id;
+  }
+  return n;
 }
 
 function isSortedById(g: readonly Trade[]): boolean {
@@ -116,16 +137,19 @@ export function mergeTapes(tapes: Iterable<Tape>): Tape {
   const quarantined: QuarantinedLine[] = [];
   let lines = 0;
   let duplicates = 0;
+  let reordered = 0;
   for (const t of list) {
     lines += t.stats.lines;
     duplicates += t.stats.duplicates;
+    reordered += t.stats.reordered;
     for (const [k, n] of Object.entries(t.stats.skipped)) skipped[k] = (skipped[k] ?? 0) + n;
     quarantined.push(...t.stats.quarantined);
   }
   function* all(): Generator<Trade> {
     for (const t of list) yield* tapeTrades(t);
   }
-  return buildTape(all(), { lines, skipped, duplicates, quarantined });
+  // Files may be given in any order: only the order within a file counts as reordering.
+  return buildTape(all(), { lines, skipped, duplicates, quarantined, reordered }, false);
 }
 
 /** Every trade, symbol by symbol (sorted), ascending id within a symbol. */

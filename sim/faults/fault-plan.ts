@@ -1,20 +1,25 @@
 import { FAULT_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
+import { FEED_TOXIC_KINDS, type FeedToxic, type FeedToxicKind } from "../binance/toxics.ts";
+import type { DiskFault } from "./sim-fs.ts";
 
 /**
- * A fault plan is plain data: it can be printed, stored in a scenario file, shrunk by
- * fast-check and replayed. The nemesis is the only code that acts on it.
+ * The one fault model: everything the simulation can do to a run, as plain data. It can be
+ * printed, stored in a scenario file, given on the command line, shrunk by fast-check and
+ * replayed. The nemesis (nemesis.ts) is the only code that acts on it.
  *
- * What a kill can do: the process dies at that point. Nothing in memory survives — pending
- * sink transactions, JobManager-held checkpoints, buffered records; on a SimFs disk, writes not
- * yet fsynced are dropped or torn. A new process resumes from the checkpoint storage on disk.
- *
- * What an in-process crash can do: at the `occurrence`-th time a task matching `task`
- * passes `point` (counted across restarts), the task throws, the job fails over, and every
- * task restarts from the latest valid checkpoint. Records buffered in memory, pending
- * (uncommitted) sink transactions of the failed attempt and in-flight acks are lost.
+ * - `crash`: at the `occurrence`-th time a task matching `task` passes `point` (counted across
+ *   restarts), the task throws, the job fails over in process and every task restarts from the
+ *   latest valid checkpoint. Buffered records, pending sink transactions of the failed attempt
+ *   and in-flight acks are lost.
+ * - `kill`: the whole process dies there (SIGKILL, power loss). Nothing in memory survives; on
+ *   a SimFs disk unsynced writes are dropped or torn. A new process resumes from disk.
+ * - `slow`: the step at that site takes `ms` more virtual milliseconds (forces timeouts).
+ * - `disk`: a fault armed on the simulated disk from the start (sim-fs.ts): ENOSPC, EIO, an fsync
+ *   that lies, a bit flip (applied before each restore, to the stored bytes of the first file
+ *   whose path contains `path`), and at the next power loss a forced torn write or lost write.
+ * - `toxic`: a misbehaving exchange (toxics.ts): duplicates, reorders, drops, disconnects, ...
  */
-export type Fault = {
-  /** crash: the task fails and the job fails over in process; kill: the whole process dies (SIGKILL) and a new one resumes from disk. */
+export type PointFault = {
   readonly kind: "crash" | "kill";
   readonly point: FaultPoint;
   /** 1-based: the n-th passage of a matching site. */
@@ -22,21 +27,145 @@ export type Fault = {
   /** Substring of the task name ("#1" = subtask 1 of any vertex, "Source" = a source task); absent = any task. */
   readonly task?: string;
 };
+export type SlowFault = { readonly kind: "slow"; readonly point: FaultPoint; readonly occurrence: number; readonly task?: string; readonly ms: number };
+export type DiskFaultEntry = { readonly kind: "disk"; readonly disk: DiskFault };
+export type ToxicFault = { readonly kind: "toxic"; readonly toxic: FeedToxic };
 
+export type Fault = PointFault | SlowFault | DiskFaultEntry | ToxicFault;
+export type FaultKind = Fault["kind"];
+export const FAULT_KINDS: readonly FaultKind[] = ["crash", "kill", "slow", "disk", "toxic"];
 export type FaultPlan = readonly Fault[];
 
-export function describeFault(f: Fault): string {
-  return `${f.kind}@${f.point}#${f.occurrence}${f.task ? `[${f.task}]` : ""}`;
+/** A kind label for counting draws: "crash", "disk:torn", "toxic:reorder", ... */
+export function faultLabel(f: Fault): string {
+  return f.kind === "disk" ? `disk:${f.disk.kind === "eio" ? `eio-${f.disk.op}` : f.disk.kind}` : f.kind === "toxic" ? `toxic:${f.toxic.kind}` : f.kind;
 }
 
-/** `crash@checkpoint.complete#2[#1]` -> Fault (the CLI's --fault syntax). */
-export function parseFault(s: string): Fault {
-  const m = /^(crash|kill)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?$/.exec(s.trim());
-  if (!m) throw new Error(`cannot parse fault ${JSON.stringify(s)}: expected crash@<point>#<occurrence>[<task>] or kill@...`);
-  const kind = m[1] as Fault["kind"];
-  const point = m[2] as FaultPoint;
-  if (!(FAULT_POINTS as readonly string[]).includes(point)) throw new Error(`unknown fault point ${JSON.stringify(m[2])}; known: ${FAULT_POINTS.join(", ")}`);
-  const occurrence = Number(m[3]);
-  if (occurrence < 1) throw new Error(`fault ${JSON.stringify(s)}: occurrence must be >= 1`);
-  return m[4] ? { kind, point, occurrence, task: m[4] } : { kind, point, occurrence };
+/** A spec or command-line fault that does not parse: a user error (exit 2) naming the culprit. */
+export class FaultSyntaxError extends Error {
+  override readonly name = "FaultSyntaxError";
+  readonly exitCode = 2;
+}
+
+const taskPart = (t?: string) => (t === undefined ? "" : `[${t}]`);
+
+export function describeFault(f: Fault): string {
+  switch (f.kind) {
+    case "crash": case "kill": return `${f.kind}@${f.point}#${f.occurrence}${taskPart(f.task)}`;
+    case "slow": return `slow@${f.point}#${f.occurrence}${taskPart(f.task)}+${f.ms}ms`;
+    case "toxic": return `toxic:${f.toxic.kind}${Object.entries(f.toxic).filter(([k]) => k !== "kind").map(([k, v]) => `/${k}=${v}`).join("")}`;
+    case "disk": {
+      const d = f.disk;
+      const at = d.path === undefined ? "" : `@${d.path}`;
+      switch (d.kind) {
+        case "enospc": return `disk:enospc${at}${d.afterBytes === undefined ? "" : `+${d.afterBytes}`}`;
+        case "eio": return `disk:eio-${d.op}${at}${d.occurrence === undefined ? "" : `#${d.occurrence}`}`;
+        case "bitflip": return `disk:bitflip${at}${d.offset === undefined ? "" : `+${d.offset}`}${d.bit === undefined ? "" : `.${d.bit}`}`;
+        case "lying-fsync": case "torn": case "lost": return `disk:${d.kind}${at}`;
+      }
+    }
+  }
+}
+
+/** Paths in a disk fault: no separators of the plan syntax. */
+const PATH = "([^\\s@#+,\\[\\]]+)";
+const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms)?$/;
+const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\+(\\d+))?(?:\\.(\\d))?$`);
+const TOXIC_PARAMS: Record<FeedToxicKind, readonly string[]> = {
+  duplicate: ["probability"], drop: ["probability"], malformed: ["probability"], disconnect: ["probability"], "rest-5xx": ["probability"],
+  reorder: ["probability", "window"], stall: ["probability", "durationMs"], "server-restart": ["probability", "downMs"],
+  latency: ["meanMs", "jitterMs"], "rest-429": ["probability", "retryAfterMs"], "rest-timeout": ["probability", "ms"],
+};
+
+function point(name: string, s: string): FaultPoint {
+  if (!(FAULT_POINTS as readonly string[]).includes(name)) throw new FaultSyntaxError(`unknown fault point ${JSON.stringify(name)} in ${JSON.stringify(s)}; known: ${FAULT_POINTS.join(", ")}`);
+  return name as FaultPoint;
+}
+
+/** `crash@checkpoint.complete#2[#1]`, `disk:torn@chk-2/_metadata`, `toxic:reorder/probability=0.1/window=3` -> Fault. */
+export function parseFault(text: string): Fault {
+  const s = text.trim();
+  let m = POINT_RE.exec(s);
+  if (m) {
+    const [, kind, p, occ, task, ms] = m;
+    const occurrence = Number(occ);
+    if (occurrence < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: occurrence must be >= 1`);
+    if ((kind === "slow") !== (ms !== undefined)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: only slow@... takes +<ms>ms, and it needs it`);
+    const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}) };
+    return kind === "slow" ? { kind, ...base, ms: Number(ms) } : { kind: kind as "crash" | "kill", ...base };
+  }
+  m = DISK_RE.exec(s);
+  if (m) {
+    const [, k, p, occ, num, bit] = m;
+    const at = p !== undefined ? { path: p } : {};
+    const disk = ((): DiskFault => {
+      if (k.startsWith("eio-")) return { kind: "eio", op: k.slice(4) as "read" | "write" | "fsync", ...at, ...(occ !== undefined ? { occurrence: Number(occ) } : {}) };
+      if (k === "enospc") return { kind: "enospc", ...at, ...(num !== undefined ? { afterBytes: Number(num) } : {}) };
+      if (k === "bitflip") {
+        if (p === undefined) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: disk:bitflip needs @<path>`);
+        return { kind: "bitflip", path: p, ...(num !== undefined ? { offset: Number(num) } : {}), ...(bit !== undefined ? { bit: Number(bit) } : {}) };
+      }
+      return { kind: k as "lying-fsync" | "torn" | "lost", ...at };
+    })();
+    return { kind: "disk", disk };
+  }
+  if (s.startsWith("toxic:")) {
+    const [kind, ...params] = s.slice(6).split("/");
+    if (!(FEED_TOXIC_KINDS as readonly string[]).includes(kind)) throw new FaultSyntaxError(`unknown toxic kind ${JSON.stringify(kind)} in ${JSON.stringify(s)}; known: ${FEED_TOXIC_KINDS.join(", ")}`);
+    const want = TOXIC_PARAMS[kind as FeedToxicKind];
+    const toxic: Record<string, unknown> = { kind };
+    for (const kv of params) {
+      const [k, v] = kv.split("=");
+      if (!want.includes(k) || v === undefined || !Number.isFinite(Number(v))) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: bad parameter ${JSON.stringify(kv)}; toxic ${kind} takes ${want.map((w) => `/${w}=<number>`).join("")}`);
+      toxic[k] = Number(v);
+    }
+    for (const k of want) if (!(k in toxic)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: toxic ${kind} needs /${k}=<number>`);
+    return { kind: "toxic", toxic: toxic as FeedToxic };
+  }
+  const kind = /^([a-z-]+)[@:]/.exec(s)?.[1];
+  if (kind !== undefined && !["crash", "kill", "slow", "disk", "toxic"].includes(kind)) throw new FaultSyntaxError(`unknown fault kind ${JSON.stringify(kind)} in ${JSON.stringify(s)}; known: ${FAULT_KINDS.join(", ")}`);
+  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, disk:<kind>[@<path>]... or toxic:<kind>/<param>=<v>...`);
+}
+
+export function describePlan(plan: FaultPlan): string {
+  return plan.length ? plan.map(describeFault).join(", ") : "no faults";
+}
+
+/** The inverse of describePlan ("no faults" and "" are the empty plan). */
+export function parsePlan(text: string): Fault[] {
+  const t = text.trim();
+  if (t === "" || t === "no faults") return [];
+  return t.split(",").map(parseFault);
+}
+
+/**
+ * Validates a plan read from a scenario file (JSON): every fault must be one the model knows,
+ * exactly as parseFault would build it. Unknown kinds and points are user errors naming them.
+ */
+export function validatePlan(plan: unknown, where: string): Fault[] {
+  if (!Array.isArray(plan)) throw new FaultSyntaxError(`${where}: faults must be an array`);
+  return plan.map((f, i) => {
+    if (typeof f === "string") {
+      try {
+        return parseFault(f);
+      } catch (e) {
+        throw new FaultSyntaxError(`${where}[${i}]: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (typeof f !== "object" || f === null) throw new FaultSyntaxError(`${where}: faults[${i}] must be an object or a fault string`);
+    const kind = (f as { kind?: unknown }).kind;
+    if (typeof kind !== "string" || !(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultSyntaxError(`${where}: faults[${i}]: unknown fault kind ${JSON.stringify(kind)}; known: ${FAULT_KINDS.join(", ")}`);
+    try {
+      const parsed = parseFault(describeFault(f as Fault));
+      if (canonical(parsed) !== canonical(f)) throw new FaultSyntaxError(`unexpected or missing fields (expected ${JSON.stringify(parsed)})`);
+      return parsed;
+    } catch (e) {
+      throw new FaultSyntaxError(`${where}: faults[${i}]: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+}
+
+/** JSON with sorted keys: field order in a scenario file does not matter. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
 }

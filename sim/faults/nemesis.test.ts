@@ -1,26 +1,115 @@
 import { describe, expect, it } from "vitest";
-import { InjectedCrash } from "../../engine/checkpoint/faults.ts";
+import { InjectedCrash, ProcessKilled } from "../../engine/checkpoint/faults.ts";
+import { Rng } from "../../engine/kernel/rng.ts";
 import { Nemesis } from "./nemesis.ts";
-import { describeFault, parseFault } from "./fault-plan.ts";
+import { describeFault, describePlan, FaultSyntaxError, parseFault, parsePlan, validatePlan } from "./fault-plan.ts";
+import { SimFs } from "./sim-fs.ts";
+
+const site = (point: "checkpoint.ack" | "restore" | "checkpoint.async-write", task = "Window#0") => ({ point, task, time: 0 });
+const bytes = (s: string) => new TextEncoder().encode(s);
 
 describe("nemesis", () => {
   it("fires each fault once, at its occurrence, on matching tasks only", () => {
     const n = new Nemesis([{ kind: "crash", point: "checkpoint.ack", occurrence: 2, task: "#1" }]);
-    const site = (task: string) => ({ point: "checkpoint.ack" as const, task, time: 0 });
-    n.check(site("Window#0"));
-    n.check(site("Window#1"));
-    expect(() => n.check(site("Window#1"))).toThrow(InjectedCrash);
-    n.check(site("Window#1"));
+    n.check(site("checkpoint.ack", "Window#0"));
+    n.check(site("checkpoint.ack", "Window#1"));
+    expect(() => n.check(site("checkpoint.ack", "Window#1"))).toThrow(InjectedCrash);
+    n.check(site("checkpoint.ack", "Window#1"));
     expect(n.fired).toHaveLength(1);
     expect(n.unfired()).toEqual([]);
     expect(n.passages.get("checkpoint.ack")).toBe(4);
   });
 
-  it("parses and prints the --fault syntax both ways", () => {
-    const f = parseFault("crash@checkpoint.complete#3[#1]");
-    expect(f).toEqual({ kind: "crash", point: "checkpoint.complete", occurrence: 3, task: "#1" });
-    expect(describeFault(f)).toBe("crash@checkpoint.complete#3[#1]");
-    expect(() => parseFault("crash@nowhere#1")).toThrow(/unknown fault point/);
-    expect(() => parseFault("boom")).toThrow(/expected crash@/);
+  it("names the fault that fired when two kills share a point (the kill callback gets its index)", () => {
+    const seen: number[] = [];
+    const n = new Nemesis([{ kind: "kill", point: "checkpoint.ack", occurrence: 3 }, { kind: "kill", point: "checkpoint.ack", occurrence: 1, task: "#1" }], (_s, i) => seen.push(i));
+    n.check(site("checkpoint.ack", "Window#0"));
+    expect(() => n.check(site("checkpoint.ack", "Window#1"))).toThrow(ProcessKilled);
+    expect(seen).toEqual([1]);
+    expect(n.unfired()).toEqual([{ kind: "kill", point: "checkpoint.ack", occurrence: 3 }]);
+  });
+
+  it("a slow fault adds its milliseconds once, at its occurrence", () => {
+    const n = new Nemesis([{ kind: "slow", point: "checkpoint.async-write", occurrence: 2, ms: 70_000 }]);
+    expect(n.slowdown(site("checkpoint.async-write"))).toBe(0);
+    expect(n.slowdown(site("checkpoint.async-write"))).toBe(70_000);
+    expect(n.slowdown(site("checkpoint.async-write"))).toBe(0);
+    expect(n.fired.map((f) => describeFault(f.fault))).toEqual(["slow@checkpoint.async-write#2+70000ms"]);
+  });
+
+  it("arms the disk and hands the feed its toxics; heals a full disk at the first restore", () => {
+    const fs = new SimFs(new Rng("n"));
+    fs.mkdirp("/d");
+    const n = new Nemesis(parsePlan("disk:enospc@/d/+3, toxic:drop/probability=0.25"));
+    expect(n.armDisk(fs)).toHaveLength(1);
+    expect(n.feedPlan()).toEqual({ toxics: [{ kind: "drop", probability: 0.25 }] });
+    expect(() => fs.writeFile("/d/a", bytes("hello"))).toThrow(/ENOSPC/);
+    n.check(site("restore"));
+    fs.writeFile("/d/a", bytes("hello"));
+    expect(new TextDecoder().decode(fs.readFile("/d/a"))).toBe("hello");
+  });
+
+  it("flips a bit of the stored bytes of the first matching file just before a restore", () => {
+    const fs = new SimFs(new Rng("n"));
+    fs.mkdirp("/c/chk-2");
+    fs.writeFile("/c/chk-2/_metadata", bytes("A"));
+    fs.fsync("/c/chk-2/_metadata");
+    const n = new Nemesis(parsePlan("disk:bitflip@chk-2/_metadata+0.1"));
+    n.armDisk(fs);
+    expect(fs.readFile("/c/chk-2/_metadata")[0]).toBe(0x41);
+    n.check(site("restore"));
+    expect(fs.readFile("/c/chk-2/_metadata")[0]).toBe(0x43);
+    expect(n.fired).toHaveLength(1);
+  });
+
+  it("a forced torn write tears the matching file at the next power loss; a forced loss drops it", () => {
+    for (const [kind, expected] of [["torn", (n: number) => n > 0 && n < 10], ["lost", (n: number) => n === 0]] as const) {
+      const fs = new SimFs(new Rng("t"), { tearProbability: kind === "torn" ? 0 : 1 });
+      fs.mkdirp("/x");
+      fs.fsyncDir("/");
+      fs.writeFile("/x/f", bytes("0123456789"));
+      fs.fsyncDir("/x");
+      new Nemesis(parsePlan(`disk:${kind}@/x/f`)).armDisk(fs);
+      fs.crash();
+      expect(expected(fs.readFile("/x/f").length), kind).toBe(true);
+    }
+  });
+});
+
+describe("the fault plan syntax", () => {
+  it("parses and prints every kind both ways", () => {
+    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, toxic:reorder/probability=0.1/window=3";
+    expect(describePlan(parsePlan(plan))).toBe(plan);
+    expect(parseFault("crash@checkpoint.complete#3[#1]")).toEqual({ kind: "crash", point: "checkpoint.complete", occurrence: 3, task: "#1" });
+    expect(parsePlan("no faults")).toEqual([]);
+  });
+
+  it("refuses unknown points, kinds and toxics by name, as user errors (exit 2)", () => {
+    const cases: [string, RegExp][] = [
+      ["crash@nowhere#1", /unknown fault point "nowhere"/],
+      ["explode@checkpoint.ack#1", /unknown fault kind "explode"/],
+      ["toxic:gremlins/probability=1", /unknown toxic kind "gremlins"/],
+      ["toxic:drop", /needs \/probability/],
+      ["slow@checkpoint.ack#1", /needs it/],
+      ["boom", /cannot parse fault "boom"/],
+    ];
+    for (const [text, msg] of cases) {
+      let err: unknown;
+      try {
+        parseFault(text);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text).toBeInstanceOf(FaultSyntaxError);
+      expect((err as FaultSyntaxError).exitCode).toBe(2);
+      expect((err as Error).message).toMatch(msg);
+    }
+  });
+
+  it("validates plans read from scenario files, objects or strings", () => {
+    expect(validatePlan([{ point: "checkpoint.ack", kind: "crash", occurrence: 1 }, "disk:lost"], "f.json")).toEqual([{ kind: "crash", point: "checkpoint.ack", occurrence: 1 }, { kind: "disk", disk: { kind: "lost" } }]);
+    expect(() => validatePlan([{ kind: "crash", point: "nowhere", occurrence: 1 }], "f.json")).toThrow(/f\.json: faults\[0\]: unknown fault point "nowhere"/);
+    expect(() => validatePlan([{ kind: "meteor" }], "f.json")).toThrow(/unknown fault kind "meteor"/);
+    expect(() => validatePlan([{ kind: "crash", point: "checkpoint.ack", occurrence: 1, when: "now" }], "f.json")).toThrow(/unexpected or missing fields/);
   });
 });

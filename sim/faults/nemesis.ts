@@ -1,5 +1,8 @@
 import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite } from "../../engine/checkpoint/faults.ts";
-import type { Fault, FaultPlan } from "./fault-plan.ts";
+import type { Fs } from "../../engine/state/fs.ts";
+import type { FeedFaultPlan } from "../binance/toxics.ts";
+import type { Fault, FaultPlan, SlowFault } from "./fault-plan.ts";
+import { SimFs } from "./sim-fs.ts";
 
 /** One fault that fired: where and when, for the report and the timeline. */
 export interface FiredFault {
@@ -9,8 +12,10 @@ export interface FiredFault {
 }
 
 /**
- * Interprets a fault plan at the engine's fault points. It counts passages per fault and
- * fires each fault once, at its occurrence; it never draws randomness, so a plan replays
+ * The one interpreter of a fault plan; nothing else in a run decides to fail. At the engine's
+ * fault points it fires crashes, kills and slow steps (each once, at its occurrence); it arms
+ * the disk faults on the run's SimFs and hands the feed its toxics; bit flips it applies to the
+ * stored bytes just before a restore reads them. It never draws randomness, so a plan replays
  * exactly. It also counts every site passed, which tells arbitraries how often a point occurs.
  */
 export class Nemesis implements FaultInjector {
@@ -18,25 +23,43 @@ export class Nemesis implements FaultInjector {
   private readonly done: boolean[];
   readonly fired: FiredFault[] = [];
   readonly passages = new Map<FaultPoint, number>();
+  /** Indices of crash/kill faults, and of slow faults: the per-site loops touch only these. */
+  private readonly stops: number[] = [];
+  private readonly slows: number[] = [];
+  private readonly flips: number[] = [];
+  private fs?: Fs;
+  private healedAt = 0;
 
   /** `onKill` ends a real process (SIGKILL); without it a kill is simulated by throwing ProcessKilled. */
-  constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite) => void) {
+  constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite, faultIndex: number) => void) {
     this.seen = plan.map(() => 0);
     this.done = plan.map(() => false);
+    plan.forEach((f, i) => {
+      if (f.kind === "crash" || f.kind === "kill") this.stops.push(i);
+      else if (f.kind === "slow") this.slows.push(i);
+      else if (f.kind === "disk" && f.disk.kind === "bitflip") this.flips.push(i);
+    });
   }
 
   check(site: FaultSite): void {
     this.passages.set(site.point, (this.passages.get(site.point) ?? 0) + 1);
+    // Heal: a full disk or failing I/O lasts until it has failed something, and the job has
+    // restarted or triggered its next checkpoint since (the fault phase is over: liveness is due).
+    if ((site.point === "restore" || site.point === "checkpoint.trigger") && this.fs instanceof SimFs && this.fs.tripped > this.healedAt) {
+      this.healedAt = this.fs.tripped;
+      this.fs.clear(["enospc", "eio"]);
+    }
+    if (site.point === "restore" && this.flips.length) this.flipBits(site);
     const plan = this.plan;
-    for (let i = 0; i < plan.length; i++) {
-      const f = plan[i];
+    for (const i of this.stops) {
+      const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;
       if (this.done[i] || f.point !== site.point) continue;
       if (f.task !== undefined && !site.task.includes(f.task)) continue;
       if (++this.seen[i] === f.occurrence) {
         this.done[i] = true;
         this.fired.push({ fault: f, index: i, site });
         if (f.kind === "kill") {
-          this.onKill?.(site);
+          this.onKill?.(site, i);
           throw new ProcessKilled(site, i);
         }
         throw new InjectedCrash(site, i);
@@ -44,8 +67,65 @@ export class Nemesis implements FaultInjector {
     }
   }
 
-  /** Faults of the plan that never fired (their site was not reached often enough). */
+  slowdown(site: FaultSite): number {
+    let ms = 0;
+    for (const i of this.slows) {
+      const f = this.plan[i] as SlowFault;
+      if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) continue;
+      if (++this.seen[i] === f.occurrence) {
+        this.done[i] = true;
+        this.fired.push({ fault: f, index: i, site });
+        ms += f.ms;
+      }
+    }
+    return ms;
+  }
+
+  /** Arms the plan's disk faults on the run's disk (once per run: they survive process kills, as SimFs keeps them). */
+  armDisk(fs: Fs): string[] {
+    this.fs = fs;
+    const out: string[] = [];
+    if (!(fs instanceof SimFs)) return out;
+    for (const f of this.plan) if (f.kind === "disk" && f.disk.kind !== "bitflip") out.push(fs.inject(f.disk));
+    return out;
+  }
+
+  /** The fault phase is over: disarm every disk fault, so what the run left behind can be read. */
+  heal(): void {
+    if (this.fs instanceof SimFs) this.fs.clear();
+  }
+
+  /** Uses the disk without arming it again (a later process of the same run). */
+  attachDisk(fs: Fs): void {
+    this.fs = fs;
+  }
+
+  /** The feed toxics of the plan, for the simulated exchange; undefined = a perfect exchange. */
+  feedPlan(): FeedFaultPlan | undefined {
+    const toxics = this.plan.flatMap((f) => (f.kind === "toxic" ? [f.toxic] : []));
+    return toxics.length ? { toxics } : undefined;
+  }
+
+  /** What a new process after a kill must still do: faults that have not fired, and the standing ones (disk, toxics). */
   unfired(): Fault[] {
     return this.plan.filter((_f, i) => !this.done[i]);
+  }
+
+  private flipBits(site: FaultSite): void {
+    const fs = this.fs;
+    if (!(fs instanceof SimFs)) return;
+    for (const i of this.flips) {
+      const f = this.plan[i];
+      if (this.done[i] || f.kind !== "disk" || f.disk.kind !== "bitflip") continue;
+      const target = fs.files().find((p) => p.includes(f.disk.path!));
+      if (target === undefined) continue;
+      try {
+        fs.inject({ ...f.disk, path: target });
+      } catch {
+        continue; // nothing stored yet (or the offset lies beyond it): try at the next restore
+      }
+      this.done[i] = true;
+      this.fired.push({ fault: f, index: i, site });
+    }
   }
 }

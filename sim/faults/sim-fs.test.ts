@@ -5,7 +5,7 @@ import { FileSystemCheckpointStorage, type StateHandle } from "../../engine/stat
 import type { Fs } from "../../engine/state/fs.ts";
 import { CorruptFrameError, frame, unframe } from "../../engine/state/framing.ts";
 import { serialize } from "../../engine/state/serde.ts";
-import { loadLatestValid, NoValidCheckpointError } from "../../engine/runtime/restore.ts";
+import { loadLatestValid, NoValidCheckpointError } from "../../engine/checkpoint/restore.ts";
 import { describeCrash, SimFs, type CrashReport } from "./sim-fs.ts";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -25,7 +25,10 @@ export type DiskFault =
   | { readonly kind: "enospc"; readonly path?: string; readonly afterBytes?: number }
   | { readonly kind: "eio"; readonly op: "read" | "write" | "fsync"; readonly path?: string; readonly occurrence?: number }
   | { readonly kind: "bitflip"; readonly path: string; readonly offset?: number; readonly bit?: number }
-  | { readonly kind: "lying-fsync"; readonly path?: string };
+  | { readonly kind: "lying-fsync"; readonly path?: string }
+  /** At the next power loss, a matching file with unsynced data is torn (keeps part of it) / loses it all, instead of a seeded choice. */
+  | { readonly kind: "torn"; readonly path?: string }
+  | { readonly kind: "lost"; readonly path?: string };
 
 /** What a crash destroyed; `bytes` counts the unsynced bytes of a file, `kept` those a tear left. */
 export interface CrashReport {
@@ -85,7 +88,7 @@ export function describeDiskFault(f: DiskFault): string {
     case "enospc": return `enospc${at} after ${f.afterBytes ?? 0} bytes`;
     case "eio": return `eio ${f.op}${at}${f.occurrence === undefined ? "" : ` #${f.occurrence}`}`;
     case "bitflip": return `bitflip${at}${f.offset === undefined ? "" : ` byte ${f.offset}`}${f.bit === undefined ? "" : ` bit ${f.bit}`}`;
-    case "lying-fsync": return `lying-fsync${at}`;
+    case "lying-fsync": case "torn": case "lost": return `${f.kind}${at}`;
   }
 }
 
@@ -106,6 +109,8 @@ export class SimFs implements Fs {
   private inodes = new Map<number, Inode>();
   private nextIno = 1;
   private faults: Armed[] = [];
+  /** How many injected ENOSPC / EIO errors were thrown (the nemesis heals the disk after one). */
+  tripped = 0;
 
   constructor(private readonly rng: Rng, private readonly opts: SimFsOptions = {}) {}
 
@@ -201,9 +206,14 @@ export class SimFs implements Fs {
     node.synced = flipped;
     return `bitflip ${p} byte ${offset} bit ${bit}`;
   }
-  /** Disarms every fault (a bit flip stays flipped). */
-  clear(): void {
-    this.faults = [];
+  /** Every file path on the disk as the running process sees it, sorted. */
+  files(): string[] {
+    return [...this.live.files.keys()].sort();
+  }
+
+  /** Disarms every fault, or those of the given kinds (a bit flip stays flipped). */
+  clear(kinds?: readonly DiskFault["kind"][]): void {
+    this.faults = kinds ? this.faults.filter((a) => !kinds.includes(a.fault.kind)) : [];
   }
 
   /** Power loss: see the header. Afterwards everything on the disk is durable. */
@@ -257,7 +267,10 @@ export class SimFs implements Fs {
     while (common < Math.min(data.length, synced.length) && data[common] === synced[common]) common++;
     const unsynced = data.length - common;
     if (unsynced === 0 && data.length === synced.length) return synced;
-    if (mode === "seeded" && unsynced >= 2 && this.rng.chance(this.opts.tearProbability ?? 0.5)) {
+    // A forced tear or loss (an injected fault) replaces the seeded choice; the draw is made anyway so other files see the same stream.
+    const chance = mode === "seeded" && unsynced >= 2 ? this.rng.chance(this.opts.tearProbability ?? 0.5) : false;
+    const forced = this.armed("torn", p).length ? "torn" : this.armed("lost", p).length ? "lost" : undefined;
+    if (mode === "seeded" && unsynced >= 2 && (forced === "torn" || (forced === undefined && chance))) {
       const kept = this.rng.range(1, unsynced - 1);
       report.torn.push({ path: p, bytes: unsynced, kept });
       return data.slice(0, common + kept);
@@ -294,6 +307,7 @@ export class SimFs implements Fs {
     }
     const node = this.inodes.get(ino)!;
     node.data = put(node.data, data.subarray(0, fit));
+    if (fit < data.length) this.tripped++;
     if (fit < data.length) throw fsError("ENOSPC", `no space left on device, write '${p}' (${fit} of ${data.length} bytes written)`);
   }
 
@@ -304,7 +318,10 @@ export class SimFs implements Fs {
     for (const a of this.armed("eio", p)) {
       if (a.fault.kind !== "eio" || a.fault.op !== op) continue;
       a.seen++;
-      if (a.fault.occurrence === undefined || a.seen === a.fault.occurrence) throw fsError("EIO", `i/o error, ${op} '${p}'`);
+      if (a.fault.occurrence === undefined || a.seen === a.fault.occurrence) {
+        this.tripped++;
+        throw fsError("EIO", `i/o error, ${op} '${p}'`);
+      }
     }
   }
   private lies(p: string): boolean {

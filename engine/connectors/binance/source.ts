@@ -73,6 +73,9 @@ class BinanceTradeReader implements SourceReader<Trade> {
     this.lastId = symbols.map(() => -1);
     this.subs = symbols.map(() => undefined);
     this.ended = symbols.map(() => false);
+    // A tape ends: bound the work the kernel may do while none of it arrives (a trade stamped
+    // centuries ahead must not make the simulator walk there one checkpoint at a time).
+    if (feed.bounded) ctx.kernel.limitIdle();
   }
 
   pollNext(now: number, max: number, out: ReaderOutput<Trade> & { splitFinished?(i: number): void }): number {
@@ -94,6 +97,7 @@ class BinanceTradeReader implements SourceReader<Trade> {
       const buf = this.buf;
       buf.length = 0;
       const r = budget > 0 ? sub.poll(now, budget, buf) : now;
+      if (buf.length > 0) this.ctx.kernel.noteInput();
       let last = this.lastId[i];
       for (let j = 0; j < buf.length; j++) {
         const t = buf[j];

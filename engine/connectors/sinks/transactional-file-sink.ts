@@ -2,16 +2,24 @@ import * as path from "node:path";
 import { ownsLeftover, type Sink, type SinkContext, type SinkWriter } from "../../api/sink.ts";
 import { mkdirDurable, pathFromUri, type Fs } from "../../state/fs.ts";
 import { encodeRecord } from "./encoding.ts";
+import { compactedInto, liveParts, parsePartName, rangeFileName } from "./part-files.ts";
+
+export { readCommittedLines } from "./part-files.ts";
 
 /**
  * Exactly-once file output by two-phase commit (Flink's FileSink / TwoPhaseCommitSinkFunction):
  * - records of the current epoch are buffered in the transaction;
  * - pre-commit writes them to `_pending/<txn>.jsonl` and fsyncs file and directory: durable, invisible;
+ *   an epoch with no records pre-commits nothing (no handle, no file);
  * - commit renames the file to `part-<txn>.jsonl` and fsyncs the directory: visible. Renaming an
  *   already-renamed file is a no-op, so commit is idempotent across restores;
  * - recovery commits what the restored checkpoint recorded and deletes every other pending file
  *   this subtask owns (leftovers of a failed attempt), so they can never become visible.
- * Readers see only `part-*.jsonl` files.
+ * Rolling: once `compactAfter` epochs of this writer are visible, they are compacted with the
+ * writer's current range file into one `part-<s>-<a>-r<from>-<to>.jsonl` (see part-files.ts for why
+ * a reader never sees a line twice); a range that reaches `rollBytes` is closed and a new one starts.
+ * A long run leaves about one file per subtask and attempt per `rollBytes`, not one per checkpoint.
+ * Readers see only `part-*.jsonl` files, through readCommittedLines.
  */
 interface Handle {
   txn: string;
@@ -20,16 +28,28 @@ interface Handle {
 
 const enc = new TextEncoder();
 
+export interface RollingPolicy {
+  /** Compact once this many committed epochs of a writer are visible as separate files (default 16). */
+  compactAfter: number;
+  /** Close a range file once it holds this many bytes and start the next (default 64 MiB). */
+  rollBytes: number;
+}
+
+export const DEFAULT_ROLLING: RollingPolicy = { compactAfter: 16, rollBytes: 64 * 1024 * 1024 };
+
 export class TransactionalFileSink<T> implements Sink<T> {
   readonly sinkName = "TransactionalFileSink";
   readonly transactional = true;
   readonly dir: string;
-  constructor(uri: string) {
+  readonly rolling: RollingPolicy;
+  constructor(uri: string, rolling: Partial<RollingPolicy> = {}) {
     this.dir = pathFromUri(uri);
+    this.rolling = { ...DEFAULT_ROLLING, ...rolling };
+    if (!(this.rolling.compactAfter >= 1) || !(this.rolling.rollBytes >= 1)) throw new Error(`TransactionalFileSink: compactAfter and rollBytes must be >= 1`);
   }
 
   createWriter(ctx: SinkContext): SinkWriter<T> {
-    return new FileTxnWriter<T>(this.dir, ctx);
+    return new FileTxnWriter<T>(this.dir, ctx, this.rolling);
   }
 }
 
@@ -38,8 +58,12 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   private seq = 0;
   private readonly pendingDir: string;
   private readonly fs: Fs;
+  /** This attempt's committed epochs not yet compacted, in seq order (commits happen in checkpoint order). */
+  private loose: { seq: number; cp: number; file: string }[] = [];
+  /** The open range: seqs from..to (checkpoints cpFrom..cpTo) of this attempt already compacted into `file`. */
+  private range?: { from: number; to: number; cpFrom: number; cpTo: number; file: string; bytes: number };
 
-  constructor(private readonly dir: string, private readonly ctx: SinkContext) {
+  constructor(private readonly dir: string, private readonly ctx: SinkContext, private readonly rolling: RollingPolicy) {
     this.fs = ctx.fs;
     this.pendingDir = path.join(dir, "_pending");
     mkdirDurable(this.fs, this.pendingDir);
@@ -50,9 +74,12 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   }
 
   prepareCommit(checkpointId: number): unknown[] {
+    // An empty epoch commits nothing: no handle, no file (a long idle run used to leave
+    // one empty part file per subtask per checkpoint).
+    if (this.lines.length === 0) return [];
     const txn = `${this.ctx.subtaskIndex}-${this.ctx.attempt}-${this.seq++}-cp${checkpointId}`;
     const file = path.join(this.pendingDir, `${txn}.jsonl`);
-    this.fs.writeFile(file, enc.encode(this.lines.length ? this.lines.join("\n") + "\n" : ""));
+    this.fs.writeFile(file, enc.encode(this.lines.join("\n") + "\n"));
     this.fs.fsync(file);
     this.fs.fsyncDir(this.pendingDir);
     const h: Handle = { txn, records: this.lines.length };
@@ -65,15 +92,62 @@ class FileTxnWriter<T> implements SinkWriter<T> {
     for (const h of handles as Handle[]) {
       const from = path.join(this.pendingDir, `${h.txn}.jsonl`);
       const to = path.join(this.dir, `part-${h.txn}.jsonl`);
+      const name = parsePartName(`part-${h.txn}.jsonl`);
       if (this.fs.exists(from)) {
         this.fs.rename(from, to);
         this.fs.fsyncDir(this.dir);
         this.fs.fsyncDir(this.pendingDir);
-      } else if (!this.fs.exists(to)) {
+      } else if (!this.fs.exists(to) && !(name?.kind === "txn" && compactedInto(this.fs, this.dir, name))) {
         throw new Error(`TransactionalFileSink: transaction ${h.txn} is neither pending nor committed in ${this.dir} (pre-committed data lost)`);
       }
       this.ctx.trace(`sink.commit ${h.txn}`);
+      // Only this attempt's own epochs roll into its range; restored ones from earlier attempts stay as they are.
+      if (name?.kind === "txn" && name.subtask === this.ctx.subtaskIndex && name.attempt === this.ctx.attempt && this.fs.exists(to)) {
+        this.loose.push({ seq: name.seq, cp: name.cp, file: to });
+      }
     }
+    if (this.loose.length >= this.rolling.compactAfter) this.compact();
+  }
+
+  /**
+   * Folds the loose epochs into the open range: the new range file (old range + loose lines) is
+   * written durably under _pending, renamed into view, and only then are the files it covers
+   * deleted. A crash in between leaves both, which readers resolve by coverage (part-files.ts).
+   */
+  private compact(): void {
+    const r = this.range && this.range.bytes < this.rolling.rollBytes ? this.range : undefined;
+    const from = r ? r.from : this.loose[0]!.seq;
+    const cpFrom = r ? r.cpFrom : this.loose[0]!.cp;
+    const last = this.loose[this.loose.length - 1]!;
+    const to = last.seq;
+    const cpTo = last.cp;
+    const parts: Uint8Array[] = [];
+    if (r) parts.push(this.fs.readFile(r.file));
+    for (const l of this.loose) parts.push(this.fs.readFile(l.file));
+    let bytes = 0;
+    for (const p of parts) bytes += p.length;
+    const buf = new Uint8Array(bytes);
+    let off = 0;
+    for (const p of parts) {
+      buf.set(p, off);
+      off += p.length;
+    }
+    const name = rangeFileName(this.ctx.subtaskIndex, this.ctx.attempt, from, to, cpFrom, cpTo);
+    // Under _pending with the owner first, so recovery deletes it as a leftover if the rename never happened.
+    const tmp = path.join(this.pendingDir, `${this.ctx.subtaskIndex}-${this.ctx.attempt}-r${from}-${to}-cp${cpFrom}-${cpTo}.compact`);
+    const file = path.join(this.dir, name);
+    this.fs.writeFile(tmp, buf);
+    this.fs.fsync(tmp);
+    this.fs.fsyncDir(this.pendingDir);
+    this.fs.rename(tmp, file);
+    this.fs.fsyncDir(this.dir);
+    this.fs.fsyncDir(this.pendingDir);
+    for (const l of this.loose) this.fs.unlink(l.file);
+    if (r) this.fs.unlink(r.file);
+    this.fs.fsyncDir(this.dir);
+    this.ctx.trace(`sink.compact ${name} n=${this.loose.length}${r ? " +range" : ""}`);
+    this.range = { from, to, cpFrom, cpTo, file, bytes };
+    this.loose = [];
   }
 
   recover(handles: readonly unknown[]): void {
@@ -86,19 +160,17 @@ class FileTxnWriter<T> implements SinkWriter<T> {
         this.ctx.trace(`sink.abort ${f}`);
       }
     }
+    // Finish compactions a crash interrupted after the range became visible: delete what it covers.
+    const { superseded } = liveParts(this.fs, this.dir);
+    for (const f of superseded) {
+      const p = parsePartName(f);
+      if (p && ownsLeftover(p.subtask, this.ctx)) {
+        this.fs.unlink(path.join(this.dir, f));
+        this.ctx.trace(`sink.compacted-leftover ${f}`);
+      }
+    }
+    if (superseded.length) this.fs.fsyncDir(this.dir);
   }
 
   close(): void {}
-}
-
-/** Every committed line under `dir`, in file-name order: what a downstream reader would see. */
-export function readCommittedLines(fs: Fs, uriOrDir: string): string[] {
-  const dir = pathFromUri(uriOrDir);
-  const out: string[] = [];
-  const dec = new TextDecoder();
-  for (const f of fs.readdir(dir)) {
-    if (!f.startsWith("part-") || !f.endsWith(".jsonl")) continue;
-    for (const line of dec.decode(fs.readFile(path.join(dir, f))).split("\n")) if (line) out.push(line);
-  }
-  return out;
 }

@@ -1,4 +1,4 @@
-import type { KeyType } from "../../runtime/keygroups.ts";
+import type { KeyType } from "../keygroups.ts";
 import type { Namespace } from "../keyed-state.ts";
 
 /**

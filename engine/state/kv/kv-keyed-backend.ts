@@ -1,13 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import type { KeyGroupRange, KeyType } from "../../runtime/keygroups.ts";
+import type { KeyGroupRange, KeyType } from "../keygroups.ts";
 import type {
   AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
   ReducingState, ValueState,
 } from "../keyed-state.ts";
 import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
+import { kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, StateBuffer, type KvSlots, type Slot } from "./kv-state-handles.ts";
 import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
 
 /**
@@ -38,42 +39,7 @@ export interface KvKeyedBackendOptions {
 const MAX_KEY_BYTES = 1978;
 const RESTORE_BATCH = 16_384;
 
-/**
- * A cached entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped
- * (and a read answered "absent" without asking lmdb). `dirty`: changed since the last flush,
- * and listed in the backend's dirty list.
- */
-interface Slot {
-  v: unknown;
-  del: boolean;
-  inDb: boolean;
-  dirty: boolean;
-}
-type KeyMap = Map<KeyType, Map<Namespace, Slot>>;
-
-class StateBuffer {
-  readonly nameBytes: Buffer;
-  /** The young generation; index: keyGroup - range.start, as on the heap, so a hit costs the same lookups. */
-  groups: (KeyMap | undefined)[];
-  /** The old generation: clean slots only, consulted on a young miss and promoted on a hit. */
-  old: (KeyMap | undefined)[];
-  constructor(readonly name: string, private readonly width: number) {
-    this.nameBytes = encodePart(name);
-    this.groups = new Array(width);
-    this.old = new Array(width);
-  }
-  /** Only between flushes: the young generation must hold no dirty slot. */
-  rotate(): void {
-    this.old = this.groups;
-    this.groups = new Array(this.width);
-  }
-  reset(): void {
-    this.groups = new Array(this.width);
-    this.old = new Array(this.width);
-  }
-}
-
-export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend {
+export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend, KvSlots {
   private readonly db: RootDatabase<unknown, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
   private readonly limit: number;
@@ -126,7 +92,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   // ---- the buffer and lmdb beneath it ----
 
-  private buffer(name: string): StateBuffer {
+  /** @internal */ buffer(name: string): StateBuffer {
     let sb = this.buffers.get(name);
     if (!sb) this.buffers.set(name, (sb = new StateBuffer(name, this.changed.length)));
     return sb;
@@ -181,12 +147,12 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return s;
   }
 
-  private read(sb: StateBuffer, ns: Namespace): unknown {
+  /** @internal */ read(sb: StateBuffer, ns: Namespace): unknown {
     return this.cached(sb, ns, true).v;
   }
 
   /** The slot to modify, marked dirty. Flushes first when the write buffer is full. */
-  private slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
+  /** @internal */ slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
     if (this.dirtySlot.length >= this.limit) {
       // Windows that opened and fired since the flush fill the list without anything to write:
       // dropping them keeps them from living (and being scanned) until a flush.
@@ -206,13 +172,13 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return s;
   }
 
-  private write(sb: StateBuffer, ns: Namespace, v: unknown): void {
+  /** @internal */ write(sb: StateBuffer, ns: Namespace, v: unknown): void {
     const s = this.slotForWrite(sb, ns, false);
     s.v = v;
     s.del = false;
   }
 
-  private remove(sb: StateBuffer, ns: Namespace): void {
+  /** @internal */ remove(sb: StateBuffer, ns: Namespace): void {
     const s = this.slotForWrite(sb, ns, false);
     this.tombstone(sb, ns, s);
   }
@@ -222,7 +188,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
    * flushes) the flush skips it and lmdb never sees it, and the slot leaves the young
    * generation: a fired window is not read again, so caching its absence only costs memory.
    */
-  private tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void {
+  /** @internal */ tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void {
     s.v = undefined;
     s.del = true;
     if (s.inDb) return;
@@ -236,7 +202,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   }
 
   /**
-   * Writes every buffered entry in one transaction. Transaction callbacks here return nothing:
+   * Writes every dirty entry in one transaction. Transaction callbacks here return nothing:
    * a returned promise-like (lmdb's put returns one) makes transactionSync commit only when the
    * event loop turns, which a synchronous job never lets it do (measured: +400 MB in 30k flushes).
    */
@@ -288,96 +254,22 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.young = 0;
   }
 
-  // ---- state handles ----
+  // ---- state handles (kv-state-handles.ts) ----
 
   getValueState<T>(name: string): ValueState<T> & Namespaced {
-    const sb = this.buffer(name);
-    let ns: Namespace = "";
-    return {
-      setCurrentNamespace: (n) => void (ns = n),
-      value: () => this.read(sb, ns) as T | undefined,
-      update: (v) => (v === undefined ? this.remove(sb, ns) : this.write(sb, ns, v)),
-      clear: () => this.remove(sb, ns),
-    };
+    return kvValueState<T>(this, name);
   }
-
   getReducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T> & Namespaced {
-    const sb = this.buffer(name);
-    let ns: Namespace = "";
-    return {
-      setCurrentNamespace: (n) => void (ns = n),
-      get: () => this.read(sb, ns) as T | undefined,
-      add: (v) => {
-        const s = this.slotForWrite(sb, ns, true);
-        s.v = s.del ? v : reduce(s.v as T, v);
-        s.del = false;
-      },
-      clear: () => this.remove(sb, ns),
-    };
+    return kvReducingState<T>(this, name, reduce);
   }
-
   getAggregatingState<IN, ACC, OUT>(name: string, fn: AggregateFunction<IN, ACC, OUT>): AggregatingState<IN, OUT> & Namespaced {
-    const sb = this.buffer(name);
-    let ns: Namespace = "";
-    return {
-      setCurrentNamespace: (n) => void (ns = n),
-      get: () => {
-        const acc = this.read(sb, ns) as ACC | undefined;
-        return acc === undefined ? undefined : fn.getResult(acc);
-      },
-      add: (v) => {
-        const s = this.slotForWrite(sb, ns, true);
-        const created = s.del || s.v === undefined;
-        s.v = fn.add(v, created ? fn.createAccumulator() : (s.v as ACC));
-        s.del = false;
-        return created;
-      },
-      clear: () => this.remove(sb, ns),
-    };
+    return kvAggregatingState<IN, ACC, OUT>(this, name, fn);
   }
-
   getListState<T>(name: string): ListState<T> & Namespaced {
-    const sb = this.buffer(name);
-    let ns: Namespace = "";
-    return {
-      setCurrentNamespace: (n) => void (ns = n),
-      get: () => (this.read(sb, ns) as T[] | undefined) ?? [],
-      add: (v) => {
-        const s = this.slotForWrite(sb, ns, true);
-        if (s.del) s.v = [v];
-        else (s.v as T[]).push(v);
-        s.del = false;
-      },
-      update: (vs) => (vs.length ? this.write(sb, ns, vs.slice()) : this.remove(sb, ns)),
-      clear: () => this.remove(sb, ns),
-    };
+    return kvListState<T>(this, name);
   }
-
   getMapState<K, V>(name: string): MapState<K, V> & Namespaced {
-    const sb = this.buffer(name);
-    let ns: Namespace = "";
-    const cur = () => this.read(sb, ns) as Map<K, V> | undefined;
-    return {
-      setCurrentNamespace: (n) => void (ns = n),
-      get: (k) => cur()?.get(k),
-      put: (k, v) => {
-        const s = this.slotForWrite(sb, ns, true);
-        if (s.del) s.v = new Map([[k, v]]);
-        else (s.v as Map<K, V>).set(k, v);
-        s.del = false;
-      },
-      remove: (k) => {
-        if (cur() === undefined) return;
-        const s = this.slotForWrite(sb, ns, true);
-        const m = s.v as Map<K, V>;
-        m.delete(k);
-        if (m.size === 0) this.tombstone(sb, ns, s);
-      },
-      contains: (k) => cur()?.has(k) ?? false,
-      entries: () => [...(cur()?.entries() ?? [])],
-      isEmpty: () => (cur()?.size ?? 0) === 0,
-      clear: () => this.remove(sb, ns),
-    };
+    return kvMapState<K, V>(this, name);
   }
 
   // ---- whole-backend operations ----
@@ -409,6 +301,12 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
    * Call it before `snapshot()`, which resets the tracking. A checkpoint that then fails to
    * complete must fall back to writing everything, since its changes are no longer tracked.
    */
+  /** The next snapshot() reads only these key groups (an incremental checkpoint's; see kv-snapshot-strategy.ts). */
+  limitNextSnapshot(keyGroups: readonly number[]): void {
+    this.nextScan = keyGroups;
+  }
+  private nextScan?: readonly number[];
+
   changedKeyGroupsSinceLastSnapshot(): number[] {
     const out: number[] = [];
     this.changed.forEach((c, i) => c && out.push(i + this.keyGroupRange.start));
@@ -419,7 +317,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
    * Flink's canonical format, the same as the heap backend's: key groups ascending, rows per
    * state. `keyGroups` limits the scan (an incremental checkpoint reads only changed groups).
    */
-  snapshot(keyGroups?: readonly number[]): KeyGroupState[] {
+  snapshot(keyGroups: readonly number[] | undefined = this.nextScan): KeyGroupState[] {
+    this.nextScan = undefined;
     this.flush();
     const out: KeyGroupState[] = [];
     let kg = -1;

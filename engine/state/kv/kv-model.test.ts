@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { HeapKeyedStateBackend } from "../heap-keyed-backend.ts";
 import type { KeyGroupState, KeyedStateBackend } from "../keyed-state.ts";
-import { assignToKeyGroup, keyGroupRangeFor, type KeyGroupRange } from "../../runtime/keygroups.ts";
+import { assignToKeyGroup, keyGroupRangeFor, type KeyGroupRange } from "../keygroups.ts";
 import { fromJson, toJson } from "../serde.ts";
 import { compareBytes, encodeStateKey } from "./key-codec.ts";
 import { KvKeyedStateBackend } from "./kv-keyed-backend.ts";

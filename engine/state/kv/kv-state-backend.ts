@@ -1,8 +1,11 @@
 import * as os from "node:os";
 import * as path from "node:path";
-import type { KeyGroupRange } from "../../runtime/keygroups.ts";
+import type { KeyGroupRange } from "../keygroups.ts";
 import type { StateBackend } from "../backends.ts";
+import type { KeyedStateBackend } from "../keyed-state.ts";
+import { FULL_SNAPSHOTS, type SnapshotStrategy } from "../../checkpoint/snapshot-strategy.ts";
 import { KvKeyedStateBackend, type KvKeyedBackendOptions } from "./kv-keyed-backend.ts";
+import { KvChangeTrackingSnapshots } from "./kv-snapshot-strategy.ts";
 
 export interface EmbeddedKVStateBackendOptions extends KvKeyedBackendOptions {
   /** Parent of the per-task working directories; the OS temp directory by default. */
@@ -24,6 +27,11 @@ export class EmbeddedKVStateBackend implements StateBackend {
 
   constructor(private readonly opts: EmbeddedKVStateBackendOptions = {}) {
     this.localDir = opts.localDir ?? os.tmpdir();
+  }
+
+  /** Incremental checkpoints from the backend's own change tracking, not by diffing a full scan. */
+  createSnapshotStrategy(keyed: KeyedStateBackend, incremental: boolean): SnapshotStrategy {
+    return incremental && keyed instanceof KvKeyedStateBackend ? new KvChangeTrackingSnapshots(keyed) : FULL_SNAPSHOTS;
   }
 
   createKeyedBackend(range: KeyGroupRange, taskName: string): KvKeyedStateBackend {

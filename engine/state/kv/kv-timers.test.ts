@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect } from "vitest";
 import { test, fc } from "@fast-check/vitest";
-import { TimerService, type Timer, type TimerQueue } from "../../runtime/timers.ts";
+import { TimerService, type Timer, type TimerQueue } from "../timers.ts";
 import { KvTimerService } from "./kv-timers.ts";
 
 let root: string;

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import type { KeyGroupRange, KeyType } from "../../runtime/keygroups.ts";
-import type { Timer, TimerQueue, TimerSnapshot } from "../../runtime/timers.ts";
+import type { KeyGroupRange, KeyType } from "../keygroups.ts";
+import type { Timer, TimerQueue, TimerSnapshot } from "../timers.ts";
 import type { Namespace } from "../keyed-state.ts";
 import { encodePart } from "./key-codec.ts";
 

@@ -1,6 +1,6 @@
 import type { Tape } from "../tape.ts";
 import { NO_FAULTS, type FeedFaultPlan } from "../toxics.ts";
-import { Exchange, type Pace } from "./exchange.ts";
+import { Exchange, type EndOfTape, type Pace } from "./exchange.ts";
 import { RestApi } from "./rest.ts";
 import { BINANCE_LIMITS, Session, type SessionLimits, type SessionPort } from "./session.ts";
 
@@ -24,8 +24,15 @@ export const BINANCE_EXCHANGE_LIMITS: ExchangeLimits = {
  */
 export interface ExchangeOptions {
   tape: Tape;
-  /** "max" (as fast as the client reads, the default) or { speed: 1 } for the recorded pace, N for N× faster. */
+  /** "max" (the market advances a batch of trades per event-loop turn, the default) or { speed: 1 } for the recorded pace, N for N× faster. */
   pace?: Pace;
+  /**
+   * What happens when the tape has been played: "stay" (the default: streams go quiet and
+   * connections stay open, for embedders that keep talking to a connection), "close" (each
+   * stream connection is closed with 1000 "end of tape" once it has been sent everything;
+   * `flinch serve`'s default) or "loop" (the tape plays again, ids and times continuing).
+   */
+  endOfTape?: EndOfTape;
   plan?: FeedFaultPlan;
   seed?: string;
   limits?: Partial<ExchangeLimits>;
@@ -49,7 +56,7 @@ export class ExchangeCore {
   readonly counts = { connections: 0, refused: 0, restarts: 0, rateLimited: 0 };
 
   constructor(private readonly opts: ExchangeOptions, readonly clock: () => number) {
-    this.exchange = new Exchange(opts.tape, opts.pace ?? "max", clock);
+    this.exchange = new Exchange(opts.tape, opts.pace ?? "max", clock, opts.endOfTape ?? "stay");
     this.rest = new RestApi(this.exchange, clock, { weightLimit: opts.weightLimit, banMs: opts.banMs, plan: opts.plan, seed: opts.seed });
     this.limits = { ...BINANCE_EXCHANGE_LIMITS, ...opts.limits };
   }
@@ -122,7 +129,9 @@ export class ExchangeCore {
     for (const s of [...this.sessions]) s.terminate();
   }
 
+  /** Drops every connection and stops the market's clock (the server or interceptor is going away). */
   closeAll(): void {
+    this.exchange.stop();
     for (const s of [...this.sessions]) s.terminate();
   }
 }

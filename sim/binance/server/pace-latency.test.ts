@@ -86,7 +86,7 @@ describe("the latency toxic on the real server", () => {
       const c = await open(`${s.wsUrl}/ws/btcusdt@trade`);
       // Every frame has been decided once the exchange's cursor is at the end; a reply sent
       // after that comes after all of them on this connection.
-      await until(() => s.core.exchange.book("BTCUSDT")!.cursor === 400, 5_000, "tape decided");
+      await until(() => s.core.exchange.book("BTCUSDT")!.published === 400, 5_000, "tape decided");
       c.ws.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: 99 }));
       await c.next((m) => m.id === 99);
       const frames = c.messages.slice(0, -1);

@@ -2,6 +2,9 @@ import { tradeToRest } from "../../../engine/connectors/binance/codec.ts";
 import { Rng } from "../../../engine/kernel/rng.ts";
 import { NO_FAULTS, restDecision, type FeedFaultPlan } from "../toxics.ts";
 import type { Exchange, SymbolBook } from "./exchange.ts";
+import { aggAt, aggsPublished, aggTrades } from "./agg-trades.ts";
+import { rateLimits, symbolInfo } from "./exchange-info.ts";
+import { avgPrice, bookTicker, depth, INTERVALS, klines, priceTicker, ticker24h } from "./market-data.ts";
 
 /**
  * Binance's public REST market endpoints over the exchange, transport-free: node:http and
@@ -28,7 +31,23 @@ export interface RestOptions {
 
 const WEIGHTS: Record<string, number> = {
   "/api/v3/ping": 1, "/api/v3/time": 1, "/api/v3/exchangeInfo": 20, "/api/v3/trades": 25, "/api/v3/historicalTrades": 25, "/api/v3/aggTrades": 4,
+  "/api/v3/klines": 2, "/api/v3/depth": 5, "/api/v3/ticker/24hr": 2, "/api/v3/ticker/price": 2, "/api/v3/ticker/bookTicker": 2, "/api/v3/avgPrice": 2,
 };
+
+/** Binance's request weight; depth and ticker/24hr weigh by what they ask for. */
+function weightOf(path: string, q: URLSearchParams): number | undefined {
+  if (path === "/api/v3/depth") {
+    const n = Number(q.get("limit") ?? 100);
+    return n <= 100 ? 5 : n <= 500 ? 25 : n <= 1000 ? 50 : 250;
+  }
+  if (path === "/api/v3/ticker/24hr" && q.get("symbol") === null) {
+    const many = q.get("symbols");
+    const n = many === null ? Infinity : many.split(",").length;
+    return n <= 20 ? 2 : n <= 100 ? 40 : 80;
+  }
+  if ((path === "/api/v3/ticker/price" || path === "/api/v3/ticker/bookTicker") && q.get("symbol") === null) return 4;
+  return WEIGHTS[path];
+}
 
 type Ip = { minute: number; used: number; retryUntil: number; bannedUntil: number };
 
@@ -56,9 +75,9 @@ export class RestApi {
 
   handle(method: string, url: URL, ip: string): RestResponse {
     const now = this.clock();
-    this.ex.start();
+    this.ex.start(now);
     const path = url.pathname;
-    const weight = WEIGHTS[path];
+    const weight = weightOf(path, url.searchParams);
     if (weight === undefined) return err(404, -1000, `Unknown endpoint ${path}`);
     if (method !== "GET") return err(405, -1000, `Method ${method} not allowed on ${path}`);
     if (now < this.downUntil) return err(503, -1001, "Internal error; unable to process your request. Please try again.");
@@ -103,66 +122,118 @@ export class RestApi {
   }
 
   private route(path: string, q: URLSearchParams, now: number): unknown {
+    const ex = this.ex;
     switch (path) {
       case "/api/v3/ping": return {};
-      case "/api/v3/time": return { serverTime: now };
+      case "/api/v3/time": return { serverTime: ex.marketTime(now) };
       case "/api/v3/exchangeInfo": return this.exchangeInfo(q, now);
       case "/api/v3/trades": {
         const b = this.symbol(q);
-        const n = this.ex.published(b);
-        const limit = this.limit(q);
-        return b.trades.slice(Math.max(0, n - limit), n).map(tradeToRest);
+        const n = ex.published(b, now);
+        return this.tradesAt(b, n - this.limit(q), n);
       }
       case "/api/v3/historicalTrades": {
         const b = this.symbol(q);
-        const n = this.ex.published(b);
+        const n = ex.published(b, now);
         const limit = this.limit(q);
         const fromId = this.long(q, "fromId");
-        if (fromId === undefined) return b.trades.slice(Math.max(0, n - limit), n).map(tradeToRest);
-        const from = lowerBound(b, fromId);
-        return b.trades.slice(from, Math.min(n, from + limit)).map(tradeToRest);
+        if (fromId === undefined) return this.tradesAt(b, n - limit, n);
+        const from = ex.positionOfId(b, fromId);
+        return this.tradesAt(b, from, Math.min(n, from + limit));
       }
-      case "/api/v3/aggTrades": {
+      case "/api/v3/aggTrades": return this.aggTrades(q, now);
+      case "/api/v3/klines": {
         const b = this.symbol(q);
-        const n = this.ex.published(b);
-        const limit = this.limit(q);
-        const lastId = n > 0 ? b.trades[n - 1].id : -Infinity;
-        const aggs = this.ex.aggTrades(b).filter((a) => a.l <= lastId);
-        const fromId = this.long(q, "fromId"), start = this.long(q, "startTime"), end = this.long(q, "endTime");
-        if (start !== undefined && end !== undefined && end - start > 3_600_000) throw new BadRequest(err(400, -1127, "More than 1 hours between startTime and endTime."));
-        let sel = aggs;
-        if (fromId !== undefined) sel = sel.filter((a) => a.a >= fromId);
-        if (start !== undefined) sel = sel.filter((a) => a.T >= start);
-        if (end !== undefined) sel = sel.filter((a) => a.T <= end);
-        return fromId === undefined && start === undefined && end === undefined ? sel.slice(Math.max(0, sel.length - limit)) : sel.slice(0, limit);
+        const iv = q.get("interval");
+        if (iv === null || iv === "") throw new BadRequest(err(400, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed."));
+        const ms = INTERVALS[iv];
+        if (ms === undefined) throw new BadRequest(err(400, -1120, "Invalid interval."));
+        const startTime = this.long(q, "startTime"), endTime = this.long(q, "endTime");
+        if (startTime !== undefined && endTime !== undefined && startTime > endTime) throw new BadRequest(err(400, -1023, "Start time is greater than end time."));
+        return klines(ex, b, ms, { startTime, endTime, limit: this.limit(q) });
       }
+      case "/api/v3/depth": {
+        const b = this.symbol(q);
+        const limit = this.long(q, "limit") ?? 100;
+        if (limit < 1) throw new BadRequest(err(400, -1130, "Data sent for parameter 'limit' is not valid."));
+        return depth(ex, b, Math.min(limit, 5000));
+      }
+      case "/api/v3/ticker/24hr": {
+        const type = q.get("type") ?? "FULL";
+        if (type !== "FULL" && type !== "MINI") throw new BadRequest(err(400, -1139, "Invalid ticker type."));
+        if (q.get("symbol") !== null) return ticker24h(ex, this.symbol(q), type === "FULL");
+        const names = q.get("symbols") !== null ? this.symbolList(q) : [...ex.books.keys()];
+        return names.map((s) => ticker24h(ex, ex.book(s)!, type === "FULL"));
+      }
+      case "/api/v3/ticker/price":
+      case "/api/v3/ticker/bookTicker": {
+        const one = (b: SymbolBook) => (path === "/api/v3/ticker/price" ? priceTicker(ex, b) : bookTicker(ex, b));
+        if (q.get("symbol") !== null) return one(this.symbol(q));
+        return (q.get("symbols") !== null ? this.symbolList(q) : [...ex.books.keys()]).map((s) => one(ex.book(s)!));
+      }
+      case "/api/v3/avgPrice": return avgPrice(ex, this.symbol(q));
     }
     throw new Error(`unrouted ${path}`);
   }
 
+  /** Trades at global positions [from, to), as REST trade objects. */
+  private tradesAt(b: SymbolBook, from: number, to: number): unknown[] {
+    const out: unknown[] = [];
+    for (let g = Math.max(0, from); g < to; g++) out.push(tradeToRest(this.ex.trade(b, g)));
+    return out;
+  }
+
+  private aggTrades(q: URLSearchParams, now: number): unknown[] {
+    const ex = this.ex;
+    const b = this.symbol(q);
+    const limit = this.limit(q);
+    const n = aggsPublished(b, ex.published(b, now));
+    const aggs = aggTrades(b).list;
+    const fromId = this.long(q, "fromId"), start = this.long(q, "startTime"), end = this.long(q, "endTime");
+    if (start !== undefined && end !== undefined && end - start > 3_600_000) throw new BadRequest(err(400, -1127, "More than 1 hours between startTime and endTime."));
+    if (fromId === undefined && start === undefined && end === undefined) return this.aggsAt(b, n - limit, n, Infinity);
+    let k = 0;
+    if (fromId !== undefined && aggs.length) k = Math.max(k, fromId - aggs[0].a);
+    if (start !== undefined) {
+      // first aggregate with T >= start: aggregates of a lap are in time order
+      let lo = k, hi = n;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (aggAt(ex, b, mid).T < start) lo = mid + 1;
+        else hi = mid;
+      }
+      k = lo;
+    }
+    return this.aggsAt(b, k, Math.min(n, k + limit), end ?? Infinity);
+  }
+
+  private aggsAt(b: SymbolBook, from: number, to: number, endTime: number): unknown[] {
+    const out: unknown[] = [];
+    for (let k = Math.max(0, from); k < to; k++) {
+      const a = aggAt(this.ex, b, k);
+      if (a.T > endTime) break;
+      out.push(a);
+    }
+    return out;
+  }
+
+  private symbolList(q: URLSearchParams): string[] {
+    let list: unknown;
+    try { list = JSON.parse(q.get("symbols")!); } catch { list = undefined; }
+    if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new BadRequest(err(400, -1100, "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'."));
+    for (const s of list as string[]) if (!this.ex.book(s)) throw new BadRequest(err(400, -1121, "Invalid symbol."));
+    return (list as string[]).map((s) => s.toUpperCase());
+  }
+
   private exchangeInfo(q: URLSearchParams, now: number): unknown {
     let names = [...this.ex.books.keys()];
-    const one = q.get("symbol");
-    const many = q.get("symbols");
-    if (one !== null) names = [this.symbol(q).symbol];
-    else if (many !== null) {
-      let list: unknown;
-      try { list = JSON.parse(many); } catch { list = undefined; }
-      if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) throw new BadRequest(err(400, -1100, "Illegal characters found in parameter 'symbols'; legal range is '^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$'."));
-      for (const s of list as string[]) if (!this.ex.book(s)) throw new BadRequest(err(400, -1121, "Invalid symbol."));
-      names = (list as string[]).map((s) => s.toUpperCase());
-    }
+    if (q.get("symbol") !== null) names = [this.symbol(q).symbol];
+    else if (q.get("symbols") !== null) names = this.symbolList(q);
     return {
-      timezone: "UTC", serverTime: now,
-      rateLimits: [
-        { rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: this.opts.weightLimit ?? 6000 },
-        { rateLimitType: "RAW_REQUESTS", interval: "MINUTE", intervalNum: 5, limit: 61000 },
-      ],
+      timezone: "UTC", serverTime: this.ex.marketTime(now),
+      rateLimits: rateLimits(this.opts.weightLimit ?? 6000),
       exchangeFilters: [],
-      symbols: names.map((symbol) => {
-        const [baseAsset, quoteAsset] = splitSymbol(symbol);
-        return { symbol, status: "TRADING", baseAsset, baseAssetPrecision: 8, quoteAsset, quotePrecision: 8, quoteAssetPrecision: 8, orderTypes: ["LIMIT", "MARKET"], isSpotTradingAllowed: true, permissions: [], permissionSets: [["SPOT"]] };
-      }),
+      symbols: names.map((s) => symbolInfo(this.ex.book(s)!)),
     };
   }
 
@@ -187,19 +258,4 @@ export class RestApi {
     if (!/^[0-9]{1,20}$/.test(v) || !Number.isSafeInteger(Number(v))) throw new BadRequest(err(400, -1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`));
     return Number(v);
   }
-}
-
-function lowerBound(b: SymbolBook, id: number): number {
-  let lo = 0, hi = b.trades.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (b.trades[mid].id < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function splitSymbol(s: string): [string, string] {
-  for (const q of ["USDT", "FDUSD", "USDC", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY"]) if (s.length > q.length && s.endsWith(q)) return [s.slice(0, -q.length), q];
-  return [s, ""];
 }

@@ -98,6 +98,7 @@ class WsPort implements SessionPort {
   private ws?: WebSocket;
   private early: string[] = [];
   private dead = false;
+  private closing?: { code: number; reason: string };
 
   bind(ws: WebSocket): void {
     this.ws = ws;
@@ -108,6 +109,7 @@ class WsPort implements SessionPort {
     if (this.dead) { ws.terminate(); return; }
     for (const m of this.early) ws.send(m);
     this.early = [];
+    if (this.closing) ws.close(this.closing.code, this.closing.reason);
   }
 
   send(text: string): void {
@@ -132,7 +134,7 @@ class WsPort implements SessionPort {
 
   close(code: number, reason: string): void {
     if (this.ws) this.ws.close(code, reason);
-    else this.dead = true;
+    else this.closing = { code, reason }; // closed before the handshake completed: close properly right after it
   }
 
   terminate(): void {

@@ -7,7 +7,7 @@ import { loadFixture } from "../fixtures.ts";
 import type { Tape } from "../tape.ts";
 import type { FeedFaultPlan } from "../toxics.ts";
 import { ExchangeCore } from "./core.ts";
-import type { Pace } from "./exchange.ts";
+import type { EndOfTape, Pace } from "./exchange.ts";
 import type { Session, SessionPort } from "./session.ts";
 import { syntheticTape, unevenTape } from "./test-helpers.ts";
 
@@ -26,22 +26,23 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-type Sent = { text: string; at: number } | { text: "<terminated>"; at: number };
+type Sent = { text: string; at: number };
 const clock = () => Date.now(); // real-time: faked by vi.useFakeTimers in this file
 
 /** Opens `path` on a fresh exchange with a port that records what is sent, and when. */
-function session(o: { tape: Tape; pace?: Pace; plan?: FeedFaultPlan; seed?: string }, path: string): Sent[] {
+type Opts = { tape: Tape; pace?: Pace; plan?: FeedFaultPlan; seed?: string; endOfTape?: EndOfTape };
+function session(o: Opts, path: string): Sent[] {
   return open(o, path).sent;
 }
 
-function open(o: { tape: Tape; pace?: Pace; plan?: FeedFaultPlan; seed?: string }, path: string): { sent: Sent[]; session: Session } {
+function open(o: Opts, path: string): { sent: Sent[]; session: Session } {
   const core = new ExchangeCore(o, clock);
   cores.push(core);
   const sent: Sent[] = [];
   const port: SessionPort = {
     send: (text) => void sent.push({ text, at: clock() }),
     bufferedAmount: () => 0,
-    close() {},
+    close: (code, reason) => void sent.push({ text: `<closed ${code} ${reason}>`, at: clock() }),
     terminate: () => void sent.push({ text: "<terminated>", at: clock() }),
   };
   const r = core.open(path, port);
@@ -147,5 +148,39 @@ describe("the latency toxic's delay line (virtual time)", () => {
     expect(late.map((x) => x.text)).toEqual(plain.map((x) => x.text));
     expect(late.at(-1)!.at).toBeGreaterThanOrEqual(late.at(-2)!.at);
     expect(late[0].at - START).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe("the end of the tape (virtual time)", () => {
+  it("loop, paced: lap k's trades leave at (k * period + offset) / N with ids continuing after the tape's last", () => {
+    const { tape, order } = unevenTape();
+    const sent = session({ tape, pace: { speed: 5 }, endOfTape: "loop" }, BOTH);
+    vi.advanceTimersByTime(2 * 12_000 + 600); // two laps of 60 s of tape time at 5x, and the start of the third
+    const span: Record<string, number> = { BTCUSDT: tape.bySymbol.get("BTCUSDT")!.length, ETHUSDT: tape.bySymbol.get("ETHUSDT")!.length };
+    const expected: string[] = [];
+    for (let lap = 0; lap < 3; lap++) for (const o of order) if ((lap * 60_000 + o.offset) / 5 <= 2 * 12_000 + 600) expected.push(`${o.symbol} ${o.id + lap * span[o.symbol]} +${(lap * 60_000 + o.offset) / 5}`);
+    expect(sent.map((x) => { const t = tradeOf(x.text); return `${t.s} ${t.t} +${x.at - START}`; })).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(2 * order.length);
+  });
+
+  it("paced, with the latency toxic: the close (1000 end of tape) follows the last delayed frame; a subscriber after the end gets only the close", () => {
+    const { tape, order } = unevenTape();
+    const core = new ExchangeCore({ tape, pace: { speed: 5 }, plan: { toxics: [{ kind: "latency", meanMs: 30, jitterMs: 0 }] }, endOfTape: "close" }, clock);
+    cores.push(core);
+    const record = (sent: Sent[]): SessionPort => ({
+      send: (text) => void sent.push({ text, at: clock() }), bufferedAmount: () => 0,
+      close: (code, reason) => void sent.push({ text: `<closed ${code} ${reason}>`, at: clock() }), terminate: () => void sent.push({ text: "<terminated>", at: clock() }),
+    });
+    const early: Sent[] = [];
+    expect(core.open(BOTH, record(early)).ok).toBe(true);
+    vi.advanceTimersByTime(1_000);
+    const lastAt = order[order.length - 1].offset / 5 + 30;
+    expect(early.map((x) => x.text.startsWith("<") ? x.text : String(tradeOf(x.text).t))).toEqual([...order.map((o) => String(o.id)), "<closed 1000 end of tape>"]);
+    expect(early.at(-1)!.at - START).toBe(lastAt);
+    expect(early.at(-2)!.at - START).toBe(lastAt);
+    const late: Sent[] = [];
+    expect(core.open("/ws/btcusdt@trade", record(late)).ok).toBe(true);
+    vi.advanceTimersByTime(100);
+    expect(late.map((x) => x.text)).toEqual(["<closed 1000 end of tape>"]);
   });
 });

@@ -1,6 +1,6 @@
 import { Rng } from "../../../engine/kernel/rng.ts";
 import { frameLatency, hasLatency, NO_FAULTS, ToxicStream, type FeedFaultPlan, type FrameAction } from "../toxics.ts";
-import type { Exchange, SymbolBook } from "./exchange.ts";
+import { END_OF_TAPE, type Exchange, type SymbolBook } from "./exchange.ts";
 
 /**
  * One client connection to the stream endpoint, as Binance runs it (spot market streams):
@@ -9,8 +9,12 @@ import type { Exchange, SymbolBook } from "./exchange.ts";
  * within pongTimeoutMs, at most maxIncomingPerSec incoming messages (text, ping and pong
  * frames all count; over it: close 1008 "Too many requests"), at most maxStreams streams, a
  * bounded lifetime, and a slow consumer is cut off rather than buffered without bound.
- * Paced, trades of all the connection's streams leave in publish-time order; at max pace the
- * streams take turns in batches. With the latency toxic every outgoing text frame (trades,
+ * The connection follows the exchange's market (exchange.ts): it joins where the market is and
+ * sends what the market publishes, from its own position. Paced, trades of all the
+ * connection's streams leave in publish-time order; at max pace the streams take turns in
+ * batches and a reader that is slower than the market lags (its position waits for the socket
+ * to drain) without slowing the market. With end of tape "close", the connection is closed with
+ * 1000 "end of tape" once every trade of its streams has been sent. With the latency toxic every outgoing text frame (trades,
  * malformed frames, replies) waits in a delay line: frame k leaves at
  * max(due[k-1], decided[k] + meanMs + jitter), jitter drawn per tape position from the
  * stream's seeded Rng, so frames keep the order the toxics decided (only `reorder` reorders);
@@ -109,6 +113,8 @@ export class Session {
   private waitingLine = false;
   /** A disconnect or restart waits in the delay line: decide nothing more. */
   private ending = false;
+  /** The market advanced: send what it published (synchronously, so every subscriber gets it in the same turn). */
+  private readonly onMarket = (): void => this.pump();
 
   constructor(private readonly ex: Exchange, private readonly port: SessionPort, combined: boolean, initial: readonly string[], private readonly limits: SessionLimits, private readonly clock: () => number, private readonly hooks: SessionHooks, private readonly seed: string, plan: FeedFaultPlan = NO_FAULTS) {
     this.combined = combined;
@@ -122,6 +128,7 @@ export class Session {
       this.timers.push(setInterval(() => this.checkPong(), Math.max(5, Math.min(l.pingIntervalMs, l.pongTimeoutMs) / 4))); // real-time: pong deadline check
     }
     this.timers.push(setTimeout(() => this.close(1001, "Connection lifetime exceeded"), l.lifetimeMs)); // real-time: 24 h connection lifetime
+    ex.listeners.add(this.onMarket);
     this.schedulePump(0);
   }
 
@@ -192,7 +199,11 @@ export class Session {
 
   onPong(payload: string): void {
     if (!this.countIncoming()) return;
-    // Only a pong that echoes an outstanding ping answers it; unsolicited pongs are allowed but do not count.
+    // A pong that echoes an outstanding ping answers it and the ones before it; a pong with another
+    // payload is unsolicited: allowed, but it does not count. An empty pong answers them all: the
+    // official connectors answer every ping with `ws.pong()` (no payload), and the market-stream
+    // endpoint accepts that (binance/binance-connector-js#559: only the WS API checks the payload).
+    if (payload === "") return void this.pings.clear();
     const sent = this.pings.get(payload);
     if (sent === undefined) return;
     for (const [p, t] of this.pings) if (t <= sent) this.pings.delete(p);
@@ -202,6 +213,7 @@ export class Session {
   onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.ex.listeners.delete(this.onMarket);
     for (const t of this.timers) clearTimeout(t);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.lineTimer) clearTimeout(this.lineTimer);
@@ -260,8 +272,11 @@ export class Session {
   private add(name: string): void {
     const sym = name.endsWith("@trade") ? name.slice(0, -6) : undefined;
     const book = sym !== undefined ? this.ex.book(sym) : undefined;
-    if (book) this.ex.start();
-    const cursor = book ? this.ex.joinAt(book) : 0;
+    // Binance sends a new subscriber what happens from now on; what happened before is on REST.
+    // One `now` for both: the subscription that starts the market gets it from its first trade.
+    const now = this.clock();
+    if (book) this.ex.start(now);
+    const cursor = book ? this.ex.joinAt(book, now) : 0;
     const tag = `${this.seed}/stream${++this.streamNo}/${name}`;
     this.streams.set(name, { name, book, prefix: `{"stream":"${name}","data":`, cursor, toxic: new ToxicStream(this.plan, new Rng(tag)), latRng: new Rng(`${tag}/latency`), backlog: [], backlogLat: 0, flushed: false });
   }
@@ -278,7 +293,7 @@ export class Session {
       return;
     }
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
-    this.pumpTimer = setTimeout(() => { // real-time: paced replay waits for the next trade's publish time
+    this.pumpTimer = setTimeout(() => { // real-time: a stall ends on the wall clock
       this.pumpTimer = undefined;
       this.pump();
     }, Math.min(ms, 1_000));
@@ -293,19 +308,20 @@ export class Session {
     else this.pumpPaced(now);
   }
 
-  /** Max pace: round-robin over streams, BATCH tape positions each, waiting whenever the client's buffer is full. */
+  /** Max pace: round-robin over streams, BATCH positions each up to what the market published, waiting whenever the client's buffer is full. */
   private pumpMax(now: number): void {
     let more = false;
     for (const st of this.streams.values()) {
       if (!st.book) continue;
       const b = st.book;
-      const lim = b.trades.length;
+      const lim = this.ex.published(b);
       for (let k = 0; k < BATCH && (st.backlog.length > 0 || st.cursor < lim); k++) if (!this.step(st, b, now)) return;
       this.flushEnd(st, b, now);
       if (st.cursor < lim) more = true;
       if (this.blocked()) return;
     }
     if (more) this.schedulePump(0);
+    else this.checkEnd();
   }
 
   /**
@@ -315,7 +331,7 @@ export class Session {
   private pumpPaced(now: number): void {
     const active: StreamState[] = [];
     const lims: number[] = [];
-    for (const st of this.streams.values()) if (st.book) { active.push(st); lims.push(this.ex.sendable(st.book, now)); }
+    for (const st of this.streams.values()) if (st.book) { active.push(st); lims.push(this.ex.published(st.book, now)); }
     let more = false;
     for (let k = 0; ; k++) {
       let best = -1;
@@ -324,7 +340,10 @@ export class Session {
         const st = active[i];
         // A stall's leftovers were due before it began: they go first.
         if (st.backlog.length > 0) { best = i; break; }
-        if (st.cursor < lims[i] && st.book!.offsets[st.cursor] < bestAt) { bestAt = st.book!.offsets[st.cursor]; best = i; }
+        if (st.cursor < lims[i]) {
+          const at = this.ex.offsetOf(st.book!, st.cursor);
+          if (at < bestAt) { bestAt = at; best = i; }
+        }
       }
       if (best < 0) break;
       if (k >= BATCH) { more = true; break; }
@@ -334,9 +353,25 @@ export class Session {
     }
     if (this.port.bufferedAmount() > this.limits.slowClientBytes) return this.terminate();
     if (more) return this.schedulePump(0);
-    let next = Infinity;
-    for (const st of active) if (st.cursor < st.book!.trades.length) next = Math.min(next, this.ex.publishAt(st.book!, st.cursor));
-    if (next < Infinity) this.schedulePump(Math.max(1, next - this.clock()));
+    // The market calls back when it publishes the next trade.
+    this.checkEnd();
+  }
+
+  /**
+   * End of tape "close": once the market has published everything and this connection has sent
+   * (and delivered through the delay line) every trade of its streams, close it with 1000.
+   */
+  private checkEnd(): void {
+    if (this.closed || this.ending || this.ex.endOfTape !== "close" || !this.ex.ended) return;
+    let any = false;
+    for (const st of this.streams.values()) {
+      if (!st.book) continue;
+      any = true;
+      if (st.cursor < st.book.n || st.backlog.length > 0) return;
+      if (!st.flushed) this.flushEnd(st, st.book, this.clock());
+    }
+    if (!any || this.lineHead < this.line.length) return;
+    this.close(END_OF_TAPE.code, END_OF_TAPE.reason);
   }
 
   /**
@@ -354,7 +389,7 @@ export class Session {
       // The cursor moves when the trade's frames are decided; a stall keeps the rest in the backlog.
       actions = st.toxic.next(st.cursor);
       if (this.latency) lat = frameLatency(this.plan, st.latRng);
-      this.advance(st, b);
+      this.advance(st);
     }
     for (let j = 0; j < actions.length; j++) {
       const a = actions[j];
@@ -380,7 +415,7 @@ export class Session {
 
   /** At the tape's end, releases the frames the reorder toxic still holds. */
   private flushEnd(st: StreamState, b: SymbolBook, now: number): void {
-    if (st.flushed || st.cursor < b.trades.length || st.backlog.length > 0) return;
+    if (st.flushed || this.ex.endOfTape === "loop" || st.cursor < b.n || st.backlog.length > 0) return;
     st.flushed = true;
     const held = st.toxic.flush();
     if (held.length === 0) return;
@@ -472,13 +507,11 @@ export class Session {
       this.waitingLine = false;
       this.schedulePump(0);
     }
+    this.checkEnd();
   }
 
-  private advance(st: StreamState, b: SymbolBook): void {
-    if (st.cursor < b.trades.length) {
-      this.ex.sent(b, st.cursor);
-      st.cursor++;
-    }
+  private advance(st: StreamState): void {
+    st.cursor++;
   }
 }
 

@@ -5,7 +5,8 @@ import { loadFixture } from "../fixtures.ts";
 import { generateTape } from "../generator.ts";
 import type { FeedFaultPlan } from "../toxics.ts";
 import { startExchangeServer, type ExchangeServer } from "./server.ts";
-import { FAST_TIMING, rangeOf, runRealtimeJob } from "./realtime-job.ts";
+import { FAST_TIMING, rangeOf, } from "./realtime-job.ts";
+import { runRealtimeJob } from "../../../scenarios/realtime-job.ts";
 
 const REAL = "../shared/data/binance-2024-08-08/btcusdt_trade_20240808T2354Z-20240809T0005Z.jsonl";
 const servers: ExchangeServer[] = [];
@@ -38,7 +39,7 @@ describe("ws mode: BinanceWebSocketSource over real sockets to the simulated exc
     const s = await startExchangeServer({ tape, pace: { speed: 600 }, seed: "ws2" });
     servers.push(s);
     const feed = new BinanceStreamFeed({ symbols: tape.symbols, wsBase: s.wsUrl, restBase: s.httpUrl, range: rangeOf(tape), timing: FAST_TIMING, seed: "c" });
-    const { r, got, exp } = await runRealtimeJob(tape, feed, 400);
+    const { r, got, exp } = await runRealtimeJob(tape, feed, 40);
     expect(r.status).toBe("FINISHED");
     expect(r.restarts).toBe(1);
     expect(got).toEqual(exp);

@@ -1,7 +1,9 @@
 import type { KeyType } from "./keygroups.ts";
 import { MinHeap } from "../kernel/min-heap.ts";
-import type { Namespace } from "../state/keyed-state.ts";
 import type { KeyGroupRange } from "./keygroups.ts";
+
+/** A window, or another scope within a key's state (Flink's namespace). Here, since timers carry it too. */
+export type Namespace = number | string;
 
 /** One event-time timer: fire `namespace` of `key` when the watermark reaches `timestamp`. */
 export interface Timer {

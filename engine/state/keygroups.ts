@@ -4,6 +4,8 @@
  * means a key lands on the same key group here as in a Flink job, and snapshots indexed by
  * key group can be redistributed when the parallelism changes.
  */
+import { encodedKeyHash, isEncodedKey } from "../state/key-encoding.ts";
+
 export const DEFAULT_MAX_PARALLELISM = 128;
 
 export type KeyType = string | number;
@@ -41,7 +43,8 @@ export function murmurHash(code: number): number {
 }
 
 export function assignToKeyGroup(key: KeyType, maxParallelism: number): number {
-  return murmurHash(javaHashCode(key)) % maxParallelism;
+  // Composite keys (engine/state/key-encoding.ts) hash as the Java tuple/value they stand for.
+  return murmurHash(isEncodedKey(key) ? encodedKeyHash(key) : javaHashCode(key)) % maxParallelism;
 }
 
 export function operatorIndexForKeyGroup(keyGroup: number, parallelism: number, maxParallelism: number): number {

@@ -1,0 +1,29 @@
+import { mayBeUnaligned, type AlignmentController, AlignmentEvent, AlignmentState } from "./types.ts";
+import { waiting, withChannel } from "./types.ts";
+import { startUnaligned } from "./collecting-unaligned.ts";
+import { onAligned } from "./collecting-aligned.ts";
+import { onAtLeastOnce } from "./collecting-at-least-once.ts";
+
+type Waiting = AlignmentState & { kind: "waiting-for-first-barrier" };
+
+/** No checkpoint in progress: the first barrier of a newer checkpoint starts one. */
+export function onWaiting(s: Waiting, e: AlignmentEvent, ctl: AlignmentController): AlignmentState {
+  switch (e.kind) {
+    case "barrier": {
+      if (e.checkpointId <= s.lastHandled) return s; // stale: completed or aborted here already
+      const base = { lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) };
+      const cfg = ctl.config;
+      if (!cfg.exactlyOnce) return onAtLeastOnce({ ...base, kind: "collecting-at-least-once" }, e, ctl);
+      const unaligned = cfg.unaligned && mayBeUnaligned(e.options);
+      if (unaligned && cfg.alignedTimeout <= 0) return startUnaligned({ ...base, seen: withChannel(base.seen, e.channel) }, e.channel, e.now, ctl);
+      if (unaligned) ctl.armTimeout(e.checkpointId, e.now + cfg.alignedTimeout);
+      return onAligned({ ...base, kind: "collecting-aligned" }, e, ctl);
+    }
+    case "cancel":
+      return e.checkpointId > s.lastHandled ? waiting(e.checkpointId, s.ended) : s;
+    case "end-of-partition":
+      return waiting(s.lastHandled, withChannel(s.ended, e.channel));
+    case "alignment-timeout":
+      return s; // of a checkpoint already done
+  }
+}

@@ -1,0 +1,78 @@
+import type { StateHandle } from "../state/checkpoint-storage.ts";
+import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
+
+/** Per-subtask figures of one checkpoint, as Flink's UI lists them. */
+export interface SubtaskCheckpointStats {
+  readonly task: string;
+  readonly ackTime: number;
+  readonly alignmentMs: number;
+  readonly syncWallMs: number;
+  readonly asyncWallMs: number;
+  readonly stateBytes: number;
+  /** Records persisted as in-flight channel state (unaligned checkpoints). */
+  readonly channelStateRecords?: number;
+  readonly unaligned?: boolean;
+}
+
+/** What a checkpoint is, fixed at trigger time (Flink's CheckpointProperties, the parts that apply). */
+export interface CheckpointProps {
+  readonly id: number;
+  readonly triggerTime: number;
+  /** Taken after every source reached its end (FLIP-147): its notification lets tasks finish. */
+  readonly final: boolean;
+  /** Written to its own storage, self-contained (never a delta), never subsumed or retired. */
+  readonly savepoint: boolean;
+}
+
+export type Ack = { readonly handle: StateHandle; readonly stats: SubtaskCheckpointStats };
+
+/**
+ * A checkpoint's life, as a value: pending until every task acknowledged, then completed (its
+ * metadata written: the commit point) or aborted with the reason (Flink's CheckpointFailureReason
+ * key, which statistics and the failure manager read) and the cause's message.
+ */
+export type Checkpoint =
+  | (CheckpointProps & { readonly status: "pending"; readonly waitingFor: Set<string>; readonly acks: Map<string, Ack> })
+  | (CheckpointProps & { readonly status: "completed"; readonly endTime: number; readonly parents: readonly number[] })
+  | (CheckpointProps & { readonly status: "aborted"; readonly endTime: number; readonly reason: CheckpointFailureReasonKey; readonly cause?: string });
+
+export type PendingCheckpoint = Checkpoint & { readonly status: "pending" };
+export type CompletedCheckpoint = Checkpoint & { readonly status: "completed" };
+export type AbortedCheckpoint = Checkpoint & { readonly status: "aborted" };
+
+/** What an acknowledgement did; late and duplicate acks are normal under faults, so nothing throws. */
+export type AckResult = "ok" | "duplicate" | "unknown";
+
+export function pendingCheckpoint(props: CheckpointProps, tasks: readonly string[]): PendingCheckpoint {
+  return { ...props, status: "pending", waitingFor: new Set(tasks), acks: new Map() };
+}
+
+export function acknowledge(p: PendingCheckpoint, task: string, ack: Ack): AckResult {
+  if (p.acks.has(task)) return "duplicate";
+  if (!p.waitingFor.delete(task)) return "unknown";
+  p.acks.set(task, ack);
+  return "ok";
+}
+
+export function isFullyAcknowledged(p: PendingCheckpoint): boolean {
+  return p.waitingFor.size === 0;
+}
+
+export function totalTasks(p: PendingCheckpoint): number {
+  return p.waitingFor.size + p.acks.size;
+}
+
+/** The checkpoints the handles of `p` are deltas against (incremental chains). */
+export function parentsOf(handles: Iterable<StateHandle>): number[] {
+  const s = new Set<number>();
+  for (const h of handles) if (h.parent !== undefined) s.add(h.parent);
+  return [...s].sort((a, b) => a - b);
+}
+
+export function complete(p: PendingCheckpoint, endTime: number): CompletedCheckpoint {
+  return { id: p.id, triggerTime: p.triggerTime, final: p.final, savepoint: p.savepoint, status: "completed", endTime, parents: parentsOf([...p.acks.values()].map((a) => a.handle)) };
+}
+
+export function abort(p: PendingCheckpoint, endTime: number, reason: CheckpointFailureReasonKey, cause?: string): AbortedCheckpoint {
+  return { id: p.id, triggerTime: p.triggerTime, final: p.final, savepoint: p.savepoint, status: "aborted", endTime, reason, ...(cause !== undefined ? { cause } : {}) };
+}

@@ -1,0 +1,95 @@
+import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
+import { parentsOf, type CompletedCheckpoint } from "./checkpoint.ts";
+
+/**
+ * Completed checkpoints and savepoints (Flink's CompletedCheckpointStore plus the shared-state
+ * registry's one job here): keeps `numRetained` checkpoints, and never deletes one that an
+ * incremental chain still reads, whether from a retained checkpoint or from a pending one (whose
+ * tasks were told at trigger time which checkpoint to write deltas against). Savepoints live in
+ * their own storage and are never retired.
+ */
+export class CompletedCheckpointStore {
+  /** Retained completed checkpoint ids, oldest first. */
+  private readonly retained: number[] = [];
+  /** Retired, but still the parent of a retained or pending chain. */
+  private readonly kept = new Set<number>();
+  private readonly parents = new Map<number, readonly number[]>();
+  private readonly savepoints = new Map<number, CheckpointStorage>();
+
+  constructor(private readonly storage: CheckpointStorage, private readonly numRetained: number, private readonly trace: (line: string) => void = () => {}) {}
+
+  /** Completed checkpoint ids (not savepoints) still retained, oldest first. */
+  get completed(): readonly number[] {
+    return this.retained;
+  }
+
+  latest(): number | undefined {
+    return this.retained.length ? this.retained[this.retained.length - 1] : undefined;
+  }
+
+  /** Checkpoint `id` is a savepoint that goes to `target`. */
+  registerSavepoint(id: number, target: CheckpointStorage): void {
+    this.savepoints.set(id, target);
+  }
+
+  /** Where checkpoint `id`'s state goes: the savepoint's own storage, or checkpoint storage. */
+  storageFor(id: number): CheckpointStorage {
+    return this.savepoints.get(id) ?? this.storage;
+  }
+
+  /** Ids of the checkpoints currently on storage because of this store (retained and kept). */
+  live(): number[] {
+    return [...this.kept, ...this.retained].sort((a, b) => a - b);
+  }
+
+  /**
+   * Records a completed checkpoint and applies retention. `pendingBases` are the checkpoints
+   * pending ones may write deltas against: their chains stay.
+   */
+  add(c: CompletedCheckpoint, pendingBases: Iterable<number>): void {
+    if (c.savepoint) return;
+    this.parents.set(c.id, c.parents);
+    this.retained.push(c.id);
+    this.retain(pendingBases);
+  }
+
+  /** A pending checkpoint ended: a parent only it still needed may go now. */
+  release(pendingBases: Iterable<number>): void {
+    if (this.kept.size) this.retain(pendingBases);
+  }
+
+  private retain(pendingBases: Iterable<number>): void {
+    const keep = Math.max(1, this.numRetained);
+    while (this.retained.length > keep) this.kept.add(this.retained.shift()!);
+    if (this.kept.size === 0) return;
+    const needed = new Set<number>();
+    const walk = (id: number) => {
+      if (needed.has(id)) return;
+      needed.add(id);
+      for (const p of this.parentsOf(id)) walk(p);
+    };
+    for (const id of this.retained) walk(id);
+    for (const id of pendingBases) walk(id);
+    for (const old of [...this.kept]) {
+      if (needed.has(old)) continue;
+      this.kept.delete(old);
+      this.parents.delete(old);
+      this.storage.discard(old);
+      this.trace(`coordinator discard cp=${old}`);
+    }
+  }
+
+  /** Parents as recorded at completion, or read back from metadata (a checkpoint of an earlier process). */
+  private parentsOf(id: number): readonly number[] {
+    let p = this.parents.get(id);
+    if (p === undefined) {
+      try {
+        p = parentsOf(this.storage.readMetadata(id).handles);
+      } catch {
+        p = []; // unreadable metadata: nothing to follow; restore skips such a checkpoint anyway
+      }
+      this.parents.set(id, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * End of input with checkpointing (FLIP-147), in one place. A task whose input ended must not
+ * finish before the final checkpoint it took part in has completed: that notification commits
+ * the last epoch of its sinks, and finishing first would drop the commit.
+ * - A source reaches its end first: it waits for a final checkpoint to be triggered (when every
+ *   source is at its end), to snapshot it, and for it to complete.
+ * - A downstream task sees end of partition after the final barrier: it waits for the completion
+ *   of the final checkpoint it snapshotted.
+ */
+export type EndOfInputPhase = "running" | "waiting-for-final-checkpoint" | "may-finish";
+
+export class EndOfInput {
+  private finalSnapshot = 0;
+  private lastCompleted = 0;
+  private phase: EndOfInputPhase = "running";
+
+  constructor(private readonly checkpointing: boolean, private readonly isSource: boolean) {}
+
+  get current(): EndOfInputPhase {
+    return this.phase;
+  }
+
+  snapshotTaken(checkpointId: number, final: boolean): void {
+    if (final) this.finalSnapshot = checkpointId;
+  }
+
+  /** The input ended: true when the task may finish at once. */
+  inputEnded(): boolean {
+    this.phase = this.done() ? "may-finish" : "waiting-for-final-checkpoint";
+    return this.phase === "may-finish";
+  }
+
+  /** A checkpoint completed: true when a task waiting at its end may finish now. */
+  checkpointCompleted(checkpointId: number): boolean {
+    if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId;
+    if (this.phase !== "waiting-for-final-checkpoint" || !this.done()) return false;
+    this.phase = "may-finish";
+    return true;
+  }
+
+  private done(): boolean {
+    if (!this.checkpointing) return true;
+    if (this.finalSnapshot === 0) return !this.isSource; // a source must take part in a final checkpoint
+    return this.lastCompleted >= this.finalSnapshot;
+  }
+}

@@ -1,0 +1,36 @@
+import type { StateHandle } from "../state/checkpoint-storage.ts";
+import type { AckResult, SubtaskCheckpointStats } from "./checkpoint.ts";
+import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
+
+/** What a trigger (and the barrier it becomes) tells every task about the checkpoint. */
+export interface CheckpointOptions {
+  /** Taken after every source reached its end (FLIP-147). */
+  readonly final: boolean;
+  /** A savepoint: written whole (never a delta), whatever incremental says. */
+  readonly savepoint: boolean;
+  /**
+   * Incremental: the completed checkpoint to write deltas against (the coordinator's latest at
+   * trigger time), so the coordinator knows every parent a pending checkpoint may need.
+   */
+  readonly base?: number;
+}
+
+/**
+ * Coordinator -> tasks. The runner implements it as transport (RPC latency) and nothing else:
+ * what a task does with a message is the task's (and its SubtaskCheckpointer's) business.
+ */
+export interface TaskGateway {
+  /** Every task that must acknowledge. */
+  taskNames(): string[];
+  /** Reaches the source tasks, which snapshot and inject the barrier. */
+  triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void;
+  notifyCheckpointComplete(checkpointId: number, final: boolean): void;
+  notifyCheckpointAborted(checkpointId: number, reason: CheckpointFailureReasonKey): void;
+}
+
+/** Tasks -> coordinator (Flink's CheckpointResponder). */
+export interface CoordinatorGateway {
+  acknowledge(task: string, checkpointId: number, handle: StateHandle, stats: SubtaskCheckpointStats, now: number): AckResult;
+  /** The task could not take its part of the checkpoint (an I/O error in the async phase, ...). */
+  decline(task: string, checkpointId: number, reason: CheckpointFailureReasonKey, cause: string, now: number): void;
+}

@@ -1,0 +1,183 @@
+import { describe, expect, it } from "vitest";
+import { test, fc } from "@fast-check/vitest";
+import { CheckpointConfig } from "../api/checkpoint-config.ts";
+import { JobManagerCheckpointStorage, type StateHandle } from "../state/checkpoint-storage.ts";
+import { abort, acknowledge, complete, isFullyAcknowledged, pendingCheckpoint, totalTasks, type CompletedCheckpoint } from "./checkpoint.ts";
+import { CompletedCheckpointStore } from "./completed-store.ts";
+import { FailureManager } from "./failure-manager.ts";
+import { countsAsCheckpointFailure, CheckpointFailureReason, type CheckpointFailureReasonKey } from "./failure-reason.ts";
+import { TriggerPolicy } from "./trigger-policy.ts";
+
+const handle = (task: string, parent?: number): StateHandle => ({ task, vertex: "v", subtask: 0, file: task, bytes: 1, ...(parent !== undefined ? { parent } : {}) });
+const stats = (task: string) => ({ task, ackTime: 0, alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, stateBytes: 1 });
+
+describe("a pending checkpoint", () => {
+  it("completes when every task acknowledged once; late, duplicate and unknown acks are answered", () => {
+    const p = pendingCheckpoint({ id: 3, triggerTime: 10, final: false, savepoint: false }, ["a", "b"]);
+    expect(totalTasks(p)).toBe(2);
+    expect(acknowledge(p, "a", { handle: handle("a", 1), stats: stats("a") })).toBe("ok");
+    expect(acknowledge(p, "a", { handle: handle("a"), stats: stats("a") })).toBe("duplicate");
+    expect(acknowledge(p, "x", { handle: handle("x"), stats: stats("x") })).toBe("unknown");
+    expect(isFullyAcknowledged(p)).toBe(false);
+    expect(acknowledge(p, "b", { handle: handle("b", 2), stats: stats("b") })).toBe("ok");
+    expect(isFullyAcknowledged(p)).toBe(true);
+    expect(complete(p, 20)).toEqual({ id: 3, triggerTime: 10, final: false, savepoint: false, status: "completed", endTime: 20, parents: [1, 2] });
+    expect(abort(p, 30, "CHECKPOINT_EXPIRED")).toEqual({ id: 3, triggerTime: 10, final: false, savepoint: false, status: "aborted", endTime: 30, reason: "CHECKPOINT_EXPIRED" });
+  });
+
+  test.prop([fc.array(fc.constantFrom("a", "b", "c", "d", "x"), { maxLength: 20 })])("in any order of acks, complete exactly when each task acked; each ack is ok once", (acks) => {
+    const tasks = ["a", "b", "c", "d"];
+    const p = pendingCheckpoint({ id: 1, triggerTime: 0, final: false, savepoint: false }, tasks);
+    const oks = new Set<string>();
+    for (const t of acks) {
+      const r = acknowledge(p, t, { handle: handle(t), stats: stats(t) });
+      expect(r).toBe(!tasks.includes(t) ? "unknown" : oks.has(t) ? "duplicate" : "ok");
+      oks.add(t);
+      expect(isFullyAcknowledged(p)).toBe(tasks.every((x) => oks.has(x)));
+    }
+  });
+});
+
+describe("the trigger policy", () => {
+  const policy = (c: Partial<CheckpointConfig>) => new TriggerPolicy(Object.assign(new CheckpointConfig(), { interval: 100 }, c));
+
+  it("triggers on the interval; refuses over max-concurrent and within the minimum pause; savepoints ignore both", () => {
+    const p = policy({ maxConcurrentCheckpoints: 2, minPauseBetweenCheckpoints: 50, checkpointTimeout: 70 });
+    p.start(0);
+    expect(p.nextPeriodic()).toBe(100);
+    expect(p.decide(100, 1, "periodic")).toEqual({ kind: "trigger" });
+    expect(p.decide(100, 2, "periodic")).toEqual({ kind: "refused", reason: "TOO_MANY_CONCURRENT_CHECKPOINTS" });
+    expect(p.decide(100, 2, "final")).toEqual({ kind: "refused", reason: "TOO_MANY_CONCURRENT_CHECKPOINTS" });
+    expect(p.decide(100, 9, "savepoint")).toEqual({ kind: "trigger" });
+    p.triggered(100);
+    p.completed(180);
+    expect(p.nextPeriodic()).toBe(200);
+    expect(p.decide(200, 0, "periodic")).toEqual({ kind: "refused", reason: "MINIMUM_TIME_BETWEEN_CHECKPOINTS", retryAt: 230 });
+    expect(p.decide(200, 0, "final")).toEqual({ kind: "trigger" });
+    expect(p.decide(230, 0, "periodic")).toEqual({ kind: "trigger" });
+    expect(p.expiresAt(100)).toBe(170);
+  });
+
+  test.prop([fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 300 }), fc.array(fc.record({ at: fc.integer({ min: 0, max: 1000 }), pending: fc.integer({ min: 0, max: 5 }), completedAt: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }) }), { maxLength: 30 })])(
+    "never triggers a periodic checkpoint over the cap or inside the pause; a refusal for the pause names when it ends",
+    (max, pause, steps) => {
+      const p = policy({ maxConcurrentCheckpoints: max, minPauseBetweenCheckpoints: pause });
+      p.start(0);
+      let lastCompletion = -Infinity;
+      for (const s of steps) {
+        if (s.completedAt !== undefined) {
+          p.completed(s.completedAt);
+          lastCompletion = s.completedAt;
+        }
+        const d = p.decide(s.at, s.pending, "periodic");
+        if (d.kind === "trigger") {
+          expect(s.pending).toBeLessThan(max);
+          expect(s.at).toBeGreaterThanOrEqual(lastCompletion + pause);
+        } else if (d.reason === "MINIMUM_TIME_BETWEEN_CHECKPOINTS") expect(d.retryAt).toBe(lastCompletion + pause);
+        else expect(s.pending).toBeGreaterThanOrEqual(max);
+      }
+    },
+  );
+});
+
+describe("the failure manager", () => {
+  it("counts what the checkpoint did wrong, not what happened around it", () => {
+    const counted = (Object.keys(CheckpointFailureReason) as CheckpointFailureReasonKey[]).filter(countsAsCheckpointFailure);
+    expect(counted).toEqual(["CHECKPOINT_EXPIRED", "CHECKPOINT_DECLINED", "IO_EXCEPTION", "FINALIZE_CHECKPOINT_FAILURE"]);
+  });
+
+  it("fails the job on the (tolerable+1)-th consecutive counted failure; a success, a savepoint or an old checkpoint resets or does not count", () => {
+    const f = new FailureManager(1);
+    expect(f.onFailure(1, "CHECKPOINT_EXPIRED", false)).toBeUndefined();
+    expect(f.onFailure(1, "CHECKPOINT_DECLINED", false)).toBeUndefined(); // the same checkpoint counts once
+    expect(f.onFailure(2, "CHECKPOINT_SUBSUMED", false)).toBeUndefined();
+    expect(f.onFailure(3, "IO_EXCEPTION", true)).toBeUndefined(); // a savepoint
+    f.onSuccess(5);
+    expect(f.consecutiveFailures).toBe(0);
+    expect(f.onFailure(4, "CHECKPOINT_EXPIRED", false)).toBeUndefined(); // older than the last success
+    expect(f.onFailure(6, "CHECKPOINT_EXPIRED", false)).toBeUndefined();
+    const e = f.onFailure(7, "IO_EXCEPTION", false);
+    expect(e?.message).toBe("Exceeded checkpoint tolerable failure threshold (1): checkpoint 7 failed: An exception occurred while writing checkpoint state or metadata.");
+  });
+
+  const reason = fc.constantFrom(...(Object.keys(CheckpointFailureReason) as CheckpointFailureReasonKey[]));
+  test.prop([fc.integer({ min: 0, max: 3 }), fc.array(fc.oneof(fc.record({ ok: fc.constant(true as const), id: fc.integer({ min: 1, max: 20 }) }), fc.record({ ok: fc.constant(false as const), id: fc.integer({ min: 1, max: 20 }), reason, savepoint: fc.boolean() })), { maxLength: 40 })])(
+    "fails exactly when the distinct counted failures of checkpoints newer than the last success exceed the tolerance (the reference)",
+    (tolerable, events) => {
+      const f = new FailureManager(tolerable);
+      let last = 0;
+      let counted = new Set<number>();
+      for (const e of events) {
+        if (e.ok) {
+          if (e.id > last) {
+            last = e.id;
+            counted = new Set();
+          }
+          f.onSuccess(e.id);
+          continue;
+        }
+        const counts = !e.savepoint && countsAsCheckpointFailure(e.reason) && e.id > last && !counted.has(e.id);
+        if (counts) counted.add(e.id);
+        const fail = f.onFailure(e.id, e.reason, e.savepoint);
+        expect(fail !== undefined).toBe(counts && counted.size > tolerable);
+        if (fail) counted = new Set();
+      }
+    },
+  );
+});
+
+describe("the completed-checkpoint store", () => {
+  const done = (id: number, parents: number[] = [], savepoint = false): CompletedCheckpoint => ({ id, triggerTime: 0, final: false, savepoint, status: "completed", endTime: 0, parents });
+  const put = (s: JobManagerCheckpointStorage, id: number, parents: number[] = []) =>
+    s.writeMetadata({ checkpointId: id, timestamp: 0, savepoint: false, maxParallelism: 128, handles: parents.length ? parents.map((p) => handle("t", p)) : [handle("t")] });
+
+  it("retains num-retained checkpoints, keeps incremental parents, never retires a savepoint", () => {
+    const storage = new JobManagerCheckpointStorage();
+    const store = new CompletedCheckpointStore(storage, 1);
+    for (const [id, parents] of [[1, []], [2, [1]], [3, [1]], [4, []]] as [number, number[]][]) {
+      put(storage, id, parents);
+      store.add(done(id, parents), []);
+    }
+    expect(store.completed).toEqual([4]);
+    expect(storage.completedIds()).toEqual([4]);
+    store.registerSavepoint(5, new JobManagerCheckpointStorage());
+    store.add(done(5, [], true), []);
+    expect(store.latest()).toBe(4);
+    expect(store.storageFor(5)).not.toBe(storage);
+  });
+
+  // Out-of-order completion, incremental chains and pending checkpoints' bases, against the rule
+  // "a checkpoint is on storage iff retained, or reachable by parents from a retained or pending base".
+  test.prop([fc.integer({ min: 1, max: 3 }), fc.array(fc.record({ parent: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), pendingBase: fc.boolean() }), { minLength: 1, maxLength: 25 })])(
+    "deletes exactly what no retained or pending chain can reach",
+    (retained, steps) => {
+      const storage = new JobManagerCheckpointStorage();
+      const store = new CompletedCheckpointStore(storage, retained);
+      const parentsOf = new Map<number, number[]>();
+      const ids: number[] = [];
+      let pendingBases: number[] = [];
+      steps.forEach((s, i) => {
+        const id = i + 1;
+        // A delta against a checkpoint still on storage (that is all a task is ever told to use).
+        const live = store.live();
+        const parent = s.parent !== undefined && live.length ? live[s.parent % live.length] : undefined;
+        const parents = parent === undefined ? [] : [parent];
+        parentsOf.set(id, parents);
+        put(storage, id, parents);
+        store.add(done(id, parents), pendingBases);
+        ids.push(id);
+        pendingBases = s.pendingBase ? [id] : [];
+        store.release(pendingBases);
+        const keep = new Set<number>();
+        const walk = (x: number) => {
+          if (keep.has(x)) return;
+          keep.add(x);
+          for (const p of parentsOf.get(x) ?? []) walk(p);
+        };
+        for (const x of ids.slice(-retained)) walk(x);
+        for (const b of pendingBases) walk(b);
+        expect(storage.completedIds().sort((a, b) => a - b)).toEqual([...keep].sort((a, b) => a - b));
+      });
+    },
+  );
+});

@@ -1,0 +1,109 @@
+import type { Logger } from "../api/logger.ts";
+import { FileSystemCheckpointStorage, type CheckpointStorage, type StateHandle } from "../state/checkpoint-storage.ts";
+import type { Fs } from "../state/fs.ts";
+import { applyDeltas } from "./incremental.ts";
+import type { KeyGroupState } from "../state/keyed-state.ts";
+import { deserialize } from "../state/serde.ts";
+import type { OperatorSnapshot, RestoredState } from "../runtime/operator.ts";
+import type { TimerSnapshot } from "../state/timers.ts";
+import type { InFlightBatch } from "./checkpointed-input.ts";
+import { IN_FLIGHT_KEY, type TaskSnapshot } from "./subtask-checkpointer.ts";
+
+/**
+ * Restore, in one place: which checkpoint (the newest whose metadata and every state file read
+ * back whole), resume (the job's own storage), start from a savepoint (one given directory),
+ * incremental replay (walking parents back to a full snapshot), and the in-flight records of an
+ * unaligned checkpoint (handed back to the same subtask, replayed before new input).
+ */
+export interface RestorePoint {
+  readonly checkpointId: number;
+  /** State of every operator uid, gathered over all subtasks of the checkpoint restored from. */
+  readonly byUid: ReadonlyMap<string, RestoredState>;
+  /** Unaligned checkpoints: in-flight records per task name ("Window(sum)#1"). */
+  readonly inFlight: ReadonlyMap<string, InFlightBatch[]>;
+  /** Subtasks per vertex when the checkpoint was taken (in-flight records cannot be rescaled). */
+  readonly parallelism: ReadonlyMap<string, number>;
+  readonly skipped: { checkpointId: number; reason: string }[];
+}
+
+/** Full keyed state of one operator: its own, or its parent chain's with the deltas applied. */
+function resolveKeyed(storage: CheckpointStorage, h: StateHandle, uid: string, op: OperatorSnapshot, depth: number): KeyGroupState[] {
+  if (!op.delta) return op.keyed;
+  if (depth > 64) throw new Error(`${h.task}: incremental chain longer than 64 checkpoints`);
+  const parentId = op.delta.parent;
+  const ph = storage.readMetadata(parentId).handles.find((x) => x.task === h.task);
+  if (!ph) throw new Error(`${h.task}: parent checkpoint ${parentId} of an incremental snapshot has no state for this task`);
+  const parentOp = deserialize<TaskSnapshot>(storage.readState(parentId, ph))[uid];
+  if (!parentOp) throw new Error(`${h.task}: parent checkpoint ${parentId} has no state for operator ${uid}`);
+  return applyDeltas(resolveKeyed(storage, ph, uid, parentOp, depth + 1), [op.delta]);
+}
+
+export class NoValidCheckpointError extends Error {
+  override readonly name = "NoValidCheckpointError";
+}
+
+/**
+ * Picks the newest checkpoint whose metadata and every state file read back whole, and
+ * records why each newer one was skipped. With checkpoints present but none whole, restoring
+ * empty would silently lose state, so it refuses.
+ */
+export function loadLatestValid(storage: CheckpointStorage, maxParallelism: number, onlyId?: number, log?: Pick<Logger, "warn">): RestorePoint | undefined {
+  const skipped: { checkpointId: number; reason: string }[] = [];
+  const ids = onlyId === undefined ? storage.completedIds() : [onlyId];
+  for (const id of ids) {
+    try {
+      const meta = storage.readMetadata(id);
+      if (meta.maxParallelism !== maxParallelism) {
+        throw new Error(`max parallelism changed from ${meta.maxParallelism} to ${maxParallelism}; key groups cannot be mapped`);
+      }
+      const byUid = new Map<string, { keyed: KeyGroupState[]; timers: TimerSnapshot[]; listUnion: unknown[] }>();
+      const inFlight = new Map<string, InFlightBatch[]>();
+      const parallelism = new Map<string, number>();
+      for (const h of meta.handles) {
+        parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
+        const snap = deserialize<TaskSnapshot>(storage.readState(id, h));
+        for (const [uid, op] of Object.entries(snap)) {
+          if (uid === IN_FLIGHT_KEY) {
+            inFlight.set(h.task, op.list as InFlightBatch[]);
+            continue;
+          }
+          let r = byUid.get(uid);
+          if (!r) byUid.set(uid, (r = { keyed: [], timers: [], listUnion: [] }));
+          r.keyed.push(...resolveKeyed(storage, h, uid, op, 0));
+          r.timers.push(...op.timers);
+          r.listUnion.push(...op.list);
+        }
+      }
+      const restored = new Map<string, RestoredState>();
+      for (const [uid, r] of byUid) restored.set(uid, { checkpointId: id, ...r });
+      return { checkpointId: id, byUid: restored, inFlight, parallelism, skipped };
+    } catch (e) {
+      skipped.push({ checkpointId: id, reason: (e as Error).message });
+      // A corrupt checkpoint (CRC mismatch, truncated _metadata) is skipped, never silently.
+      log?.warn(`checkpoint chk-${id} skipped: ${(e as Error).message}`);
+    }
+  }
+  if (skipped.length > 0) {
+    throw new NoValidCheckpointError(`no valid checkpoint to restore from: ${skipped.map((s) => `chk-${s.checkpointId}: ${s.reason}`).join("; ")}`);
+  }
+  return undefined;
+}
+
+/** A savepoint path that is not `.../chk-<n>`: the user's mistake (exit 2). */
+export class SavepointPathError extends Error {
+  override readonly name = "SavepointPathError";
+  readonly exitCode = 2;
+}
+
+/**
+ * Where a new job starts: from a savepoint (or retained checkpoint) directory `.../chk-<n>`, from
+ * the newest valid checkpoint of its own storage when resuming, or from scratch.
+ */
+export function startingPoint(o: { fromSavepoint?: string; resume?: boolean; storage?: CheckpointStorage; fs: Fs; maxParallelism: number; log?: Pick<Logger, "warn"> }): RestorePoint | undefined {
+  if (o.fromSavepoint) {
+    const m = /^(.*)[/\\]chk-(\d+)[/\\]?$/.exec(o.fromSavepoint);
+    if (!m) throw new SavepointPathError(`fromSavepoint: ${JSON.stringify(o.fromSavepoint)} is not a .../chk-<n> directory`);
+    return loadLatestValid(new FileSystemCheckpointStorage(m[1], o.fs), o.maxParallelism, Number(m[2]), o.log);
+  }
+  return o.resume && o.storage ? loadLatestValid(o.storage, o.maxParallelism, undefined, o.log) : undefined;
+}

@@ -1,0 +1,151 @@
+import type { Kernel, Runnable } from "../kernel/kernel.ts";
+import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
+import { serialize } from "../state/serde.ts";
+import type { OperatorSnapshot, StreamOperator } from "../runtime/operator.ts";
+import type { SubtaskCheckpointStats } from "./checkpoint.ts";
+import type { InFlightBatch } from "./checkpointed-input.ts";
+import type { FaultPoint } from "./faults.ts";
+import { InjectedCrash, ProcessKilled } from "./faults.ts";
+import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
+import type { SnapshotStrategy } from "./snapshot-strategy.ts";
+
+/** A subtask's snapshot: one entry per operator uid of its chain, plus unaligned channel state. */
+export type TaskSnapshot = Record<string, OperatorSnapshot>;
+
+/** The key under which a task snapshot carries its in-flight records (NUL cannot start a uid one types). */
+export const IN_FLIGHT_KEY = "\u0000in-flight";
+
+/** What the checkpointer needs from the job: time, faults, storage and the way to the coordinator. */
+export interface CheckpointerHost {
+  readonly kernel: Kernel;
+  fault(point: FaultPoint, task: string, checkpointId?: number): void;
+  /** Extra virtual ms a slow task spends at this point (the fault injector's slowdown). */
+  slowdown(point: FaultPoint, task: string, checkpointId: number): number;
+  trace(line: string): void;
+  wallMs(): number;
+  /** Virtual ms the async phase of one snapshot takes (seeded). */
+  asyncDelay(): number;
+  /** Where checkpoint `id` goes, or undefined when it is no longer pending (nothing to write). */
+  storageFor(checkpointId: number): CheckpointStorage | undefined;
+  /** Tasks -> coordinator, with the transport's latency. */
+  readonly coordinatorGateway: CoordinatorGateway;
+}
+
+/** The task as the checkpointer sees it. */
+export interface CheckpointedTask {
+  readonly name: string;
+  readonly vertexName: string;
+  readonly subtask: number;
+  readonly chain: readonly StreamOperator[];
+  readonly uids: readonly string[];
+  isRunning(): boolean;
+  /** Send the barrier downstream `delay` virtual ms from now (a slow sync phase). */
+  emitBarrier(checkpointId: number, options: CheckpointOptions, delay: number): void;
+  fail(error: unknown): void;
+}
+
+interface InProgress {
+  readonly snap: TaskSnapshot;
+  readonly alignmentMs: number;
+  readonly syncWallMs: number;
+  inFlight?: InFlightBatch[];
+  channelStateDone: boolean;
+  asyncDone: boolean;
+}
+
+class After implements Runnable {
+  constructor(private readonly fn: () => void) {}
+  run(): void {
+    this.fn();
+  }
+}
+
+/**
+ * Flink's SubtaskCheckpointCoordinator: the synchronous phase (capture every operator's state,
+ * send the barrier on), the asynchronous phase (write, later in virtual time), then acknowledge,
+ * or decline when the write fails with an I/O error. An injected crash fails the task instead.
+ */
+export class SubtaskCheckpointer {
+  private readonly inProgress = new Map<number, InProgress>();
+  private lastCompleted = 0;
+
+  constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {}
+
+  /** Sync phase. `unaligned`: the in-flight records follow (inFlight, then channelStateComplete). */
+  checkpointState(checkpointId: number, options: CheckpointOptions, alignmentMs: number, unaligned: boolean): void {
+    const t = this.task, h = this.host;
+    h.fault("checkpoint.sync-snapshot", t.name, checkpointId);
+    const slow = h.slowdown("checkpoint.sync-snapshot", t.name, checkpointId);
+    const t0 = h.wallMs();
+    this.strategy.beforeSnapshot?.(checkpointId, options);
+    const snap: TaskSnapshot = {};
+    for (let i = 0; i < t.chain.length; i++) snap[t.uids[i]] = this.strategy.snapshot(checkpointId, t.uids[i], t.chain[i].snapshotState(checkpointId), options);
+    const syncWallMs = h.wallMs() - t0;
+    t.emitBarrier(checkpointId, options, slow);
+    h.trace(`${t.name} snapshot cp=${checkpointId}${unaligned ? " unaligned" : ""}`);
+    const p: InProgress = { snap, alignmentMs, syncWallMs, channelStateDone: !unaligned, asyncDone: false, ...(unaligned ? { inFlight: [] } : {}) };
+    this.inProgress.set(checkpointId, p);
+    const delay = slow + h.asyncDelay() + h.slowdown("checkpoint.async-write", t.name, checkpointId);
+    h.kernel.after(delay, new After(() => {
+      p.asyncDone = true;
+      this.maybeFinish(checkpointId, p);
+    }));
+  }
+
+  inFlight(checkpointId: number, batch: InFlightBatch): void {
+    this.inProgress.get(checkpointId)?.inFlight?.push(batch);
+  }
+
+  channelStateComplete(checkpointId: number): void {
+    const p = this.inProgress.get(checkpointId);
+    if (!p) return;
+    p.channelStateDone = true;
+    this.maybeFinish(checkpointId, p);
+  }
+
+  /** The task gave up on the checkpoint (cancelled, or a newer barrier overtook it). */
+  abandon(checkpointId: number): void {
+    this.inProgress.delete(checkpointId);
+  }
+
+  private maybeFinish(id: number, p: InProgress): void {
+    if (!p.asyncDone || !p.channelStateDone || this.inProgress.get(id) !== p || !this.task.isRunning()) return;
+    this.inProgress.delete(id);
+    const t = this.task, h = this.host;
+    const storage = h.storageFor(id);
+    if (!storage) return; // aborted meanwhile: writing now would only leave an orphan behind
+    const snap: TaskSnapshot = p.inFlight?.length ? { ...p.snap, [IN_FLIGHT_KEY]: { keyed: [], timers: [], list: p.inFlight } } : p.snap;
+    let handle: StateHandle;
+    const t0 = h.wallMs();
+    try {
+      h.fault("checkpoint.async-write", t.name, id);
+      const parent = Object.values(p.snap).find((o) => o.delta)?.delta?.parent;
+      handle = storage.writeState(id, { task: t.name, vertex: t.vertexName, subtask: t.subtask, ...(parent !== undefined ? { parent } : {}) }, serialize(snap));
+      h.fault("checkpoint.ack", t.name, id);
+    } catch (e) {
+      if (e instanceof InjectedCrash || e instanceof ProcessKilled) return t.fail(e);
+      // Flink: an exception in the async phase declines the checkpoint; the task keeps running.
+      h.trace(`${t.name} decline cp=${id} IO_EXCEPTION`);
+      h.coordinatorGateway.decline(t.name, id, "IO_EXCEPTION", (e as Error).message ?? String(e), h.kernel.now());
+      return;
+    }
+    let records = 0;
+    for (const b of p.inFlight ?? []) records += b.values.length;
+    const stats: SubtaskCheckpointStats = {
+      task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs: h.wallMs() - t0, stateBytes: handle.bytes,
+      ...(p.inFlight ? { unaligned: true, channelStateRecords: records } : {}),
+    };
+    h.coordinatorGateway.acknowledge(t.name, id, handle, stats, h.kernel.now());
+  }
+
+  notifyComplete(checkpointId: number): void {
+    if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId;
+    this.strategy.completed(checkpointId);
+    for (const id of [...this.inProgress.keys()]) if (id < checkpointId) this.inProgress.delete(id);
+  }
+
+  notifyAborted(checkpointId: number): void {
+    this.strategy.aborted(checkpointId);
+    this.inProgress.delete(checkpointId);
+  }
+}

@@ -1,0 +1,57 @@
+import type { Kernel } from "../kernel/kernel.ts";
+import type { Logger } from "../api/logger.ts";
+import type { World } from "../api/world.ts";
+import type { CheckpointConfig } from "../api/checkpoint-config.ts";
+import type { RestartStrategy } from "../api/restart-strategies.ts";
+import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
+import type { StateBackend } from "../state/backends.ts";
+import type { RestorePoint } from "../checkpoint/restore.ts";
+import type { JobGraph } from "./job-graph.ts";
+
+/** What a job run is made of: the graph, its clock and world, and how it checkpoints and restarts. */
+export interface ExecutionOptions {
+  /** Records per batch on the wire and per source poll. */
+  batchSize: number;
+  /** Elements a task handles before it yields to the scheduler. */
+  maxElementsPerStep: number;
+  /** Channel latency per batch, uniform in [min, max] ms of virtual time. */
+  latencyMin: number;
+  latencyMax: number;
+  /** Coordinator <-> task message delay, uniform in [min, max]: triggers reach sources at different times, as RPCs do. */
+  rpcLatencyMin: number;
+  rpcLatencyMax: number;
+  /** Delay of a snapshot's async phase, uniform in [min, max]. */
+  asyncMin: number;
+  asyncMax: number;
+  /** Flink's execution.buffer-timeout: a partly filled batch waits at most this long (0: flush after every step). */
+  bufferTimeout: number;
+  /** Flink's pipeline.auto-watermark-interval: sources emit watermarks at most this often. */
+  autoWatermarkInterval: number;
+  /**
+   * A source that has drained what arrived sleeps at least this long before polling again,
+   * so arrivals a few ms apart are fetched as one batch (what a fetcher thread's queue does).
+   * Trade order and timestamps are unaffected; only delivery latency grows by up to this much.
+   */
+  sourcePollInterval: number;
+}
+
+export const DEFAULT_EXECUTION: ExecutionOptions = {
+  batchSize: 512, maxElementsPerStep: 8, latencyMin: 0, latencyMax: 2, rpcLatencyMin: 1, rpcLatencyMax: 30, asyncMin: 1, asyncMax: 5, bufferTimeout: 100, autoWatermarkInterval: 200, sourcePollInterval: 5,
+};
+
+export interface JobSpec {
+  readonly jobName: string;
+  readonly graph: JobGraph;
+  readonly kernel: Kernel;
+  readonly world: World;
+  readonly log: Logger;
+  readonly checkpoint: CheckpointConfig;
+  readonly restart: RestartStrategy;
+  readonly backend: StateBackend;
+  readonly storage?: CheckpointStorage;
+  readonly exec: ExecutionOptions;
+  /** Restore from this checkpoint/savepoint storage first (a savepoint, or a new process after a kill). */
+  readonly initialRestore?: RestorePoint;
+  /** Take a savepoint at this virtual time into `storage`; with `stop`, end the job once it is complete (stop-with-savepoint). */
+  readonly savepoint?: { readonly at: number; readonly storage: CheckpointStorage; readonly stop: boolean };
+}

@@ -1,0 +1,142 @@
+import type { AggregateFunction, AggregatingState, ListState, MapState, Namespace, Namespaced, ReducingState, ValueState } from "../keyed-state.ts";
+import type { KeyType } from "../keygroups.ts";
+import { encodePart } from "./key-codec.ts";
+
+/**
+ * A cached entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped
+ * (and a read answered "absent" without asking lmdb). `dirty`: changed since the last flush,
+ * and listed in the backend's dirty list.
+ */
+export interface Slot {
+  v: unknown;
+  del: boolean;
+  inDb: boolean;
+  dirty: boolean;
+}
+export type KeyMap = Map<KeyType, Map<Namespace, Slot>>;
+
+export class StateBuffer {
+  readonly nameBytes: Buffer;
+  /** The young generation of the read cache; index: keyGroup - range.start, as on the heap, so a hit costs the same lookups. */
+  groups: (KeyMap | undefined)[];
+  /** The old generation: clean slots only, consulted on a young miss and promoted on a hit. */
+  old: (KeyMap | undefined)[];
+  constructor(readonly name: string, private readonly width: number) {
+    this.nameBytes = encodePart(name);
+    this.groups = new Array(width);
+    this.old = new Array(width);
+  }
+  /** Only right after a flush: the young generation must hold no dirty slot. */
+  rotate(): void {
+    this.old = this.groups;
+    this.groups = new Array(this.width);
+  }
+  reset(): void {
+    this.groups = new Array(this.width);
+    this.old = new Array(this.width);
+  }
+}
+
+/** The kv backend's write buffer, as the state handles see it. */
+export interface KvSlots {
+  buffer(name: string): StateBuffer;
+  read(sb: StateBuffer, ns: Namespace): unknown;
+  write(sb: StateBuffer, ns: Namespace, v: unknown): void;
+  remove(sb: StateBuffer, ns: Namespace): void;
+  slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot;
+  tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void;
+}
+
+/**
+ * The kv backend's state handles (Flink's RocksDBValueState and friends): each reads and writes
+ * through the backend's write buffer, scoped by the current key and the handle's namespace.
+ */
+export function kvValueState<T>(b: KvSlots, name: string): ValueState<T> & Namespaced {
+  const sb = b.buffer(name);
+  let ns: Namespace = "";
+  return {
+    setCurrentNamespace: (n) => void (ns = n),
+    value: () => b.read(sb, ns) as T | undefined,
+    update: (v) => (v === undefined ? b.remove(sb, ns) : b.write(sb, ns, v)),
+    clear: () => b.remove(sb, ns),
+  };
+}
+
+export function kvReducingState<T>(b: KvSlots, name: string, reduce: (x: T, y: T) => T): ReducingState<T> & Namespaced {
+  const sb = b.buffer(name);
+  let ns: Namespace = "";
+  return {
+    setCurrentNamespace: (n) => void (ns = n),
+    get: () => b.read(sb, ns) as T | undefined,
+    add: (v) => {
+      const s = b.slotForWrite(sb, ns, true);
+      s.v = s.del ? v : reduce(s.v as T, v);
+      s.del = false;
+    },
+    clear: () => b.remove(sb, ns),
+  };
+}
+
+export function kvAggregatingState<IN, ACC, OUT>(b: KvSlots, name: string, fn: AggregateFunction<IN, ACC, OUT>): AggregatingState<IN, OUT> & Namespaced {
+  const sb = b.buffer(name);
+  let ns: Namespace = "";
+  return {
+    setCurrentNamespace: (n) => void (ns = n),
+    get: () => {
+      const acc = b.read(sb, ns) as ACC | undefined;
+      return acc === undefined ? undefined : fn.getResult(acc);
+    },
+    add: (v) => {
+      const s = b.slotForWrite(sb, ns, true);
+      const created = s.del || s.v === undefined;
+      s.v = fn.add(v, created ? fn.createAccumulator() : (s.v as ACC));
+      s.del = false;
+      return created;
+    },
+    clear: () => b.remove(sb, ns),
+  };
+}
+
+export function kvListState<T>(b: KvSlots, name: string): ListState<T> & Namespaced {
+  const sb = b.buffer(name);
+  let ns: Namespace = "";
+  return {
+    setCurrentNamespace: (n) => void (ns = n),
+    get: () => (b.read(sb, ns) as T[] | undefined) ?? [],
+    add: (v) => {
+      const s = b.slotForWrite(sb, ns, true);
+      if (s.del) s.v = [v];
+      else (s.v as T[]).push(v);
+      s.del = false;
+    },
+    update: (vs) => (vs.length ? b.write(sb, ns, vs.slice()) : b.remove(sb, ns)),
+    clear: () => b.remove(sb, ns),
+  };
+}
+
+export function kvMapState<K, V>(b: KvSlots, name: string): MapState<K, V> & Namespaced {
+  const sb = b.buffer(name);
+  let ns: Namespace = "";
+  const cur = () => b.read(sb, ns) as Map<K, V> | undefined;
+  return {
+    setCurrentNamespace: (n) => void (ns = n),
+    get: (k) => cur()?.get(k),
+    put: (k, v) => {
+      const s = b.slotForWrite(sb, ns, true);
+      if (s.del) s.v = new Map([[k, v]]);
+      else (s.v as Map<K, V>).set(k, v);
+      s.del = false;
+    },
+    remove: (k) => {
+      if (cur() === undefined) return;
+      const s = b.slotForWrite(sb, ns, true);
+      const m = s.v as Map<K, V>;
+      m.delete(k);
+      if (m.size === 0) b.tombstone(sb, ns, s);
+    },
+    contains: (k) => cur()?.has(k) ?? false,
+    entries: () => [...(cur()?.entries() ?? [])],
+    isEmpty: () => (cur()?.size ?? 0) === 0,
+    clear: () => b.remove(sb, ns),
+  };
+}

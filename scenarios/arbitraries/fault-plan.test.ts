@@ -1,0 +1,28 @@
+import { describe, expect } from "vitest";
+import { fc, test } from "@fast-check/vitest";
+import { FAULT_POINTS } from "../../engine/checkpoint/faults.ts";
+import { describeFault, describePlan, faultLabel, parseFault, parsePlan } from "../../sim/faults/fault-plan.ts";
+import { SCENARIOS } from "../spec.ts";
+import { describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
+import { faultPlan } from "./fault-plan.ts";
+
+const passages = new Map(FAULT_POINTS.map((p) => [p, 30]));
+const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
+
+describe("the fault model round-trips through its text form", () => {
+  test.prop([everything], { numRuns: 300 })("parseFault(describeFault(f)) is f, and a plan parses back to itself", (plan) => {
+    for (const f of plan) expect(parseFault(describeFault(f))).toEqual(f);
+    expect(parsePlan(describePlan(plan))).toEqual(plan);
+  });
+
+  test.prop([swarmConfig(SCENARIOS.swarm.spec)], { numRuns: 300 })("parseConfig(describeConfig(c)) is c", (c) => {
+    expect(parseConfig(describeConfig(c))).toEqual(c);
+  });
+
+  test("the arbitraries draw every fault kind and every configuration dimension", () => {
+    const kinds = new Set(fc.sample(everything, { numRuns: 400, seed: 1 }).flat().map(faultLabel));
+    for (const k of ["crash", "kill", "slow", "disk:enospc", "disk:eio-write", "disk:torn", "disk:lost", "disk:bitflip", "disk:lying-fsync", "toxic:reorder", "toxic:latency"]) expect(kinds, k).toContain(k);
+    const dims = new Set(fc.sample(swarmConfig(SCENARIOS.swarm.spec), { numRuns: 100, seed: 1 }).flatMap((c) => Object.keys(c)));
+    expect([...dims].sort()).toEqual([...SWARM_DIMENSIONS].sort());
+  });
+});

@@ -1,0 +1,122 @@
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { ChaosCampaign, summarize, type ChaosFailure, type ChaosOptions, type ChaosResult, type RunRecord } from "./chaos.ts";
+import { runCase } from "./outcome.ts";
+
+export type ToWorker = { kind: "run"; index: number } | { kind: "stop" };
+export type FromWorker =
+  | { kind: "ready" }
+  | { kind: "record"; record: RunRecord; failures: ChaosFailure[] }
+  | { kind: "error"; message: string; exitCode?: number };
+
+/** A finding without its in-memory run (class instances do not cross threads); the pool re-runs the case if it needs one. */
+export function portable(f: ChaosFailure): ChaosFailure {
+  const { run: _run, ...rest } = f;
+  return rest;
+}
+
+export interface PoolOptions {
+  /** Threads to use; 1 runs in this thread. */
+  workers: number;
+  /** 1-based shard i of n: this process runs the indices with index % n === i - 1. */
+  shard?: { i: number; n: number };
+  /** Wall-clock end (ms since epoch): no new run starts after it. */
+  deadline?: number;
+  /** Set to end early (a signal): no new run starts. */
+  stop?: { reason?: string };
+  onProgress?: (done: number, findings: number) => void;
+}
+
+/** A worker's failure to start or run, with the user-error class preserved (a bad job module is exit 2). */
+export class PoolError extends Error {
+  override readonly name = "PoolError";
+  constructor(message: string, readonly exitCode?: number) {
+    super(message);
+  }
+}
+
+/** The run indices of a campaign (or of this shard of it). */
+export function campaignIndices(o: Pick<ChaosOptions, "runs" | "run">, shard?: { i: number; n: number }): Iterable<number> {
+  if (o.run !== undefined) return [o.run];
+  return {
+    *[Symbol.iterator]() {
+      for (let i = shard ? shard.i - 1 : 0; i < o.runs; i += shard ? shard.n : 1) yield i;
+    },
+  };
+}
+
+/**
+ * Runs a campaign on `workers` threads (VOPR's all-cores mode). Indices are handed out in
+ * order as threads free up; after the first finding (unless stopOnFailure is false), a signal or
+ * the deadline, no new run starts and the runs in flight finish. The summary is in run order,
+ * so per-run results and the trace hash do not depend on the worker count or the shard split.
+ */
+export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<ChaosResult> {
+  const it = campaignIndices(o, p.shard)[Symbol.iterator]();
+  const records: RunRecord[] = [];
+  const failures: ChaosFailure[] = [];
+  let stopped = false;
+  const shouldStop = () => stopped || p.stop?.reason !== undefined || (p.deadline !== undefined && Date.now() >= p.deadline); // real-time: the budget is wall time
+  const next = (): number | undefined => {
+    if (shouldStop()) return undefined;
+    const n = it.next();
+    return n.done ? undefined : n.value;
+  };
+  const take = (record: RunRecord, fs: readonly ChaosFailure[]) => {
+    records.push(record);
+    failures.push(...fs);
+    if (record.outcome !== "passed" && o.stopOnFailure !== false) stopped = true;
+    p.onProgress?.(records.length, failures.length);
+  };
+
+  if (p.workers <= 1) {
+    const c = new ChaosCampaign(o);
+    for (let i = next(); i !== undefined; i = next()) {
+      const before = c.failures.length;
+      take(c.step(i), c.failures.slice(before));
+      await new Promise<void>((r) => setImmediate(r)); // let a signal in
+    }
+    return summarize(records, failures, c.sample);
+  }
+
+  const entry = workerEntry();
+  const threads = Array.from({ length: p.workers }, () => new Worker(entry.url, { workerData: o, execArgv: entry.execArgv }));
+  try {
+    await Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
+      const feed = () => {
+        const i = next();
+        if (i === undefined) w.postMessage({ kind: "stop" } satisfies ToWorker); // it cleans up and exits: "exit" resolves
+        else w.postMessage({ kind: "run", index: i } satisfies ToWorker);
+      };
+      w.on("message", (m: FromWorker) => {
+        if (m.kind === "error") return reject(new PoolError(m.message, m.exitCode));
+        if (m.kind === "record") take(m.record, m.failures);
+        feed();
+      });
+      w.on("error", reject);
+      w.on("exit", (code) => (code === 0 ? resolve() : reject(new PoolError(`chaos worker exited with code ${code}`))));
+    })));
+  } finally {
+    await Promise.all(threads.map((w) => w.terminate()));
+  }
+  // Stopping at the first finding: runs after it that were in flight on other threads are not
+  // part of the result, so it is the one a single thread gives.
+  const firstBad = Math.min(...records.filter((r) => r.outcome !== "passed").map((r) => r.index));
+  if (o.stopOnFailure !== false && Number.isFinite(firstBad)) {
+    records.splice(0, records.length, ...records.filter((r) => r.index <= firstBad));
+    failures.splice(0, failures.length, ...failures.filter((f) => f.index <= firstBad));
+  }
+  // Findings crossed threads without their runs: re-run the first (deterministic) for its report.
+  const withRun = failures.map((f, k) => (k === 0 ? { ...f, run: runCase(o.spec, { engineSeed: f.engineSeed, config: f.config, faults: f.faults }, { keepTrace: true }).run } : f));
+  return summarize(records, withRun, withRun[0]?.run ? undefined : new ChaosCampaign(o).sample);
+}
+
+/**
+ * The worker entry next to this module, by the extension this module was loaded with: from
+ * TypeScript sources (tsx, vitest) a bootstrap that registers tsx in the thread first; from
+ * dist/ the compiled chaos-worker.js.
+ */
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const ext = path.extname(new URL(import.meta.url).pathname) || ".js";
+  return { url: new URL(ext === ".ts" ? "./chaos-worker-tsx.mjs" : `./chaos-worker${ext}`, import.meta.url), execArgv: [] };
+}

@@ -1,0 +1,163 @@
+import fc from "fast-check";
+import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
+import type { Backend, JobSpec, ScenarioSpec } from "./spec.ts";
+
+/**
+ * Swarm testing (Groce et al. 2012, TigerBeetle's VOPR): each run draws its configuration as
+ * well as its faults, so a bug that lives only with incremental checkpoints, three concurrent
+ * checkpoints or a rescale is reachable from plain `flinch chaos`. A configuration is the set of
+ * dimensions that differ from the scenario's own job; an absent dimension is the default, and
+ * every dimension shrinks toward absent (fc.option shrinks to nil), so a counterexample keeps
+ * only what it needs.
+ */
+export interface SwarmConfig {
+  backend?: Backend;
+  incremental?: boolean;
+  checkpointIntervalMs?: number;
+  maxConcurrent?: number;
+  tolerableFailures?: number;
+  retained?: number;
+  sourceParallelism?: number;
+  windowParallelism?: number;
+  batchSize?: number;
+  restart?: RestartStrategy;
+  /** Stop with a savepoint `atMs` into the feed and restore the job from it at window parallelism `parallelism`. */
+  rescale?: { atMs: number; parallelism: number };
+  /** Unaligned checkpoints (FLIP-76), going unaligned after `alignedTimeoutMs` of alignment (0: at once); EXACTLY_ONCE only. */
+  unaligned?: { alignedTimeoutMs: number };
+}
+
+export type SwarmDimension = keyof SwarmConfig;
+export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
+  "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned",
+];
+
+/** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
+export interface SwarmBounds {
+  readonly dimensions?: readonly SwarmDimension[];
+}
+
+const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
+
+export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Arbitrary<SwarmConfig> {
+  const dims = new Set(bounds.dimensions ?? SWARM_DIMENSIONS);
+  const restart: fc.Arbitrary<RestartStrategy> = fc.oneof(
+    fc.record({ attempts: fc.integer({ min: 10, max: 30 }), delay: fc.integer({ min: 0, max: 5_000 }) }).map((r): RestartStrategy => ({ kind: "fixed-delay", ...r })),
+    fc.record({ initial: fc.integer({ min: 1, max: 1_000 }), multiplier: fc.constantFrom(1.5, 2) }).map((r): RestartStrategy => ({ kind: "exponential-delay", initial: r.initial, max: 10_000, multiplier: r.multiplier, resetThreshold: 60_000, jitter: 0 })),
+  );
+  const all: { [K in SwarmDimension]: fc.Arbitrary<SwarmConfig[K]> } = {
+    backend: fc.constantFrom<Backend>("memory", "file", "kv"),
+    incremental: fc.constant(true),
+    checkpointIntervalMs: fc.integer({ min: 2_000, max: 30_000 }),
+    maxConcurrent: fc.integer({ min: 2, max: 3 }),
+    tolerableFailures: fc.integer({ min: 1, max: 3 }),
+    retained: fc.integer({ min: 2, max: 3 }),
+    sourceParallelism: fc.integer({ min: 1, max: 4 }),
+    windowParallelism: fc.integer({ min: 1, max: 4 }),
+    batchSize: fc.constantFrom(1, 7, 16, 256),
+    restart,
+    unaligned: fc.record({ alignedTimeoutMs: fc.constantFrom(0, 0, 50, 500, 5_000) }),
+    rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }) }),
+  };
+  const rec: Record<string, fc.Arbitrary<unknown>> = {};
+  for (const d of SWARM_DIMENSIONS) if (dims.has(d)) rec[d] = opt(all[d] as fc.Arbitrary<unknown>);
+  return fc.record(rec).map((r) => {
+    const c: Record<string, unknown> = {};
+    for (const d of SWARM_DIMENSIONS) if (r[d] !== undefined) c[d] = r[d];
+    return c as SwarmConfig;
+  });
+}
+
+/** The scenario's job with the configuration applied. */
+export function applyConfig(job: JobSpec, c: SwarmConfig): JobSpec {
+  const { rescale, unaligned, ...rest } = c;
+  const out: JobSpec = { ...job };
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  if (rescale) out.rescale = rescale;
+  // Flink allows unaligned checkpoints under EXACTLY_ONCE only: elsewhere the draw keeps the job aligned.
+  if (unaligned && out.mode === "exactly-once") Object.assign(out, { unaligned: true, alignedTimeoutMs: unaligned.alignedTimeoutMs });
+  return out;
+}
+
+function describeRestart(r: RestartStrategy): string {
+  switch (r.kind) {
+    case "fixed-delay": return `fixed-delay:${r.attempts}:${r.delay}`;
+    case "exponential-delay": return `exponential-delay:${r.initial}:${r.max}:${r.multiplier}:${r.resetThreshold}:${r.jitter}`;
+    case "failure-rate": return `failure-rate:${r.maxFailures}:${r.interval}:${r.delay}`;
+    case "none": return "none";
+  }
+}
+
+/** `backend=kv,incremental=true,rescale=120000:3` ("" = the scenario's own job). */
+export function describeConfig(c: SwarmConfig): string {
+  return SWARM_DIMENSIONS.filter((d) => c[d] !== undefined).map((d) => {
+    const v = c[d]!;
+    if (d === "restart") return `restart=${describeRestart(v as RestartStrategy)}`;
+    if (d === "rescale") return `rescale=${(v as { atMs: number }).atMs}:${(v as { parallelism: number }).parallelism}`;
+    if (d === "unaligned") return `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`;
+    return `${d}=${String(v)}`;
+  }).join(",");
+}
+
+/** A `--config` value or scenario-file field that does not parse: a user error naming it. */
+export class ConfigSyntaxError extends Error {
+  override readonly name = "ConfigSyntaxError";
+  readonly exitCode = 2;
+}
+
+const BOUNDS: Record<string, [number, number]> = {
+  checkpointIntervalMs: [1, 86_400_000], maxConcurrent: [1, 16], tolerableFailures: [0, 1_000], retained: [1, 100],
+  sourceParallelism: [1, 64], windowParallelism: [1, 64], batchSize: [1, 100_000],
+};
+
+export function parseConfig(text: string): SwarmConfig {
+  const c: Record<string, unknown> = {};
+  if (text.trim() === "") return {};
+  for (const part of text.split(",")) {
+    const [k, v] = part.trim().split("=");
+    const bad = (why: string) => new ConfigSyntaxError(`--config ${JSON.stringify(part)}: ${why}`);
+    if (!(SWARM_DIMENSIONS as readonly string[]).includes(k)) throw new ConfigSyntaxError(`--config: unknown dimension ${JSON.stringify(k)}; known: ${SWARM_DIMENSIONS.join(", ")}`);
+    if (v === undefined) throw bad("expected <dimension>=<value>");
+    if (k === "backend") {
+      if (!["memory", "file", "kv"].includes(v)) throw bad(`unknown backend ${JSON.stringify(v)}; known: memory, file, kv`);
+      c.backend = v;
+    } else if (k === "incremental") {
+      if (v !== "true" && v !== "false") throw bad("expected true or false");
+      c.incremental = v === "true";
+    } else if (k === "restart") {
+      const [kind, ...n] = v.split(":");
+      const nums = n.map(Number);
+      if (nums.some((x) => !Number.isFinite(x))) throw bad("restart parameters must be numbers");
+      if (kind === "fixed-delay" && nums.length === 2) c.restart = { kind, attempts: nums[0], delay: nums[1] };
+      else if (kind === "exponential-delay" && nums.length === 5) c.restart = { kind, initial: nums[0], max: nums[1], multiplier: nums[2], resetThreshold: nums[3], jitter: nums[4] };
+      else if (kind === "failure-rate" && nums.length === 3) c.restart = { kind, maxFailures: nums[0], interval: nums[1], delay: nums[2] };
+      else if (kind === "none" && nums.length === 0) c.restart = { kind };
+      else throw bad("expected fixed-delay:<attempts>:<delay>, exponential-delay:<initial>:<max>:<multiplier>:<reset>:<jitter>, failure-rate:<max>:<interval>:<delay> or none");
+    } else if (k === "unaligned") {
+      if (!/^\d+$/.test(v)) throw bad("expected unaligned=<aligned-checkpoint timeout in ms>");
+      c.unaligned = { alignedTimeoutMs: Number(v) };
+    } else if (k === "rescale") {
+      const m = /^(\d+):(\d+)$/.exec(v);
+      if (!m || Number(m[2]) < 1) throw bad("expected rescale=<atMs>:<parallelism>");
+      c.rescale = { atMs: Number(m[1]), parallelism: Number(m[2]) };
+    } else {
+      const n = Number(v);
+      const [lo, hi] = BOUNDS[k];
+      if (!Number.isInteger(n) || n < lo || n > hi) throw bad(`expected a whole number in ${lo}..${hi}`);
+      c[k] = n;
+    }
+  }
+  return c as SwarmConfig;
+}
+
+/** Labels for counting what was drawn: each dimension drawn, and its value where the values are few ("backend=kv", "restart=exponential-delay"). */
+export function configLabels(c: SwarmConfig): string[] {
+  return SWARM_DIMENSIONS.filter((d) => c[d] !== undefined).flatMap((d) => {
+    const v = c[d]!;
+    if (d === "restart") return [d, `restart=${(v as RestartStrategy).kind}`];
+    if (d === "rescale" || d === "incremental" || d === "checkpointIntervalMs") return [d];
+    if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];
+    return [d, `${d}=${String(v)}`];
+  });
+}
