@@ -90,27 +90,31 @@ describe("edge cases the fast path must decline or match", () => {
     payload(7, "12345678.5"), // 8 integer digits: the slow path's BigInt route
     payload(8, ".5"),
     payload(9, "5."),
-    `{"e":"trade","E":1,"s":"btcusdt","t":10,"p":"1","q":"2","T":3,"m":false}`, // lower-case symbol, no M
-    `{"e":"trade","s":"BTCUSDT","t":11,"p":"1","q":"2","T":3,"m":false}`, // no E
-    `{"e":"trade","E":1,"s":"","t":12,"p":"1","q":"2","T":3,"m":false}`,
-    `{"e":"trade","E":1.5,"s":"BTCUSDT","t":13,"p":"1","q":"2","T":3,"m":false}`,
-    `{"e":"trade","E":1,"s":"BTCUSDT","t":014,"p":"1","q":"2","T":3,"m":false}`,
-    `{"e":"trade","E":1,"s":"BTCUSDT","t":15,"p":"1","q":"2","T":3,"m":"no"}`,
-    `{"e":"trade","E":1,"s":"BTC\\u0055SDT","t":16,"p":"1","q":"2","T":3,"m":true}`,
-    `{"e": "trade", "E":1,"s":"BTCUSDT","t":17,"p":"1","q":"2","T":3,"m":true}`,
-    `{"e":"trade","E":1,"s":"BTCUSDT","t":18,"p":"1","q":"2","T":3,"m":true,"t":19}`, // duplicate key: last wins
-    `{"e":"trade","E":1,"s":"BTCUSDT","t":20,"p":"1","q":"2","T":3,"m":true}  `,
-    `{"e":"trade","E":1,"s":"BTCUSDT","t":99999999999999999,"p":"1","q":"2","T":3,"m":true}`,
+    `{"e":"trade","E":1723161255343,"s":"btcusdt","t":10,"p":"1","q":"2","T":1723161255342,"m":false}`, // lower-case symbol, no M
+    `{"e":"trade","s":"BTCUSDT","t":11,"p":"1","q":"2","T":1723161255342,"m":false}`, // no E
+    `{"e":"trade","E":1723161255343,"s":"","t":12,"p":"1","q":"2","T":1723161255342,"m":false}`,
+    `{"e":"trade","E":1.5,"s":"BTCUSDT","t":13,"p":"1","q":"2","T":1723161255342,"m":false}`,
+    `{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":014,"p":"1","q":"2","T":1723161255342,"m":false}`,
+    `{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":15,"p":"1","q":"2","T":1723161255342,"m":"no"}`,
+    `{"e":"trade","E":1723161255343,"s":"BTC\\u0055SDT","t":16,"p":"1","q":"2","T":1723161255342,"m":true}`,
+    `{"e": "trade", "E":1723161255343,"s":"BTCUSDT","t":17,"p":"1","q":"2","T":1723161255342,"m":true}`,
+    `{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":18,"p":"1","q":"2","T":1723161255342,"m":true,"t":19}`, // duplicate key: last wins
+    `{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":20,"p":"1","q":"2","T":1723161255342,"m":true}  `,
+    `{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":99999999999999999,"p":"1","q":"2","T":1723161255342,"m":true}`,
     `{"result":null,"id":1}`,
     `{"stream":"btcusdt@bookTicker","data":{"u":1,"s":"BTCUSDT","b":"1","B":"1","a":"1","A":"1"}}`,
-    `{"e":"trade","E":1,"s":"BTCUSDT","t":21,"p":"1","q":"2","T":3,"m":true`,
+    `{"e":"trade","E":1723161255343,"s":"BTCUSDT","t":21,"p":"1","q":"2","T":1723161255342,"m":true`,
     `not json`,
-    `{"e":"trade","E":1,"s":"ÉTH","t":22,"p":"1","q":"2","T":3,"m":true}`,
-    `{"e":"trade","E":1,"s":"BTC\u0000","t":23,"p":"1","q":"2","T":3,"m":true}`,
+    `{"e":"trade","E":1723161255343,"s":"ÉTH","t":22,"p":"1","q":"2","T":1723161255342,"m":true}`,
+    `{"e":"trade","E":1723161255343,"s":"BTC\u0000","t":23,"p":"1","q":"2","T":1723161255342,"m":true}`,
     "   ",
-    `{"e":"aggTrade","E":1,"s":"BTCUSDT"}`,
+    `{"e":"aggTrade","E":1723161255343,"s":"BTCUSDT"}`,
     `[1,2]`,
-    `{"e":"trade","E":1,"s":"ETHUSDT","t":24,"p":"2683.8","q":"0.5","T":3,"m":false,"X":"MARKET"}`,
+    `{"e":"trade","E":1723161255343,"s":"ETHUSDT","t":24,"p":"2683.8","q":"0.5","T":1723161255342,"m":false,"X":"MARKET"}`,
+    // Canonical shape, outside the trade domain: the fast path's trades get the loader's checks too.
+    `{"e":"trade","E":7258118400000,"s":"BTCUSDT","t":25,"p":"1","q":"2","T":7258118400000,"m":true}`,
+    payload(26, "0"),
+    payload(27, "1", "BTC/USDT"),
   ];
 
   it("every line, in lenient mode, plain and gzip, and with a symbol filter", () => {

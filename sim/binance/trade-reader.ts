@@ -1,9 +1,10 @@
 import { isUtf8 } from "node:buffer";
-import { closeSync, createReadStream, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { decodeMessage, TradeFormatError, type DecodedMessage } from "../../engine/connectors/binance/codec.ts";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
 import type { QuarantinedLine } from "./tape.ts";
+import { checkSymbol, checkTrade, tradeBounds, type TradeBounds } from "./trade-domain.ts";
 
 /**
  * A byte-scanning reader for recorded `@trade` JSONL (raw payloads, combined-stream wrappers,
@@ -29,6 +30,8 @@ export interface TradeReaderOptions {
   lenient?: boolean;
   /** Called for each kept trade of a `<recv_ns> <json>` file with its receive time. */
   onReceiveTime?: (t: Trade, recvNs: bigint) => void;
+  /** Allowed trade times, as the loader's LoadOptions.bounds; default: 2017 to 2100. */
+  bounds?: TradeBounds;
 }
 
 export type TradeReadResult =
@@ -40,7 +43,7 @@ export class TradeReadError extends Error {
   override readonly name = "TradeReadError";
   readonly exitCode = 2;
   constructor(readonly file: string, readonly line: number, readonly reason: string) {
-    super(`${file}:${line}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
   }
 }
 
@@ -48,8 +51,12 @@ export class TradeReadError extends Error {
 export function readTradeFile(path: string, opts: TradeReaderOptions = {}): TradeReadResult {
   let buf: Buffer;
   try {
+    // stat before open: opening a FIFO blocks until a writer comes, and a device may never end.
+    const st = statSync(path);
+    if (!st.isFile()) throw new TradeReadError(path, 0, `not a regular file (${kindOf(st)}): fixtures are regular files, plain or gzip`);
     buf = readFileSync(path);
   } catch (e) {
+    if (e instanceof TradeReadError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
     throw new TradeReadError(path, 0, `cannot read fixture: ${why}`);
@@ -72,6 +79,8 @@ export function readTradeFile(path: string, opts: TradeReaderOptions = {}): Trad
 export async function streamTradeFile(path: string, opts: TradeReaderOptions = {}): Promise<TradeReadResult> {
   let gz = false;
   try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new TradeReadError(path, 0, `not a regular file (${kindOf(st)}): fixtures are regular files, plain or gzip`);
     const fd = openSync(path, "r");
     try {
       const head = Buffer.alloc(2);
@@ -80,6 +89,7 @@ export async function streamTradeFile(path: string, opts: TradeReaderOptions = {
       closeSync(fd);
     }
   } catch (e) {
+    if (e instanceof TradeReadError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
     throw new TradeReadError(path, 0, `cannot read fixture: ${why}`);
@@ -96,6 +106,14 @@ export async function streamTradeFile(path: string, opts: TradeReaderOptions = {
     file.destroy();
   }
   return s.end();
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  if (st.isSocket()) return "a socket";
+  return "not a file";
 }
 
 /** Reads a whole decompressed file held in memory; `path` names it in errors and decides CSV by extension. */
@@ -117,6 +135,7 @@ export class TradeLineScanner {
   private readonly skipped: Record<string, number> = {};
   private readonly quarantined: QuarantinedLine[] = [];
   private readonly want: string | undefined;
+  private readonly bounds: TradeBounds;
   private examined = 0;
   private lineNo = 0;
   private format: "json" | "recv" | undefined;
@@ -127,6 +146,14 @@ export class TradeLineScanner {
 
   constructor(private readonly path: string, private readonly opts: TradeReaderOptions, private invalidUtf8?: boolean) {
     this.want = opts.symbol ? opts.symbol.toUpperCase() : undefined;
+    if (this.want !== undefined) {
+      try {
+        checkSymbol(this.want, "symbol");
+      } catch (e) {
+        throw new TradeReadError(path, 0, (e as Error).message);
+      }
+    }
+    this.bounds = opts.bounds ?? tradeBounds();
   }
 
   /** Scans the complete lines of `chunk`; false once the file turned out to be CSV. */
@@ -158,6 +185,7 @@ export class TradeLineScanner {
     const rest = this.carry ?? Buffer.alloc(0);
     this.carry = undefined;
     if (!this.line(rest, 0, rest.length)) return { kind: "csv" };
+    if (this.trades.length === 0) throw new TradeReadError(this.path, 0, emptyReason(this.examined, this.skipped, this.quarantined.length));
     return { kind: "json", trades: this.trades, lines: this.examined, skipped: this.skipped, quarantined: this.quarantined };
   }
 
@@ -178,6 +206,17 @@ export class TradeLineScanner {
       const t = fastTrade(b, s, e, this.format === "recv");
       if (t !== undefined) {
         this.examined++;
+        if (this.want !== undefined && t.symbol !== this.want) {
+          this.skipped["trade (other symbol)"] = (this.skipped["trade (other symbol)"] ?? 0) + 1;
+          return true;
+        }
+        try {
+          checkTrade(t, this.bounds);
+        } catch (err) {
+          if (!(err instanceof TradeFormatError)) throw err;
+          this.bad(this.lineNo, err.message, this.decoder.decode(b.subarray(s, e)));
+          return true;
+        }
         this.keep(t);
         return true;
       }
@@ -187,11 +226,8 @@ export class TradeLineScanner {
     return this.slowLine(this.decoder.decode(bytes));
   }
 
+  /** A kept trade (symbol filter and domain checks passed). */
   private keep(t: Trade): void {
-    if (this.want !== undefined && t.symbol !== this.want) {
-      this.skipped["trade (other symbol)"] = (this.skipped["trade (other symbol)"] ?? 0) + 1;
-      return;
-    }
     if (recvSet && this.opts.onReceiveTime) this.opts.onReceiveTime(t, recvNs());
     this.trades.push(t);
   }
@@ -211,7 +247,10 @@ export class TradeLineScanner {
       const d = jsonLine(line, f === "recv");
       if (d.kind === "other") {
         this.skipped[d.what] = (this.skipped[d.what] ?? 0) + 1;
+      } else if (this.want !== undefined && d.trade.symbol !== this.want) {
+        this.skipped["trade (other symbol)"] = (this.skipped["trade (other symbol)"] ?? 0) + 1;
       } else {
+        checkTrade(d.trade, this.bounds);
         recvSet = false;
         if (d.recv !== undefined) setRecvFromString(d.recv);
         this.keep(d.trade);
@@ -219,14 +258,27 @@ export class TradeLineScanner {
       this.format = f;
     } catch (e) {
       if (!(e instanceof LineError || e instanceof TradeFormatError)) throw e;
-      if (!this.opts.lenient) throw new TradeReadError(this.path, lineNo, e.message);
-      this.quarantined.push({ file: this.path, line: lineNo, reason: e.message, text: line.slice(0, 200) });
+      this.bad(lineNo, e.message, line);
     }
     return true;
+  }
+
+  /** A bad line: the error in strict mode, set aside in lenient mode. */
+  private bad(lineNo: number, reason: string, line: string): void {
+    if (!this.opts.lenient) throw new TradeReadError(this.path, lineNo, reason);
+    this.quarantined.push({ file: this.path, line: lineNo, reason, text: line.slice(0, 200) });
   }
 }
 
 class LineError extends Error {}
+
+/** The loader's wording for "no trades here" (empty, only other messages, all quarantined). */
+function emptyReason(lines: number, skipped: Record<string, number>, quarantined: number): string {
+  if (lines === 0) return "no trades: the file is empty";
+  const parts = Object.entries(skipped).map(([k, n]) => `${n} ${k}`);
+  if (quarantined) parts.push(`${quarantined} quarantined`);
+  return `no trades among ${lines} lines (${parts.join(", ")})`;
+}
 
 function detect(line: string, path: string): "json" | "recv" | "csv" {
   if (line.startsWith("{") || line.startsWith("[")) return "json";
