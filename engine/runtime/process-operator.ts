@@ -7,9 +7,9 @@ import { decodeKey } from "../state/key-encoding.ts";
 import type { KeyedStateBackend, Namespace, ValueState } from "../state/keyed-state.ts";
 import { MIN_WATERMARK } from "./elements.ts";
 import { openFunction } from "./function-context.ts";
-import { KeyGroupCache, type KeyType } from "./keygroups.ts";
+import { KeyGroupCache, type KeyType } from "../state/keygroups.ts";
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
-import { TimerService, type Timer, type TimerQueue, type TimerSnapshot } from "./timers.ts";
+import { TimerService, type Timer, type TimerQueue, type TimerSnapshot } from "../state/timers.ts";
 
 /** Flink's ProcessOperator: a ProcessFunction on a non-keyed stream (no keyed state, no timers). */
 export class ProcessOperator<I, O> extends AbstractStreamOperator<I, O> implements Collector<O> {

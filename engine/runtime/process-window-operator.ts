@@ -6,9 +6,9 @@ import type { AggregateFunction, KeyedStateBackend, ListState, Namespace, ValueS
 import { VOID_NAMESPACE } from "../state/keyed-state.ts";
 import { MIN_WATERMARK } from "./elements.ts";
 import { BackendKeyedStore, openFunction } from "./function-context.ts";
-import { KeyGroupCache, type KeyType } from "./keygroups.ts";
+import { KeyGroupCache, type KeyType } from "../state/keygroups.ts";
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
-import { TimerService, type Timer, type TimerQueue } from "./timers.ts";
+import { TimerService, type Timer, type TimerQueue } from "../state/timers.ts";
 import type { LateRecord } from "./window-operator.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
-import { assignToKeyGroup, javaHashCode, murmurHash } from "../runtime/keygroups.ts";
+import { assignToKeyGroup, javaHashCode, murmurHash } from "./keygroups.ts";
 import { decodeKey, encodeKey, isEncodedKey, javaValueHash, KeyEncodingError } from "./key-encoding.ts";
 
 describe("composite and non-primitive keys", () => {

@@ -1,3 +1,4 @@
+import { threadId } from "node:worker_threads";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { KeyGroupRange } from "../keygroups.ts";
@@ -18,8 +19,9 @@ let taskCounter = 0;
 /**
  * Working state in an embedded KV store on lmdb (Flink's EmbeddedRocksDBStateBackend).
  * Checkpoint storage is configured apart, as for HashMapStateBackend. Each keyed task gets
- * its own environment in `<localDir>/flinch-kv-<pid>-<n>-<task>`; the pid keeps a parent and
- * a restarted child process (chaos --process) apart when they share a localDir.
+ * its own environment in `<localDir>/flinch-kv-<pid>-<thread>-<n>-<task>`; the pid keeps a parent
+ * and a restarted child process (chaos --process) apart when they share a localDir, and the
+ * thread id keeps worker threads apart (chaos --workers): each thread has its own counter.
  */
 export class EmbeddedKVStateBackend implements StateBackend {
   readonly name: string = "kv";
@@ -36,7 +38,7 @@ export class EmbeddedKVStateBackend implements StateBackend {
 
   createKeyedBackend(range: KeyGroupRange, taskName: string): KvKeyedStateBackend {
     const safe = taskName.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 80);
-    const dir = path.join(this.localDir, `flinch-kv-${process.pid}-${++taskCounter}-${safe}`);
+    const dir = path.join(this.localDir, `flinch-kv-${process.pid}-${threadId}-${++taskCounter}-${safe}`);
     return new KvKeyedStateBackend(range, dir, { writeBufferEntries: this.opts.writeBufferEntries, readCacheEntries: this.opts.readCacheEntries });
   }
 }
