@@ -2,7 +2,9 @@ import { generateTape } from "../sim/binance/generator.ts";
 import { checkpointCost, incrementalCost } from "./checkpoint-size.ts";
 import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { benchFeed } from "./binance-feed.ts";
-import { benchKv } from "./kv-backend.ts";
+import { benchKv, benchKvSpill } from "./kv-backend.ts";
+import { benchReplay, replayTape } from "./replay.ts";
+import { benchTradeReader } from "./trade-reader.ts";
 import { chaosRunsPerSec } from "./chaos.ts";
 import { benchFlink } from "./flink.ts";
 import { startProgress, type Progress } from "../bin/progress.ts";
@@ -22,7 +24,7 @@ function best<T extends { tradesPerSec: number }>(reps: number, f: () => T): T {
 }
 
 /** Figures measured (each a step of the progress bar): tape, warm-up, 8 throughputs (hand loop, p1, p4, 1 s and 60 s checkpoints, 3 backends), state ops, 3 sizes, 3 incremental, feed, chaos. */
-export const BENCH_STEPS = 20;
+export const BENCH_STEPS = 24;
 
 export async function benchCommand(argv: string[], progress: Progress = startProgress({ label: "bench", total: BENCH_STEPS, unit: "steps" })): Promise<number> {
   const json = argv.includes("--json");
@@ -45,17 +47,19 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
   // About 1.05M trades: 4 symbols, 1 hour, busy-market rate.
   const tape = step(() => generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: 73 }));
   say(`tape: ${tape.stats.trades.toLocaleString("en-US")} trades, 4 symbols, generated in ${Math.round(performance.now() - t0)} ms`);
-  step(() => seedJobThroughput(tape, 1, undefined)); // warm-up
   const hand = step(() => best(3, () => handLoopThroughput(tape)));
-  const p1 = step(() => best(3, () => seedJobThroughput(tape, 1, undefined)));
-  const p4 = step(() => best(3, () => seedJobThroughput(tape, 4, undefined)));
-  const cp1s = step(() => best(3, () => seedJobThroughput(tape, 1, 1_000)));
-  const cp60s = step(() => best(3, () => seedJobThroughput(tape, 1, 60_000)));
+  // Every engine run must commit exactly the hand loop's windows, or the bench stops.
+  const o = hand.sums;
+  step(() => seedJobThroughput(tape, 1, undefined, "memory", o)); // warm-up
+  const p1 = step(() => best(3, () => seedJobThroughput(tape, 1, undefined, "memory", o)));
+  const p4 = step(() => best(3, () => seedJobThroughput(tape, 4, undefined, "memory", o)));
+  const cp1s = step(() => best(3, () => seedJobThroughput(tape, 1, 1_000, "memory", o)));
+  const cp60s = step(() => best(3, () => seedJobThroughput(tape, 1, 60_000, "memory", o)));
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   // The seed job's own configuration (60 s checkpoints) on each state backend.
-  const mem60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "memory")));
-  const file60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "file")));
-  const kv60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "kv")));
+  const mem60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "memory", o)));
+  const file60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "file", o)));
+  const kv60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "kv", o)));
   say(`hand-written loop       ${fmt(hand.tradesPerSec)} trades/s (${hand.windows} windows)`);
   say(`seed job, parallelism 1 ${fmt(p1.tradesPerSec)} trades/s (${p1.windows} windows), ratio ${(p1.tradesPerSec / hand.tradesPerSec).toFixed(3)}`);
   say(`seed job, parallelism 4 ${fmt(p4.tradesPerSec)} trades/s, ratio ${(p4.tradesPerSec / hand.tradesPerSec).toFixed(3)}`);
@@ -63,7 +67,9 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
   say(`checkpoint every 60 s   ${fmt(cp60s.tradesPerSec)} trades/s (${cp60s.checkpoints} checkpoints), overhead ${((1 - cp60s.tradesPerSec / p1.tradesPerSec) * 100).toFixed(1)}%`);
   say(`backends, 60 s checkpoints: memory ${fmt(mem60.tradesPerSec)}, file ${fmt(file60.tradesPerSec)} (${((file60.tradesPerSec / mem60.tradesPerSec) * 100).toFixed(0)}% of memory), kv ${fmt(kv60.tradesPerSec)} trades/s (kv/memory ${(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(2)})`);
   const kvOps = step(() => benchKv());
-  say(`keyed state hot path (window aggregate add): heap ${fmt(kvOps.heapOpsPerSec)} ops/s, kv ${fmt(kvOps.kvOpsPerSec)} ops/s (kv/heap ${kvOps.ratio.toFixed(2)})`);
+  say(`keyed state hot path (window aggregate add): heap ${fmt(kvOps.heapOpsPerSec)} ops/s, kv ${fmt(kvOps.kvOpsPerSec)} ops/s (kv/heap ${kvOps.ratio.toFixed(2)}; as before the read cache ${kvOps.noCacheRatio.toFixed(2)})`);
+  const kvSpill = step(() => benchKvSpill());
+  say(`same, 100k keys (state beyond the write buffer): heap ${fmt(kvSpill.heapOpsPerSec)} ops/s, kv ${fmt(kvSpill.kvOpsPerSec)} ops/s (kv/heap ${kvSpill.ratio.toFixed(2)}; as before the read cache ${kvSpill.noCacheRatio.toFixed(2)})`);
   const sizes = [10_000, 100_000, 1_000_000].map((n) => step(() => {
     checkpointCost(Math.min(n, 10_000)); // warm-up
     return checkpointCost(n);
@@ -77,6 +83,11 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
   }
   const feed = await stepAsync(() => benchFeed());
   say(`flinch serve -> source   ${fmt(feed.serverToSourceMsgsPerSec)} msg/s over loopback; raw ws baseline ${fmt(feed.rawWsMsgsPerSec)} msg/s; ratio ${feed.ratio.toFixed(2)}`);
+  const { file: replayFile } = step(() => replayTape());
+  const reader = step(() => benchTradeReader(replayFile, 3, 1));
+  say(`trade reader on ${fmt(reader.lines)} @trade lines: ${fmt(reader.readerLinesPerSec)} lines/s; fixture loader ${fmt(reader.loaderLinesPerSec)} lines/s (${reader.ratio}x)`);
+  const replay = step(() => benchReplay());
+  say(`replay of a 24 h 2-symbol tape (${fmt(replay.trades)} trades, ${replay.crashes} crashes) through the CLI: ${(replay.wallMs / 1000).toFixed(1)} s from process start, ${fmt(replay.speedup)}x real time; windows equal the oracle`);
   const chaos = await stepAsync(() => chaosRunsPerSec());
   say(`flinch chaos (swarm)     ${chaos.workers1.toFixed(1)} runs/s on 1 worker, ${chaos.workers2.toFixed(1)} on 2`);
   const flink = await stepAsync(() => benchFlink(tape));
@@ -96,7 +107,10 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
       memory: Math.round(mem60.tradesPerSec), file: Math.round(file60.tradesPerSec), kv: Math.round(kv60.tradesPerSec),
       fileVsMemory: +(file60.tradesPerSec / mem60.tradesPerSec).toFixed(3), kvVsMemory: +(kv60.tradesPerSec / mem60.tradesPerSec).toFixed(3),
       stateOps: kvOps,
+      stateOpsSpill: kvSpill,
     },
+    tradeReader: reader,
+    replay: { trades: replay.trades, tapeMs: replay.tapeMs, wallMs: Math.round(replay.wallMs), speedup: Math.round(replay.speedup), crashes: replay.crashes, crashEvery: replay.crashEvery, windows: replay.windows },
     checkpointing: {
       off: Math.round(p1.tradesPerSec),
       every1s: { tradesPerSec: Math.round(cp1s.tradesPerSec), checkpoints: cp1s.checkpoints, overhead: +(1 - cp1s.tradesPerSec / p1.tradesPerSec).toFixed(4) },

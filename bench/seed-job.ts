@@ -15,7 +15,7 @@ import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
 import type { Tape } from "../sim/binance/tape.ts";
 
 /** The seed job's pipeline over a tape, timed; returns trades per second of wall time. */
-export function seedJobThroughput(tape: Tape, parallelism: number, checkpointMs: number | undefined, backend: "memory" | "file" | "kv" = "memory"): { tradesPerSec: number; windows: number; checkpoints: number } {
+export function seedJobThroughput(tape: Tape, parallelism: number, checkpointMs: number | undefined, backend: "memory" | "file" | "kv" = "memory", oracle?: HandSums): { tradesPerSec: number; windows: number; checkpoints: number } {
   const feed = new SimulatedTradeFeed(tape);
   const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 42, world: { feed, startTime: feed.startTime() }, log: { warn() {}, info() {} } });
   env.setParallelism(parallelism);
@@ -38,11 +38,24 @@ export function seedJobThroughput(tape: Tape, parallelism: number, checkpointMs:
   const ms = performance.now() - t0;
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   if (r.status !== "FINISHED") throw new Error(`bench job ended ${r.status}: ${r.failureReason}`);
+  if (oracle) assertEqualsOracle(store.committed, oracle, `parallelism ${parallelism}, checkpoints ${checkpointMs ?? "off"}, ${backend}`);
   return { tradesPerSec: (tape.stats.trades / ms) * 1000, windows: store.committed.length, checkpoints: r.checkpoints.length };
 }
 
+/** Window sums by `symbol|start`, as the hand loop computes them. */
+export type HandSums = Map<string, { q: bigint; n: number }>;
+
+/** A figure counts only if the job committed exactly the hand loop's windows: same keys, sums and counts. */
+export function assertEqualsOracle(committed: readonly WindowSum[], oracle: HandSums, what: string): void {
+  if (committed.length !== oracle.size) throw new Error(`bench (${what}): ${committed.length} windows committed, oracle has ${oracle.size}`);
+  for (const w of committed) {
+    const o = oracle.get(`${String(w.key)}|${w.start}`);
+    if (!o || o.q !== w.sum || o.n !== w.count) throw new Error(`bench (${what}): window ${String(w.key)}@${w.start} is ${w.sum}/${w.count}, oracle ${o?.q}/${o?.n}`);
+  }
+}
+
 /** The same exact sums by hand: one loop, one map. The engine's cost is measured against this. */
-export function handLoopThroughput(tape: Tape, windowMs = 60_000): { tradesPerSec: number; windows: number } {
+export function handLoopThroughput(tape: Tape, windowMs = 60_000): { tradesPerSec: number; windows: number; sums: HandSums } {
   const t0 = performance.now();
   const sums = new Map<string, { q: bigint; n: number }>();
   for (const [symbol, trades] of tape.bySymbol) {
@@ -58,5 +71,5 @@ export function handLoopThroughput(tape: Tape, windowMs = 60_000): { tradesPerSe
     }
   }
   const ms = performance.now() - t0;
-  return { tradesPerSec: (tape.stats.trades / ms) * 1000, windows: sums.size };
+  return { tradesPerSec: (tape.stats.trades / ms) * 1000, windows: sums.size, sums };
 }

@@ -18,8 +18,21 @@ import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyG
  * a key group differs (byte order of the encoded key here, insertion order on the heap).
  */
 export interface KvKeyedBackendOptions {
-  /** Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect). */
+  /**
+   * Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect).
+   * 65,536 by default: lmdb puts are the backend's main cost (bench/kv-backend.ts), and a larger
+   * buffer lets repeated adds to one key between flushes become one put.
+   */
   writeBufferEntries?: number;
+  /**
+   * Decoded entries kept in memory in front of lmdb, dirty ones included (RocksDB's block
+   * cache, in effect, but of values rather than pages): a hit costs no lmdb read and no
+   * msgpack decode. Two generations of half this size each; the older is dropped whole at a
+   * flush once the younger is full, so the least recently touched half goes first.
+   * 131,072 by default (a few tens of MB at most per task); never less than twice the write buffer.
+   * 0: no cache; every flush drops what it wrote (the backend before the cache, for comparison).
+   */
+  readCacheEntries?: number;
 }
 
 /** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
@@ -30,7 +43,19 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   private readonly db: RootDatabase<unknown, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
   private readonly limit: number;
-  private pending = 0;
+  /** Young-generation entries that trigger a rotation (half the read cache). */
+  private readonly youngLimit: number;
+  private readonly noCache: boolean;
+  /** Slots in the young generations of all states. */
+  private young = 0;
+  /** Dirty slots since the last flush, in parallel arrays so listing one allocates nothing. */
+  private readonly dirtySb: StateBuffer[] = [];
+  private readonly dirtyKg: number[] = [];
+  private readonly dirtyKey: KeyType[] = [];
+  private readonly dirtyNs: Namespace[] = [];
+  private readonly dirtySlot: Slot[] = [];
+  /** Listed slots deleted with no row in lmdb: nothing to write, dropped by compact(). */
+  private deadDirty = 0;
   private readonly changed: Uint8Array;
   private readonly writer = new KeyWriter();
   private readonly keyParts = new Map<KeyType, Buffer>();
@@ -39,7 +64,10 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
     super();
-    this.limit = Math.max(1, opts.writeBufferEntries ?? 4096);
+    this.limit = Math.max(1, opts.writeBufferEntries ?? 65_536);
+    // The young generation must hold a full write buffer, which it keeps until the flush.
+    this.youngLimit = Math.max(this.limit, Math.floor((opts.readCacheEntries ?? 1 << 17) / 2));
+    this.noCache = opts.readCacheEntries === 0;
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
     fs.mkdirSync(dir, { recursive: true });
     // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
@@ -86,32 +114,60 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return w.buf.subarray(0, w.pos);
   }
 
-  private slot(sb: StateBuffer, ns: Namespace): Slot | undefined {
-    return sb.groups[this.kg - this.keyGroupRange.start]?.get(this.key)?.get(ns);
-  }
-
-  /** @internal */ read(sb: StateBuffer, ns: Namespace): unknown {
-    const s = this.slot(sb, ns);
-    if (s !== undefined) return s.v;
-    return this.db.get(this.dbKey(sb, this.kg, this.key, ns));
-  }
-
-  /** The slot to modify, loaded from lmdb on a miss. Flushes first: a flush detaches slots. */
-  /** @internal */ slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
-    if (this.pending >= this.limit) this.flush();
+  /**
+   * The cached slot of the current key and `ns`, promoted from the old generation or loaded
+   * from lmdb on a miss (`load`; else, for a blind write, a slot that does not know lmdb's row).
+   * Rotates first when the young generation is full, which needs a flush.
+   */
+  private cached(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
     const i = this.kg - this.keyGroupRange.start;
-    this.changed[i] = 1;
     let km = sb.groups[i];
-    if (km === undefined) sb.groups[i] = km = new Map();
-    let nm = km.get(this.key);
-    if (nm === undefined) km.set(this.key, (nm = new Map()));
-    let s = nm.get(ns);
+    let nm = km?.get(this.key);
+    let s = nm?.get(ns);
+    if (s !== undefined) return s;
+    if (this.young >= this.youngLimit) {
+      this.flush();
+      for (const b of this.buffers.values()) b.rotate();
+      this.young = 0;
+      km = nm = undefined;
+    }
+    s = sb.old[i]?.get(this.key)?.get(ns);
     if (s === undefined) {
       const v = load ? this.db.get(this.dbKey(sb, this.kg, this.key, ns)) : undefined;
       // Without a read we cannot know lmdb has no row, so a later delete must reach it.
-      s = { v, del: v === undefined, inDb: !load || v !== undefined };
-      nm.set(ns, s);
-      this.pending++;
+      s = { v, del: v === undefined, inDb: !load || v !== undefined, dirty: false };
+    }
+    if (km === undefined) km = sb.groups[i] ??= new Map();
+    if (nm === undefined) {
+      nm = km.get(this.key);
+      if (nm === undefined) km.set(this.key, (nm = new Map()));
+    }
+    nm.set(ns, s);
+    this.young++;
+    return s;
+  }
+
+  /** @internal */ read(sb: StateBuffer, ns: Namespace): unknown {
+    return this.cached(sb, ns, true).v;
+  }
+
+  /** The slot to modify, marked dirty. Flushes first when the write buffer is full. */
+  /** @internal */ slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
+    if (this.dirtySlot.length >= this.limit) {
+      // Windows that opened and fired since the flush fill the list without anything to write:
+      // dropping them keeps them from living (and being scanned) until a flush.
+      if (this.deadDirty * 2 >= this.dirtySlot.length) this.compact();
+      else this.flush();
+    }
+    const s = this.cached(sb, ns, load);
+    this.changed[this.kg - this.keyGroupRange.start] = 1;
+    if (!s.dirty) {
+      s.dirty = true;
+      this.dirtySb.push(sb);
+      this.dirtyKg.push(this.kg);
+      this.dirtyKey.push(this.key);
+      this.dirtyNs.push(ns);
+      this.dirtySlot.push(s);
     }
     return s;
   }
@@ -127,42 +183,75 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.tombstone(sb, ns, s);
   }
 
+  /**
+   * Marks the slot deleted. When lmdb has no row (a window that opened and fired between
+   * flushes) the flush skips it and lmdb never sees it, and the slot leaves the young
+   * generation: a fired window is not read again, so caching its absence only costs memory.
+   */
   /** @internal */ tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void {
-    if (s.inDb) {
-      s.v = undefined;
-      s.del = true;
-      return;
-    }
-    // Created and dropped between flushes (a window that opened and fired): lmdb never sees it.
-    const km = sb.groups[this.kg - this.keyGroupRange.start]!;
-    const nm = km.get(this.key)!;
+    s.v = undefined;
+    s.del = true;
+    if (s.inDb) return;
+    if (s.dirty) this.deadDirty++;
+    const km = sb.groups[this.kg - this.keyGroupRange.start];
+    const nm = km?.get(this.key);
+    if (nm?.get(ns) !== s) return;
     nm.delete(ns);
-    if (nm.size === 0) km.delete(this.key);
-    this.pending--;
+    if (nm.size === 0) km!.delete(this.key);
+    this.young--;
   }
 
   /**
-   * Writes every buffered entry in one transaction. Transaction callbacks here return nothing:
+   * Writes every dirty entry in one transaction. Transaction callbacks here return nothing:
    * a returned promise-like (lmdb's put returns one) makes transactionSync commit only when the
    * event loop turns, which a synchronous job never lets it do (measured: +400 MB in 30k flushes).
    */
   flush(): void {
-    if (this.pending === 0) return;
-    const start = this.keyGroupRange.start;
+    const n = this.dirtySlot.length;
+    if (n === 0) return;
+    const { dirtySb, dirtyKg, dirtyKey, dirtyNs, dirtySlot } = this;
     this.db.transactionSync(() => {
-      for (const sb of this.buffers.values()) {
-        sb.groups.forEach((km, i) => {
-          km?.forEach((nm, key) => {
-            nm.forEach((s, ns) => {
-              if (!s.del) void this.db.put(this.dbKey(sb, i + start, key, ns), s.v);
-              else if (s.inDb) void this.db.remove(this.dbKey(sb, i + start, key, ns));
-            });
-          });
-        });
+      for (let j = 0; j < n; j++) {
+        const s = dirtySlot[j]!;
+        if (!s.del) void this.db.put(this.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!), s.v);
+        else if (s.inDb) void this.db.remove(this.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!));
       }
     });
+    // Written: the slots stay cached, clean, and know lmdb's row now.
+    for (let j = 0; j < n; j++) {
+      const s = dirtySlot[j]!;
+      s.dirty = false;
+      s.inDb = !s.del;
+    }
+    dirtySb.length = dirtyKg.length = dirtyKey.length = dirtyNs.length = dirtySlot.length = 0;
+    this.deadDirty = 0;
+    if (this.noCache) this.dropCache();
+  }
+
+  /** Drops listed slots that have nothing to write (deleted, no row in lmdb); they become clean. */
+  private compact(): void {
+    const { dirtySb, dirtyKg, dirtyKey, dirtyNs, dirtySlot } = this;
+    let k = 0;
+    for (let j = 0; j < dirtySlot.length; j++) {
+      const s = dirtySlot[j]!;
+      if (s.del && !s.inDb) {
+        s.dirty = false;
+        continue;
+      }
+      dirtySb[k] = dirtySb[j]!;
+      dirtyKg[k] = dirtyKg[j]!;
+      dirtyKey[k] = dirtyKey[j]!;
+      dirtyNs[k] = dirtyNs[j]!;
+      dirtySlot[k++] = s;
+    }
+    dirtySb.length = dirtyKg.length = dirtyKey.length = dirtyNs.length = dirtySlot.length = k;
+    this.deadDirty = 0;
+  }
+
+  /** Drops every cached slot (after a flush): lmdb changed beneath the cache. */
+  private dropCache(): void {
     for (const sb of this.buffers.values()) sb.reset();
-    this.pending = 0;
+    this.young = 0;
   }
 
   // ---- state handles (kv-state-handles.ts) ----
@@ -273,6 +362,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
       }
     }
     if (batch.length) commit();
+    this.dropCache();
   }
 
   size(): number {
@@ -291,7 +381,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.disposed = true;
     this.timers?.close();
     this.buffers.clear();
-    this.pending = 0;
+    this.dirtySb.length = this.dirtyKg.length = this.dirtyKey.length = this.dirtyNs.length = this.dirtySlot.length = 0;
+    this.deadDirty = 0;
     // No async writes are ever queued, so close finishes synchronously; the promise is moot.
     void this.db.close().catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });

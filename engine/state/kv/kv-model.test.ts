@@ -17,10 +17,11 @@ beforeAll(() => void (root = fs.mkdtempSync(path.join(os.tmpdir(), "flinch-kv-mo
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const FULL: KeyGroupRange = { start: 0, end: 127 };
-const kv = (range = FULL, writeBufferEntries?: number) => new KvKeyedStateBackend(range, path.join(root, `t${seq++}`), { writeBufferEntries });
+const kv = (range = FULL, writeBufferEntries?: number, readCacheEntries?: number) =>
+  new KvKeyedStateBackend(range, path.join(root, `t${seq++}`), { writeBufferEntries, readCacheEntries });
 /** One backend at a time: the property runs open hundreds of environments in sequence. */
-function withKv<T>(f: (b: KvKeyedStateBackend) => T, range = FULL, buffer?: number): T {
-  const b = kv(range, buffer);
+function withKv<T>(f: (b: KvKeyedStateBackend) => T, range = FULL, buffer?: number, cache?: number): T {
+  const b = kv(range, buffer, cache);
   try {
     return f(b);
   } finally {
@@ -127,14 +128,16 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
 }
 
 describe("KvKeyedStateBackend against HeapKeyedStateBackend", () => {
-  test.prop([fc.array(op, { maxLength: 150 }), fc.constantFrom(1, 2, 5, 4096)], { numRuns: 250 })(
+  // The read cache: 2 entries rotates its generations at almost every access (a tiny buffer
+  // keeps the young generation tiny too), 8 now and then, the default never in 150 ops.
+  test.prop([fc.array(op, { maxLength: 150 }), fc.constantFrom(1, 2, 5, 4096), fc.constantFrom(2, 8, undefined)], { numRuns: 250 })(
     "every observable result and every snapshot is the same, incremental snapshots included",
-    (script, buffer) => {
+    (script, buffer, cache) => {
       const heap = play(new HeapKeyedStateBackend(FULL), script);
       withKv((b) => {
         const t = play(b, script);
         expect(t.seen).toEqual(heap.seen);
-      }, FULL, buffer);
+      }, FULL, buffer, cache);
     },
   );
 
@@ -165,6 +168,27 @@ describe("KvKeyedStateBackend against HeapKeyedStateBackend", () => {
 });
 
 describe("KvKeyedStateBackend details", () => {
+  it("a written value survives the read cache's rotations until it is flushed and after", () => {
+    withKv((b) => {
+      const v = b.getValueState<bigint>("value");
+      b.setCurrentKey("BTCUSDT", assignToKeyGroup("BTCUSDT", 128));
+      v.setCurrentNamespace(0);
+      v.update(42n);
+      // Reads of other namespaces fill the young generation (4 entries) several times over.
+      for (let ns = 1; ns <= 20; ns++) {
+        v.setCurrentNamespace(ns);
+        expect(v.value()).toBeUndefined();
+      }
+      v.setCurrentNamespace(0);
+      expect(v.value()).toBe(42n);
+      v.update(43n);
+      for (let ns = 1; ns <= 20; ns++) v.setCurrentNamespace(ns), v.value();
+      v.setCurrentNamespace(0);
+      expect(v.value()).toBe(43n);
+      expect(b.snapshot()).toEqual([{ keyGroup: assignToKeyGroup("BTCUSDT", 128), states: { value: [["BTCUSDT", 0, 43n]] } }]);
+    }, FULL, 4, 2);
+  });
+
   it("bigints far beyond 2^64 round-trip exactly in every kind of state, through lmdb and both restores", () => {
     const values = [2n ** 64n, 2n ** 64n - 1n, -(2n ** 63n) - 1n, 2n ** 200n + 12345n, -(2n ** 521n) + 1n, 0n, -1n];
     withKv((b) => {

@@ -39,7 +39,7 @@ export class EmbeddedKVStateBackend implements StateBackend {
   createKeyedBackend(range: KeyGroupRange, taskName: string): KvKeyedStateBackend {
     const safe = taskName.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 80);
     const dir = path.join(this.localDir, `flinch-kv-${process.pid}-${threadId}-${++taskCounter}-${safe}`);
-    return new KvKeyedStateBackend(range, dir, { writeBufferEntries: this.opts.writeBufferEntries });
+    return new KvKeyedStateBackend(range, dir, { writeBufferEntries: this.opts.writeBufferEntries, readCacheEntries: this.opts.readCacheEntries });
   }
 }
 

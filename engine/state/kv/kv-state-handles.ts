@@ -2,24 +2,38 @@ import type { AggregateFunction, AggregatingState, ListState, MapState, Namespac
 import type { KeyType } from "../keygroups.ts";
 import { encodePart } from "./key-codec.ts";
 
-/** A buffered entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped. */
+/**
+ * A cached entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped
+ * (and a read answered "absent" without asking lmdb). `dirty`: changed since the last flush,
+ * and listed in the backend's dirty list.
+ */
 export interface Slot {
   v: unknown;
   del: boolean;
   inDb: boolean;
+  dirty: boolean;
 }
 export type KeyMap = Map<KeyType, Map<Namespace, Slot>>;
 
 export class StateBuffer {
   readonly nameBytes: Buffer;
-  /** index: keyGroup - range.start, as on the heap, so the buffer costs the same lookups */
+  /** The young generation of the read cache; index: keyGroup - range.start, as on the heap, so a hit costs the same lookups. */
   groups: (KeyMap | undefined)[];
+  /** The old generation: clean slots only, consulted on a young miss and promoted on a hit. */
+  old: (KeyMap | undefined)[];
   constructor(readonly name: string, private readonly width: number) {
     this.nameBytes = encodePart(name);
     this.groups = new Array(width);
+    this.old = new Array(width);
+  }
+  /** Only right after a flush: the young generation must hold no dirty slot. */
+  rotate(): void {
+    this.old = this.groups;
+    this.groups = new Array(this.width);
   }
   reset(): void {
     this.groups = new Array(this.width);
+    this.old = new Array(this.width);
   }
 }
 
