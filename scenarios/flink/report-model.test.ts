@@ -66,6 +66,7 @@ describe("flink chaos report", () => {
     expect(model.counters).toMatchObject({ "runs": 2, "runs.passed": 2, "flink.jvms": 2, "flink.kills": 1, "all-runs.jvms": 3, "all-runs.crashes": 1, "all-runs.faults.checkpoint.metadata": 1 });
     expect(model.runs?.map((r) => r.valid)).toEqual([true, true]);
     expect(model.timeline).toEqual([]);
+    expect(model.warnings[1]).toMatch(/this run had 1 restart\(s\) \(0 in-JVM crash\(es\), 1 JVM kill\(s\)\)/);
     for (const f of ["report.html", "report.md", "junit.xml"]) expect(read(f).length).toBeGreaterThan(200);
     expect(read("junit.xml")).not.toContain("<failure");
   });

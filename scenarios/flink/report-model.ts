@@ -85,7 +85,9 @@ export function buildFlinkRunModel(res: FlinkChaosResult, ctx: FlinkModelContext
     plan: [...shown.plan],
     warnings: [
       `${ctx.sink} sink; run ${shown.index} shown (${f0 ? "the first that failed" : "the last"}): fired ${r.fired.map((f) => f.replace("\t", " in ")).join(", ") || "nothing"}`,
-      "real Flink: no virtual clock, and the fired log carries no event time, so the timeline holds no events",
+      // The renderers' empty-section wording ("No checkpoints were triggered", "No crashes or restarts") assumes the engine's
+      // complete record; this says why those sections are empty here.
+      `real Flink: Flink's checkpoint statistics are not collected and the fired log carries no event time, so the checkpoint, timeline and crash sections stay empty; this run had ${mine.crashes + mine.kills} restart(s) (${mine.crashes} in-JVM crash(es), ${r.kills.length} JVM kill(s)) and ${r.checkpointsRetained} retained checkpoint(s)`,
     ],
     properties: shown.checks.map((c) => ({ name: c.property, valid: c.valid, message: c.message })),
     violations,
@@ -96,7 +98,7 @@ export function buildFlinkRunModel(res: FlinkChaosResult, ctx: FlinkModelContext
     counters,
     runs: res.verdicts.map((v) => {
       const bad = v.checks.find((c) => c.valid === false);
-      return { seed: `${ctx.seed}/${v.index}`, faults: [...v.plan], valid: !bad, ...(bad ? { property: bad.property } : {}), traceHash: "" };
+      return { seed: `${ctx.seed}/${v.index}`, faults: [...v.plan], valid: !bad, ...(bad ? { property: bad.property } : {}), traceHash: "none" };
     }),
   };
 }
