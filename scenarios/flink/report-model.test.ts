@@ -83,7 +83,13 @@ describe("flink chaos report", () => {
     expect(model.plan).toEqual(["crash@checkpoint.complete#3", "crash@task.process#50"]);
     expect(model.summary.restarts).toBe(2);
     const replay = "npx flinch flink chaos --mode at-least-once --seed 7 --faults 'crash@checkpoint.complete#3'";
-    expect(model.violations).toEqual([{ property: PROPERTIES.oracle, message: res.failures[0].message, seed: "7", engineSeed: "7/1", replay, faults: ["crash@checkpoint.complete#3"] }]);
+    // The shown run violates three properties (the duplicate also breaks "once" and conservation): both replay with the same line.
+    expect(model.violations).toEqual([
+      { property: PROPERTIES.oracle, message: res.failures[0].message, seed: "7", engineSeed: "7/1", replay, faults: ["crash@checkpoint.complete#3"] },
+      { property: PROPERTIES.once, message: expect.stringMatching(/committed more than once/), seed: "7", engineSeed: "7/1", replay, faults: ["crash@checkpoint.complete#3"] },
+      { property: PROPERTIES.conservation, message: expect.stringMatching(/too many/), seed: "7", engineSeed: "7/1", replay, faults: ["crash@checkpoint.complete#3"] },
+    ]);
+    expect(model.properties.filter((p) => p.valid === false).map((p) => p.name)).toEqual([PROPERTIES.oracle, PROPERTIES.once, PROPERTIES.conservation]);
     const w = model.windows.find((x) => x.symbol === oracle[1].symbol && x.start === oracle[1].start)!;
     expect(w).toMatchObject({ status: "duplicate", commits: 2, expectedCount: oracle[1].count, committedCount: 2 * oracle[1].count });
     expect(model.windows.filter((x) => x.status !== "ok").length).toBe(1);

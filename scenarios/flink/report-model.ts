@@ -42,6 +42,9 @@ export function buildFlinkRunModel(res: FlinkChaosResult, ctx: FlinkModelContext
   const violations: Violation[] = res.failures.map((f, i) => ({
     property: f.property, message: f.message, seed: ctx.seed, engineSeed: `${ctx.seed}/${f.index}`, replay: ctx.replays[i], faults: [...f.shrunk],
   }));
+  // As for `flinch chaos`: the run shown is the counterexample, so every other property it violates replays with the same line.
+  const v0 = violations[0];
+  if (v0) violations.splice(1, 0, ...shown.checks.filter((c) => c.valid === false && c.property !== v0.property).map((c) => ({ ...v0, property: c.property, message: c.message })));
   const late = new Map<string, { count: number; quantity: bigint }>();
   for (const l of r.late) {
     const x = late.get(l.symbol) ?? { count: 0, quantity: 0n };
