@@ -153,7 +153,7 @@ export const HELP: Record<string, CommandHelp> = {
   },
   flink: {
     summary: "the seed job on real Apache Flink 1.20 (a MiniCluster JVM): chaos at the named points, or a diff against flinch's engine",
-    usage: "flinch flink chaos [FIXTURE...] [--jar J] [--backend hashmap|filesystem|rocksdb] [--mode exactly-once|at-least-once]\n                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--window D]\n                   [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--first] [--json]\n  flinch flink diff FIXTURE... [--jar J] [--window 1m] [--watermarks bounded|none] [--out-of-orderness MS] [--json]",
+    usage: "flinch flink chaos [FIXTURE...] [--jar J] [--backend hashmap|filesystem|rocksdb] [--mode exactly-once|at-least-once]\n                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--window D]\n                   [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--first] [--out DIR] [--json]\n  flinch flink diff FIXTURE... [--jar J] [--window 1m] [--watermarks bounded|none] [--out-of-orderness MS] [--json]",
     subcommands: ["chaos", "diff"],
     options: [
       ["--jar J", "the job jar (default flink/target/flinch-flink.jar, built with mvn -f flink/pom.xml package)"],
@@ -173,6 +173,7 @@ export const HELP: Record<string, CommandHelp> = {
       ["--out-of-orderness MS", "diff: the watermark bound"],
       ["--no-shrink", "chaos: report findings without shrinking"],
       ["--first", "chaos: stop at the first finding"],
+      ["--out DIR", "chaos: report root (default reports/out): <DIR>/<run-id>/ gets report.html, report.md, run.json, junit.xml"],
       ["--json", "print one JSON object as the last line of stdout"],
     ],
     examples: ["npx flinch flink chaos --runs 20", "npx flinch flink chaos --backend rocksdb --runs 5", "npx flinch flink diff ../shared/data/binance-2024-08-08/*.jsonl"],

@@ -6,11 +6,15 @@ import { flinkChaos, summarize } from "../../scenarios/flink/chaos.ts";
 import { compareSides, flinchSide, flinkSide, type WatermarkMode } from "../../scenarios/flink/diff.ts";
 import { classpathFor, DEFAULT_JAR, FlinkSetupError, hasTool } from "../../scenarios/flink/jvm.ts";
 import { parseFlinkPlan } from "../../scenarios/flink/plan.ts";
+import { buildFlinkRunModel } from "../../scenarios/flink/report-model.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
-import { all, int, oneOf, parseArgs, str, UsageError, windowMs } from "../args.ts";
+import { writeReport } from "../../reports/write-report.ts";
+import { all, int, oneOf, parseArgs, runId, str, UsageError, windowMs } from "../args.ts";
+import { outputDir } from "../paths.ts";
+import { startProgress } from "../progress.ts";
 
 export const FLINK_USAGE = `flinch flink chaos [FIXTURE...] [--jar J] [--backend hashmap|filesystem|rocksdb] [--mode exactly-once|at-least-once]
-                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--first] [--json]
+                   [--sink file|print] [--parallelism N] [--runs N] [--seed S] [--faults PLAN] [--interval MS] [--throttle-us N] [--buffer-timeout MS] [--barrier-delay MS] [--watermarks bounded|per-event] [--no-shrink] [--first] [--out DIR] [--json]
   flinch flink diff FIXTURE... [--jar J] [--window 1m] [--watermarks bounded|none] [--json]`;
 
 /** `flinch flink chaos|diff`: flinch's faults and checkers on the seed job running on real Apache Flink. */
@@ -39,7 +43,7 @@ function chaosTape(paths: string[], seed: number): Tape {
 }
 
 async function chaos(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { values: ["jar", "backend", "mode", "sink", "parallelism", "runs", "seed", "faults", "interval", "window", "throttle-us", "buffer-timeout", "barrier-delay", "watermarks"], booleans: ["json", "no-shrink", "first"] });
+  const a = parseArgs(argv, { values: ["jar", "backend", "mode", "sink", "parallelism", "runs", "seed", "faults", "interval", "window", "throttle-us", "buffer-timeout", "barrier-delay", "watermarks", "out"], booleans: ["json", "no-shrink", "first"] });
   for (const p of a.positional) if (!fs.existsSync(p)) throw new UsageError(`${p}: no such file`);
   const backend = oneOf(a, "backend", ["hashmap", "filesystem", "rocksdb"] as const, "filesystem");
   const mode = oneOf(a, "mode", ["exactly-once", "at-least-once"] as const, "exactly-once");
@@ -57,13 +61,17 @@ async function chaos(argv: string[]): Promise<number> {
   const watermarks = oneOf(a, "watermarks", ["bounded", "per-event"] as const, "bounded");
   const bufferTimeoutMs = str(a, "buffer-timeout") !== undefined ? int(a, "buffer-timeout", 100, 0) : undefined;
   const json = a.flags.has("json");
+  const outRoot = outputDir(str(a, "out") ?? "reports/out", "--out");
   const cp = classpath(str(a, "jar"));
   const tape = chaosTape(a.positional, seed);
   const base = [...a.positional, ...(str(a, "jar") ? ["--jar", str(a, "jar")!] : []), "--backend", backend, "--mode", mode, "--sink", sink, "--parallelism", String(parallelism), "--seed", String(seed), "--interval", String(intervalMs), ...(str(a, "window") ? ["--window", str(a, "window")!] : []), "--throttle-us", String(throttleUs), ...(bufferTimeoutMs !== undefined ? ["--buffer-timeout", String(bufferTimeoutMs)] : []), ...(barrierDelayMs ? ["--barrier-delay", String(barrierDelayMs)] : []), ...(watermarks !== "bounded" ? ["--watermarks", watermarks] : [])];
 
+  const t0 = performance.now(); // real-time: the report's wall figures
+  const progress = startProgress({ label: "flink chaos", total: runs });
+  let done = 0, found = 0;
   const res = await flinkChaos({
     classpath: cp, tape, seed: String(seed), runs, backend, mode, sink, parallelism, intervalMs, windowMs: win, throttleUs, bufferTimeoutMs, barrierDelayMs, watermarks, plan, shrink: !a.flags.has("no-shrink"), stopAtFirstFailure: a.flags.has("first"),
-    onRun: (i, failed, run, p) => process.stderr.write(`flink chaos: run ${i + 1}/${runs} ${failed ? "FAILED" : "ok"} [${p.join(",") || "no faults"}] fired ${run.fired.length}, JVMs ${run.jvms}, ${(run.wallMs / 1000).toFixed(1)}s\n`),
+    onRun: (_i, failed) => progress.update(++done, failed ? ++found : found),
   });
   const s = summarize(res.verdicts);
   const failures = res.failures.map((f) => ({
@@ -71,10 +79,18 @@ async function chaos(argv: string[]): Promise<number> {
     replay: formatReplayLine("flink chaos", [...base, "--faults", f.shrunk.join(",")]),
   }));
   const passed = res.verdicts.length - new Set(res.failures.map((f) => f.index)).size;
+  progress.finish(`flink chaos: ${res.verdicts.length}/${runs} runs, ${passed} passed, ${failures.length} violations`);
+  const model = buildFlinkRunModel(res, {
+    runId: runId("flink-chaos", `${backend}-${mode}-${sink}`, String(seed)), seed: String(seed), tape,
+    inputs: a.positional.length ? [...a.positional] : [`generated tape (seed flink-chaos/${seed}, BTCUSDT and ETHUSDT, 4 min at 15 trades/s)`],
+    backend, mode, sink, parallelism, intervalMs, windowMs: win, wallMs: performance.now() - t0, // real-time: as above
+    replays: failures.map((f) => f.replay),
+  });
+  const reportDir = writeReport(model, outRoot);
   if (json) {
     console.log(JSON.stringify({
       command: "flink chaos", runs: res.verdicts.length, passed, violations: failures.length, failures,
-      faults: s.faults, kills: s.kills, restarts: s.crashes + s.kills, jvms: s.jvms, backend, mode, sink, parallelism, trades: tape.stats.trades,
+      faults: s.faults, kills: s.kills, restarts: s.crashes + s.kills, jvms: s.jvms, backend, mode, sink, parallelism, trades: tape.stats.trades, reportDir,
     }));
   } else {
     console.log(`flink chaos: ${res.verdicts.length} runs of the seed job on Apache Flink (${backend}, ${mode}, ${sink} sink, source parallelism ${parallelism}) over ${tape.stats.trades} trades`);
@@ -84,6 +100,7 @@ async function chaos(argv: string[]): Promise<number> {
       console.log(`✘ run ${f.run} [${f.faults.join(",")}] ${f.property}: ${f.message}`);
       console.log(`  replay: ${f.replay}`);
     }
+    console.log(`  report: ${reportDir}`);
   }
   return failures.length ? 1 : 0;
 }

@@ -55,18 +55,21 @@ describe.skipIf(!cp)("real Flink, EXACTLY_ONCE with FileSink", () => {
   });
 });
 
-async function chaosJson(args: string[]): Promise<{ violations: number; failures: { property: string; replay: string; shrunk: string[] }[] }> {
+async function chaosJson(args: string[]): Promise<{ violations: number; failures: { property: string; replay: string; shrunk: string[] }[]; reportDir: string; reportFiles: string[] }> {
   const lines: string[] = [];
+  const outRoot = fs.mkdtempSync(path.join(os.tmpdir(), "flinch-flink-chaos-report-"));
   const log = console.log;
   const err = process.stderr.write.bind(process.stderr);
   console.log = (s: string) => lines.push(String(s));
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    const code = await flinkCommand(["chaos", "--jar", path.join(cp.split(path.delimiter)[0]), ...args, "--json", "--no-shrink"]);
+    const code = await flinkCommand(["chaos", "--jar", path.join(cp.split(path.delimiter)[0]), ...args, "--json", "--no-shrink", "--out", outRoot]);
     const out = JSON.parse(lines[lines.length - 1]);
     expect(code).toBe(out.violations ? 1 : 0);
-    return out;
+    expect(path.dirname(out.reportDir)).toBe(outRoot);
+    return { ...out, reportFiles: fs.readdirSync(out.reportDir).sort() };
   } finally {
+    fs.rmSync(outRoot, { recursive: true, force: true });
     console.log = log;
     process.stderr.write = err;
   }
@@ -94,5 +97,6 @@ describe.skipIf(!cp)("teeth on real Flink", () => {
     expect(out.violations).toBeGreaterThanOrEqual(1);
     expect(out.failures[0].property).toBe("committed output equals the oracle");
     expect(out.failures[0].replay).toContain("--sink print");
+    expect(out.reportFiles).toEqual(["junit.xml", "report.html", "report.md", "run.json"]);
   });
 });
