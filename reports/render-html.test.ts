@@ -6,7 +6,7 @@ import type { RunModel } from "./model.ts";
 const between = (s: string, from: string, to: string) => s.slice(s.indexOf(from), s.indexOf(to, s.indexOf(from)));
 const count = (s: string, needle: string | RegExp) => s.split(needle).length - 1;
 const emptyModel = (): RunModel =>
-  sampleModel({ windows: [], checkpoints: [], timeline: [], late: [], properties: [], violations: [], warnings: [], counters: {}, plan: [], runs: undefined });
+  sampleModel({ summary: { ...sampleModel().summary, restarts: 0 }, windows: [], checkpoints: [], timeline: [], late: [], properties: [], violations: [], warnings: [], counters: {}, plan: [], runs: undefined });
 
 describe("renderHtml", () => {
   const m = sampleModel();

@@ -132,7 +132,7 @@ function windows(m: RunModel): SafeHtml {
 }
 
 function checkpoints(m: RunModel): SafeHtml {
-  if (!m.checkpoints.length) return none("No checkpoints were triggered.");
+  if (!m.checkpoints.length) return none(m.summary.restarts > 0 ? "No checkpoint statistics were recorded (see the warnings)." : "No checkpoints were triggered.");
   const sum = checkpointSummary(m.checkpoints);
   return html`<p>${sum.counts}.</p>
     <table><thead><tr><th></th><th class="n">Min</th><th class="n">Average</th><th class="n">Max</th></tr></thead><tbody>

@@ -106,10 +106,17 @@ describe("renderMarkdown", () => {
   });
 
   it("renders an empty model", () => {
-    const e = renderMarkdown(sampleModel({ windows: [], checkpoints: [], timeline: [], late: [], properties: [], violations: [], warnings: [], counters: {}, plan: [], runs: [] }));
+    const e = renderMarkdown(sampleModel({ summary: { ...sampleModel().summary, restarts: 0 }, windows: [], checkpoints: [], timeline: [], late: [], properties: [], violations: [], warnings: [], counters: {}, plan: [], runs: [] }));
     expect(e).toContain("> **? INCONCLUSIVE: no property was checked**");
     for (const s of ["No windows.", "No checkpoints were triggered.", "No late data.", "No crashes or restarts.", "No properties were checked."]) expect(e).toContain(s);
     expect(e).not.toContain("## Chaos runs");
+  });
+
+  it("with restarts but no recorded times (a real Flink run), says so instead of 'no restarts'", () => {
+    const e = renderMarkdown(sampleModel({ summary: { ...sampleModel().summary, restarts: 3 }, checkpoints: [], timeline: [] }));
+    expect(e).toContain("3 restarts; their times were not recorded (see the warnings).");
+    expect(e).toContain("No checkpoint statistics were recorded (see the warnings).");
+    expect(e).not.toContain("No crashes or restarts.");
   });
 
   it("keeps a 10k-window report bounded: all differing rows, the first 500 ok rows", () => {

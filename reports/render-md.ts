@@ -96,7 +96,7 @@ function windows(m: RunModel): string[] {
 }
 
 function checkpoints(m: RunModel): string[] {
-  if (m.checkpoints.length === 0) return ["No checkpoints were triggered."];
+  if (m.checkpoints.length === 0) return [m.summary.restarts > 0 ? "No checkpoint statistics were recorded (see the warnings)." : "No checkpoints were triggered."];
   const sum = checkpointSummary(m.checkpoints);
   const rows = m.checkpoints.map((c) => [
     String(c.id), (c.status === "failed" ? "✘ " : c.status === "completed" ? "✔ " : "… ") + checkpointStatusLabel(c.status),
@@ -116,7 +116,7 @@ function checkpoints(m: RunModel): string[] {
 
 function failures(m: RunModel): string[] {
   const evs = m.timeline.filter((e): e is Extract<TimelineEvent, { kind: "crash" | "restart" }> => e.kind === "crash" || e.kind === "restart");
-  if (evs.length === 0) return ["No crashes or restarts."];
+  if (evs.length === 0) return [m.summary.restarts > 0 ? `${m.summary.restarts} restart${m.summary.restarts === 1 ? "" : "s"}; their times were not recorded (see the warnings).` : "No crashes or restarts."];
   return [table(["Time", "Event", "Task / checkpoint", "Detail"], evs.map((e) => e.kind === "crash"
     ? [fmtTime(e.time), "crash", md(e.task), (e.point ? `${code(e.point)}: ` : "") + md(e.error)]
     : [fmtTime(e.time), `restart #${e.attempt}`, e.checkpointId === null ? "from scratch" : `from checkpoint ${e.checkpointId}`, ""]))];
