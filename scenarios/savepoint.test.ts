@@ -7,6 +7,7 @@ import { BinanceWebSocketSource } from "../engine/connectors/binance/source.ts";
 import { readCommittedLines, TransactionalFileSink } from "../engine/connectors/sinks/transactional-file-sink.ts";
 import { generateTape } from "../sim/binance/generator.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
+import { InjectedCrash, type FaultInjector } from "../engine/checkpoint/faults.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { parseCommittedLine } from "./committed.ts";
 import { windowLines, windowOracle } from "./oracle.ts";
@@ -62,6 +63,24 @@ describe("savepoints", () => {
     const second = job(fs, 2, { ...incremental, fromSavepoint: first.savepointPath });
     expect(second.status).toBe("FINISHED");
     expect(second.startedFrom?.checkpointId).toBe(Number(first.savepointPath!.split("chk-")[1]));
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+  });
+
+  it("a failover before the first checkpoint of a job started from a savepoint restores from the savepoint again", () => {
+    const fs = new MemFs();
+    const first = job(fs, 2, { savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true } });
+    const spId = Number(first.savepointPath!.split("chk-")[1]);
+    let crashed = 0;
+    // The first restore of the second job crashes (as `crash@restore#1` would): nothing of its own is checkpointed yet.
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "restore" && crashed++ === 0) throw new InjectedCrash(site, 0);
+      },
+    };
+    const second = job(fs, 1, { fromSavepoint: first.savepointPath, world: { feed, fs, startTime: feed.startTime(), faults } });
+    expect(second.status).toBe("FINISHED");
+    expect(second.restores.map((r) => r.checkpointId)).toEqual([spId]);
     const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
     expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
   });

@@ -244,12 +244,13 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const jobId = this.options.jobId ?? `${jobName.replace(/[^A-Za-z0-9_.-]+/g, "-")}-${this.seed}`;
     const storage = this.storage(world, jobId);
     if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
-    const initialRestore = startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
+    const loadInitial = () => startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
+    const initialRestore = loadInitial();
     const kernel = new Kernel(this.seed, realStart ?? world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
     const restart = this.restartStrategy();
     const runner = new JobRunner({
       jobName, graph, kernel, world, log: this.log, checkpoint: this.checkpointConfig, restart, backend: this.backend, storage,
-      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore,
+      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore, reloadInitialRestore: loadInitial,
       savepoint: this.options.savepoint && {
         at: this.options.savepoint.at,
         stop: this.options.savepoint.stop ?? false,

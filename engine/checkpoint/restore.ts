@@ -89,6 +89,17 @@ export function loadLatestValid(storage: CheckpointStorage, maxParallelism: numb
   return undefined;
 }
 
+/**
+ * Where a failover restarts: the newest valid checkpoint of the job's own storage or, before
+ * one has completed, the job's initial restore point again (a savepoint stays the job's restore
+ * point until a newer checkpoint completes, as Flink keeps it in the CompletedCheckpointStore).
+ * `initial` re-reads that point rather than reusing the objects the last attempt restored into.
+ */
+export function failoverPoint(storage: CheckpointStorage | undefined, maxParallelism: number, initial: (() => RestorePoint | undefined) | undefined, log?: Pick<Logger, "warn">): RestorePoint | undefined {
+  const own = storage ? loadLatestValid(storage, maxParallelism, undefined, log) : undefined;
+  return own ?? initial?.();
+}
+
 /** A savepoint path that is not `.../chk-<n>`: the user's mistake (exit 2). */
 export class SavepointPathError extends Error {
   override readonly name = "SavepointPathError";

@@ -6,7 +6,7 @@ import type { CheckpointOptions, CoordinatorGateway } from "../checkpoint/gatewa
 import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
 import { InjectedCrash, ProcessKilled, type FaultPoint } from "../checkpoint/faults.ts";
-import { loadLatestValid, type RestorePoint } from "../checkpoint/restore.ts";
+import { failoverPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
 import type { JobReport } from "./operator.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
@@ -247,7 +247,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       this.status = "RUNNING";
       this.restarts++;
       this.guard(() => {
-        const rp = this.spec.storage ? loadLatestValid(this.spec.storage, this.spec.graph.maxParallelism, undefined, this.spec.log) : undefined;
+        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log);
         this.stats.restores.push({ time: this.kernel.now(), attempt: this.attempt + 1, checkpointId: rp?.checkpointId ?? null, skipped: rp?.skipped ?? [] });
         this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
         this.deploy(rp);
