@@ -6,7 +6,7 @@ import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type Checkpoi
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
 import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
 import { DEFAULT_EXECUTION, type ExecutionOptions } from "../runtime/job-spec.ts";
-import { startingPoint } from "../checkpoint/restore.ts";
+import { CheckpointUnavailableError, startingPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../state/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
 import type { JobReport } from "../runtime/operator.ts";
@@ -245,12 +245,20 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const storage = this.storage(world, jobId);
     if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
     const loadInitial = () => startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
-    const initialRestore = loadInitial();
+    // A transient read failure (EIO) is not a missing checkpoint: the first attempt fails with it
+    // and the restart strategy retries, rather than start from an older checkpoint or from scratch.
+    let initialRestore: RestorePoint | undefined, initialRestoreError: CheckpointUnavailableError | undefined;
+    try {
+      initialRestore = loadInitial();
+    } catch (e) {
+      if (!(e instanceof CheckpointUnavailableError)) throw e;
+      initialRestoreError = e;
+    }
     const kernel = new Kernel(this.seed, realStart ?? world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
     const restart = this.restartStrategy();
     const runner = new JobRunner({
       jobName, graph, kernel, world, log: this.log, checkpoint: this.checkpointConfig, restart, backend: this.backend, storage,
-      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore, reloadInitialRestore: loadInitial,
+      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore, initialRestoreError, reloadInitialRestore: loadInitial,
       savepoint: this.options.savepoint && {
         at: this.options.savepoint.at,
         stop: this.options.savepoint.stop ?? false,
@@ -266,7 +274,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       checkpoints: runner.stats.history, restores: runner.stats.restores, failures: runner.stats.failures,
       reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
       plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
-      startedFrom: initialRestore ? { checkpointId: initialRestore.checkpointId, skipped: initialRestore.skipped } : undefined,
+      startedFrom: runner.startPoint ? { checkpointId: runner.startPoint.checkpointId, skipped: runner.startPoint.skipped } : undefined,
       savepointPath: runner.savepointId !== undefined && this.options.savepoint ? `${this.options.savepoint.dir.replace(/\/$/, "")}/chk-${runner.savepointId}` : undefined,
     });
     return { runner, finish };

@@ -79,6 +79,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     return this.pending.has(id);
   }
 
+  /** The job restored from `id`: new checkpoint ids continue after it (Flink's CheckpointIDCounter.setCount on restore). */
+  restoredFrom(id: number): void {
+    this.ids.advancePast(id);
+  }
+
   /** (Re)starts periodic triggering after deploy; pending state from before a failover is gone. */
   start(now: number): void {
     Object.assign(this, { running: true, timerAt: Infinity, finalWanted: false, queued: false });

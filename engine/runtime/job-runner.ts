@@ -46,8 +46,13 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   private sources: Task[] = [];
   attempt = 0;
   get startedFrom(): number | undefined {
-    return this.spec.initialRestore?.checkpointId;
+    return this.startPoint?.checkpointId;
   }
+  /** What the first deployed attempt restored: the initial point, or the first failover's when reading that failed transiently. */
+  get startPoint(): RestorePoint | undefined {
+    return this.firstRestore;
+  }
+  private firstRestore?: RestorePoint;
   /** Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint storage). */
   get savepointId(): number | undefined {
     return this.savepoints.completedId;
@@ -89,9 +94,12 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   /** Runs until the job finishes or fails, or virtual time passes `until`. */
   run(until = Infinity): void {
     this.status = "RUNNING";
-    this.guard(() => this.deploy(this.spec.initialRestore));
-    this.coordinator?.start(this.kernel.now());
-    this.savepoints.arm();
+    this.guard(() => this.deploy(this.initialRestore()));
+    // A first attempt that failed is restarting: the restart starts the coordinator.
+    if (this.status === "RUNNING") {
+      this.coordinator?.start(this.kernel.now());
+      this.savepoints.arm();
+    }
     this.kernel.run(until);
     if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
   }
@@ -104,8 +112,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.status = "RUNNING";
     this.realtime = driver;
     this.kernel.advanceTo(driver.now());
-    this.guard(() => this.deploy(this.spec.initialRestore));
-    this.coordinator?.start(this.kernel.now());
+    this.guard(() => this.deploy(this.initialRestore()));
+    if (this.status === "RUNNING") this.coordinator?.start(this.kernel.now());
     while ((this.status === "RUNNING" || this.status === "RESTARTING") && !this.kernel.isStopped()) {
       const now = driver.now();
       if (now > until) break;
@@ -276,7 +284,14 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     }
   }
 
+  private initialRestore(): RestorePoint | undefined {
+    if (this.spec.initialRestoreError) throw this.spec.initialRestoreError;
+    return this.spec.initialRestore;
+  }
+
   private deploy(restore: RestorePoint | undefined): void {
+    if (this.attempt === 0) this.firstRestore = restore;
+    if (restore) this.coordinator?.restoredFrom(restore.checkpointId);
     this.attempt++;
     this.tasks = [];
     this.sources = [];
