@@ -85,6 +85,25 @@ describe("savepoints", () => {
     expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
   });
 
+  it("a crash while committing a stop-with-savepoint: the failover restores from the savepoint (not older), the stop is off, the output is exact", () => {
+    const fs = new MemFs();
+    let crashed = 0;
+    // The first sink commit after the savepoint's trigger is the savepoint's: one subtask crashes there.
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "sink.commit" && site.time >= feed.startTime() + 275_000 && crashed++ === 0) throw new InjectedCrash(site, 0);
+      },
+    };
+    const r = job(fs, 2, { savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true }, world: { feed, fs, startTime: feed.startTime(), faults } });
+    expect(crashed).toBeGreaterThan(0);
+    const spId = Number(r.savepointPath!.split("chk-")[1]);
+    expect(r.status).toBe("FINISHED");
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+    expect(r.restores.map((x) => x.checkpointId)).toEqual([spId]);
+    expect(r.stoppedWithSavepoint).toBe(false);
+  });
+
   it("refuses a savepoint path that is not a chk-<n> directory", () => {
     expect(() => job(new MemFs(), 1, { fromSavepoint: "/savepoints/latest" })).toThrow(/not a \.\.\.\/chk-<n> directory/);
   });

@@ -72,6 +72,8 @@ export interface JobExecutionResult {
   readonly restartStrategy: string;
   /** Where the savepoint went (`<dir>/chk-<id>`), when one was taken. */
   readonly savepointPath?: string;
+  /** The job ended by stop-with-savepoint at `savepointPath` (false: a failover came between the savepoint and the stop, and the job ran on). */
+  readonly stoppedWithSavepoint?: boolean;
   /** The checkpoint or savepoint the job started from (resume / fromSavepoint), with what was skipped to find it. */
   readonly startedFrom?: { checkpointId: number; skipped: { checkpointId: number; reason: string }[] };
 }
@@ -275,6 +277,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
       plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
       startedFrom: runner.startPoint ? { checkpointId: runner.startPoint.checkpointId, skipped: runner.startPoint.skipped } : undefined,
+      stoppedWithSavepoint: runner.stoppedWithSavepoint !== undefined,
       savepointPath: runner.savepointId !== undefined && this.options.savepoint ? `${this.options.savepoint.dir.replace(/\/$/, "")}/chk-${runner.savepointId}` : undefined,
     });
     return { runner, finish };

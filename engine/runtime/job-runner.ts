@@ -57,6 +57,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   get savepointId(): number | undefined {
     return this.savepoints.completedId;
   }
+  /** Set when the job ended by stop-with-savepoint (a failover between the savepoint and the stop cancels the stop, as in Flink). */
+  stoppedWithSavepoint?: number;
   private readonly savepoints: SavepointTrigger;
   restarts = 0;
   private readonly backoff: RestartBackoff;
@@ -80,6 +82,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
         for (const t of this.tasks) if (t.status !== "finished") t.cancel();
         this.coordinator?.stop();
         this.status = "FINISHED";
+        this.stoppedWithSavepoint = id;
         this.trace(`job stopped with savepoint ${id}`);
         this.kernel.stop();
       },
@@ -255,7 +258,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       this.status = "RUNNING";
       this.restarts++;
       this.guard(() => {
-        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log);
+        const sp = this.savepoints.completedId;
+        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log, sp !== undefined && this.spec.savepoint ? { id: sp, storage: this.spec.savepoint.storage } : undefined);
         this.stats.restores.push({ time: this.kernel.now(), attempt: this.attempt + 1, checkpointId: rp?.checkpointId ?? null, skipped: rp?.skipped ?? [] });
         this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
         this.deploy(rp);
