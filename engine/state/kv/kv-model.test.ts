@@ -243,7 +243,7 @@ describe("KvKeyedStateBackend details", () => {
     const a = kvBackend.createKeyedBackend(FULL, "Window -> Sink (1/2)");
     const b = rocks.createKeyedBackend(FULL, "Window -> Sink (1/2)");
     expect(a.dir).not.toBe(b.dir);
-    expect(path.basename(a.dir)).toMatch(new RegExp(`^flinch-kv-${process.pid}-\\d+-Window_-_Sink_1_2_$`));
+    expect(path.basename(a.dir)).toMatch(new RegExp(`^flinch-kv-${process.pid}-\\d+-\\d+-Window_-_Sink_1_2_$`));
     a.setCurrentKey("x", assignToKeyGroup("x", 128));
     a.getValueState<number>("v").update(1);
     expect(a.size()).toBe(1);
