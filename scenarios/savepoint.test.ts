@@ -104,6 +104,24 @@ describe("savepoints", () => {
     expect(r.stoppedWithSavepoint).toBe(false);
   });
 
+  it("a crash in the coordinator as a savepoint completes, before any notice: the failover restores from the savepoint", () => {
+    const fs = new MemFs();
+    let crashed = 0;
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "checkpoint.complete" && site.time >= feed.startTime() + 275_000 && crashed++ === 0) throw new InjectedCrash(site, 0);
+      },
+    };
+    const r = job(fs, 2, { savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true }, world: { feed, fs, startTime: feed.startTime(), faults } });
+    const sp = r.checkpoints.find((c) => c.savepoint && c.status === "completed")!;
+    expect(r.status).toBe("FINISHED");
+    // Its metadata is written: it is complete, and newer than every checkpoint.
+    expect(r.restores.map((x) => x.checkpointId)).toEqual([sp.id]);
+    expect(r.stoppedWithSavepoint).toBe(false);
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+  });
+
   it("refuses a savepoint path that is not a chk-<n> directory", () => {
     expect(() => job(new MemFs(), 1, { fromSavepoint: "/savepoints/latest" })).toThrow(/not a \.\.\.\/chk-<n> directory/);
   });

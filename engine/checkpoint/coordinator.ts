@@ -69,6 +69,9 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   get completed(): readonly number[] {
     return this.store.completed;
   }
+  latestSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
+    return this.store.latestSavepoint();
+  }
   latestCompleted(): number | undefined {
     return this.store.latest();
   }

@@ -258,8 +258,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       this.status = "RUNNING";
       this.restarts++;
       this.guard(() => {
-        const sp = this.savepoints.completedId;
-        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log, sp !== undefined && this.spec.savepoint ? { id: sp, storage: this.spec.savepoint.storage } : undefined);
+        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log, this.coordinator?.latestSavepoint());
         this.stats.restores.push({ time: this.kernel.now(), attempt: this.attempt + 1, checkpointId: rp?.checkpointId ?? null, skipped: rp?.skipped ?? [] });
         this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
         this.deploy(rp);
