@@ -5,6 +5,7 @@ import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
 import type { Fs } from "../engine/state/fs.ts";
 import { NoValidCheckpointError } from "../engine/checkpoint/restore.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
+import type { SimFs } from "../sim/faults/sim-fs.ts";
 import { runChaos } from "./chaos.ts";
 import { runScenario } from "./run-scenario.ts";
 import { scenario, type Backend, type ScenarioSpec } from "./spec.ts";
@@ -85,6 +86,22 @@ describe("corrupt checkpoints are detected, and restore falls back to an older w
     for (const c of run.checks.filter((c) => !c.property.startsWith("after a process kill"))) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
     // The kill check sees the fallback for what it is: checkpoint 5 completed but could not be used.
     expect(run.checks.find((c) => c.property.startsWith("after a process kill"))!.message).toMatch(/resumed from checkpoint 4, but the latest completed checkpoint was 5/);
+  });
+
+  it("a transient read error (EIO) while restoring is not corruption: the attempt fails over and restores the latest checkpoint", () => {
+    let hit: { chk: number; file: string } | undefined;
+    const run = runScenario(spec(2, "corrupt", kill), {
+      betweenProcesses: (fs) => {
+        hit = latestStateFile(fs);
+        (fs as SimFs).inject({ kind: "eio", op: "read", path: hit.file, occurrence: 1 });
+      },
+    });
+    expect(hit!.chk).toBe(5);
+    // Falling back to checkpoint 4 would re-commit what checkpoint 5 committed; the read is retried instead.
+    expect(run.result.startedFrom?.checkpointId).toBe(5);
+    expect(run.result.startedFrom?.skipped).toEqual([]);
+    expect(run.result.failures.map((f) => f.error)).toEqual([expect.stringMatching(/CheckpointUnavailable|chk-5 could not be read.*EIO/)]);
+    for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
   });
 
   it("with no whole checkpoint left, the job refuses to start empty and says why", () => {

@@ -146,7 +146,9 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     try {
       const result = job.env.executeSync(spec.name);
       if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
-      if (stage === "before" && result.status === "FINISHED" && result.savepointPath !== undefined) {
+      // Only a job that stopped with its savepoint goes on from it: a failover between the savepoint and the stop cancels the
+      // stop (as in Flink), the job runs on to its end, and starting the "after" stage too would commit the tail twice.
+      if (stage === "before" && result.status === "FINISHED" && result.savepointPath !== undefined && result.stoppedWithSavepoint) {
         fired.push(...job.nemesis.fired);
         faults = job.nemesis.unfired();
         earlier = result;

@@ -7,6 +7,7 @@ import { BinanceWebSocketSource } from "../engine/connectors/binance/source.ts";
 import { readCommittedLines, TransactionalFileSink } from "../engine/connectors/sinks/transactional-file-sink.ts";
 import { generateTape } from "../sim/binance/generator.ts";
 import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
+import { InjectedCrash, type FaultInjector } from "../engine/checkpoint/faults.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { parseCommittedLine } from "./committed.ts";
 import { windowLines, windowOracle } from "./oracle.ts";
@@ -62,6 +63,61 @@ describe("savepoints", () => {
     const second = job(fs, 2, { ...incremental, fromSavepoint: first.savepointPath });
     expect(second.status).toBe("FINISHED");
     expect(second.startedFrom?.checkpointId).toBe(Number(first.savepointPath!.split("chk-")[1]));
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+  });
+
+  it("a failover before the first checkpoint of a job started from a savepoint restores from the savepoint again", () => {
+    const fs = new MemFs();
+    const first = job(fs, 2, { savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true } });
+    const spId = Number(first.savepointPath!.split("chk-")[1]);
+    let crashed = 0;
+    // The first restore of the second job crashes (as `crash@restore#1` would): nothing of its own is checkpointed yet.
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "restore" && crashed++ === 0) throw new InjectedCrash(site, 0);
+      },
+    };
+    const second = job(fs, 1, { fromSavepoint: first.savepointPath, world: { feed, fs, startTime: feed.startTime(), faults } });
+    expect(second.status).toBe("FINISHED");
+    expect(second.restores.map((r) => r.checkpointId)).toEqual([spId]);
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+  });
+
+  it("a crash while committing a stop-with-savepoint: the failover restores from the savepoint (not older), the stop is off, the output is exact", () => {
+    const fs = new MemFs();
+    let crashed = 0;
+    // The first sink commit after the savepoint's trigger is the savepoint's: one subtask crashes there.
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "sink.commit" && site.time >= feed.startTime() + 275_000 && crashed++ === 0) throw new InjectedCrash(site, 0);
+      },
+    };
+    const r = job(fs, 2, { savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true }, world: { feed, fs, startTime: feed.startTime(), faults } });
+    expect(crashed).toBeGreaterThan(0);
+    const spId = Number(r.savepointPath!.split("chk-")[1]);
+    expect(r.status).toBe("FINISHED");
+    const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
+    expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
+    expect(r.restores.map((x) => x.checkpointId)).toEqual([spId]);
+    expect(r.stoppedWithSavepoint).toBe(false);
+  });
+
+  it("a crash in the coordinator as a savepoint completes, before any notice: the failover restores from the savepoint", () => {
+    const fs = new MemFs();
+    let crashed = 0;
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "checkpoint.complete" && site.time >= feed.startTime() + 275_000 && crashed++ === 0) throw new InjectedCrash(site, 0);
+      },
+    };
+    const r = job(fs, 2, { savepoint: { at: feed.startTime() + 275_000, dir: "/savepoints", stop: true }, world: { feed, fs, startTime: feed.startTime(), faults } });
+    const sp = r.checkpoints.find((c) => c.savepoint && c.status === "completed")!;
+    expect(r.status).toBe("FINISHED");
+    // Its metadata is written: it is complete, and newer than every checkpoint.
+    expect(r.restores.map((x) => x.checkpointId)).toEqual([sp.id]);
+    expect(r.stoppedWithSavepoint).toBe(false);
     const rows = readCommittedLines(fs, "file:///out").map((l) => parseCommittedLine(l));
     expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
   });

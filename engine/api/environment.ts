@@ -6,7 +6,7 @@ import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type Checkpoi
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
 import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
 import { DEFAULT_EXECUTION, type ExecutionOptions } from "../runtime/job-spec.ts";
-import { startingPoint } from "../checkpoint/restore.ts";
+import { CheckpointUnavailableError, startingPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../state/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
 import type { JobReport } from "../runtime/operator.ts";
@@ -72,6 +72,8 @@ export interface JobExecutionResult {
   readonly restartStrategy: string;
   /** Where the savepoint went (`<dir>/chk-<id>`), when one was taken. */
   readonly savepointPath?: string;
+  /** The job ended by stop-with-savepoint at `savepointPath` (false: a failover came between the savepoint and the stop, and the job ran on). */
+  readonly stoppedWithSavepoint?: boolean;
   /** The checkpoint or savepoint the job started from (resume / fromSavepoint), with what was skipped to find it. */
   readonly startedFrom?: { checkpointId: number; skipped: { checkpointId: number; reason: string }[] };
 }
@@ -244,12 +246,21 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
     const jobId = this.options.jobId ?? `${jobName.replace(/[^A-Za-z0-9_.-]+/g, "-")}-${this.seed}`;
     const storage = this.storage(world, jobId);
     if (storage instanceof FileSystemCheckpointStorage && !this.options.resume) storage.clear();
-    const initialRestore = startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
+    const loadInitial = () => startingPoint({ fromSavepoint: this.options.fromSavepoint, resume: this.options.resume, storage, fs: world.fs, maxParallelism: this.maxParallelism, log: this.log });
+    // A transient read failure (EIO) is not a missing checkpoint: the first attempt fails with it
+    // and the restart strategy retries, rather than start from an older checkpoint or from scratch.
+    let initialRestore: RestorePoint | undefined, initialRestoreError: CheckpointUnavailableError | undefined;
+    try {
+      initialRestore = loadInitial();
+    } catch (e) {
+      if (!(e instanceof CheckpointUnavailableError)) throw e;
+      initialRestoreError = e;
+    }
     const kernel = new Kernel(this.seed, realStart ?? world.startTime ?? 0, new Trace(this.options.keepTrace ?? false));
     const restart = this.restartStrategy();
     const runner = new JobRunner({
       jobName, graph, kernel, world, log: this.log, checkpoint: this.checkpointConfig, restart, backend: this.backend, storage,
-      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore,
+      exec: { ...DEFAULT_EXECUTION, ...this.options.execution }, initialRestore, initialRestoreError, reloadInitialRestore: loadInitial,
       savepoint: this.options.savepoint && {
         at: this.options.savepoint.at,
         stop: this.options.savepoint.stop ?? false,
@@ -265,7 +276,8 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
       checkpoints: runner.stats.history, restores: runner.stats.restores, failures: runner.stats.failures,
       reports: runner.reports, counters: Object.fromEntries(runner.counters), warnings: [...this.configWarnings, ...v.warnings],
       plan: describeJobGraph(graph), checkpointStorage: storage?.description, restartStrategy: describeRestartStrategy(restart),
-      startedFrom: initialRestore ? { checkpointId: initialRestore.checkpointId, skipped: initialRestore.skipped } : undefined,
+      startedFrom: runner.startPoint ? { checkpointId: runner.startPoint.checkpointId, skipped: runner.startPoint.skipped } : undefined,
+      stoppedWithSavepoint: runner.stoppedWithSavepoint !== undefined,
       savepointPath: runner.savepointId !== undefined && this.options.savepoint ? `${this.options.savepoint.dir.replace(/\/$/, "")}/chk-${runner.savepointId}` : undefined,
     });
     return { runner, finish };

@@ -37,6 +37,16 @@ export class CompletedCheckpointStore {
     return this.savepoints.get(id) ?? this.storage;
   }
 
+  private lastSavepoint?: number;
+
+  /**
+   * The newest savepoint completed (its metadata written): a failover restores from it while it is
+   * newer than every checkpoint, since its completion may have committed the sinks' transactions.
+   */
+  latestSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
+    return this.lastSavepoint === undefined ? undefined : { id: this.lastSavepoint, storage: this.storageFor(this.lastSavepoint) };
+  }
+
   /** Ids of the checkpoints currently on storage because of this store (retained and kept). */
   live(): number[] {
     return [...this.kept, ...this.retained].sort((a, b) => a - b);
@@ -47,7 +57,10 @@ export class CompletedCheckpointStore {
    * pending ones may write deltas against: their chains stay.
    */
   add(c: CompletedCheckpoint, pendingBases: Iterable<number>): void {
-    if (c.savepoint) return;
+    if (c.savepoint) {
+      this.lastSavepoint = c.id;
+      return;
+    }
     this.parents.set(c.id, c.parents);
     this.retained.push(c.id);
     this.retain(pendingBases);

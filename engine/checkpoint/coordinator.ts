@@ -69,6 +69,9 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   get completed(): readonly number[] {
     return this.store.completed;
   }
+  latestSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
+    return this.store.latestSavepoint();
+  }
   latestCompleted(): number | undefined {
     return this.store.latest();
   }
@@ -77,6 +80,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   }
   isPending(id: number): boolean {
     return this.pending.has(id);
+  }
+
+  /** The job restored from `id`: new checkpoint ids continue after it (Flink's CheckpointIDCounter.setCount on restore). */
+  restoredFrom(id: number): void {
+    this.ids.advancePast(id);
   }
 
   /** (Re)starts periodic triggering after deploy; pending state from before a failover is gone. */

@@ -20,8 +20,15 @@ export class EndOfInput {
     return this.phase;
   }
 
+  /**
+   * The first final checkpoint a task snapshots is the one it waits for (Flink's
+   * finalCheckpointMinId): any completion at or after it lets the task finish. A later final
+   * checkpoint, triggered while the first one's completion notice is still on its way (checkpoints
+   * every 50 ms with no pause), must not move the bar: tasks that have already finished on the
+   * first never acknowledge it, so the rest would wait for a checkpoint that can only expire.
+   */
   snapshotTaken(checkpointId: number, final: boolean): void {
-    if (final) this.finalSnapshot = checkpointId;
+    if (final && this.finalSnapshot === 0) this.finalSnapshot = checkpointId;
   }
 
   /** The input ended: true when the task may finish at once. */

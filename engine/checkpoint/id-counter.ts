@@ -13,6 +13,10 @@ export class CheckpointIdCounter {
     for (const id of storage?.completedIds() ?? []) if (id >= this.next) this.next = id + 1;
   }
 
+  advancePast(id: number): void {
+    if (id >= this.next) this.next = id + 1;
+  }
+
   peek(): number {
     return this.next;
   }

@@ -10,7 +10,7 @@ import { CollectSink, CollectStore } from "../connectors/sinks/collect-sink.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage, type StateHandle } from "../state/checkpoint-storage.ts";
 import { NodeFs } from "../state/fs.ts";
 import { InjectedCrash, type FaultInjector } from "./faults.ts";
-import { loadLatestValid } from "./restore.ts";
+import { CheckpointUnavailableError, loadLatestValid } from "./restore.ts";
 
 interface Ev {
   k: string;
@@ -111,5 +111,38 @@ describe("the checkpoint protocol in a running job", () => {
     expect(point?.skipped.map((s) => s.checkpointId)).toEqual([newest]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(new RegExp(`^checkpoint chk-${newest} skipped: .*_metadata`));
+  });
+
+  it("a transient read error (EIO) on the newest checkpoint fails the restore instead of skipping to an older one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flinch-restore-"));
+    dirs.push(dir);
+    run(new FileSystemCheckpointStorage(dir, new NodeFs()), undefined, { "execution.checkpointing.num-retained": 3 });
+    let failNext = true;
+    class EioOnce extends NodeFs {
+      override readFile(p: string): Uint8Array {
+        if (failNext && p.endsWith(".state")) {
+          failNext = false;
+          throw Object.assign(new Error(`EIO: i/o error, read '${p}'`), { code: "EIO" });
+        }
+        return super.readFile(p);
+      }
+    }
+    const storage = new FileSystemCheckpointStorage(path.join(dir, "protocol-9"), new EioOnce());
+    const [newest] = storage.completedIds();
+    const warnings: string[] = [];
+    const err = (() => {
+      try {
+        loadLatestValid(storage, 128, undefined, { warn: (m) => void warnings.push(m) });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(CheckpointUnavailableError);
+    expect((err as CheckpointUnavailableError).failure).toMatchObject({ kind: "transient", checkpointId: newest });
+    expect(warnings).toEqual([]);
+    // The next attempt reads it whole: the same checkpoint, nothing skipped.
+    const point = loadLatestValid(storage, 128);
+    expect(point?.checkpointId).toBe(newest);
+    expect(point?.skipped).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from "../api/logger.ts";
-import { FileSystemCheckpointStorage, type CheckpointStorage, type StateHandle } from "../state/checkpoint-storage.ts";
+import { CheckpointReadError, FileSystemCheckpointStorage, type CheckpointStorage, type StateHandle } from "../state/checkpoint-storage.ts";
 import type { Fs } from "../state/fs.ts";
 import { applyDeltas } from "./incremental.ts";
 import type { KeyGroupState } from "../state/keyed-state.ts";
@@ -23,7 +23,37 @@ export interface RestorePoint {
   readonly inFlight: ReadonlyMap<string, InFlightBatch[]>;
   /** Subtasks per vertex when the checkpoint was taken (in-flight records cannot be rescaled). */
   readonly parallelism: ReadonlyMap<string, number>;
+  /** Newer checkpoints passed over, each for detected corruption (never for a transient failure). */
   readonly skipped: { checkpointId: number; reason: string }[];
+}
+
+/**
+ * Why a checkpoint could not be read back, and what restore does about it (Flink's distinction
+ * between a checkpoint that is gone and a restore attempt that failed):
+ * - `corrupt`: detected damage (CRC mismatch, truncation, a missing file, state that does not
+ *   fit together). It will not heal, so restore skips it and tries the next older checkpoint.
+ * - `transient`: the read itself failed (EIO). The checkpoint may be whole; falling back to an
+ *   older one would re-commit output the newer one had committed. The attempt fails instead,
+ *   and the restart strategy retries it.
+ */
+export type ReadFailure =
+  | { readonly kind: "corrupt"; readonly checkpointId: number; readonly reason: string }
+  | { readonly kind: "transient"; readonly checkpointId: number; readonly reason: string };
+
+export function classifyReadFailure(checkpointId: number, e: unknown): ReadFailure {
+  const reason = e instanceof Error ? e.message : String(e);
+  if (e instanceof CheckpointReadError) return { kind: e.kind === "io" ? "transient" : "corrupt", checkpointId, reason };
+  // Anything else thrown while reading is a check of ours (max parallelism, incremental chain) or a
+  // payload that does not deserialize: properties of the files, which a retry would not change.
+  return { kind: "corrupt", checkpointId, reason };
+}
+
+/** Reading a checkpoint failed transiently: this restore attempt fails (the job fails over and retries). */
+export class CheckpointUnavailableError extends Error {
+  override readonly name = "CheckpointUnavailableError";
+  constructor(readonly failure: ReadFailure & { kind: "transient" }) {
+    super(`checkpoint chk-${failure.checkpointId} could not be read (${failure.reason}); restore fails rather than fall back to an older checkpoint`);
+  }
 }
 
 /** Full keyed state of one operator: its own, or its parent chain's with the deltas applied. */
@@ -44,7 +74,8 @@ export class NoValidCheckpointError extends Error {
 
 /**
  * Picks the newest checkpoint whose metadata and every state file read back whole, and
- * records why each newer one was skipped. With checkpoints present but none whole, restoring
+ * records why each newer one was skipped as corrupt; a transient read failure throws
+ * CheckpointUnavailableError instead of skipping. With checkpoints present but none whole, restoring
  * empty would silently lose state, so it refuses.
  */
 export function loadLatestValid(storage: CheckpointStorage, maxParallelism: number, onlyId?: number, log?: Pick<Logger, "warn">): RestorePoint | undefined {
@@ -78,15 +109,31 @@ export function loadLatestValid(storage: CheckpointStorage, maxParallelism: numb
       for (const [uid, r] of byUid) restored.set(uid, { checkpointId: id, ...r });
       return { checkpointId: id, byUid: restored, inFlight, parallelism, skipped };
     } catch (e) {
-      skipped.push({ checkpointId: id, reason: (e as Error).message });
+      const f = classifyReadFailure(id, e);
+      if (f.kind === "transient") throw new CheckpointUnavailableError(f);
+      skipped.push({ checkpointId: id, reason: f.reason });
       // A corrupt checkpoint (CRC mismatch, truncated _metadata) is skipped, never silently.
-      log?.warn(`checkpoint chk-${id} skipped: ${(e as Error).message}`);
+      log?.warn(`checkpoint chk-${id} skipped: ${f.reason}`);
     }
   }
   if (skipped.length > 0) {
     throw new NoValidCheckpointError(`no valid checkpoint to restore from: ${skipped.map((s) => `chk-${s.checkpointId}: ${s.reason}`).join("; ")}`);
   }
   return undefined;
+}
+
+/**
+ * Where a failover restarts: the newest valid checkpoint of the job's own storage or, before
+ * one has completed, the job's initial restore point again (a savepoint stays the job's restore
+ * point until a newer checkpoint completes, as Flink keeps it in the CompletedCheckpointStore).
+ * `initial` re-reads that point rather than reusing the objects the last attempt restored into.
+ */
+export function failoverPoint(storage: CheckpointStorage | undefined, maxParallelism: number, initial: (() => RestorePoint | undefined) | undefined, log?: Pick<Logger, "warn">, savepoint?: { readonly id: number; readonly storage: CheckpointStorage }): RestorePoint | undefined {
+  const own = storage ? loadLatestValid(storage, maxParallelism, undefined, log) : undefined;
+  // A savepoint this job completed after its newest checkpoint: its completion committed the
+  // sinks' transactions, so restoring anything older would commit that output a second time.
+  if (savepoint && (own === undefined || savepoint.id > own.checkpointId)) return loadLatestValid(savepoint.storage, maxParallelism, savepoint.id, log);
+  return own ?? initial?.();
 }
 
 /** A savepoint path that is not `.../chk-<n>`: the user's mistake (exit 2). */

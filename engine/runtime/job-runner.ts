@@ -6,7 +6,7 @@ import type { CheckpointOptions, CoordinatorGateway } from "../checkpoint/gatewa
 import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
 import { InjectedCrash, ProcessKilled, type FaultPoint } from "../checkpoint/faults.ts";
-import { loadLatestValid, type RestorePoint } from "../checkpoint/restore.ts";
+import { failoverPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
 import type { JobReport } from "./operator.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
@@ -46,12 +46,19 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   private sources: Task[] = [];
   attempt = 0;
   get startedFrom(): number | undefined {
-    return this.spec.initialRestore?.checkpointId;
+    return this.startPoint?.checkpointId;
   }
+  /** What the first deployed attempt restored: the initial point, or the first failover's when reading that failed transiently. */
+  get startPoint(): RestorePoint | undefined {
+    return this.firstRestore;
+  }
+  private firstRestore?: RestorePoint;
   /** Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint storage). */
   get savepointId(): number | undefined {
     return this.savepoints.completedId;
   }
+  /** Set when the job ended by stop-with-savepoint (a failover between the savepoint and the stop cancels the stop, as in Flink). */
+  stoppedWithSavepoint?: number;
   private readonly savepoints: SavepointTrigger;
   restarts = 0;
   private readonly backoff: RestartBackoff;
@@ -75,6 +82,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
         for (const t of this.tasks) if (t.status !== "finished") t.cancel();
         this.coordinator?.stop();
         this.status = "FINISHED";
+        this.stoppedWithSavepoint = id;
         this.trace(`job stopped with savepoint ${id}`);
         this.kernel.stop();
       },
@@ -89,9 +97,12 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   /** Runs until the job finishes or fails, or virtual time passes `until`. */
   run(until = Infinity): void {
     this.status = "RUNNING";
-    this.guard(() => this.deploy(this.spec.initialRestore));
-    this.coordinator?.start(this.kernel.now());
-    this.savepoints.arm();
+    this.guard(() => this.deploy(this.initialRestore()));
+    // A first attempt that failed is restarting: the restart starts the coordinator.
+    if (this.status === "RUNNING") {
+      this.coordinator?.start(this.kernel.now());
+      this.savepoints.arm();
+    }
     this.kernel.run(until);
     if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
   }
@@ -104,8 +115,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.status = "RUNNING";
     this.realtime = driver;
     this.kernel.advanceTo(driver.now());
-    this.guard(() => this.deploy(this.spec.initialRestore));
-    this.coordinator?.start(this.kernel.now());
+    this.guard(() => this.deploy(this.initialRestore()));
+    if (this.status === "RUNNING") this.coordinator?.start(this.kernel.now());
     while ((this.status === "RUNNING" || this.status === "RESTARTING") && !this.kernel.isStopped()) {
       const now = driver.now();
       if (now > until) break;
@@ -247,7 +258,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       this.status = "RUNNING";
       this.restarts++;
       this.guard(() => {
-        const rp = this.spec.storage ? loadLatestValid(this.spec.storage, this.spec.graph.maxParallelism, undefined, this.spec.log) : undefined;
+        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log, this.coordinator?.latestSavepoint());
         this.stats.restores.push({ time: this.kernel.now(), attempt: this.attempt + 1, checkpointId: rp?.checkpointId ?? null, skipped: rp?.skipped ?? [] });
         this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
         this.deploy(rp);
@@ -276,7 +287,14 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     }
   }
 
+  private initialRestore(): RestorePoint | undefined {
+    if (this.spec.initialRestoreError) throw this.spec.initialRestoreError;
+    return this.spec.initialRestore;
+  }
+
   private deploy(restore: RestorePoint | undefined): void {
+    if (this.attempt === 0) this.firstRestore = restore;
+    if (restore) this.coordinator?.restoredFrom(restore.checkpointId);
     this.attempt++;
     this.tasks = [];
     this.sources = [];

@@ -52,6 +52,10 @@ export interface JobSpec {
   readonly exec: ExecutionOptions;
   /** Restore from this checkpoint/savepoint storage first (a savepoint, or a new process after a kill). */
   readonly initialRestore?: RestorePoint;
+  /** Reading the initial restore point failed transiently: the first attempt fails with this, and the restart strategy retries. */
+  readonly initialRestoreError?: Error;
+  /** Reads the initial restore point again: a failover before the first checkpoint completes restores from it. */
+  readonly reloadInitialRestore?: () => RestorePoint | undefined;
   /** Take a savepoint at this virtual time into `storage`; with `stop`, end the job once it is complete (stop-with-savepoint). */
   readonly savepoint?: { readonly at: number; readonly storage: CheckpointStorage; readonly stop: boolean };
 }

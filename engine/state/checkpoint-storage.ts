@@ -42,8 +42,22 @@ export interface CheckpointStorage {
   discard(checkpointId: number): void;
 }
 
+/**
+ * A checkpoint file could not be read. `corrupt`: detected damage (CRC mismatch, truncation,
+ * missing file), which will not heal; `io`: the read itself failed (EIO and the like), which may.
+ */
 export class CheckpointReadError extends Error {
   override readonly name = "CheckpointReadError";
+  constructor(message: string, readonly kind: "corrupt" | "io" = "corrupt") {
+    super(message);
+  }
+}
+
+/** An error thrown by the Fs (it carries an errno code): ENOENT means missing, anything else a failed read. */
+function readFailureKind(e: unknown): "corrupt" | "io" {
+  if (e instanceof CorruptFrameError) return "corrupt";
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && code !== "ENOENT" ? "io" : "corrupt";
 }
 
 /**
@@ -166,7 +180,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     try {
       return deserialize(unframe(this.fs.readFile(p), p));
     } catch (e) {
-      throw new CheckpointReadError(e instanceof CorruptFrameError ? e.message : `${p}: ${(e as Error).message}`);
+      throw new CheckpointReadError(e instanceof CorruptFrameError ? e.message : `${p}: ${(e as Error).message}`, readFailureKind(e));
     }
   }
 
@@ -176,7 +190,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     try {
       return unframe(this.fs.readFile(p), p);
     } catch (e) {
-      throw new CheckpointReadError((e as Error).message);
+      throw new CheckpointReadError(e instanceof CorruptFrameError ? e.message : `${p}: ${(e as Error).message}`, readFailureKind(e));
     }
   }
 

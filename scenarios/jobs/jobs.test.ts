@@ -11,9 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 async function swarmFor(file: string): Promise<ScenarioSpec> {
   const module = await loadJobModule(path.join(here, file));
   const s = SCENARIOS.swarm.spec;
-  // Rescale is pinned until the engine restores from the savepoint after a failover during the initial restore
-  // (found by the swarm: npx flinch chaos --engine-seed 0 --config rescale=10000:1 --faults 'kill@restore#1').
-  return { ...s, job: { ...s.job, module }, feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 3 * 60_000, ratePerSec: 10 }, swarm: s.swarm!.filter((d) => d !== "rescale") };
+  return { ...s, job: { ...s.job, module }, feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT"], durationMs: 3 * 60_000, ratePerSec: 10 } };
 }
 
 describe("any job, checked against its reference run (DESIGN §9)", () => {
