@@ -5,7 +5,7 @@
  * repository, runs `flinch chaos --time-budget B` there and reports whether it was found and
  * how long it took, start-up included. Exit 0 when every mutant was found.
  *
- *   npx tsx scripts/teeth.ts [--budget 60s] [--workers N] [--only name,name] [--chaos "--fixed rescale"] [--check]
+ *   npx tsx scripts/teeth.ts [--budget 60s] [--workers N] [--only name,name] [--chaos "--fixed rescale"] [--check] [--no-baseline]
  *
  * It first runs the unmutated engine with the same budget: a finding there (a real bug) would
  * make every mutant look found, so it is reported and the run fails. --chaos passes extra
@@ -119,7 +119,8 @@ async function main(argv: string[]): Promise<number> {
   const budget = flag(argv, "budget") ?? "60s";
   const workers = Number(flag(argv, "workers") ?? (os.availableParallelism?.() ?? os.cpus().length));
   const extra = flag(argv, "chaos")?.split(" ").filter(Boolean) ?? [];
-  const base = runMutant(undefined, budget, workers, extra);
+  // --no-baseline: iterate on one mutant when the unmutated engine is known clean (the full run always checks it).
+  const base: TeethResult = argv.includes("--no-baseline") ? { mutant: "(none)", found: false, seconds: 0, runs: 0 } : runMutant(undefined, budget, workers, extra);
   console.log(`${base.found ? "BASELINE FINDS" : "baseline clean"} ${base.seconds.toFixed(1).padStart(6)} s  ${String(base.runs).padStart(5)} runs  ${base.found ? `${base.outcome}: ${base.property}\n       replay: ${base.replay}` : ""}`);
   if (base.found) {
     console.log("\nthe unmutated engine already fails plain flinch chaos: fix that bug first (or pin its dimension with --chaos \"--fixed DIM\"); mutant results would mean nothing");
