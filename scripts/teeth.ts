@@ -75,7 +75,7 @@ export interface TeethResult {
   readonly replay?: string;
 }
 
-/** Applies one mutant to a fresh copy and runs plain `flinch chaos` there. */
+/** Applies one mutant to a fresh copy and runs plain `flinch chaos` there (budget "": one exact case given in `extra`). */
 export function runMutant(m: Mutant | undefined, budget: string, workers: number, extra: readonly string[] = []): TeethResult {
   const dir = copyRepo();
   try {
@@ -84,12 +84,14 @@ export function runMutant(m: Mutant | undefined, budget: string, workers: number
       fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(m.search, m.replace));
     }
     const t0 = Date.now(); // real-time: the time to find is wall time, start-up included
-    const r = spawnSync(process.execPath, ["--import", "tsx", "bin/flinch.ts", "chaos", "--time-budget", budget, "--workers", String(workers), ...extra, "--json", "--out", path.join(dir, "out")], { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bin/flinch.ts", "chaos", ...(budget ? ["--time-budget", budget, "--workers", String(workers)] : []), ...extra, "--json", "--out", path.join(dir, "out")], { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
     const seconds = (Date.now() - t0) / 1000; // real-time: see above
     const line = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1);
     if (!line) return { mutant: m?.name ?? "(none)", found: false, seconds, runs: 0, outcome: `no summary (exit ${r.status}): ${r.stderr.trim().split("\n").at(-1) ?? ""}` };
-    const j = JSON.parse(line) as { runs: number; failures: { outcome: string; property: string; message: string; replay: string }[] };
-    const f = j.failures[0];
+    type Finding = { outcome: string; property: string; message: string; replay: string };
+    // A campaign's summary lists its failures; one exact case reports its own outcome.
+    const j = JSON.parse(line) as { runs: number; failures?: Finding[] } & Partial<Finding>;
+    const f = j.failures ? j.failures[0] : j.outcome !== "passed" ? (j as Finding) : undefined;
     return { mutant: m?.name ?? "(none)", found: r.status === 1 && f !== undefined, seconds, runs: j.runs, outcome: f?.outcome, property: f?.property, message: f?.message, replay: f?.replay };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
