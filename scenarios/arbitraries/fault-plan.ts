@@ -78,7 +78,10 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     const times = kind === "slow" ? fc.option(fc.integer({ min: 2, max: 12 }), { nil: undefined, freq: 2 }) : fc.constant(undefined);
     const deaths = (["crash", "kill"] as const).filter((k) => r.kinds.includes(k));
     const then = kind === "slow" && deaths.length ? fc.option(fc.constantFrom(...deaths), { nil: undefined, freq: 2 }) : fc.constant(undefined);
-    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, ms, times, then }).map(({ occurrence, task, ms, times, then }): Fault => {
+    // A spell's steps overlap the next checkpoints (5–60 s against 2–30 s intervals) rather than
+    // expire them: a spell of expiries is one expiry after another, which single steps already draw.
+    const spell = times.chain((t) => fc.record({ times: fc.constant(t), ms: t === undefined ? ms : fc.integer({ min: 5_000, max: 60_000 }) }));
+    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, spell, then }).map(({ occurrence, task, spell: { ms, times }, then }): Fault => {
       const base = { point, occurrence, ...(task !== undefined ? { task } : {}) };
       return kind === "slow" ? { kind, ...base, ms, ...(times !== undefined ? { times } : {}), ...(then !== undefined ? { then } : {}) } : { kind, ...base };
     });
