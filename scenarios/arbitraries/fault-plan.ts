@@ -75,9 +75,9 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     // checkpoints of the task each overlap the next, as a one-off slow step rarely makes them.
     // And a degraded task often ends dead (an OOM after GC pressure): `then` fails it right after
     // the spell, while its overlapping checkpoints are still pending; only kinds the plan may draw.
-    const times = kind === "slow" ? fc.option(fc.integer({ min: 2, max: 12 }), { nil: undefined, freq: 2 }) : fc.constant(undefined);
+    const times = kind === "slow" ? fc.option(fc.integer({ min: 2, max: 12 }), { nil: undefined, freq: 3 }) : fc.constant(undefined);
     const deaths = (["crash", "kill"] as const).filter((k) => r.kinds.includes(k));
-    const then = kind === "slow" && deaths.length ? fc.option(fc.constantFrom(...deaths), { nil: undefined, freq: 2 }) : fc.constant(undefined);
+    const then = kind === "slow" && deaths.length ? fc.option(fc.constantFrom(...deaths), { nil: undefined, freq: 3 }) : fc.constant(undefined);
     // A spell's steps overlap the next checkpoints (5–60 s against 2–30 s intervals) rather than
     // expire them: a spell of expiries is one expiry after another, which single steps already draw.
     const spell = times.chain((t) => fc.record({ times: fc.constant(t), ms: t === undefined ? ms : fc.integer({ min: 5_000, max: 60_000 }) }));
