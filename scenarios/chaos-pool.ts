@@ -1,7 +1,9 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { ChaosCampaign, summarize, type ChaosFailure, type ChaosOptions, type ChaosResult, type RunRecord } from "./chaos.ts";
 import { runCase } from "./outcome.ts";
+import { makeScratchDir } from "./scratch-dir.ts";
 
 export type ToWorker = { kind: "run"; index: number } | { kind: "stop" };
 export type FromWorker =
@@ -70,13 +72,19 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
   };
 
   if (p.workers <= 1) {
-    const c = new ChaosCampaign(o);
-    for (let i = next(); i !== undefined; i = next()) {
-      const before = c.failures.length;
-      take(c.step(i), c.failures.slice(before));
-      await new Promise<void>((r) => setImmediate(r)); // let a signal in
+    // kv working directories in RAM unless the caller chose a place (scratch-dir.ts).
+    const scratch = o.kvLocalDir === undefined ? makeScratchDir("flinch-chaos-") : undefined;
+    try {
+      const c = new ChaosCampaign(scratch ? { ...o, kvLocalDir: scratch } : o);
+      for (let i = next(); i !== undefined; i = next()) {
+        const before = c.failures.length;
+        take(c.step(i), c.failures.slice(before));
+        await new Promise<void>((r) => setImmediate(r)); // let a signal in
+      }
+      return summarize(records, failures, c.sample);
+    } finally {
+      if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
     }
-    return summarize(records, failures, c.sample);
   }
 
   const entry = workerEntry();

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { ChaosCampaign, type ChaosOptions } from "./chaos.ts";
 import { loadJobModule } from "./jobs/job-module.ts";
 import { portable, type FromWorker, type ToWorker } from "./chaos-pool.ts";
+import { makeScratchDir } from "./scratch-dir.ts";
 
 /**
  * A chaos worker thread: builds its own campaign (calibration included) from the options, then
@@ -14,7 +14,7 @@ import { portable, type FromWorker, type ToWorker } from "./chaos-pool.ts";
  */
 // kv working directories are named by pid and a per-thread counter (engine/state/kv): threads of
 // one process would collide in a shared directory, so each thread gets its own.
-const kvLocalDir = fs.mkdtempSync(path.join(os.tmpdir(), `flinch-chaos-t${threadId}-`));
+const kvLocalDir = workerData?.kvLocalDir ? fs.mkdtempSync(path.join(workerData.kvLocalDir as string, `t${threadId}-`)) : makeScratchDir(`flinch-chaos-t${threadId}-`);
 const o = { ...(workerData as ChaosOptions), kvLocalDir };
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);

@@ -19,4 +19,15 @@ describe("teeth: seeded protocol bugs", () => {
     expect(r.found, JSON.stringify(r)).toBe(true);
     expect(r.replay).toMatch(/^npx flinch chaos --scenario swarm /);
   }, 180_000);
+
+  it("a task slow for several checkpoints that then dies exposes the off-by-one sink commit (sink-commit-timing), and only with the mutant", () => {
+    // The shrunk finding of a teeth run: the spell's checkpoints overlap their completion notices,
+    // the sink commits checkpoint n+1's output on n's notice, and the death restores from n.
+    const exact = ["--scenario", "swarm", "--engine-seed", "635016642", "--faults", "slow@checkpoint.async-write#48+19526ms*10>crash, disk:enospc+4802"];
+    const m = loadMutants().find((x) => x.name === "sink-commit-timing")!;
+    const found = runMutant(m, "", 1, exact);
+    expect(found.found, JSON.stringify(found)).toBe(true);
+    expect(found.message).toMatch(/committed 2 times/);
+    expect(runMutant(undefined, "", 1, exact).found).toBe(false);
+  }, 120_000);
 });

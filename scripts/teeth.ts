@@ -5,7 +5,7 @@
  * repository, runs `flinch chaos --time-budget B` there and reports whether it was found and
  * how long it took, start-up included. Exit 0 when every mutant was found.
  *
- *   npx tsx scripts/teeth.ts [--budget 60s] [--workers N] [--only name,name] [--chaos "--fixed rescale"] [--check]
+ *   npx tsx scripts/teeth.ts [--budget 60s] [--workers N] [--only name,name] [--chaos "--fixed rescale"] [--check] [--no-baseline]
  *
  * It first runs the unmutated engine with the same budget: a finding there (a real bug) would
  * make every mutant look found, so it is reported and the run fails. --chaos passes extra
@@ -75,7 +75,7 @@ export interface TeethResult {
   readonly replay?: string;
 }
 
-/** Applies one mutant to a fresh copy and runs plain `flinch chaos` there. */
+/** Applies one mutant to a fresh copy and runs plain `flinch chaos` there (budget "": one exact case given in `extra`). */
 export function runMutant(m: Mutant | undefined, budget: string, workers: number, extra: readonly string[] = []): TeethResult {
   const dir = copyRepo();
   try {
@@ -84,12 +84,14 @@ export function runMutant(m: Mutant | undefined, budget: string, workers: number
       fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(m.search, m.replace));
     }
     const t0 = Date.now(); // real-time: the time to find is wall time, start-up included
-    const r = spawnSync(process.execPath, ["--import", "tsx", "bin/flinch.ts", "chaos", "--time-budget", budget, "--workers", String(workers), ...extra, "--json", "--out", path.join(dir, "out")], { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bin/flinch.ts", "chaos", ...(budget ? ["--time-budget", budget, "--workers", String(workers)] : []), ...extra, "--json", "--out", path.join(dir, "out")], { cwd: dir, encoding: "utf8", maxBuffer: 64 << 20 });
     const seconds = (Date.now() - t0) / 1000; // real-time: see above
     const line = r.stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1);
     if (!line) return { mutant: m?.name ?? "(none)", found: false, seconds, runs: 0, outcome: `no summary (exit ${r.status}): ${r.stderr.trim().split("\n").at(-1) ?? ""}` };
-    const j = JSON.parse(line) as { runs: number; failures: { outcome: string; property: string; message: string; replay: string }[] };
-    const f = j.failures[0];
+    type Finding = { outcome: string; property: string; message: string; replay: string };
+    // A campaign's summary lists its failures; one exact case reports its own outcome.
+    const j = JSON.parse(line) as { runs: number; failures?: Finding[] } & Partial<Finding>;
+    const f = j.failures ? j.failures[0] : j.outcome !== "passed" ? (j as Finding) : undefined;
     return { mutant: m?.name ?? "(none)", found: r.status === 1 && f !== undefined, seconds, runs: j.runs, outcome: f?.outcome, property: f?.property, message: f?.message, replay: f?.replay };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -119,7 +121,8 @@ async function main(argv: string[]): Promise<number> {
   const budget = flag(argv, "budget") ?? "60s";
   const workers = Number(flag(argv, "workers") ?? (os.availableParallelism?.() ?? os.cpus().length));
   const extra = flag(argv, "chaos")?.split(" ").filter(Boolean) ?? [];
-  const base = runMutant(undefined, budget, workers, extra);
+  // --no-baseline: iterate on one mutant when the unmutated engine is known clean (the full run always checks it).
+  const base: TeethResult = argv.includes("--no-baseline") ? { mutant: "(none)", found: false, seconds: 0, runs: 0 } : runMutant(undefined, budget, workers, extra);
   console.log(`${base.found ? "BASELINE FINDS" : "baseline clean"} ${base.seconds.toFixed(1).padStart(6)} s  ${String(base.runs).padStart(5)} runs  ${base.found ? `${base.outcome}: ${base.property}\n       replay: ${base.replay}` : ""}`);
   if (base.found) {
     console.log("\nthe unmutated engine already fails plain flinch chaos: fix that bug first (or pin its dimension with --chaos \"--fixed DIM\"); mutant results would mean nothing");

@@ -19,6 +19,12 @@ export const FAULT_POINTS = [
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
+/**
+ * The points where the engine asks for a slowdown (FaultInjector.slowdown): a slow step
+ * anywhere else would never take effect, so fault arbitraries draw slow steps only here.
+ */
+export const SLOW_POINTS = ["checkpoint.alignment", "checkpoint.sync-snapshot", "checkpoint.async-write"] as const satisfies readonly FaultPoint[];
+
 export interface FaultSite {
   readonly point: FaultPoint;
   /** Task name with subtask, e.g. "Window(sum)#1"; "coordinator" for coordinator points. */

@@ -1,6 +1,6 @@
 import { describe, expect } from "vitest";
 import { fc, test } from "@fast-check/vitest";
-import { FAULT_POINTS } from "../../engine/checkpoint/faults.ts";
+import { FAULT_POINTS, SLOW_POINTS } from "../../engine/checkpoint/faults.ts";
 import { describeFault, describePlan, faultLabel, parseFault, parsePlan } from "../../sim/faults/fault-plan.ts";
 import { SCENARIOS } from "../spec.ts";
 import { describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
@@ -22,6 +22,11 @@ describe("the fault model round-trips through its text form", () => {
   test("the arbitraries draw every fault kind and every configuration dimension", () => {
     const kinds = new Set(fc.sample(everything, { numRuns: 400, seed: 1 }).flat().map(faultLabel));
     for (const k of ["crash", "kill", "slow", "disk:enospc", "disk:eio-write", "disk:torn", "disk:lost", "disk:bitflip", "disk:lying-fsync", "toxic:reorder", "toxic:latency"]) expect(kinds, k).toContain(k);
+    const slows = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "slow");
+    // Slow steps only where the engine asks for a slowdown; spells and spells that end in a death are drawn.
+    expect(new Set(slows.map((f) => f.point))).toEqual(new Set(SLOW_POINTS));
+    expect(slows.some((f) => (f.times ?? 1) > 1)).toBe(true);
+    expect(new Set(slows.map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));
     const dims = new Set(fc.sample(swarmConfig(SCENARIOS.swarm.spec), { numRuns: 100, seed: 1 }).flatMap((c) => Object.keys(c)));
     expect([...dims].sort()).toEqual([...SWARM_DIMENSIONS].sort());
   });

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { FAULT_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
+import { FAULT_POINTS, SLOW_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
 import type { Fault, FaultKind } from "../../sim/faults/fault-plan.ts";
 import type { DiskFault } from "../../sim/faults/sim-fs.ts";
 import { feedFaultPlan } from "../../sim/binance/toxics-arbitrary.ts";
@@ -63,15 +63,27 @@ function withDefaults(c: FaultPlanConstraints) {
  */
 export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const r = withDefaults(c);
-  const atPoint = (kind: "crash" | "kill" | "slow") => fc.constantFrom(...r.points).chain((point) => {
+  // A slow step takes effect only where the engine asks for a slowdown: drawn elsewhere it is a no-op run.
+  const slowPoints = r.points.filter((p) => (SLOW_POINTS as readonly FaultPoint[]).includes(p));
+  const atPoint = (kind: "crash" | "kill" | "slow") => fc.constantFrom(...(kind === "slow" && slowPoints.length ? slowPoints : r.points)).chain((point) => {
     const max = Math.max(2, r.passages.get(point) ?? 2);
     const task = r.tasks.length ? fc.option(fc.constantFrom(...r.tasks), { nil: undefined, freq: 2 }) : fc.constant(undefined);
     // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
     // (what maxConcurrent > 1 is for), and past the checkpoint timeout (expiry).
     const ms = fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 5_000, max: 60_000 }), fc.integer({ min: 1, max: r.maxSlowMs }));
-    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, ms }).map(({ occurrence, task, ms }): Fault => {
+    // A slow spell (a degraded disk, a GC-bound task) lasts several passages: consecutive
+    // checkpoints of the task each overlap the next, as a one-off slow step rarely makes them.
+    // And a degraded task often ends dead (an OOM after GC pressure): `then` fails it right after
+    // the spell, while its overlapping checkpoints are still pending; only kinds the plan may draw.
+    const times = kind === "slow" ? fc.option(fc.integer({ min: 2, max: 12 }), { nil: undefined, freq: 3 }) : fc.constant(undefined);
+    const deaths = (["crash", "kill"] as const).filter((k) => r.kinds.includes(k));
+    const then = kind === "slow" && deaths.length ? fc.option(fc.constantFrom(...deaths), { nil: undefined, freq: 3 }) : fc.constant(undefined);
+    // A spell's steps overlap the next checkpoints (5–60 s against 2–30 s intervals) rather than
+    // expire them: a spell of expiries is one expiry after another, which single steps already draw.
+    const spell = times.chain((t) => fc.record({ times: fc.constant(t), ms: t === undefined ? ms : fc.integer({ min: 5_000, max: 60_000 }) }));
+    return fc.record({ occurrence: fc.integer({ min: 1, max }), task, spell, then }).map(({ occurrence, task, spell: { ms, times }, then }): Fault => {
       const base = { point, occurrence, ...(task !== undefined ? { task } : {}) };
-      return kind === "slow" ? { kind, ...base, ms } : { kind, ...base };
+      return kind === "slow" ? { kind, ...base, ms, ...(times !== undefined ? { times } : {}), ...(then !== undefined ? { then } : {}) } : { kind, ...base };
     });
   });
   const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {

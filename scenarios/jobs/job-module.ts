@@ -1,5 +1,6 @@
+import { createRequire } from "node:module";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DataStream } from "../../engine/api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../../engine/api/environment.ts";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
@@ -38,12 +39,37 @@ export async function loadJobModule(file: string): Promise<string> {
   const abs = path.resolve(file);
   let mod: Record<string, unknown>;
   try {
+    if (/\.[mc]?ts$/.test(abs)) await typeScriptLoader(file);
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (e) {
+    if (e instanceof JobModuleError) throw e;
     throw new JobModuleError(`--job ${file}: cannot load (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`);
   }
   const build = mod.default ?? mod.job;
   if (typeof build !== "function") throw new JobModuleError(`--job ${file}: expected a default export (env, trades, sink) => void that builds the pipeline`);
   registerJob(abs, build as JobBuilder);
   return abs;
+}
+
+let tsLoader: Promise<void> | undefined;
+
+/**
+ * Plain node (the installed package, `npx flinch`) cannot import a `.ts` job module: register tsx's
+ * loader, from the user's project first and else from flinch's own dependencies (a clone has it).
+ * Under tsx already (`npm run flinch`), this is a no-op registration of the same hooks.
+ */
+function typeScriptLoader(file: string): Promise<void> {
+  return (tsLoader ??= (async () => {
+    for (const from of [path.join(process.cwd(), "package.json"), fileURLToPath(import.meta.url)]) {
+      let api: { register: () => unknown };
+      try {
+        api = createRequire(from)("tsx/esm/api") as { register: () => unknown };
+      } catch {
+        continue;
+      }
+      api.register();
+      return;
+    }
+    throw new JobModuleError(`--job ${file}: a TypeScript job module needs tsx (npm install --save-dev tsx), or compile it to .js`);
+  })());
 }

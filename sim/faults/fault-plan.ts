@@ -13,7 +13,12 @@ import type { DiskFault } from "./sim-fs.ts";
  *   and in-flight acks are lost.
  * - `kill`: the whole process dies there (SIGKILL, power loss). Nothing in memory survives; on
  *   a SimFs disk unsynced writes are dropped or torn. A new process resumes from disk.
- * - `slow`: the step at that site takes `ms` more virtual milliseconds (forces timeouts).
+ * - `slow`: the step at that site takes `ms` more virtual milliseconds (forces timeouts); with
+ *   `times`, the next `times - 1` matching passages too (a degraded disk or a GC-bound task for a
+ *   while: consecutive checkpoints of that task all overlap their successors); with `then`, the
+ *   task that took the spell's last slow step crashes (or the process is killed) at the next
+ *   fault point that task passes: the degraded task finally dies (an OOM after GC pressure), while
+ *   its overlapping checkpoints are still pending.
  * - `disk`: a fault armed on the simulated disk from the start (sim-fs.ts): ENOSPC, EIO, an fsync
  *   that lies, a bit flip (applied before each restore, to the stored bytes of the first file
  *   whose path contains `path`), and at the next power loss a forced torn write or lost write.
@@ -27,7 +32,13 @@ export type PointFault = {
   /** Substring of the task name ("#1" = subtask 1 of any vertex, "Source" = a source task); absent = any task. */
   readonly task?: string;
 };
-export type SlowFault = { readonly kind: "slow"; readonly point: FaultPoint; readonly occurrence: number; readonly task?: string; readonly ms: number };
+export type SlowFault = {
+  readonly kind: "slow"; readonly point: FaultPoint; readonly occurrence: number; readonly task?: string; readonly ms: number;
+  /** How many consecutive matching passages are slow, from `occurrence` on (absent = 1). */
+  readonly times?: number;
+  /** After the last slow step, that task crashes (or the process dies) at its next fault point. */
+  readonly then?: "crash" | "kill";
+};
 export type DiskFaultEntry = { readonly kind: "disk"; readonly disk: DiskFault };
 export type ToxicFault = { readonly kind: "toxic"; readonly toxic: FeedToxic };
 
@@ -52,7 +63,7 @@ const taskPart = (t?: string) => (t === undefined ? "" : `[${t}]`);
 export function describeFault(f: Fault): string {
   switch (f.kind) {
     case "crash": case "kill": return `${f.kind}@${f.point}#${f.occurrence}${taskPart(f.task)}`;
-    case "slow": return `slow@${f.point}#${f.occurrence}${taskPart(f.task)}+${f.ms}ms`;
+    case "slow": return `slow@${f.point}#${f.occurrence}${taskPart(f.task)}+${f.ms}ms${f.times === undefined ? "" : `*${f.times}`}${f.then === undefined ? "" : `>${f.then}`}`;
     case "toxic": return `toxic:${f.toxic.kind}${Object.entries(f.toxic).filter(([k]) => k !== "kind").map(([k, v]) => `/${k}=${v}`).join("")}`;
     case "disk": {
       const d = f.disk;
@@ -69,7 +80,7 @@ export function describeFault(f: Fault): string {
 
 /** Paths in a disk fault: no separators of the plan syntax. */
 const PATH = "([^\\s@#+,\\[\\]]+)";
-const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms)?$/;
+const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms(?:\*(\d+))?(?:>(crash|kill))?)?$/;
 const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\+(\\d+))?(?:\\.(\\d))?$`);
 const TOXIC_PARAMS: Record<FeedToxicKind, readonly string[]> = {
   duplicate: ["probability"], drop: ["probability"], malformed: ["probability"], disconnect: ["probability"], "rest-5xx": ["probability"],
@@ -87,12 +98,13 @@ export function parseFault(text: string): Fault {
   const s = text.trim();
   let m = POINT_RE.exec(s);
   if (m) {
-    const [, kind, p, occ, task, ms] = m;
+    const [, kind, p, occ, task, ms, times, then] = m;
     const occurrence = Number(occ);
     if (occurrence < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: occurrence must be >= 1`);
     if ((kind === "slow") !== (ms !== undefined)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: only slow@... takes +<ms>ms, and it needs it`);
     const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}) };
-    return kind === "slow" ? { kind, ...base, ms: Number(ms) } : { kind: kind as "crash" | "kill", ...base };
+    if (times !== undefined && Number(times) < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: *<times> must be >= 1`);
+    return kind === "slow" ? { kind, ...base, ms: Number(ms), ...(times !== undefined ? { times: Number(times) } : {}), ...(then !== undefined ? { then: then as "crash" | "kill" } : {}) } : { kind: kind as "crash" | "kill", ...base };
   }
   m = DISK_RE.exec(s);
   if (m) {

@@ -37,6 +37,32 @@ describe("nemesis", () => {
     expect(n.fired.map((f) => describeFault(f.fault))).toEqual(["slow@checkpoint.async-write#2+70000ms"]);
   });
 
+  it("a slow spell slows `times` consecutive matching passages, counts as fired once, and a kill mid-spell leaves the rest to the next process", () => {
+    const n = new Nemesis([parseFault("slow@checkpoint.async-write#2[#1]+9000ms*3")]);
+    const slow = (task: string) => n.slowdown(site("checkpoint.async-write", task));
+    expect([slow("Sink#1"), slow("Sink#0"), slow("Sink#1"), slow("Sink#1")]).toEqual([0, 0, 9000, 9000]);
+    expect(n.unfired()).toEqual([{ kind: "slow", point: "checkpoint.async-write", occurrence: 1, task: "#1", ms: 9000, times: 1 }]);
+    expect([slow("Sink#1"), slow("Sink#1")]).toEqual([9000, 0]);
+    expect(n.fired).toHaveLength(1);
+    expect(n.unfired()).toEqual([]);
+  });
+
+  it("a slow spell with `then` fails the task of its last slow step at that task's next fault point, once", () => {
+    const killed: number[] = [];
+    const n = new Nemesis([parseFault("slow@checkpoint.async-write#1+5000ms*2>kill")], (_s, i) => killed.push(i));
+    n.slowdown(site("checkpoint.async-write", "Window#0"));
+    n.check(site("checkpoint.ack", "Window#1"));
+    expect(n.slowdown(site("checkpoint.async-write", "Window#1"))).toBe(5000);
+    n.check(site("checkpoint.ack", "Window#0"));
+    expect(() => n.check(site("checkpoint.ack", "Window#1"))).toThrow(ProcessKilled);
+    expect(killed).toEqual([0]);
+    n.check(site("checkpoint.ack", "Window#1"));
+    const c = new Nemesis([parseFault("slow@checkpoint.sync-snapshot#1+1ms>crash")]);
+    c.slowdown(site("checkpoint.async-write", "W#0"));
+    expect(c.slowdown({ point: "checkpoint.sync-snapshot", task: "W#0", time: 0 })).toBe(1);
+    expect(() => c.check(site("restore", "W#0"))).toThrow(InjectedCrash);
+  });
+
   it("arms the disk and hands the feed its toxics; heals a full disk at the first restore", () => {
     const fs = new SimFs(new Rng("n"));
     fs.mkdirp("/d");
@@ -78,7 +104,7 @@ describe("nemesis", () => {
 
 describe("the fault plan syntax", () => {
   it("parses and prints every kind both ways", () => {
-    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, toxic:reorder/probability=0.1/window=3";
+    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, slow@checkpoint.async-write#4+30000ms*6, slow@checkpoint.sync-snapshot#2[#0]+700ms*3>kill, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, toxic:reorder/probability=0.1/window=3";
     expect(describePlan(parsePlan(plan))).toBe(plan);
     expect(parseFault("crash@checkpoint.complete#3[#1]")).toEqual({ kind: "crash", point: "checkpoint.complete", occurrence: 3, task: "#1" });
     expect(parsePlan("no faults")).toEqual([]);
@@ -91,6 +117,8 @@ describe("the fault plan syntax", () => {
       ["toxic:gremlins/probability=1", /unknown toxic kind "gremlins"/],
       ["toxic:drop", /needs \/probability/],
       ["slow@checkpoint.ack#1", /needs it/],
+      ["slow@checkpoint.ack#1+5ms*0", /\*<times> must be >= 1/],
+      ["crash@checkpoint.ack#1*2", /cannot parse fault/],
       ["boom", /cannot parse fault "boom"/],
     ];
     for (const [text, msg] of cases) {

@@ -13,7 +13,8 @@ export interface FiredFault {
 
 /**
  * The one interpreter of a fault plan; nothing else in a run decides to fail. At the engine's
- * fault points it fires crashes, kills and slow steps (each once, at its occurrence); it arms
+ * fault points it fires crashes, kills and slow steps (each once, at its occurrence; a slow spell
+ * for its `times` passages); it arms
  * the disk faults on the run's SimFs and hands the feed its toxics; bit flips it applies to the
  * stored bytes just before a restore reads them. It never draws randomness, so a plan replays
  * exactly. It also counts every site passed, which tells arbitraries how often a point occurs.
@@ -27,6 +28,8 @@ export class Nemesis implements FaultInjector {
   private readonly stops: number[] = [];
   private readonly slows: number[] = [];
   private readonly flips: number[] = [];
+  /** Slow spells that ended with `then`: the task that took the last slow step fails at its next fault point. */
+  private readonly dying: { index: number; task: string }[] = [];
   private fs?: Fs;
   private healedAt = 0;
 
@@ -50,6 +53,7 @@ export class Nemesis implements FaultInjector {
       this.fs.clear(["enospc", "eio"]);
     }
     if (site.point === "restore" && this.flips.length) this.flipBits(site);
+    if (this.dying.length) this.die(site);
     const plan = this.plan;
     for (const i of this.stops) {
       const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;
@@ -72,13 +76,29 @@ export class Nemesis implements FaultInjector {
     for (const i of this.slows) {
       const f = this.plan[i] as SlowFault;
       if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) continue;
-      if (++this.seen[i] === f.occurrence) {
+      const n = ++this.seen[i];
+      if (n < f.occurrence) continue;
+      // A slow spell: this passage and the next `times - 1` matching ones; it counts as fired once.
+      if (n === f.occurrence) this.fired.push({ fault: f, index: i, site });
+      if (n === f.occurrence + (f.times ?? 1) - 1) {
         this.done[i] = true;
-        this.fired.push({ fault: f, index: i, site });
-        ms += f.ms;
+        if (f.then) this.dying.push({ index: i, task: site.task });
       }
+      ms += f.ms;
     }
     return ms;
+  }
+
+  private die(site: FaultSite): void {
+    const at = this.dying.findIndex((d) => d.task === site.task);
+    if (at < 0) return;
+    const i = this.dying[at].index;
+    this.dying.splice(at, 1);
+    if ((this.plan[i] as SlowFault).then === "kill") {
+      this.onKill?.(site, i);
+      throw new ProcessKilled(site, i);
+    }
+    throw new InjectedCrash(site, i);
   }
 
   /** Arms the plan's disk faults on the run's disk (once per run: they survive process kills, as SimFs keeps them). */
@@ -108,7 +128,12 @@ export class Nemesis implements FaultInjector {
 
   /** What a new process after a kill must still do: faults that have not fired, and the standing ones (disk, toxics). */
   unfired(): Fault[] {
-    return this.plan.filter((_f, i) => !this.done[i]);
+    return this.plan.flatMap((f, i): Fault[] => {
+      if (this.done[i]) return [];
+      // A slow spell cut short by the kill: the new process is slow for the passages still due.
+      if (f.kind === "slow" && this.seen[i] >= f.occurrence) return [{ ...f, occurrence: 1, times: f.occurrence + (f.times ?? 1) - 1 - this.seen[i] }];
+      return [f];
+    });
   }
 
   private flipBits(site: FaultSite): void {
