@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type { DataStream } from "../../engine/api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../../engine/api/environment.ts";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
@@ -54,22 +54,24 @@ export async function loadJobModule(file: string): Promise<string> {
 let tsLoader: Promise<void> | undefined;
 
 /**
- * Plain node (the installed package, `npx flinch`) cannot import a `.ts` job module: register tsx's
- * loader, from the user's project first and else from flinch's own dependencies (a clone has it).
- * Under tsx already (`npm run flinch`), this is a no-op registration of the same hooks.
+ * Plain node (the installed package, `npx flinch`, chaos worker threads) cannot import a `.ts` job
+ * module: register tsx's loader in this thread, from flinch's own dependencies (a clone has tsx)
+ * or else from the user's project. Under tsx already this registers the same hooks once more.
  */
 function typeScriptLoader(file: string): Promise<void> {
   return (tsLoader ??= (async () => {
-    for (const from of [path.join(process.cwd(), "package.json"), fileURLToPath(import.meta.url)]) {
-      let api: { register: () => unknown };
-      try {
-        api = createRequire(from)("tsx/esm/api") as { register: () => unknown };
-      } catch {
-        continue;
-      }
-      api.register();
+    try {
+      (await import("tsx/esm/api")).register();
       return;
+    } catch {
+      // not among flinch's dependencies (an installed package): try the user's project
     }
-    throw new JobModuleError(`--job ${file}: a TypeScript job module needs tsx (npm install --save-dev tsx), or compile it to .js`);
+    try {
+      const dir = path.dirname(createRequire(path.join(process.cwd(), "package.json")).resolve("tsx/package.json"));
+      const api = (await import(pathToFileURL(path.join(dir, "dist/esm/api/index.mjs")).href)) as { register: () => unknown };
+      api.register();
+    } catch {
+      throw new JobModuleError(`--job ${file}: a TypeScript job module needs tsx (npm install --save-dev tsx), or compile it to .js`);
+    }
   })());
 }
