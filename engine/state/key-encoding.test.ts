@@ -71,6 +71,11 @@ describe("composite and non-primitive keys", () => {
     fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 3 }),
   );
 
+  it("the key -0 is the key 0 (found by the property below with seed 621214010)", () => {
+    expect(Object.is(decodeKey(encodeKey(-0)), 0)).toBe(true);
+    expect(assignToKeyGroup(encodeKey(-0), 128)).toBe(assignToKeyGroup(encodeKey(0), 128));
+  });
+
   test.prop([keyArb])("decoding gives back the key (with -0 as 0); the key group is in range and stable", (k) => {
     const e = encodeKey(k);
     const back = decodeKey(e);

@@ -23,7 +23,8 @@ export class KeyEncodingError extends TypeError {
 /** A key as the engine stores and hashes it. Allocation-free for string and safe-integer keys. */
 export function encodeKey(key: unknown): EncodedKey {
   if (typeof key === "string") return key.charCodeAt(0) === MARK_CODE ? MARK + JSON.stringify(key) : key;
-  if (typeof key === "number" && Number.isSafeInteger(key)) return key;
+  // -0 is the key 0: JS maps (the heap backend's state) already treat them as one key.
+  if (typeof key === "number" && Number.isSafeInteger(key)) return key === 0 ? 0 : key;
   return MARK + canonical(key, "key");
 }
 
