@@ -126,3 +126,16 @@ describe("savepoints", () => {
     expect(() => job(new MemFs(), 1, { fromSavepoint: "/savepoints/latest" })).toThrow(/not a \.\.\.\/chk-<n> directory/);
   });
 });
+
+describe("stop-with-savepoint and pending checkpoints", () => {
+  it("suspends periodic checkpoints and aborts the pending ones, so none commits output past the savepoint's barrier (a swarm finding)", async () => {
+    const { runCase } = await import("./outcome.ts");
+    const { parseConfig } = await import("./swarm.ts");
+    const { parsePlan } = await import("../sim/faults/fault-plan.ts");
+    const { SCENARIOS } = await import("./spec.ts");
+    // Before the fix: 3 of 12 windows committed twice (a checkpoint triggered with maxConcurrent=3 completed after the
+    // savepoint, committing the epoch the restored job then produced again).
+    const { outcome } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("maxConcurrent=3,rescale=30000:1"), faults: parsePlan("slow@checkpoint.alignment#1+12341ms*11") });
+    expect(outcome.kind).toBe("passed");
+  });
+});

@@ -57,6 +57,8 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private finalWanted = false;
   /** A trigger was refused for too many pending checkpoints: retry when one ends. */
   private queued = false;
+  /** Stop-with-savepoint in progress: no other checkpoint is triggered until it fails. */
+  private suspended = false;
 
   constructor(private readonly config: CheckpointConfig, storage: CheckpointStorage, private readonly host: CoordinatorHost, private readonly stats: CheckpointStatsTracker, private readonly maxParallelism: number, firstId = 1) {
     this.ids = new CheckpointIdCounter(firstId, storage);
@@ -89,7 +91,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
 
   /** (Re)starts periodic triggering after deploy; pending state from before a failover is gone. */
   start(now: number): void {
-    Object.assign(this, { running: true, timerAt: Infinity, finalWanted: false, queued: false });
+    Object.assign(this, { running: true, timerAt: Infinity, finalWanted: false, queued: false, suspended: false });
     this.policy.start(now);
     this.arm(this.policy.nextPeriodic());
   }
@@ -104,14 +106,23 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.arm(now);
   }
 
-  /** A savepoint: a checkpoint written whole to its own storage, ignoring max-concurrent (as in Flink). */
-  triggerSavepoint(now: number, target: CheckpointStorage): number {
+  /**
+   * A savepoint: a checkpoint written whole to its own storage, ignoring max-concurrent (as in Flink).
+   * Stop-with-savepoint first suspends periodic checkpoints and aborts the pending ones, as Flink's
+   * stopCheckpointScheduler does: a checkpoint completing after the savepoint's barrier would commit
+   * output that a job started from the savepoint produces again.
+   */
+  triggerSavepoint(now: number, target: CheckpointStorage, stop = false): number {
+    if (stop) {
+      this.suspended = true;
+      for (const p of [...this.pending.values()]) if (!p.savepoint) this.abortPending(p, now, "CHECKPOINT_COORDINATOR_SUSPEND", "stop-with-savepoint");
+    }
     this.store.registerSavepoint(this.ids.peek(), target);
     return this.trigger(now, "savepoint");
   }
 
   private arm(at: number): void {
-    if (!this.running) return;
+    if (!this.running || this.suspended) return;
     const now = this.host.kernel.now();
     if (at < now) at = now;
     if (at >= this.timerAt) return;
@@ -219,6 +230,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.host.trace(`coordinator abort cp=${p.id} ${reason}`);
     this.host.notifyCheckpointAborted(p.id, reason);
     if (p.final) this.finalWanted = true;
+    if (p.savepoint && this.suspended) {
+      // The stop failed: periodic checkpoints resume, as Flink restarts its scheduler.
+      this.suspended = false;
+      this.arm(this.policy.nextPeriodic());
+    }
     this.store.release(this.bases.values());
     const fail = this.failures.onFailure(p.id, reason, p.savepoint);
     if (fail) return this.host.failJob(fail);

@@ -7,6 +7,7 @@ export const CheckpointFailureReason = {
   MINIMUM_TIME_BETWEEN_CHECKPOINTS: "The minimum time between checkpoints is still pending.",
   TASK_FAILURE: "Task has failed.",
   JOB_FAILOVER_REGION: "Job failover happened; pending checkpoints were aborted.",
+  CHECKPOINT_COORDINATOR_SUSPEND: "Checkpoint Coordinator is suspending (stop-with-savepoint).",
   IO_EXCEPTION: "An exception occurred while writing checkpoint state or metadata.",
   FINALIZE_CHECKPOINT_FAILURE: "Failure to finalize checkpoint.",
 } as const;
@@ -31,6 +32,7 @@ export function countsAsCheckpointFailure(r: CheckpointFailureReasonKey): boolea
     case "MINIMUM_TIME_BETWEEN_CHECKPOINTS":
     case "TASK_FAILURE":
     case "JOB_FAILOVER_REGION":
+    case "CHECKPOINT_COORDINATOR_SUSPEND":
       return false;
   }
 }

@@ -23,11 +23,10 @@ export { DEFAULT_EXECUTION, type ExecutionOptions, type JobSpec } from "./job-sp
 export type JobStatus = "CREATED" | "RUNNING" | "RESTARTING" | "FINISHED" | "FAILED" | "CANCELED";
 
 /**
- * Deploys the job graph as tasks and channels, runs it on the kernel, and fails over: any failure
- * cancels every task, waits the restart strategy's delay in virtual time, and redeploys from the
- * latest valid checkpoint (Flink's JobMaster with full-restart failover). Between the checkpoint
- * coordinator and the tasks it is transport only: messages take an RPC latency and die with the
- * attempt that sent them.
+ * Deploys the job graph as tasks and channels, runs it on the kernel, and fails over: any failure cancels every task, waits
+ * the restart strategy's delay in virtual time, and redeploys from the latest valid checkpoint (Flink's JobMaster with
+ * full-restart failover). Between coordinator and tasks it is transport only: messages take an RPC latency and die with
+ * the attempt that sent them.
  */
 export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   status: JobStatus = "CREATED";
@@ -45,9 +44,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   tasks: Task[] = [];
   private sources: Task[] = [];
   attempt = 0;
-  get startedFrom(): number | undefined {
-    return this.startPoint?.checkpointId;
-  }
+  get startedFrom(): number | undefined { return this.startPoint?.checkpointId; }
   /** What the first deployed attempt restored: the initial point, or the first failover's when reading that failed transiently. */
   get startPoint(): RestorePoint | undefined {
     return this.firstRestore;
@@ -77,7 +74,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.savepoints = new SavepointTrigger(spec.savepoint, {
       kernel: this.kernel,
       isRunning: () => this.status === "RUNNING",
-      trigger: (storage) => this.toCoordinator(() => this.coordinator?.triggerSavepoint(this.kernel.now(), storage)),
+      trigger: (storage) => this.toCoordinator(() => this.coordinator?.triggerSavepoint(this.kernel.now(), storage, spec.savepoint?.stop ?? false)),
       stop: (id) => {
         for (const t of this.tasks) if (t.status !== "finished") t.cancel();
         this.coordinator?.stop();
@@ -107,10 +104,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     if (this.status === "RUNNING" || this.status === "RESTARTING") this.status = "CANCELED";
   }
 
-  /**
-   * Real-time run (sources on real sockets): the kernel follows the wall clock, and the loop
-   * sleeps until the next event or until a transport reports data.
-   */
+  /** Real-time run (sources on real sockets): the kernel follows the wall clock; the loop sleeps until the next event or data. */
   async runRealtime(driver: RealtimeDriver, until = Infinity): Promise<void> {
     this.status = "RUNNING";
     this.realtime = driver;

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { open, type RootDatabase } from "lmdb";
+import type { RootDatabase } from "lmdb";
 import type { KeyGroupRange, KeyType } from "../keygroups.ts";
 import type {
   AggregateFunction, AggregatingState, KeyGroupState, KeyedStateBackend, ListState, MapState, Namespace, Namespaced,
@@ -9,36 +9,16 @@ import type {
 import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
 import { kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, StateBuffer, type KvSlots, type Slot } from "./kv-state-handles.ts";
-import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+import { decodeStateKey } from "./key-codec.ts";
+import { keyGroupStates, openStateDb, scanRows, StateKeys, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
+
+export type { KvKeyedBackendOptions } from "./kv-store.ts";
 
 /**
- * Keyed state in an lmdb environment (Flink's EmbeddedRocksDBStateBackend): one environment
- * and its root database per task, in a local directory that is disposable because state is
- * rebuilt from the checkpoint. Semantics mirror HeapKeyedStateBackend; only row order within
- * a key group differs (byte order of the encoded key here, insertion order on the heap).
+ * Keyed state in an lmdb environment (Flink's EmbeddedRocksDBStateBackend): one environment and its root database per
+ * task, in a local directory that is disposable because state is rebuilt from the checkpoint. Semantics mirror
+ * HeapKeyedStateBackend; only row order within a key group differs (byte order of the encoded key, insertion order).
  */
-export interface KvKeyedBackendOptions {
-  /**
-   * Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect).
-   * 65,536 by default: lmdb puts are the backend's main cost (bench/kv-backend.ts), and a larger
-   * buffer lets repeated adds to one key between flushes become one put.
-   */
-  writeBufferEntries?: number;
-  /**
-   * Decoded entries kept in memory in front of lmdb, dirty ones included (RocksDB's block
-   * cache, in effect, but of values rather than pages): a hit costs no lmdb read and no
-   * msgpack decode. Two generations of half this size each; the older is dropped whole at a
-   * flush once the younger is full, so the least recently touched half goes first.
-   * 131,072 by default (a few tens of MB at most per task); never less than twice the write buffer.
-   * 0: no cache; every flush drops what it wrote (the backend before the cache, for comparison).
-   */
-  readCacheEntries?: number;
-}
-
-/** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
-const MAX_KEY_BYTES = 1978;
-const RESTORE_BATCH = 16_384;
-
 export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend, KvSlots {
   private readonly db: RootDatabase<unknown, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
@@ -57,8 +37,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   /** Listed slots deleted with no row in lmdb: nothing to write, dropped by compact(). */
   private deadDirty = 0;
   private readonly changed: Uint8Array;
-  private readonly writer = new KeyWriter();
-  private readonly keyParts = new Map<KeyType, Buffer>();
+  private readonly keys = new StateKeys();
   private disposed = false;
   private timers?: KvTimerService;
 
@@ -69,26 +48,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.youngLimit = Math.max(this.limit, Math.floor((opts.readCacheEntries ?? 1 << 17) / 2));
     this.noCache = opts.readCacheEntries === 0;
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
-    fs.mkdirSync(dir, { recursive: true });
-    // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
-    for (const f of ["state.mdb", "state.mdb-lock", "timers.mdb", "timers.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
-    this.db = open({
-      path: path.join(dir, "state.mdb"),
-      noSubdir: true,
-      keyEncoding: "binary",
-      encoding: "msgpack",
-      // Records keep plain objects apart from Maps (MapState values); the extension carries
-      // bigints beyond 64 bits. Each value describes its own record, so no shared-structure row.
-      useRecords: true,
-      mapsAsObjects: false,
-      useBigIntExtension: true,
-      // Durability comes from checkpoints, not from this directory: skip fsync on commit.
-      noSync: true,
-      compression: false,
-      cache: false,
-    } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<unknown, Buffer>;
+    this.db = openStateDb(dir);
   }
-
 
   // ---- the buffer and lmdb beneath it ----
 
@@ -96,22 +57,6 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     let sb = this.buffers.get(name);
     if (!sb) this.buffers.set(name, (sb = new StateBuffer(name, this.changed.length)));
     return sb;
-  }
-
-  private keyPart(key: KeyType): Buffer {
-    let b = this.keyParts.get(key);
-    if (b === undefined) {
-      if (this.keyParts.size >= 1 << 18) this.keyParts.clear();
-      this.keyParts.set(key, (b = encodePart(key)));
-    }
-    return b;
-  }
-
-  /** The lmdb key in the scratch writer: valid until the next call, which lmdb's synchronous calls allow. */
-  private dbKey(sb: StateBuffer, kg: number, key: KeyType, ns: Namespace): Buffer {
-    const w = this.writer.reset().keyGroup(kg).bytes(this.keyPart(key)).part(ns).bytes(sb.nameBytes);
-    if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(key)}, state "${sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
-    return w.buf.subarray(0, w.pos);
   }
 
   /**
@@ -133,7 +78,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     }
     s = sb.old[i]?.get(this.key)?.get(ns);
     if (s === undefined) {
-      const v = load ? this.db.get(this.dbKey(sb, this.kg, this.key, ns)) : undefined;
+      const v = load ? this.db.get(this.keys.dbKey(sb, this.kg, this.key, ns)) : undefined;
       // Without a read we cannot know lmdb has no row, so a later delete must reach it.
       s = { v, del: v === undefined, inDb: !load || v !== undefined, dirty: false };
     }
@@ -213,8 +158,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.db.transactionSync(() => {
       for (let j = 0; j < n; j++) {
         const s = dirtySlot[j]!;
-        if (!s.del) void this.db.put(this.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!), s.v);
-        else if (s.inDb) void this.db.remove(this.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!));
+        if (!s.del) void this.db.put(this.keys.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!), s.v);
+        else if (s.inDb) void this.db.remove(this.keys.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!));
       }
     });
     // Written: the slots stay cached, clean, and know lmdb's row now.
@@ -274,16 +219,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   // ---- whole-backend operations ----
 
-  /** Every row of the given key groups (all of this backend's by default), in key order. */
-  private *scan(keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
-    const { start, end } = this.keyGroupRange;
-    const ranges = keyGroups
-      ? [...new Set(keyGroups)].filter((g) => g >= start && g <= end).sort((x, y) => x - y).map((g) => [g, g] as const)
-      : [[start, end] as const];
-    for (const [a, b] of ranges) {
-      // snapshot: true pins one read transaction for the whole scan, so it is consistent.
-      yield* this.db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true }) as Iterable<{ key: Buffer; value: unknown }>;
-    }
+  private scan(keyGroups?: readonly number[]): Iterable<{ key: Buffer; value: unknown }> {
+    return scanRows(this.db, this.keyGroupRange, keyGroups);
   }
 
   entries(name: string): [KeyType, number, Namespace][] {
@@ -296,17 +233,13 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return out;
   }
 
-  /**
-   * Key groups written or deleted since the last snapshot (restored ones count as written).
-   * Call it before `snapshot()`, which resets the tracking. A checkpoint that then fails to
-   * complete must fall back to writing everything, since its changes are no longer tracked.
-   */
   /** The next snapshot() reads only these key groups (an incremental checkpoint's; see kv-snapshot-strategy.ts). */
   limitNextSnapshot(keyGroups: readonly number[]): void {
     this.nextScan = keyGroups;
   }
   private nextScan?: readonly number[];
 
+  /** Key groups written or deleted since the last snapshot (restored ones count as written); snapshot() resets it. */
   changedKeyGroupsSinceLastSnapshot(): number[] {
     const out: number[] = [];
     this.changed.forEach((c, i) => c && out.push(i + this.keyGroupRange.start));
@@ -320,48 +253,14 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   snapshot(keyGroups: readonly number[] | undefined = this.nextScan): KeyGroupState[] {
     this.nextScan = undefined;
     this.flush();
-    const out: KeyGroupState[] = [];
-    let kg = -1;
-    let rows = new Map<string, [KeyType, Namespace, unknown][]>();
-    const close = () => {
-      if (rows.size === 0) return;
-      const states: Record<string, [KeyType, Namespace, unknown][]> = {};
-      for (const name of [...rows.keys()].sort((a, b) => (a < b ? -1 : 1))) states[name] = rows.get(name)!;
-      out.push({ keyGroup: kg, states });
-      rows = new Map();
-    };
-    for (const { key, value } of this.scan(keyGroups)) {
-      const g = keyGroupOf(key);
-      if (g !== kg) close(), (kg = g);
-      const d = decodeStateKey(key);
-      let r = rows.get(d.name);
-      if (!r) rows.set(d.name, (r = []));
-      r.push([d.key, d.namespace, value]);
-    }
-    close();
+    const out = keyGroupStates(this.scan(keyGroups));
     this.changed.fill(0);
     return out;
   }
 
   restore(states: Iterable<KeyGroupState>): void {
     this.flush();
-    const { start, end } = this.keyGroupRange;
-    const batch: [Buffer, unknown][] = [];
-    const commit = () => {
-      this.db.transactionSync(() => batch.forEach(([k, v]) => void this.db.put(k, v)));
-      batch.length = 0;
-    };
-    for (const g of states) {
-      if (g.keyGroup < start || g.keyGroup > end) continue;
-      this.changed[g.keyGroup - start] = 1;
-      for (const name of Object.keys(g.states)) {
-        for (const [key, ns, v] of g.states[name]) {
-          batch.push([encodeStateKey(g.keyGroup, key, ns, name), v]);
-          if (batch.length >= RESTORE_BATCH) commit();
-        }
-      }
-    }
-    if (batch.length) commit();
+    writeKeyGroupStates(this.db, this.keyGroupRange, states, this.changed);
     this.dropCache();
   }
 

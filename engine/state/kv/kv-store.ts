@@ -1,0 +1,134 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { open, type RootDatabase } from "lmdb";
+import type { KeyGroupRange, KeyType } from "../keygroups.ts";
+import type { KeyGroupState, Namespace } from "../keyed-state.ts";
+import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+
+/**
+ * The kv backend's lmdb side, apart from its buffers and caches: the options, the environment,
+ * and whole-backend rows in Flink's canonical key-group format (scan, snapshot, restore).
+ */
+export interface KvKeyedBackendOptions {
+  /**
+   * Dirty entries held before one transaction writes them all (RocksDB's memtable, in effect).
+   * 65,536 by default: lmdb puts are the backend's main cost (bench/kv-backend.ts), and a larger
+   * buffer lets repeated adds to one key between flushes become one put.
+   */
+  writeBufferEntries?: number;
+  /**
+   * Decoded entries kept in memory in front of lmdb, dirty ones included (RocksDB's block
+   * cache, in effect, but of values rather than pages): a hit costs no lmdb read and no
+   * msgpack decode. Two generations of half this size each; the older is dropped whole at a
+   * flush once the younger is full, so the least recently touched half goes first.
+   * 131,072 by default (a few tens of MB at most per task); never less than twice the write buffer.
+   * 0: no cache; every flush drops what it wrote (the backend before the cache, for comparison).
+   */
+  readCacheEntries?: number;
+}
+
+const RESTORE_BATCH = 16_384;
+
+/** One task's state environment in `dir`. */
+export function openStateDb(dir: string): RootDatabase<unknown, Buffer> {
+  fs.mkdirSync(dir, { recursive: true });
+  // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
+  for (const f of ["state.mdb", "state.mdb-lock", "timers.mdb", "timers.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
+  return open({
+      path: path.join(dir, "state.mdb"),
+      noSubdir: true,
+      keyEncoding: "binary",
+      encoding: "msgpack",
+      // Records keep plain objects apart from Maps (MapState values); the extension carries
+      // bigints beyond 64 bits. Each value describes its own record, so no shared-structure row.
+      useRecords: true,
+      mapsAsObjects: false,
+      useBigIntExtension: true,
+      // Durability comes from checkpoints, not from this directory: skip fsync on commit.
+      noSync: true,
+      compression: false,
+      cache: false,
+  } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<unknown, Buffer>;
+}
+
+/** Every row of the given key groups (all of `range` by default), in key order. */
+export function* scanRows(db: RootDatabase<unknown, Buffer>, range: KeyGroupRange, keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
+  const { start, end } = range;
+  const ranges = keyGroups
+    ? [...new Set(keyGroups)].filter((g) => g >= start && g <= end).sort((x, y) => x - y).map((g) => [g, g] as const)
+    : [[start, end] as const];
+  for (const [a, b] of ranges) {
+    // snapshot: true pins one read transaction for the whole scan, so it is consistent.
+    yield* db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true }) as Iterable<{ key: Buffer; value: unknown }>;
+  }
+}
+
+/** Flink's canonical format, the same as the heap backend's: key groups ascending, rows per state. */
+export function keyGroupStates(rowsInKeyOrder: Iterable<{ key: Buffer; value: unknown }>): KeyGroupState[] {
+  const out: KeyGroupState[] = [];
+  let kg = -1;
+  let rows = new Map<string, [KeyType, Namespace, unknown][]>();
+  const close = () => {
+    if (rows.size === 0) return;
+    const states: Record<string, [KeyType, Namespace, unknown][]> = {};
+    for (const name of [...rows.keys()].sort((a, b) => (a < b ? -1 : 1))) states[name] = rows.get(name)!;
+    out.push({ keyGroup: kg, states });
+    rows = new Map();
+  };
+  for (const { key, value } of rowsInKeyOrder) {
+    const g = keyGroupOf(key);
+    if (g !== kg) close(), (kg = g);
+    const d = decodeStateKey(key);
+    let r = rows.get(d.name);
+    if (!r) rows.set(d.name, (r = []));
+    r.push([d.key, d.namespace, value]);
+  }
+  close();
+  return out;
+}
+
+/** Writes the key groups of `range` in batched transactions and marks them changed. */
+export function writeKeyGroupStates(db: RootDatabase<unknown, Buffer>, range: KeyGroupRange, states: Iterable<KeyGroupState>, changed: Uint8Array): void {
+  const { start, end } = range;
+  const batch: [Buffer, unknown][] = [];
+  const commit = () => {
+    db.transactionSync(() => batch.forEach(([k, v]) => void db.put(k, v)));
+    batch.length = 0;
+  };
+  for (const g of states) {
+    if (g.keyGroup < start || g.keyGroup > end) continue;
+    changed[g.keyGroup - start] = 1;
+    for (const name of Object.keys(g.states)) {
+      for (const [key, ns, v] of g.states[name]) {
+        batch.push([encodeStateKey(g.keyGroup, key, ns, name), v]);
+        if (batch.length >= RESTORE_BATCH) commit();
+      }
+    }
+  }
+  if (batch.length) commit();
+}
+
+/** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
+const MAX_KEY_BYTES = 1978;
+
+/** Builds one backend's lmdb keys: each key's encoded part is cached; the result lives in a scratch writer. */
+export class StateKeys {
+  private readonly writer = new KeyWriter();
+  private readonly parts = new Map<KeyType, Buffer>();
+
+  private part(key: KeyType): Buffer {
+    let b = this.parts.get(key);
+    if (b === undefined) {
+      if (this.parts.size >= 1 << 18) this.parts.clear();
+      this.parts.set(key, (b = encodePart(key)));
+    }
+    return b;
+  }
+
+  /** The lmdb key, valid until the next call, which lmdb's synchronous calls allow. */
+  dbKey(state: { readonly name: string; readonly nameBytes: Buffer }, kg: number, key: KeyType, ns: Namespace): Buffer {
+    const w = this.writer.reset().keyGroup(kg).bytes(this.part(key)).part(ns).bytes(state.nameBytes);
+    if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(key)}, state "${state.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
+    return w.buf.subarray(0, w.pos);
+  }
+}
