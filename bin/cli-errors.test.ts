@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { classify, main, reportError } from "./main.ts";
+import { classify, reportError } from "./main.ts";
+import { captureCli } from "./capture-cli.ts";
 
 /**
  * Every bad flag and bad path of issues #12 and #13, in one table: each is exit 2 (bad usage or
@@ -30,20 +31,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const l = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const e = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  const w = vi.spyOn(console, "warn").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
+const cli = (argv: string[]) => captureCli(argv);
 
 interface Row {
   argv: () => string[];

@@ -2,23 +2,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../bin/main.ts";
 import { parseScenarioFile, ScenarioFileError } from "./spec-file.ts";
+import { captureCli } from "../bin/capture-cli.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flinch-spec-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => void out.push(a.join(" "));
-  console.error = (...a: unknown[]) => void err.push(a.join(" "));
-  try {
-    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
+const cli = (...argv: string[]) => captureCli(argv);
 
 describe("scenario files are parsed against a schema", () => {
   const bad: [string, unknown, RegExp][] = [

@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../main.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureCli } from "../capture-cli.ts";
 
 /**
  * Every input class of docs/input-validation.md against every command that reads fixtures.
@@ -17,20 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const l = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const e = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  const w = vi.spyOn(console, "warn").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => captureCli(argv);
 
 const W = 1_723_161_240_000; // 2024-08-08T23:54:00Z
 type P = { e?: string; E?: unknown; s?: unknown; t?: unknown; p?: unknown; q?: unknown; T?: unknown; m?: unknown };

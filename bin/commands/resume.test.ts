@@ -3,13 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeFs } from "../../engine/state/fs.ts";
 import { readCommittedLines } from "../../engine/connectors/sinks/transactional-file-sink.ts";
 import { loadFixture } from "../../sim/binance/fixtures.ts";
 import { parseCommittedLine } from "../../scenarios/committed.ts";
 import { windowLines, windowOracle } from "../../scenarios/oracle.ts";
-import { main } from "../main.ts";
+import { captureCli } from "../capture-cli.ts";
 
 /**
  * `flink run -s` for flinch: a replay is SIGKILLed mid-way (a real kill of a real process), and
@@ -24,20 +24,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const l = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const e = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  const w = vi.spyOn(console, "warn").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    l.mockRestore();
-    e.mockRestore();
-    w.mockRestore();
-  }
-}
+const cli = (...argv: string[]) => captureCli(argv);
 
 function child(argv: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
