@@ -2,10 +2,11 @@ import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseFixed } from "../../engine/decimal.ts";
-import { decodeMessage, TradeFormatError, type DecodedMessage } from "../../engine/connectors/binance/codec.ts";
+import { TradeFormatError } from "../../engine/connectors/binance/codec.ts";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
 import { buildTape, mergeTapes, type QuarantinedLine, type Tape } from "./tape.ts";
 import { checkSymbol, checkTrade, CSV_NAMES, tradeBounds, type TradeBounds } from "./trade-domain.ts";
+import { detect, emptyReason, jsonLine, kindOf, LineError, type Format } from "./fixture-lines.ts";
 
 /**
  * Reads recorded trades into a Tape. Formats, detected per file from its first non-blank line:
@@ -32,7 +33,6 @@ export interface LoadOptions {
   bounds?: TradeBounds;
 }
 
-type Format = "json" | "recv" | "csv";
 
 /** Receive times from `<recv_ns> <json>` recordings, kept beside the trade so Trade stays the wire shape. */
 const receiveTimes = new WeakMap<Trade, bigint>();
@@ -110,36 +110,6 @@ export function loadFixture(path: string, opts: LoadOptions = {}): Tape {
   return buildTape(trades, { lines: examined, skipped, quarantined });
 }
 
-/** One wording for "no trades here" whichever way a file got there (empty, only other messages, all quarantined). */
-function emptyReason(lines: number, skipped: Record<string, number>, quarantined: number): string {
-  if (lines === 0) return "no trades: the file is empty";
-  const parts = Object.entries(skipped).map(([k, n]) => `${n} ${k}`);
-  if (quarantined) parts.push(`${quarantined} quarantined`);
-  return `no trades among ${lines} lines (${parts.join(", ")})`;
-}
-
-/** A problem with one line; becomes a FixtureError or a quarantine entry. */
-class LineError extends Error {}
-
-function jsonLine(line: string, recvPrefixed: boolean): DecodedMessage & { recv?: string } {
-  let json = line;
-  let recv: string | undefined;
-  if (recvPrefixed) {
-    const sp = line.indexOf(" ");
-    recv = sp > 0 ? line.slice(0, sp) : "";
-    if (!/^\d{1,20}$/.test(recv)) throw new LineError("expected `<receive time ns> <json>`");
-    json = line.slice(sp + 1);
-  }
-  let msg: unknown;
-  try {
-    msg = JSON.parse(json);
-  } catch (e) {
-    throw new LineError(`malformed JSON: ${(e as Error).message}`);
-  }
-  const d = decodeMessage(msg);
-  return recv === undefined ? d : { ...d, recv };
-}
-
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
@@ -172,24 +142,6 @@ function readText(path: string): { lines: string[]; invalidUtf8: boolean } {
     // A genuine U+FFFD elsewhere in such a file is refused too: no Binance message contains one.
     return { lines: new TextDecoder("utf-8").decode(buf).split("\n"), invalidUtf8: true };
   }
-}
-
-function kindOf(st: import("node:fs").Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
-}
-
-function detect(line: string, path: string): Format {
-  if (line.startsWith("{") || line.startsWith("[")) return "json";
-  if (/^\d+ [{[]/.test(line)) return "recv";
-  if (/\.csv(\.gz)?$/i.test(path)) return "csv";
-  // A JSON-named file is JSON even when its first line is garbage that happens to hold a comma.
-  if (/\.(jsonl|ndjson|json|txt)(\.gz)?$/i.test(path)) return "json";
-  if (/^(\d+|id),/i.test(line)) return "csv";
-  return "json"; // unrecognisable: let the JSON parser say what is wrong with it
 }
 
 function symbolFromFileName(path: string): string {

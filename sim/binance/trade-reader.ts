@@ -1,10 +1,11 @@
 import { isUtf8 } from "node:buffer";
-import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { createGunzip, gunzipSync } from "node:zlib";
-import { decodeMessage, TradeFormatError, type DecodedMessage } from "../../engine/connectors/binance/codec.ts";
+import { TradeFormatError } from "../../engine/connectors/binance/codec.ts";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
 import type { QuarantinedLine } from "./tape.ts";
 import { checkSymbol, checkTrade, tradeBounds, type TradeBounds } from "./trade-domain.ts";
+import { detect, emptyReason, jsonLine, kindOf, LineError } from "./fixture-lines.ts";
 import { fastTrade, recvNs, recvSet, setRecv } from "./trade-scan.ts";
 
 /**
@@ -107,14 +108,6 @@ export async function streamTradeFile(path: string, opts: TradeReaderOptions = {
     file.destroy();
   }
   return s.end();
-}
-
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return "a directory";
-  if (st.isFIFO()) return "a FIFO";
-  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
-  if (st.isSocket()) return "a socket";
-  return "not a file";
 }
 
 /** Reads a whole decompressed file held in memory; `path` names it in errors and decides CSV by extension. */
@@ -268,42 +261,4 @@ export class TradeLineScanner {
     if (!this.opts.lenient) throw new TradeReadError(this.path, lineNo, reason);
     this.quarantined.push({ file: this.path, line: lineNo, reason, text: line.slice(0, 200) });
   }
-}
-
-class LineError extends Error {}
-
-/** The loader's wording for "no trades here" (empty, only other messages, all quarantined). */
-function emptyReason(lines: number, skipped: Record<string, number>, quarantined: number): string {
-  if (lines === 0) return "no trades: the file is empty";
-  const parts = Object.entries(skipped).map(([k, n]) => `${n} ${k}`);
-  if (quarantined) parts.push(`${quarantined} quarantined`);
-  return `no trades among ${lines} lines (${parts.join(", ")})`;
-}
-
-function detect(line: string, path: string): "json" | "recv" | "csv" {
-  if (line.startsWith("{") || line.startsWith("[")) return "json";
-  if (/^\d+ [{[]/.test(line)) return "recv";
-  if (/\.csv(\.gz)?$/i.test(path)) return "csv";
-  if (/\.(jsonl|ndjson|json|txt)(\.gz)?$/i.test(path)) return "json";
-  if (/^(\d+|id),/i.test(line)) return "csv";
-  return "json";
-}
-
-function jsonLine(line: string, recvPrefixed: boolean): DecodedMessage & { recv?: string } {
-  let json = line;
-  let recv: string | undefined;
-  if (recvPrefixed) {
-    const sp = line.indexOf(" ");
-    recv = sp > 0 ? line.slice(0, sp) : "";
-    if (!/^\d{1,20}$/.test(recv)) throw new LineError("expected `<receive time ns> <json>`");
-    json = line.slice(sp + 1);
-  }
-  let msg: unknown;
-  try {
-    msg = JSON.parse(json);
-  } catch (e) {
-    throw new LineError(`malformed JSON: ${(e as Error).message}`);
-  }
-  const d = decodeMessage(msg);
-  return recv === undefined ? d : { ...d, recv };
 }
