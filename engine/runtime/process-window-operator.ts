@@ -9,7 +9,7 @@ import { BackendKeyedStore, openFunction } from "./function-context.ts";
 import { KeyGroupCache, type KeyType } from "../state/keygroups.ts";
 import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 import { TimerService, type Timer, type TimerQueue } from "../state/timers.ts";
-import type { LateRecord } from "./window-operator.ts";
+import { reportEndOfInput, type LateRecord } from "./window-operator.ts";
 
 /**
  * Flink's WindowOperator with an EventTimeTrigger and an InternalWindowFunction, for every
@@ -255,13 +255,7 @@ export class ProcessWindowOperator<IN, OUT> extends AbstractStreamOperator<IN, O
   };
 
   override endInput(): void {
-    for (const [key, kg] of this.backend.entries(LATE)) {
-      this.backend.setCurrentKey(key, kg);
-      this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "late", key: decodeKey(key) as KeyType, value: this.late.value() });
-    }
-    if (this.timers.size() > 0) {
-      this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "open-windows", value: this.timers.size() });
-    }
+    reportEndOfInput(this.ctx, this.backend, LATE, () => this.late.value(), this.timers.size());
   }
 
   override snapshotState(): OperatorSnapshot {

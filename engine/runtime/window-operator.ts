@@ -1,4 +1,4 @@
-import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
+import { AbstractStreamOperator, type OperatorContext, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 import { KeyGroupCache, type KeyType } from "../state/keygroups.ts";
 import { TimerService, type Timer, type TimerQueue } from "../state/timers.ts";
 import type { AggregateFunction, AggregatingState, KeyedStateBackend, Namespaced } from "../state/keyed-state.ts";
@@ -103,13 +103,7 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
   }
 
   override endInput(): void {
-    for (const [key, kg] of this.backend.entries(LATE_STATE)) {
-      this.backend.setCurrentKey(key, kg);
-      this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "late", key: decodeKey(key) as KeyType, value: this.late.get() });
-    }
-    if (this.timers.size() > 0) {
-      this.ctx.report({ operator: this.ctx.operatorName, subtask: this.ctx.subtaskIndex, kind: "open-windows", value: this.timers.size() });
-    }
+    reportEndOfInput(this.ctx, this.backend, LATE_STATE, () => this.late.get(), this.timers.size());
   }
 
   override snapshotState(): OperatorSnapshot {
@@ -142,4 +136,16 @@ export function sumAggregate<T>(field: string, operator: string): AggregateFunct
     getResult: (acc) => acc,
     merge: (a, b) => ({ sum: (a.sum as any) + (b.sum as any), count: a.count + b.count }),
   };
+}
+
+/**
+ * End of input for a window operator: each key's late-data totals (kept in keyed state, so
+ * exactly-once) and how many windows never fired, as job reports.
+ */
+export function reportEndOfInput(ctx: OperatorContext, backend: KeyedStateBackend, lateState: string, late: () => unknown, openWindows: number): void {
+  for (const [key, kg] of backend.entries(lateState)) {
+    backend.setCurrentKey(key, kg);
+    ctx.report({ operator: ctx.operatorName, subtask: ctx.subtaskIndex, kind: "late", key: decodeKey(key) as KeyType, value: late() });
+  }
+  if (openWindows > 0) ctx.report({ operator: ctx.operatorName, subtask: ctx.subtaskIndex, kind: "open-windows", value: openWindows });
 }
