@@ -29,14 +29,19 @@ export interface ExecutionOptions {
   autoWatermarkInterval: number;
   /**
    * A source that has drained what arrived sleeps at least this long before polling again,
-   * so arrivals a few ms apart are fetched as one batch (what a fetcher thread's queue does).
-   * Trade order and timestamps are unaffected; only delivery latency grows by up to this much.
+   * so everything that arrives in that time is fetched as one batch (what a connector's
+   * network buffer and fetcher queue do). A poll never takes a record before its arrival time;
+   * after a quiet spell the next arrival wakes the source at once. Trade order and timestamps
+   * are unaffected; only delivery latency grows, by at most this much. The default is Flink's
+   * buffer timeout (100 ms): downstream batches are shipped at that rate anyway, so polling
+   * faster only multiplies steps (at 5 ms the seed job took ~2.4 trades per step and spent a
+   * scheduler event, a fault check and a trace line on each).
    */
   sourcePollInterval: number;
 }
 
 export const DEFAULT_EXECUTION: ExecutionOptions = {
-  batchSize: 512, maxElementsPerStep: 8, latencyMin: 0, latencyMax: 2, rpcLatencyMin: 1, rpcLatencyMax: 30, asyncMin: 1, asyncMax: 5, bufferTimeout: 100, autoWatermarkInterval: 200, sourcePollInterval: 5,
+  batchSize: 512, maxElementsPerStep: 8, latencyMin: 0, latencyMax: 2, rpcLatencyMin: 1, rpcLatencyMax: 30, asyncMin: 1, asyncMax: 5, bufferTimeout: 100, autoWatermarkInterval: 200, sourcePollInterval: 100,
 };
 
 export interface JobSpec {
