@@ -60,19 +60,23 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
       this.host.trace(`${this.tid} emit n=${this.emitted}`);
     }
     let wmAt = Infinity;
-    if (now >= this.lastWatermarkAt + this.watermarkInterval) this.emitWatermark(now);
-    else if (this.pendingWatermark()) wmAt = this.lastWatermarkAt + this.watermarkInterval;
+    if (now >= this.nextWatermarkAt) this.emitWatermark(now);
+    else if (this.pendingWatermark()) wmAt = this.nextWatermarkAt;
     this.flush();
     if (next === END_OF_INPUT) this.endOfInput();
     else {
-      // A full batch means more may be waiting now; otherwise sleep at least the poll interval.
-      const earliest = this.emitted >= this.batchSize ? now : now + this.pollInterval;
+      // A full batch means more may be waiting now; otherwise sleep until the next tick of the
+      // poll interval. Ticks sit on a grid of virtual time (as a fixed-rate fetcher's do), so the
+      // subtasks of a source poll, emit watermarks and flush at the same instants, and a task
+      // downstream is woken once per tick rather than once per upstream subtask.
+      const earliest = this.emitted >= this.batchSize ? now : nextTick(now, this.pollInterval);
       const at = Math.min(Math.max(next, earliest), wmAt);
       if (at !== Infinity) this.wake(at < now ? now : at);
     }
   }
 
-  private lastWatermarkAt = -Infinity;
+  /** Periodic watermarks fall on a grid of the interval, like the poll ticks (Flink's auto-watermark timer). */
+  private nextWatermarkAt = -Infinity;
 
   private pendingWatermark(): boolean {
     return this.strategy.kind !== "none" && this.currentWatermark() > this.watermark;
@@ -95,7 +99,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     const wm = this.currentWatermark();
     if (wm > this.watermark) {
       this.watermark = wm;
-      this.lastWatermarkAt = now;
+      this.nextWatermarkAt = nextTick(now, this.watermarkInterval);
       this.head.processWatermark(wm);
     }
   }
@@ -131,4 +135,9 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     for (const op of this.chain) op.endInput();
     this.finish();
   }
+}
+
+/** The first multiple of `interval` after `now` (`now` itself when polling is continuous). */
+function nextTick(now: number, interval: number): number {
+  return interval > 0 ? Math.floor(now / interval) * interval + interval : now;
 }
