@@ -6,6 +6,7 @@ import type { RecordWriter } from "./record-writer.ts";
 import type { CheckpointOptions } from "../checkpoint/gateway.ts";
 import { FULL_SNAPSHOTS } from "../checkpoint/snapshot-strategy.ts";
 import { Task, type TaskHost } from "./task.ts";
+import { TraceEvent } from "../kernel/trace.ts";
 
 /**
  * A source subtask: polls its reader for what has arrived, assigns timestamps, generates
@@ -57,7 +58,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     const next = this.reader.pollNext(now, this.batchSize, this);
     if (this.emitted > 0) {
       this.fault("task.process");
-      this.host.trace(`${this.tid} emit n=${this.emitted}`);
+      this.tr.event(now, this.tcode, this.tid, TraceEvent.emit, this.emitted);
     }
     let wmAt = Infinity;
     if (now >= this.nextWatermarkAt) this.emitWatermark(now);

@@ -9,6 +9,7 @@ import type { StreamOperator } from "./operator.ts";
 import type { RecordWriter } from "./record-writer.ts";
 import type { KeyedStateBackend } from "../state/keyed-state.ts";
 import { Task, type TaskHost } from "./task.ts";
+import { TraceEvent } from "../kernel/trace.ts";
 
 /** A task fed by network channels: watermark valve, checkpointed input (barriers), end of partition. */
 export class StreamTask extends Task implements CheckpointedInputOwner {
@@ -82,7 +83,7 @@ export class StreamTask extends Task implements CheckpointedInputOwner {
         const head = this.head;
         this.input.onRecords(c, vs, ts);
         for (let i = 0; i < vs.length; i++) head.processElement(vs[i], ts[i]);
-        this.host.trace(`${this.tid} in=${c} n=${vs.length}`);
+        this.tr.event(now, this.tcode, this.tid, TraceEvent.in, c, vs.length);
         return;
       }
       case "watermark":
@@ -127,7 +128,7 @@ export class StreamTask extends Task implements CheckpointedInputOwner {
     if (live === 0) return; // all ended: end of input emits the final watermark
     if (min > this.watermark) {
       this.watermark = min;
-      this.host.trace(`${this.tid} wm=${min}`);
+      this.tr.event(this.host.kernel.now(), this.tcode, this.tid, TraceEvent.watermark, min);
       this.head.processWatermark(min);
     }
   }

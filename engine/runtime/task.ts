@@ -1,4 +1,5 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
+import type { Trace } from "../kernel/trace.ts";
 import type { FaultPoint } from "../checkpoint/faults.ts";
 import type { CheckpointOptions } from "../checkpoint/gateway.ts";
 import { EndOfInput } from "../checkpoint/end-of-input.ts";
@@ -41,6 +42,10 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
   private scheduledAt = Infinity;
   /** Short id for the per-batch trace lines ("v1.0": vertex 1, subtask 0); full names go in the rare ones. */
   protected readonly tid: string;
+  /** The same subtask as a number, for the trace's numeric per-batch events. */
+  protected readonly tcode: number;
+  /** The run's trace, for per-batch events (the host's `trace` takes the rare text lines). */
+  protected readonly tr: Trace;
 
   constructor(
     readonly name: string,
@@ -56,6 +61,8 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
     isSource: boolean,
   ) {
     this.tid = `v${vertexId}.${subtask}`;
+    this.tcode = vertexId * 65_536 + subtask;
+    this.tr = host.kernel.trace;
     this.checkpointer = new SubtaskCheckpointer(this, host, strategy);
     this.finishRule = new EndOfInput(host.checkpointing, isSource);
   }
