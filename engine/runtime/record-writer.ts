@@ -29,6 +29,9 @@ export class RecordWriter {
   private rr: number;
   private readonly kgs: KeyGroupCache;
   private readonly n: number;
+  /** The channel of the last key routed: records come in runs of one key (a split is one symbol). */
+  private lastKey: KeyType | undefined = undefined;
+  private lastChannel = 0;
 
   constructor(
     readonly channels: Channel[],
@@ -50,8 +53,14 @@ export class RecordWriter {
   emit(value: unknown, ts: number): void {
     let c: number;
     const p = this.partitioning;
-    if (p.kind === "hash") c = operatorIndexForKeyGroup(this.kgs.keyGroup(p.keySelector(value)), this.n, this.maxParallelism);
-    else if (p.kind === "forward") c = this.n === 1 ? 0 : this.subtask;
+    if (p.kind === "hash") {
+      const key = p.keySelector(value);
+      if (key === this.lastKey) c = this.lastChannel;
+      else {
+        c = this.lastChannel = operatorIndexForKeyGroup(this.kgs.keyGroup(key), this.n, this.maxParallelism);
+        this.lastKey = key;
+      }
+    } else if (p.kind === "forward") c = this.n === 1 ? 0 : this.subtask;
     else c = this.rr = this.rr + 1 === this.n ? 0 : this.rr + 1;
     const vs = this.vals[c];
     vs.push(value);

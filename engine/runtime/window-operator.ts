@@ -72,7 +72,9 @@ export class WindowOperator<IN, ACC, R, OUT> extends AbstractStreamOperator<IN, 
     const spec = this.spec;
     const key = spec.keySelector(value);
     this.backend.setCurrentKey(key, this.keyGroups.keyGroup(key));
-    const start = ts - ((((ts - spec.offset) % spec.size) + spec.size) % spec.size);
+    // Flink's TimeWindow.getWindowStartWithOffset; one modulo when ts - offset >= 0 (always, for trade times).
+    const rel = ts - spec.offset;
+    const start = rel >= 0 ? ts - (rel % spec.size) : ts - (((rel % spec.size) + spec.size) % spec.size);
     const maxTs = start + spec.size - 1;
     if (maxTs + spec.allowedLateness <= this.watermark) {
       this.late.add(value);

@@ -64,16 +64,25 @@ export function keyGroupRangeFor(subtask: number, parallelism: number, maxParall
 }
 
 
-/** Memoizes key → key group; exchange symbols repeat millions of times, hashing them does not need to. */
+/**
+ * Memoizes key → key group; exchange symbols repeat millions of times, hashing them does not need to.
+ * Records come in runs of one key (a source split is one symbol, and a batch keeps its order), so
+ * the last key is checked first: an identity compare instead of a Map lookup for most records.
+ */
 export class KeyGroupCache {
   private readonly cache = new Map<KeyType, number>();
+  private lastKey: KeyType | undefined = undefined;
+  private lastKg = -1;
   constructor(readonly maxParallelism: number) {}
   keyGroup(key: KeyType): number {
+    if (key === this.lastKey) return this.lastKg;
     let kg = this.cache.get(key);
     if (kg === undefined) {
       kg = assignToKeyGroup(key, this.maxParallelism);
       if (this.cache.size < 65_536) this.cache.set(key, kg);
     }
+    this.lastKey = key;
+    this.lastKg = kg;
     return kg;
   }
 }

@@ -94,12 +94,15 @@ class BinanceTradeReader implements SourceReader<Trade> {
       if (!sub) {
         sub = this.subs[i] = this.feed.subscribe(this.symbols[i], this.ctx.kernel, this.lastId[i] >= 0 ? this.lastId[i] : undefined, this.onData);
       }
+      // The buffer is appended to and truncated only when large: truncating it every poll frees
+      // its backing store, and the next poll allocates it again.
       const buf = this.buf;
-      buf.length = 0;
+      if (buf.length > 4_096) buf.length = 0;
+      const from = buf.length;
       const r = budget > 0 ? sub.poll(now, budget, buf) : now;
-      if (buf.length > 0) this.ctx.kernel.noteInput();
+      if (buf.length > from) this.ctx.kernel.noteInput();
       let last = this.lastId[i];
-      for (let j = 0; j < buf.length; j++) {
+      for (let j = from; j < buf.length; j++) {
         const t = buf[j];
         if (t.id <= last) {
           this.ctx.count("source.duplicates", 1);
