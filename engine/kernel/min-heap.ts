@@ -19,35 +19,38 @@ export class MinHeap<T> {
     this.items = [];
   }
 
+  // Both sifts move a hole instead of swapping pairs: one write per level, no temporaries.
   push(x: T): void {
     const h = this.items;
+    let i = h.length;
     h.push(x);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      const hp = h[p];
+      if (!this.less(x, hp)) break;
+      h[i] = hp;
       i = p;
     }
+    h[i] = x;
   }
 
   pop(): T | undefined {
     const h = this.items;
     const top = h[0];
     const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0 && last !== undefined) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
         const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        const m = r < n && this.less(h[r], h[l]) ? r : l;
+        if (!this.less(h[m], last)) break;
+        h[i] = h[m];
         i = m;
       }
+      h[i] = last;
     }
     return top;
   }

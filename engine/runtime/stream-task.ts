@@ -54,11 +54,12 @@ export class StreamTask extends Task implements CheckpointedInputOwner {
     const input = this.input;
     for (let n = 0; n < this.maxElementsPerStep && this.status === "running"; n++) {
       if (input.pollPriority(now)) continue;
+      // Filled by index, not truncated: `length = 0` would free the array's store every pass.
       const ready = this.ready;
-      ready.length = 0;
-      for (let i = 0; i < inputs.length; i++) if (!input.isBlocked(i) && inputs[i].ready(now)) ready.push(i);
-      if (ready.length === 0) break;
-      const c = ready.length === 1 ? ready[0] : ready[this.rng.int(ready.length)];
+      let nr = 0;
+      for (let i = 0; i < inputs.length; i++) if (!input.isBlocked(i) && inputs[i].ready(now)) ready[nr++] = i;
+      if (nr === 0) break;
+      const c = nr === 1 ? ready[0] : ready[this.rng.int(nr)];
       this.handle(c, inputs[c].poll(), now);
       if (now < this.stalledUntil) break;
     }
