@@ -40,6 +40,12 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
   protected readonly checkpointer: SubtaskCheckpointer;
   protected readonly finishRule: EndOfInput;
   private scheduledAt = Infinity;
+  /**
+   * Times of this task's events still in the scheduler's queue (a handful at most). A wake at one
+   * of them needs no new event: without this, a task woken earlier than planned and then again
+   * for the planned time left two events at that time, one of them stale (a quarter of all p=4 events).
+   */
+  private readonly queued: number[] = [];
   /** Short id for the per-batch trace lines ("v1.0": vertex 1, subtask 0); full names go in the rare ones. */
   protected readonly tid: string;
   /** The same subtask as a number, for the trace's numeric per-batch events. */
@@ -91,12 +97,22 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
   wake(at: number): void {
     if (this.status === "canceled" || this.status === "finished") return;
     if (at < this.scheduledAt) {
+      const now = this.host.kernel.now();
+      if (at < now) at = now; // the kernel runs nothing in the past
       this.scheduledAt = at;
+      if (this.queued.indexOf(at) >= 0) return;
+      this.queued.push(at);
       this.host.kernel.at(at, this);
     }
   }
 
   run(now: number): void {
+    const q = this.queued;
+    const k = q.indexOf(now);
+    if (k >= 0) {
+      q[k] = q[q.length - 1];
+      q.pop();
+    }
     if (now !== this.scheduledAt || this.status === "canceled" || this.status === "finished") return;
     this.scheduledAt = Infinity;
     if (now < this.stalledUntil) return this.wake(this.stalledUntil);
