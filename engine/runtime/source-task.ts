@@ -63,16 +63,19 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     let wmAt = Infinity;
     if (now >= this.nextWatermarkAt) this.emitWatermark(now);
     else if (this.pendingWatermark()) wmAt = this.nextWatermarkAt;
-    this.flush();
-    if (next === END_OF_INPUT) this.endOfInput();
-    else {
+    if (next === END_OF_INPUT) {
+      this.flush();
+      this.endOfInput();
+    } else {
       // A full batch means more may be waiting now; otherwise sleep until the next tick of the
       // poll interval. Ticks sit on a grid of virtual time (as a fixed-rate fetcher's do), so the
       // subtasks of a source poll, emit watermarks and flush at the same instants, and a task
       // downstream is woken once per tick rather than once per upstream subtask.
       const earliest = this.emitted >= this.batchSize ? now : nextTick(now, this.pollInterval);
-      const at = Math.min(Math.max(next, earliest), wmAt);
-      if (at !== Infinity) this.wake(at < now ? now : at);
+      let at = Math.min(Math.max(next, earliest), wmAt);
+      if (at < now) at = now;
+      this.flush(at);
+      if (at !== Infinity) this.wake(at);
     }
   }
 

@@ -115,7 +115,11 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
     }
     if (now !== this.scheduledAt || this.status === "canceled" || this.status === "finished") return;
     this.scheduledAt = Infinity;
-    if (now < this.stalledUntil) return this.wake(this.stalledUntil);
+    if (now < this.stalledUntil) {
+      // The output flusher is not stalled with the task (it is its own thread in Flink).
+      this.flush(this.stalledUntil);
+      return this.wake(this.stalledUntil);
+    }
     try {
       this.step(now);
     } catch (e) {
@@ -129,10 +133,14 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
     this.host.fault(point, this.name, checkpointId);
   }
 
+  /** When the oldest record not yet shipped must go (Infinity: none waiting). */
   private flushAt = Infinity;
+  /** Time of the flusher event in the scheduler's queue, if any. */
+  private flusherAt = Infinity;
   private readonly flusher: Runnable = {
     run: (now) => {
-      if (now !== this.flushAt) return;
+      if (now === this.flusherAt) this.flusherAt = Infinity;
+      if (now < this.flushAt) return;
       this.flushAt = Infinity;
       if (this.status === "running" || this.status === "finishing") this.flushNow();
     },
@@ -142,18 +150,33 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
     for (const w of this.writers) w.flush();
   }
 
-  /** End of a step: ship full batches now, partial ones within the buffer timeout (Flink's output flusher). */
-  protected flush(): void {
+  /**
+   * End of a step: ship full batches now, partial ones within the buffer timeout (Flink's output
+   * flusher). `nextStep`: when this task steps again, if known. A step at or after the deadline
+   * flushes itself, so a task that steps on a grid of the buffer timeout (a source) needs no
+   * flusher event of its one per tick; one is queued only when the next step comes too late.
+   */
+  protected flush(nextStep = Infinity): void {
     const timeout = this.host.bufferTimeout;
     if (timeout <= 0) return this.flushNow();
-    if (this.flushAt !== Infinity) return;
-    for (const w of this.writers) {
-      if (w.buffered() > 0) {
-        this.flushAt = this.host.kernel.now() + timeout;
-        this.host.kernel.at(this.flushAt, this.flusher);
-        return;
-      }
+    const now = this.host.kernel.now();
+    if (this.flushAt <= now) {
+      this.flushAt = Infinity;
+      return this.flushNow();
     }
+    if (this.flushAt === Infinity) {
+      if (!this.anyBuffered()) return;
+      this.flushAt = now + timeout;
+    }
+    if (nextStep > this.flushAt && this.flusherAt !== this.flushAt) {
+      this.flusherAt = this.flushAt;
+      this.host.kernel.at(this.flushAt, this.flusher);
+    }
+  }
+
+  private anyBuffered(): boolean {
+    for (const w of this.writers) if (w.buffered() > 0) return true;
+    return false;
   }
 
   protected broadcast(el: StreamElement): void {
