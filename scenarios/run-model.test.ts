@@ -12,7 +12,7 @@ import { SCENARIOS } from "./spec.ts";
  */
 describe("buildRunModel on a real counterexample", () => {
   const base = SCENARIOS["at-least-once"].spec;
-  const run = runScenario({ ...base, seed: "24", faults: [{ kind: "crash", point: "checkpoint.alignment", occurrence: 5 }] });
+  const run = runScenario({ ...base, seed: "20", faults: [{ kind: "crash", point: "checkpoint.alignment", occurrence: 5 }] });
   const replay = "npx flinch chaos --scenario at-least-once --runs 30 --seed 42 --path 28:5:8:5";
   const failed = run.checks.filter((c) => c.valid === false);
 
@@ -27,9 +27,9 @@ describe("buildRunModel on a real counterexample", () => {
       runId: "chaos-at-least-once", command: "chaos", inputs: [], wallMs: 1, replay, userSeed: "42",
       violations: [{ property: first.property, message: first.message, seed: "42", path: "28:5:8:5", replay }],
     });
-    expect([m.summary.userSeed, m.summary.engineSeed]).toEqual(["42", "24"]);
+    expect([m.summary.userSeed, m.summary.engineSeed]).toEqual(["42", "20"]);
     expect(m.violations.map((v) => v.property)).toEqual(failed.map((c) => c.property));
-    for (const v of m.violations) expect([v.seed, v.engineSeed, v.path, v.replay]).toEqual(["42", "24", "28:5:8:5", replay]);
+    for (const v of m.violations) expect([v.seed, v.engineSeed, v.path, v.replay]).toEqual(["42", "20", "28:5:8:5", replay]);
     expect(checkAgainstSchema(JSON.parse(renderJson(m)))).toEqual([]);
     const junit = renderJunit(m);
     expect(junit).not.toContain("no replay command was recorded");
@@ -37,9 +37,9 @@ describe("buildRunModel on a real counterexample", () => {
   });
 
   it("without a user seed: run and replay say one seed, chaos falls back to its finding's seed", () => {
-    const asRun = buildRunModel(run, { runId: "r", command: "run", inputs: [], wallMs: 1, replay: "npx flinch run --seed 24" });
-    expect([asRun.summary.userSeed, asRun.summary.engineSeed]).toEqual(["24", "24"]);
-    expect(asRun.violations.map((v) => [v.seed, v.replay])).toEqual(failed.map(() => ["24", "npx flinch run --seed 24"]));
+    const asRun = buildRunModel(run, { runId: "r", command: "run", inputs: [], wallMs: 1, replay: "npx flinch run --seed 20" });
+    expect([asRun.summary.userSeed, asRun.summary.engineSeed]).toEqual(["20", "20"]);
+    expect(asRun.violations.map((v) => [v.seed, v.replay])).toEqual(failed.map(() => ["20", "npx flinch run --seed 20"]));
     const asChaos = buildRunModel(run, { runId: "c", command: "chaos", inputs: [], wallMs: 1, replay,
       violations: [{ property: failed[0].property, message: failed[0].message, seed: "42", replay }] });
     expect(asChaos.summary.userSeed).toBe("42");
