@@ -82,7 +82,7 @@ describe("exactly-once with unaligned checkpoints (FLIP-76)", () => {
   });
 
   it("restores a checkpoint with channel state: its in-flight records are replayed before new input", () => {
-    const run = runScenario(spec(2, "3", [{ kind: "crash", point: "checkpoint.complete", occurrence: 3 }], { alignedTimeoutMs: 0 }), { keepTrace: true });
+    const run = runScenario(spec(2, "3", [{ kind: "crash", point: "checkpoint.complete", occurrence: 2 }], { alignedTimeoutMs: 0 }), { keepTrace: true });
     for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
     // The final checkpoint is aligned (it must hold everything before end of input); the others are not.
     expect(run.result.checkpoints.filter((c) => c.status === "completed").map((c) => c.unaligned === true)).toEqual(run.result.checkpoints.filter((c) => c.status === "completed").map((c) => !c.final));
