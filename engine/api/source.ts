@@ -39,6 +39,12 @@ export interface SourceReaderContext {
  */
 export interface SourceReader<T> {
   pollNext(now: number, max: number, out: ReaderOutput<T>): number;
+  /**
+   * Minimum virtual ms between polls that took all there was, for a reader that paces itself
+   * (a SourceFunction's run returns its own delay). Readers that report arrival times leave it
+   * unset: the job's `sourcePollInterval` then batches what arrives in between.
+   */
+  readonly pollInterval?: number;
   snapshotState(checkpointId: number): unknown[];
   /** Union of every old subtask's entries; the reader keeps those of its own splits. */
   restoreState(entries: readonly unknown[]): void;

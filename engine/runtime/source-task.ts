@@ -18,6 +18,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
   private readonly splitDone: boolean[];
   private watermark = MIN_WATERMARK;
   private emitted = 0;
+  private readonly pollInterval: number;
 
   constructor(
     name: string, vertexId: number, vertexName: string, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
@@ -26,9 +27,10 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     private readonly strategy: WatermarkStrategy<T>,
     private readonly batchSize: number,
     private readonly watermarkInterval: number,
-    private readonly pollInterval: number,
+    pollInterval: number,
   ) {
     super(name, vertexId, vertexName, subtask, host, chain, uids, writers, undefined, FULL_SNAPSHOTS, true);
+    this.pollInterval = reader.pollInterval ?? pollInterval;
     this.splitMax = new Array(splitCount).fill(MIN_WATERMARK);
     this.splitDone = new Array(splitCount).fill(false);
   }
