@@ -154,7 +154,7 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
    * End of a step: ship full batches now, partial ones within the buffer timeout (Flink's output
    * flusher). `nextStep`: when this task steps again, if known. A step at or after the deadline
    * flushes itself, so a task that steps on a grid of the buffer timeout (a source) needs no
-   * flusher event of its one per tick; one is queued only when the next step comes too late.
+   * flusher event of its own per tick; one is queued only when the next step comes too late.
    */
   protected flush(nextStep = Infinity): void {
     const timeout = this.host.bufferTimeout;
