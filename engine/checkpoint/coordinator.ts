@@ -6,7 +6,7 @@ import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { abort, acknowledge, complete, isFullyAcknowledged, pendingCheckpoint, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
 import { CompletedCheckpointStore } from "./completed-store.ts";
 import { FailureManager } from "./failure-manager.ts";
-import type { CoordinatorGateway, TaskGateway } from "./gateway.ts";
+import type { CheckpointOptions, CoordinatorGateway, TaskGateway } from "./gateway.ts";
 import { CheckpointIdCounter } from "./id-counter.ts";
 import type { CheckpointStatsTracker } from "./stats.ts";
 import { TriggerPolicy, type TriggerKind } from "./trigger-policy.ts";
@@ -23,6 +23,9 @@ export interface CoordinatorHost extends TaskGateway {
   allSourcesFinishing(): boolean;
   savepointCompleted?(checkpointId: number): void;
 }
+
+/** The options of every periodic, non-incremental checkpoint: one object instead of one per trigger (never mutated). */
+const PERIODIC: CheckpointOptions = Object.freeze({ final: false, savepoint: false });
 
 /** A coordinator step as a scheduler event; a throw (an injected crash) fails the job over. */
 class Action implements Runnable {
@@ -161,7 +164,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.stats.triggered(p);
     this.host.trace(`coordinator trigger cp=${id}${final ? " final" : ""}${savepoint ? " savepoint" : ""}`);
     this.armExpiry();
-    this.host.triggerCheckpoint(id, { final, savepoint, ...(base !== undefined ? { base } : {}) });
+    this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : final || savepoint ? { final, savepoint } : PERIODIC);
     return id;
   }
 
@@ -184,7 +187,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     if (!p) return "unknown";
     const r = acknowledge(p, task, { handle, stats: s });
     if (r !== "ok") return r;
-    this.stats.acknowledged(p);
+    this.stats.acknowledged(p, s);
     if (isFullyAcknowledged(p)) this.complete(p, now);
     return r;
   }
@@ -197,15 +200,17 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private complete(p: PendingCheckpoint, now: number): void {
     const id = p.id;
     this.host.fault("checkpoint.metadata", "coordinator", id);
+    const handles: StateHandle[] = [];
+    for (const a of p.acks.values()) handles.push(a.handle);
+    if (handles.length > 1) handles.sort((a, b) => (a.task < b.task ? -1 : 1));
     try {
-      const handles = [...p.acks.values()].map((a) => a.handle).sort((a, b) => (a.task < b.task ? -1 : 1));
       this.storageFor(id).writeMetadata({ checkpointId: id, timestamp: now, savepoint: p.savepoint, maxParallelism: this.maxParallelism, handles });
     } catch (e) {
       this.abortPending(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
       return;
     }
     // Past the commit point: the checkpoint exists even if we crash before notifying.
-    const c = complete(p, now);
+    const c = complete(p, now, handles);
     this.pending.delete(id);
     this.bases.delete(id);
     this.store.add(c, this.bases.values());
@@ -214,7 +219,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.stats.completed(id, now);
     this.host.trace(`coordinator complete ${p.savepoint ? "savepoint" : "cp"}=${id}`);
     // Older pending checkpoints are subsumed (a savepoint subsumes nothing, and is never subsumed).
-    if (!p.savepoint) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
+    if (!p.savepoint && this.pending.size > 0) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);
     this.host.notifyCheckpointComplete(id, p.final);
     if (p.savepoint) this.host.savepointCompleted?.(id);

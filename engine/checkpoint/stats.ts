@@ -1,6 +1,6 @@
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { CheckpointFailureReason } from "./failure-reason.ts";
-import { totalTasks, type AbortedCheckpoint, type PendingCheckpoint } from "./checkpoint.ts";
+import { totalTasks, type AbortedCheckpoint, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
 
 /** One row of the checkpoint history (Flink UI's Checkpoints tab). Virtual times in ms. */
 export interface CheckpointStats {
@@ -71,21 +71,17 @@ export class CheckpointStatsTracker {
     this.byId.set(p.id, s);
   }
 
-  acknowledged(p: PendingCheckpoint): void {
+  /** One more subtask acknowledged with `a`: folded into the row (maxima and sums), not recomputed over every ack. */
+  acknowledged(p: PendingCheckpoint, a: SubtaskCheckpointStats): void {
     const s = this.byId.get(p.id);
     if (!s) return;
     s.acknowledged = p.acks.size;
-    let align = 0, sync = 0, asy = 0, bytes = 0, inflight = 0;
-    for (const { stats } of p.acks.values()) {
-      align = Math.max(align, stats.alignmentMs);
-      sync = Math.max(sync, stats.syncWallMs);
-      asy = Math.max(asy, stats.asyncWallMs);
-      bytes += stats.stateBytes;
-      inflight += stats.channelStateRecords ?? 0;
-    }
-    Object.assign(s, { alignmentMs: align, syncWallMs: sync, asyncWallMs: asy, stateBytes: bytes });
-    if (inflight > 0) s.channelStateRecords = inflight;
-    for (const { stats } of p.acks.values()) if (stats.unaligned) s.unaligned = true;
+    if (a.alignmentMs > s.alignmentMs) s.alignmentMs = a.alignmentMs;
+    if (a.syncWallMs > s.syncWallMs) s.syncWallMs = a.syncWallMs;
+    if (a.asyncWallMs > s.asyncWallMs) s.asyncWallMs = a.asyncWallMs;
+    s.stateBytes += a.stateBytes;
+    if (a.channelStateRecords) s.channelStateRecords = (s.channelStateRecords ?? 0) + a.channelStateRecords;
+    if (a.unaligned) s.unaligned = true;
   }
 
   completed(id: number, now: number): void {
