@@ -34,6 +34,7 @@ export interface CheckpointerHost {
 /** The task as the checkpointer sees it. */
 export interface CheckpointedTask {
   readonly name: string;
+  readonly vertexId: number;
   readonly vertexName: string;
   readonly subtask: number;
   readonly chain: readonly StreamOperator[];
@@ -73,7 +74,12 @@ export class SubtaskCheckpointer {
   private readonly inProgress = new Map<number, InProgress>();
   private lastCompleted = 0;
 
-  constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {}
+  /** The task's short id in trace lines (deploy traces which task it is): several lines per checkpoint, so they stay short. */
+  private readonly tid: string;
+
+  constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {
+    this.tid = `v${task.vertexId}.${task.subtask}`;
+  }
 
   /** Sync phase. `unaligned`: the in-flight records follow (inFlight, then channelStateComplete). */
   checkpointState(checkpointId: number, options: CheckpointOptions, alignmentMs: number, unaligned: boolean): void {
@@ -90,7 +96,7 @@ export class SubtaskCheckpointer {
     }
     const syncWallMs = h.wallMs() - t0;
     t.emitBarrier(checkpointId, options, slow);
-    h.trace(`${t.name} snapshot cp=${checkpointId}${unaligned ? " unaligned" : ""}`);
+    h.trace(unaligned ? `${this.tid} snapshot cp=${checkpointId} unaligned` : `${this.tid} snapshot cp=${checkpointId}`);
     const p = new InProgress(this, checkpointId, snap, parent, alignmentMs, syncWallMs, !unaligned);
     if (unaligned) p.inFlight = [];
     this.inProgress.set(checkpointId, p);
@@ -135,7 +141,7 @@ export class SubtaskCheckpointer {
     } catch (e) {
       if (e instanceof InjectedCrash || e instanceof ProcessKilled) return t.fail(e);
       // Flink: an exception in the async phase declines the checkpoint; the task keeps running.
-      h.trace(`${t.name} decline cp=${id} IO_EXCEPTION`);
+      h.trace(`${this.tid} decline cp=${id} IO_EXCEPTION`);
       h.coordinatorGateway.decline(t.name, id, "IO_EXCEPTION", (e as Error).message ?? String(e), h.kernel.now());
       return;
     }
