@@ -53,6 +53,7 @@ export interface FailureEvent {
 /** Observes checkpoints; never decides anything. */
 export class CheckpointStatsTracker {
   readonly history: CheckpointStats[] = [];
+  /** Rows of checkpoints still in progress (the only ones acks and endings update): stays as small as the pending set. */
   private readonly byId = new Map<number, CheckpointStats>();
   readonly restores: RestoreEvent[] = [];
   readonly failures: FailureEvent[] = [];
@@ -87,6 +88,7 @@ export class CheckpointStatsTracker {
   completed(id: number, now: number): void {
     const s = this.byId.get(id);
     if (!s) return;
+    this.byId.delete(id);
     s.status = "completed";
     s.endTime = now;
     s.endToEndMs = now - s.triggerTime;
@@ -95,6 +97,7 @@ export class CheckpointStatsTracker {
   failed(a: AbortedCheckpoint): void {
     const s = this.byId.get(a.id);
     if (!s || s.status !== "in_progress") return;
+    this.byId.delete(a.id);
     s.status = "failed";
     s.endTime = a.endTime;
     s.endToEndMs = a.endTime - s.triggerTime;
