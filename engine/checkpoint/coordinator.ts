@@ -68,6 +68,17 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.policy = new TriggerPolicy(config);
     this.failures = new FailureManager(config.tolerableCheckpointFailureNumber);
     this.store = new CompletedCheckpointStore(storage, config.numRetained, (l) => host.trace(l));
+    this.timer = new Action(host, (t) => {
+      if (!this.running || t !== this.timerAt) return;
+      this.timerAt = Infinity;
+      this.onTimer(t);
+    });
+    this.expiry = new Action(host, (t) => {
+      if (t !== this.expiryAt) return;
+      this.expiryAt = Infinity;
+      for (const p of [...this.pending.values()]) if (this.policy.expiresAt(p.triggerTime) <= t) this.abortPending(p, t, "CHECKPOINT_EXPIRED");
+      this.armExpiry();
+    });
   }
 
   /** Completed checkpoint ids retained, oldest first. */
@@ -130,12 +141,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     if (at < now) at = now;
     if (at >= this.timerAt) return;
     this.timerAt = at;
-    this.host.kernel.at(at, new Action(this.host, (t) => {
-      if (!this.running || t !== this.timerAt) return;
-      this.timerAt = Infinity;
-      this.onTimer(t);
-    }));
+    this.host.kernel.at(at, this.timer);
   }
+
+  /** One event object for every arming: a superseded event finds `timerAt` moved and does nothing. */
+  private readonly timer: Action;
 
   private onTimer(now: number): void {
     const kind: TriggerKind = this.finalWanted || this.host.allSourcesFinishing() ? "final" : "periodic";
@@ -174,13 +184,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     for (const p of this.pending.values()) first = Math.min(first, this.policy.expiresAt(p.triggerTime));
     if (first === Infinity || first >= this.expiryAt) return;
     this.expiryAt = first;
-    this.host.kernel.at(first, new Action(this.host, (t) => {
-      if (t !== this.expiryAt) return;
-      this.expiryAt = Infinity;
-      for (const p of [...this.pending.values()]) if (this.policy.expiresAt(p.triggerTime) <= t) this.abortPending(p, t, "CHECKPOINT_EXPIRED");
-      this.armExpiry();
-    }));
+    this.host.kernel.at(first, this.expiry);
   }
+
+  private readonly expiry: Action;
 
   acknowledge(task: string, checkpointId: number, handle: StateHandle, s: SubtaskCheckpointStats, now: number): AckResult {
     const p = this.pending.get(checkpointId);
