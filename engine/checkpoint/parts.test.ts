@@ -7,6 +7,7 @@ import { CompletedCheckpointStore } from "./completed-store.ts";
 import { FailureManager } from "./failure-manager.ts";
 import { countsAsCheckpointFailure, CheckpointFailureReason, type CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { TriggerPolicy } from "./trigger-policy.ts";
+import { CheckpointStatsTracker } from "./stats.ts";
 
 const handle = (task: string, parent?: number): StateHandle => ({ task, vertex: "v", subtask: 0, file: task, bytes: 1, ...(parent !== undefined ? { parent } : {}) });
 const stats = (task: string) => ({ task, ackTime: 0, alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, stateBytes: 1 });
@@ -188,4 +189,43 @@ describe("the completed-checkpoint store", () => {
       });
     },
   );
+});
+
+describe("JobManager checkpoint storage's metadata", () => {
+  it("is kept as written, and neither the writer's array nor a reader's copy can change it afterwards", () => {
+    const s = new JobManagerCheckpointStorage();
+    const handles = [handle("a"), handle("b", 1)];
+    s.writeMetadata({ checkpointId: 2, timestamp: 5, savepoint: false, maxParallelism: 128, handles });
+    handles.push(handle("c"));
+    const read = s.readMetadata(2);
+    expect(read).toEqual({ checkpointId: 2, timestamp: 5, savepoint: false, maxParallelism: 128, handles: [handle("a"), handle("b", 1)] });
+    read.handles.pop();
+    (read.handles[0] as { bytes: number }).bytes = 99;
+    expect(s.readMetadata(2).handles).toEqual([handle("a"), handle("b", 1)]);
+    expect(s.completedIds()).toEqual([2]);
+    s.discard(2);
+    expect(() => s.readMetadata(2)).toThrow(/no metadata/);
+  });
+});
+
+describe("checkpoint statistics", () => {
+  it("fold each acknowledgement into the row: maxima of the durations, sums of bytes and channel-state records", () => {
+    const t = new CheckpointStatsTracker();
+    const p = pendingCheckpoint({ id: 1, triggerTime: 0, final: false, savepoint: false }, ["a", "b", "c"]);
+    t.triggered(p);
+    const acks = [
+      { task: "a", ackTime: 3, alignmentMs: 4, syncWallMs: 0.5, asyncWallMs: 2, stateBytes: 10 },
+      { task: "b", ackTime: 4, alignmentMs: 1, syncWallMs: 1.5, asyncWallMs: 1, stateBytes: 20, unaligned: true, channelStateRecords: 7 },
+      { task: "c", ackTime: 5, alignmentMs: 2, syncWallMs: 0.1, asyncWallMs: 3, stateBytes: 30, unaligned: true, channelStateRecords: 5 },
+    ];
+    for (const a of acks) {
+      acknowledge(p, a.task, { handle: handle(a.task), stats: a });
+      t.acknowledged(p, a);
+    }
+    t.completed(1, 9);
+    expect(t.history).toEqual([{ id: 1, status: "completed", final: false, savepoint: false, triggerTime: 0, endTime: 9, endToEndMs: 9, alignmentMs: 4, syncWallMs: 1.5, asyncWallMs: 3, acknowledged: 3, total: 3, stateBytes: 60, channelStateRecords: 12, unaligned: true }]);
+    // An ended checkpoint's row no longer changes.
+    t.failed({ id: 1, triggerTime: 0, final: false, savepoint: false, status: "aborted", endTime: 10, reason: "CHECKPOINT_EXPIRED" });
+    expect(t.history[0].status).toBe("completed");
+  });
 });
