@@ -44,7 +44,7 @@ export type AbortedCheckpoint = Checkpoint & { readonly status: "aborted" };
 export type AckResult = "ok" | "duplicate" | "unknown";
 
 export function pendingCheckpoint(props: CheckpointProps, tasks: readonly string[]): PendingCheckpoint {
-  return { ...props, status: "pending", waitingFor: new Set(tasks), acks: new Map() };
+  return { id: props.id, triggerTime: props.triggerTime, final: props.final, savepoint: props.savepoint, status: "pending", waitingFor: new Set(tasks), acks: new Map() };
 }
 
 export function acknowledge(p: PendingCheckpoint, task: string, ack: Ack): AckResult {
@@ -64,13 +64,17 @@ export function totalTasks(p: PendingCheckpoint): number {
 
 /** The checkpoints the handles of `p` are deltas against (incremental chains). */
 export function parentsOf(handles: Iterable<StateHandle>): number[] {
-  const s = new Set<number>();
-  for (const h of handles) if (h.parent !== undefined) s.add(h.parent);
-  return [...s].sort((a, b) => a - b);
+  let s: Set<number> | undefined;
+  for (const h of handles) if (h.parent !== undefined) (s ??= new Set()).add(h.parent);
+  return s === undefined ? NO_PARENTS : [...s].sort((a, b) => a - b);
 }
 
-export function complete(p: PendingCheckpoint, endTime: number): CompletedCheckpoint {
-  return { id: p.id, triggerTime: p.triggerTime, final: p.final, savepoint: p.savepoint, status: "completed", endTime, parents: parentsOf([...p.acks.values()].map((a) => a.handle)) };
+/** Shared by every checkpoint without parents (all but incremental ones); never mutated. */
+const NO_PARENTS: number[] = Object.freeze([]) as unknown as number[];
+
+/** `handles`: the acks' handles when the caller has them already (the coordinator sorted them for the metadata). */
+export function complete(p: PendingCheckpoint, endTime: number, handles?: readonly StateHandle[]): CompletedCheckpoint {
+  return { id: p.id, triggerTime: p.triggerTime, final: p.final, savepoint: p.savepoint, status: "completed", endTime, parents: parentsOf(handles ?? [...p.acks.values()].map((a) => a.handle)) };
 }
 
 export function abort(p: PendingCheckpoint, endTime: number, reason: CheckpointFailureReasonKey, cause?: string): AbortedCheckpoint {

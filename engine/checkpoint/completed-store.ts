@@ -75,6 +75,13 @@ export class CompletedCheckpointStore {
     const keep = Math.max(1, this.numRetained);
     while (this.retained.length > keep) this.kept.add(this.retained.shift()!);
     if (this.kept.size === 0) return;
+    // Callers pass a map's values() iterator: read it once, as both the check below and the walk need it.
+    const bases = [...pendingBases];
+    if (this.noChains(bases)) {
+      // Nothing retained or pending reads another checkpoint: every retired one goes, oldest first.
+      for (const old of this.kept) this.dropKept(old);
+      return;
+    }
     const needed = new Set<number>();
     const walk = (id: number) => {
       if (needed.has(id)) return;
@@ -82,14 +89,25 @@ export class CompletedCheckpointStore {
       for (const p of this.parentsOf(id)) walk(p);
     };
     for (const id of this.retained) walk(id);
-    for (const id of pendingBases) walk(id);
+    for (const id of bases) walk(id);
     for (const old of [...this.kept]) {
       if (needed.has(old)) continue;
-      this.kept.delete(old);
-      this.parents.delete(old);
-      this.storage.discard(old);
-      this.trace(`coordinator discard cp=${old}`);
+      this.dropKept(old);
     }
+  }
+
+  private dropKept(old: number): void {
+    this.kept.delete(old);
+    this.parents.delete(old);
+    this.storage.discard(old);
+    this.trace(`coordinator discard cp=${old}`);
+  }
+
+  /** No pending base, and every retained checkpoint is known to be whole (no parents): the common, non-incremental case. */
+  private noChains(pendingBases: readonly number[]): boolean {
+    if (pendingBases.length > 0) return false;
+    for (const id of this.retained) if (this.parents.get(id)?.length !== 0) return false;
+    return true;
   }
 
   /** Parents as recorded at completion, or read back from metadata (a checkpoint of an earlier process). */

@@ -6,7 +6,7 @@ import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { abort, acknowledge, complete, isFullyAcknowledged, pendingCheckpoint, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
 import { CompletedCheckpointStore } from "./completed-store.ts";
 import { FailureManager } from "./failure-manager.ts";
-import type { CoordinatorGateway, TaskGateway } from "./gateway.ts";
+import type { CheckpointOptions, CoordinatorGateway, TaskGateway } from "./gateway.ts";
 import { CheckpointIdCounter } from "./id-counter.ts";
 import type { CheckpointStatsTracker } from "./stats.ts";
 import { TriggerPolicy, type TriggerKind } from "./trigger-policy.ts";
@@ -23,6 +23,9 @@ export interface CoordinatorHost extends TaskGateway {
   allSourcesFinishing(): boolean;
   savepointCompleted?(checkpointId: number): void;
 }
+
+/** The options of every periodic, non-incremental checkpoint: one object instead of one per trigger (never mutated). */
+const PERIODIC: CheckpointOptions = Object.freeze({ final: false, savepoint: false });
 
 /** A coordinator step as a scheduler event; a throw (an injected crash) fails the job over. */
 class Action implements Runnable {
@@ -65,6 +68,17 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.policy = new TriggerPolicy(config);
     this.failures = new FailureManager(config.tolerableCheckpointFailureNumber);
     this.store = new CompletedCheckpointStore(storage, config.numRetained, (l) => host.trace(l));
+    this.timer = new Action(host, (t) => {
+      if (!this.running || t !== this.timerAt) return;
+      this.timerAt = Infinity;
+      this.onTimer(t);
+    });
+    this.expiry = new Action(host, (t) => {
+      if (t !== this.expiryAt) return;
+      this.expiryAt = Infinity;
+      for (const p of [...this.pending.values()]) if (this.policy.expiresAt(p.triggerTime) <= t) this.abortPending(p, t, "CHECKPOINT_EXPIRED");
+      this.armExpiry();
+    });
   }
 
   /** Completed checkpoint ids retained, oldest first. */
@@ -127,12 +141,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     if (at < now) at = now;
     if (at >= this.timerAt) return;
     this.timerAt = at;
-    this.host.kernel.at(at, new Action(this.host, (t) => {
-      if (!this.running || t !== this.timerAt) return;
-      this.timerAt = Infinity;
-      this.onTimer(t);
-    }));
+    this.host.kernel.at(at, this.timer);
   }
+
+  /** One event object for every arming: a superseded event finds `timerAt` moved and does nothing. */
+  private readonly timer: Action;
 
   private onTimer(now: number): void {
     const kind: TriggerKind = this.finalWanted || this.host.allSourcesFinishing() ? "final" : "periodic";
@@ -161,7 +174,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.stats.triggered(p);
     this.host.trace(`coordinator trigger cp=${id}${final ? " final" : ""}${savepoint ? " savepoint" : ""}`);
     this.armExpiry();
-    this.host.triggerCheckpoint(id, { final, savepoint, ...(base !== undefined ? { base } : {}) });
+    this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : final || savepoint ? { final, savepoint } : PERIODIC);
     return id;
   }
 
@@ -171,20 +184,17 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     for (const p of this.pending.values()) first = Math.min(first, this.policy.expiresAt(p.triggerTime));
     if (first === Infinity || first >= this.expiryAt) return;
     this.expiryAt = first;
-    this.host.kernel.at(first, new Action(this.host, (t) => {
-      if (t !== this.expiryAt) return;
-      this.expiryAt = Infinity;
-      for (const p of [...this.pending.values()]) if (this.policy.expiresAt(p.triggerTime) <= t) this.abortPending(p, t, "CHECKPOINT_EXPIRED");
-      this.armExpiry();
-    }));
+    this.host.kernel.at(first, this.expiry);
   }
+
+  private readonly expiry: Action;
 
   acknowledge(task: string, checkpointId: number, handle: StateHandle, s: SubtaskCheckpointStats, now: number): AckResult {
     const p = this.pending.get(checkpointId);
     if (!p) return "unknown";
     const r = acknowledge(p, task, { handle, stats: s });
     if (r !== "ok") return r;
-    this.stats.acknowledged(p);
+    this.stats.acknowledged(p, s);
     if (isFullyAcknowledged(p)) this.complete(p, now);
     return r;
   }
@@ -197,15 +207,17 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private complete(p: PendingCheckpoint, now: number): void {
     const id = p.id;
     this.host.fault("checkpoint.metadata", "coordinator", id);
+    const handles: StateHandle[] = [];
+    for (const a of p.acks.values()) handles.push(a.handle);
+    if (handles.length > 1) handles.sort((a, b) => (a.task < b.task ? -1 : 1));
     try {
-      const handles = [...p.acks.values()].map((a) => a.handle).sort((a, b) => (a.task < b.task ? -1 : 1));
       this.storageFor(id).writeMetadata({ checkpointId: id, timestamp: now, savepoint: p.savepoint, maxParallelism: this.maxParallelism, handles });
     } catch (e) {
       this.abortPending(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
       return;
     }
     // Past the commit point: the checkpoint exists even if we crash before notifying.
-    const c = complete(p, now);
+    const c = complete(p, now, handles);
     this.pending.delete(id);
     this.bases.delete(id);
     this.store.add(c, this.bases.values());
@@ -214,7 +226,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.stats.completed(id, now);
     this.host.trace(`coordinator complete ${p.savepoint ? "savepoint" : "cp"}=${id}`);
     // Older pending checkpoints are subsumed (a savepoint subsumes nothing, and is never subsumed).
-    if (!p.savepoint) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
+    if (!p.savepoint && this.pending.size > 0) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);
     this.host.notifyCheckpointComplete(id, p.final);
     if (p.savepoint) this.host.savepointCompleted?.(id);

@@ -7,6 +7,7 @@ import { CompletedCheckpointStore } from "./completed-store.ts";
 import { FailureManager } from "./failure-manager.ts";
 import { countsAsCheckpointFailure, CheckpointFailureReason, type CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { TriggerPolicy } from "./trigger-policy.ts";
+import { CheckpointStatsTracker } from "./stats.ts";
 
 const handle = (task: string, parent?: number): StateHandle => ({ task, vertex: "v", subtask: 0, file: task, bytes: 1, ...(parent !== undefined ? { parent } : {}) });
 const stats = (task: string) => ({ task, ackTime: 0, alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, stateBytes: 1 });
@@ -148,7 +149,7 @@ describe("the completed-checkpoint store", () => {
 
   // Out-of-order completion, incremental chains and pending checkpoints' bases, against the rule
   // "a checkpoint is on storage iff retained, or reachable by parents from a retained or pending base".
-  test.prop([fc.integer({ min: 1, max: 3 }), fc.array(fc.record({ parent: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), pendingBase: fc.boolean() }), { minLength: 1, maxLength: 25 })])(
+  test.prop([fc.integer({ min: 1, max: 3 }), fc.array(fc.record({ parent: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), pendingBase: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }) }), { minLength: 1, maxLength: 25 })])(
     "deletes exactly what no retained or pending chain can reach",
     (retained, steps) => {
       const storage = new JobManagerCheckpointStorage();
@@ -164,20 +165,67 @@ describe("the completed-checkpoint store", () => {
         const parents = parent === undefined ? [] : [parent];
         parentsOf.set(id, parents);
         put(storage, id, parents);
-        store.add(done(id, parents), pendingBases);
+        // One-shot iterators, as the coordinator passes its map's values(): the store must read them once.
+        store.add(done(id, parents), pendingBases.values());
         ids.push(id);
-        pendingBases = s.pendingBase ? [id] : [];
-        store.release(pendingBases);
-        const keep = new Set<number>();
-        const walk = (x: number) => {
-          if (keep.has(x)) return;
-          keep.add(x);
-          for (const p of parentsOf.get(x) ?? []) walk(p);
+        const expectOnStorage = (bases: number[]) => {
+          const keep = new Set<number>();
+          const walk = (x: number) => {
+            if (keep.has(x)) return;
+            keep.add(x);
+            for (const p of parentsOf.get(x) ?? []) walk(p);
+          };
+          for (const x of ids.slice(-retained)) walk(x);
+          for (const b of bases) walk(b);
+          expect(storage.completedIds().sort((a, b) => a - b)).toEqual([...keep].sort((a, b) => a - b));
         };
-        for (const x of ids.slice(-retained)) walk(x);
-        for (const b of pendingBases) walk(b);
-        expect(storage.completedIds().sort((a, b) => a - b)).toEqual([...keep].sort((a, b) => a - b));
+        // The bases still pending at this completion keep their chains too.
+        expectOnStorage(pendingBases);
+        // A pending checkpoint's base: any checkpoint still on storage (with maxConcurrent > 1, often older than the newest).
+        const onStorage = store.live();
+        pendingBases = s.pendingBase !== undefined && onStorage.length ? [onStorage[s.pendingBase % onStorage.length]] : [];
+        store.release(pendingBases.values());
+        expectOnStorage(pendingBases);
       });
     },
   );
+});
+
+describe("JobManager checkpoint storage's metadata", () => {
+  it("is kept as written, and neither the writer's array nor a reader's copy can change it afterwards", () => {
+    const s = new JobManagerCheckpointStorage();
+    const handles = [handle("a"), handle("b", 1)];
+    s.writeMetadata({ checkpointId: 2, timestamp: 5, savepoint: false, maxParallelism: 128, handles });
+    handles.push(handle("c"));
+    const read = s.readMetadata(2);
+    expect(read).toEqual({ checkpointId: 2, timestamp: 5, savepoint: false, maxParallelism: 128, handles: [handle("a"), handle("b", 1)] });
+    read.handles.pop();
+    (read.handles[0] as { bytes: number }).bytes = 99;
+    expect(s.readMetadata(2).handles).toEqual([handle("a"), handle("b", 1)]);
+    expect(s.completedIds()).toEqual([2]);
+    s.discard(2);
+    expect(() => s.readMetadata(2)).toThrow(/no metadata/);
+  });
+});
+
+describe("checkpoint statistics", () => {
+  it("fold each acknowledgement into the row: maxima of the durations, sums of bytes and channel-state records", () => {
+    const t = new CheckpointStatsTracker();
+    const p = pendingCheckpoint({ id: 1, triggerTime: 0, final: false, savepoint: false }, ["a", "b", "c"]);
+    t.triggered(p);
+    const acks = [
+      { task: "a", ackTime: 3, alignmentMs: 4, syncWallMs: 0.5, asyncWallMs: 2, stateBytes: 10 },
+      { task: "b", ackTime: 4, alignmentMs: 1, syncWallMs: 1.5, asyncWallMs: 1, stateBytes: 20, unaligned: true, channelStateRecords: 7 },
+      { task: "c", ackTime: 5, alignmentMs: 2, syncWallMs: 0.1, asyncWallMs: 3, stateBytes: 30, unaligned: true, channelStateRecords: 5 },
+    ];
+    for (const a of acks) {
+      acknowledge(p, a.task, { handle: handle(a.task), stats: a });
+      t.acknowledged(p, a);
+    }
+    t.completed(1, 9);
+    expect(t.history).toEqual([{ id: 1, status: "completed", final: false, savepoint: false, triggerTime: 0, endTime: 9, endToEndMs: 9, alignmentMs: 4, syncWallMs: 1.5, asyncWallMs: 3, acknowledged: 3, total: 3, stateBytes: 60, channelStateRecords: 12, unaligned: true }]);
+    // An ended checkpoint's row no longer changes.
+    t.failed({ id: 1, triggerTime: 0, final: false, savepoint: false, status: "aborted", endTime: 10, reason: "CHECKPOINT_EXPIRED" });
+    expect(t.history[0].status).toBe("completed");
+  });
 });

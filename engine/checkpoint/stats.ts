@@ -1,6 +1,6 @@
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { CheckpointFailureReason } from "./failure-reason.ts";
-import { totalTasks, type AbortedCheckpoint, type PendingCheckpoint } from "./checkpoint.ts";
+import { totalTasks, type AbortedCheckpoint, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
 
 /** One row of the checkpoint history (Flink UI's Checkpoints tab). Virtual times in ms. */
 export interface CheckpointStats {
@@ -53,6 +53,7 @@ export interface FailureEvent {
 /** Observes checkpoints; never decides anything. */
 export class CheckpointStatsTracker {
   readonly history: CheckpointStats[] = [];
+  /** Rows of checkpoints still in progress (the only ones acks and endings update): stays as small as the pending set. */
   private readonly byId = new Map<number, CheckpointStats>();
   readonly restores: RestoreEvent[] = [];
   readonly failures: FailureEvent[] = [];
@@ -71,26 +72,23 @@ export class CheckpointStatsTracker {
     this.byId.set(p.id, s);
   }
 
-  acknowledged(p: PendingCheckpoint): void {
+  /** One more subtask acknowledged with `a`: folded into the row (maxima and sums), not recomputed over every ack. */
+  acknowledged(p: PendingCheckpoint, a: SubtaskCheckpointStats): void {
     const s = this.byId.get(p.id);
     if (!s) return;
     s.acknowledged = p.acks.size;
-    let align = 0, sync = 0, asy = 0, bytes = 0, inflight = 0;
-    for (const { stats } of p.acks.values()) {
-      align = Math.max(align, stats.alignmentMs);
-      sync = Math.max(sync, stats.syncWallMs);
-      asy = Math.max(asy, stats.asyncWallMs);
-      bytes += stats.stateBytes;
-      inflight += stats.channelStateRecords ?? 0;
-    }
-    Object.assign(s, { alignmentMs: align, syncWallMs: sync, asyncWallMs: asy, stateBytes: bytes });
-    if (inflight > 0) s.channelStateRecords = inflight;
-    for (const { stats } of p.acks.values()) if (stats.unaligned) s.unaligned = true;
+    if (a.alignmentMs > s.alignmentMs) s.alignmentMs = a.alignmentMs;
+    if (a.syncWallMs > s.syncWallMs) s.syncWallMs = a.syncWallMs;
+    if (a.asyncWallMs > s.asyncWallMs) s.asyncWallMs = a.asyncWallMs;
+    s.stateBytes += a.stateBytes;
+    if (a.channelStateRecords) s.channelStateRecords = (s.channelStateRecords ?? 0) + a.channelStateRecords;
+    if (a.unaligned) s.unaligned = true;
   }
 
   completed(id: number, now: number): void {
     const s = this.byId.get(id);
     if (!s) return;
+    this.byId.delete(id);
     s.status = "completed";
     s.endTime = now;
     s.endToEndMs = now - s.triggerTime;
@@ -99,6 +97,7 @@ export class CheckpointStatsTracker {
   failed(a: AbortedCheckpoint): void {
     const s = this.byId.get(a.id);
     if (!s || s.status !== "in_progress") return;
+    this.byId.delete(a.id);
     s.status = "failed";
     s.endTime = a.endTime;
     s.endToEndMs = a.endTime - s.triggerTime;

@@ -34,6 +34,7 @@ export interface CheckpointerHost {
 /** The task as the checkpointer sees it. */
 export interface CheckpointedTask {
   readonly name: string;
+  readonly vertexId: number;
   readonly vertexName: string;
   readonly subtask: number;
   readonly chain: readonly StreamOperator[];
@@ -44,19 +45,23 @@ export interface CheckpointedTask {
   fail(error: unknown): void;
 }
 
-interface InProgress {
-  readonly snap: TaskSnapshot;
-  readonly alignmentMs: number;
-  readonly syncWallMs: number;
+/** One checkpoint between its sync phase and its ack; it is also the scheduler event that ends the async phase. */
+class InProgress implements Runnable {
   inFlight?: InFlightBatch[];
-  channelStateDone: boolean;
-  asyncDone: boolean;
-}
-
-class After implements Runnable {
-  constructor(private readonly fn: () => void) {}
+  asyncDone = false;
+  constructor(
+    readonly owner: SubtaskCheckpointer,
+    readonly id: number,
+    readonly snap: TaskSnapshot,
+    /** Incremental: the checkpoint the snapshot's deltas apply to. */
+    readonly parent: number | undefined,
+    readonly alignmentMs: number,
+    readonly syncWallMs: number,
+    public channelStateDone: boolean,
+  ) {}
   run(): void {
-    this.fn();
+    this.asyncDone = true;
+    this.owner.asyncPhaseDone(this);
   }
 }
 
@@ -69,7 +74,12 @@ export class SubtaskCheckpointer {
   private readonly inProgress = new Map<number, InProgress>();
   private lastCompleted = 0;
 
-  constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {}
+  /** The task's short id in trace lines (deploy traces which task it is): several lines per checkpoint, so they stay short. */
+  private readonly tid: string;
+
+  constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {
+    this.tid = `v${task.vertexId}.${task.subtask}`;
+  }
 
   /** Sync phase. `unaligned`: the in-flight records follow (inFlight, then channelStateComplete). */
   checkpointState(checkpointId: number, options: CheckpointOptions, alignmentMs: number, unaligned: boolean): void {
@@ -79,17 +89,23 @@ export class SubtaskCheckpointer {
     const t0 = h.wallMs();
     this.strategy.beforeSnapshot?.(checkpointId, options);
     const snap: TaskSnapshot = {};
-    for (let i = 0; i < t.chain.length; i++) snap[t.uids[i]] = this.strategy.snapshot(checkpointId, t.uids[i], t.chain[i].snapshotState(checkpointId), options);
+    let parent: number | undefined;
+    for (let i = 0; i < t.chain.length; i++) {
+      const o = (snap[t.uids[i]] = this.strategy.snapshot(checkpointId, t.uids[i], t.chain[i].snapshotState(checkpointId), options));
+      if (parent === undefined && o.delta) parent = o.delta.parent;
+    }
     const syncWallMs = h.wallMs() - t0;
     t.emitBarrier(checkpointId, options, slow);
-    h.trace(`${t.name} snapshot cp=${checkpointId}${unaligned ? " unaligned" : ""}`);
-    const p: InProgress = { snap, alignmentMs, syncWallMs, channelStateDone: !unaligned, asyncDone: false, ...(unaligned ? { inFlight: [] } : {}) };
+    h.trace(unaligned ? `${this.tid} snapshot cp=${checkpointId} unaligned` : `${this.tid} snapshot cp=${checkpointId}`);
+    const p = new InProgress(this, checkpointId, snap, parent, alignmentMs, syncWallMs, !unaligned);
+    if (unaligned) p.inFlight = [];
     this.inProgress.set(checkpointId, p);
-    const delay = slow + h.asyncDelay() + h.slowdown("checkpoint.async-write", t.name, checkpointId);
-    h.kernel.after(delay, new After(() => {
-      p.asyncDone = true;
-      this.maybeFinish(checkpointId, p);
-    }));
+    h.kernel.after(slow + h.asyncDelay() + h.slowdown("checkpoint.async-write", t.name, checkpointId), p);
+  }
+
+  /** The async phase's virtual time has passed (InProgress.run). */
+  asyncPhaseDone(p: InProgress): void {
+    this.maybeFinish(p.id, p);
   }
 
   inFlight(checkpointId: number, batch: InFlightBatch): void {
@@ -119,29 +135,29 @@ export class SubtaskCheckpointer {
     const t0 = h.wallMs();
     try {
       h.fault("checkpoint.async-write", t.name, id);
-      const parent = Object.values(p.snap).find((o) => o.delta)?.delta?.parent;
-      handle = storage.writeState(id, { task: t.name, vertex: t.vertexName, subtask: t.subtask, ...(parent !== undefined ? { parent } : {}) }, serialize(snap));
+      const parent = p.parent;
+      handle = storage.writeState(id, parent !== undefined ? { task: t.name, vertex: t.vertexName, subtask: t.subtask, parent } : { task: t.name, vertex: t.vertexName, subtask: t.subtask }, serialize(snap));
       h.fault("checkpoint.ack", t.name, id);
     } catch (e) {
       if (e instanceof InjectedCrash || e instanceof ProcessKilled) return t.fail(e);
       // Flink: an exception in the async phase declines the checkpoint; the task keeps running.
-      h.trace(`${t.name} decline cp=${id} IO_EXCEPTION`);
+      h.trace(`${this.tid} decline cp=${id} IO_EXCEPTION`);
       h.coordinatorGateway.decline(t.name, id, "IO_EXCEPTION", (e as Error).message ?? String(e), h.kernel.now());
       return;
     }
-    let records = 0;
-    for (const b of p.inFlight ?? []) records += b.values.length;
-    const stats: SubtaskCheckpointStats = {
-      task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs: h.wallMs() - t0, stateBytes: handle.bytes,
-      ...(p.inFlight ? { unaligned: true, channelStateRecords: records } : {}),
-    };
+    let stats: SubtaskCheckpointStats;
+    if (p.inFlight) {
+      let records = 0;
+      for (const b of p.inFlight) records += b.values.length;
+      stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs: h.wallMs() - t0, stateBytes: handle.bytes, unaligned: true, channelStateRecords: records };
+    } else stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs: h.wallMs() - t0, stateBytes: handle.bytes };
     h.coordinatorGateway.acknowledge(t.name, id, handle, stats, h.kernel.now());
   }
 
   notifyComplete(checkpointId: number): void {
     if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId;
     this.strategy.completed(checkpointId);
-    for (const id of [...this.inProgress.keys()]) if (id < checkpointId) this.inProgress.delete(id);
+    if (this.inProgress.size > 0) for (const id of [...this.inProgress.keys()]) if (id < checkpointId) this.inProgress.delete(id);
   }
 
   notifyAborted(checkpointId: number): void {

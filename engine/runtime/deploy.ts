@@ -82,6 +82,9 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
     }
     for (let i = 0; i < v.parallelism; i++) {
       const name = `${v.name}#${i}`;
+      // Frequent trace lines (operators', sinks', checkpoints') name the task by this short id; the mapping is traced once per attempt.
+      const tid = `v${v.id}.${i}`;
+      host.trace(`${tid} is ${name}`);
       const writers: RecordWriter[] = [];
       const mkWriters = (edges: typeof v.chain[number]["outEdges"]) =>
         edges.map((e) => {
@@ -118,7 +121,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
               const task = proxies.get(v)![i].task;
               if (task) host.wakeSource(task);
             },
-            trace: (w) => host.trace(`${name} ${w}`),
+            trace: (w) => host.trace(`${tid} ${w}`),
             count: (w, n) => host.count(w, n),
           });
           op = new SourceOperator(reader);
@@ -127,7 +130,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
           operatorName: node.name, operatorUid: node.uid, subtaskIndex: i, parallelism: v.parallelism, maxParallelism: graph.maxParallelism,
           kernel, rng: rng.fork(`op-${node.uid}-${i}`), log: spec.log, fs: world.fs, checkpointingEnabled: host.checkpointing, keyedBackend,
           report: (r) => void host.reports.push(r),
-          trace: (w) => host.trace(`${name} ${w}`),
+          trace: (w) => host.trace(`${tid} ${w}`),
           fault: (p, cp) => host.fault(p, name, cp),
         }, output);
         ops[k] = op;

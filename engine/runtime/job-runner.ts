@@ -13,7 +13,9 @@ import { RestartBackoff } from "./restart-backoff.ts";
 import type { Task, TaskHost } from "./task.ts";
 import { deployTasks, type DeployHost } from "./deploy.ts";
 import { SavepointTrigger } from "./savepoint-trigger.ts";
-import { Call, RpcTransport } from "./transport.ts";
+import { Call, RpcMessage, RpcTransport } from "./transport.ts";
+import type { StateHandle } from "../state/checkpoint-storage.ts";
+import type { SubtaskCheckpointStats } from "../checkpoint/checkpoint.ts";
 import type { JobSpec } from "./job-spec.ts";
 import type { Trace } from "../kernel/trace.ts";
 import type { RealtimeDriver } from "./adapters/realtime-driver.ts";
@@ -69,7 +71,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.alignment = { exactlyOnce: cp.mode === CheckpointingMode.EXACTLY_ONCE, unaligned: cp.isUnalignedCheckpointsEnabled(), alignedTimeout: cp.getAlignedCheckpointTimeout() };
     this.bufferTimeout = spec.exec.bufferTimeout;
     this.incremental = this.checkpointing && cp.incremental;
-    this.transport = new RpcTransport(this.kernel, spec.kernel.rng.fork("rpc"), spec.exec.rpcLatencyMin, spec.exec.rpcLatencyMax, () => this.attempt);
+    this.transport = new RpcTransport(this.kernel, spec.kernel.rng.fork("rpc"), spec.exec.rpcLatencyMin, spec.exec.rpcLatencyMax, this.currentAttempt);
     this.backoff = new RestartBackoff(spec.restart, spec.kernel.rng.fork("restart"));
     this.savepoints = new SavepointTrigger(spec.savepoint, {
       kernel: this.kernel,
@@ -173,11 +175,22 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
 
   readonly coordinatorGateway: CoordinatorGateway = {
     acknowledge: (task, id, handle, stats) => {
-      this.transport.send(() => this.toCoordinator(() => this.coordinator?.acknowledge(task, id, handle, stats, this.kernel.now())));
+      this.transport.post(new AckMessage(this, task, id, handle, stats));
       return "ok";
     },
     decline: (task, id, reason, cause) => this.transport.send(() => this.toCoordinator(() => this.coordinator?.decline(task, id, reason, cause, this.kernel.now()))),
   };
+
+  /** An acknowledgement arrived (AckMessage). */
+  deliverAck(task: string, id: number, handle: StateHandle, stats: SubtaskCheckpointStats): void {
+    const c = this.coordinator;
+    if (!c) return;
+    try {
+      c.acknowledge(task, id, handle, stats, this.kernel.now());
+    } catch (e) {
+      this.failJob(e);
+    }
+  }
 
   private toCoordinator(fn: () => void): void {
     try {
@@ -189,20 +202,28 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
 
   // ---- the gateway: coordinator -> tasks ----
 
+  /** The current attempt's task names, built once per deploy (every trigger asks). */
+  private names: string[] = [];
+
   taskNames(): string[] {
-    return this.tasks.map((t) => t.name);
+    return this.names;
   }
 
   triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void {
-    for (const t of this.sources) this.transport.send(() => t.triggerCheckpoint(checkpointId, options));
+    for (const t of this.sources) this.transport.post(new TaskMessage(this.attempt, this.currentAttempt, TRIGGER, t, checkpointId, options));
   }
 
   notifyCheckpointComplete(checkpointId: number, _final: boolean): void {
-    for (const t of this.tasks) this.transport.send(() => t.notifyCheckpointComplete(checkpointId));
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this.attempt, this.currentAttempt, COMPLETE, t, checkpointId));
   }
 
   notifyCheckpointAborted(checkpointId: number, _reason: CheckpointFailureReasonKey): void {
-    for (const t of this.tasks) this.transport.send(() => t.notifyCheckpointAborted(checkpointId));
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this.attempt, this.currentAttempt, ABORTED, t, checkpointId));
+  }
+
+  private readonly currentAttempt = (): number => this.attempt;
+  currentAttemptFn(): () => number {
+    return this.currentAttempt;
   }
 
   // ---- life cycle ----
@@ -295,5 +316,30 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     const d = deployTasks(this.spec, this, restore);
     this.tasks = d.tasks;
     this.sources = d.sources;
+    this.names = d.tasks.map((t) => t.name);
+  }
+}
+
+const TRIGGER = 0, COMPLETE = 1, ABORTED = 2;
+
+/** Coordinator -> one task: a trigger (sources only), or a completion or abort notice. */
+class TaskMessage extends RpcMessage {
+  constructor(sent: number, attempt: () => number, private readonly kind: typeof TRIGGER | typeof COMPLETE | typeof ABORTED, private readonly task: Task, private readonly id: number, private readonly options?: CheckpointOptions) {
+    super(sent, attempt);
+  }
+  protected deliver(): void {
+    if (this.kind === TRIGGER) this.task.triggerCheckpoint(this.id, this.options!);
+    else if (this.kind === COMPLETE) this.task.notifyCheckpointComplete(this.id);
+    else this.task.notifyCheckpointAborted(this.id);
+  }
+}
+
+/** Task -> coordinator: an acknowledgement with the subtask's state handle and figures. */
+class AckMessage extends RpcMessage {
+  constructor(private readonly runner: JobRunner, private readonly task: string, private readonly id: number, private readonly handle: StateHandle, private readonly stats: SubtaskCheckpointStats) {
+    super(runner.attempt, runner.currentAttemptFn());
+  }
+  protected deliver(): void {
+    this.runner.deliverAck(this.task, this.id, this.handle, this.stats);
   }
 }

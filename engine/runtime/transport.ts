@@ -1,7 +1,7 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { Rng } from "../kernel/rng.ts";
 
-/** A scheduler event that runs a function (RPCs and restarts; never per record). */
+/** A scheduler event that runs a function (restarts, savepoints; never per record). */
 export class Call implements Runnable {
   constructor(private readonly fn: () => void) {}
   run(): void {
@@ -9,17 +9,38 @@ export class Call implements Runnable {
   }
 }
 
+/** A message that dies with the attempt that sent it: `deliver` runs only if that attempt is still the current one. */
+export abstract class RpcMessage implements Runnable {
+  constructor(private readonly sent: number, private readonly attempt: () => number) {}
+  run(): void {
+    if (this.sent === this.attempt()) this.deliver();
+  }
+  protected abstract deliver(): void;
+}
+
+class FnMessage extends RpcMessage {
+  constructor(sent: number, attempt: () => number, private readonly fn: () => void) {
+    super(sent, attempt);
+  }
+  protected deliver(): void {
+    this.fn();
+  }
+}
+
 /**
  * Coordinator <-> task messages: each takes a seeded latency in [min, max] virtual ms, so triggers
- * reach sources at different times, as RPCs do, and dies with the attempt that sent it.
+ * reach sources at different times, as RPCs do, and dies with the attempt that sent it. The
+ * checkpoint messages are RpcMessage subclasses (fields, no closures): several go out per checkpoint.
  */
 export class RpcTransport {
-  constructor(private readonly kernel: Kernel, readonly rng: Rng, private readonly min: number, private readonly max: number, private readonly attempt: () => number) {}
+  constructor(private readonly kernel: Kernel, readonly rng: Rng, private readonly min: number, private readonly max: number, readonly attempt: () => number) {}
 
   send(fn: () => void): void {
-    const sent = this.attempt();
-    this.kernel.after(this.min + this.rng.int(this.max - this.min + 1), new Call(() => {
-      if (sent === this.attempt()) fn();
-    }));
+    this.post(new FnMessage(this.attempt(), this.attempt, fn));
+  }
+
+  /** `message` was made with the current attempt (`this.attempt()`). */
+  post(message: RpcMessage): void {
+    this.kernel.after(this.min + this.rng.int(this.max - this.min + 1), message);
   }
 }

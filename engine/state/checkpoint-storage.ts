@@ -68,25 +68,34 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   readonly description = "JobManagerCheckpointStorage (memory)";
   readonly durable = false;
   private readonly states = new Map<number, Map<string, Uint8Array>>();
-  private readonly metas = new Map<number, Uint8Array>();
+  /**
+   * Metadata kept as the object the coordinator built, not as bytes: it lives in this process's
+   * memory either way, and serializing it was a fixed cost of every checkpoint. Reads hand out
+   * copies, so no reader can change what a later restore sees.
+   */
+  private readonly metas = new Map<number, CheckpointMetadata>();
 
   writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle {
     let m = this.states.get(checkpointId);
     if (!m) this.states.set(checkpointId, (m = new Map()));
     const file = `${h.vertex}-${h.subtask}`;
     m.set(file, payload); // serialize() made it; nothing else holds it
-    return { ...h, file, bytes: payload.length };
+    // Spelled out, not spread: this runs once per subtask per checkpoint.
+    return h.parent !== undefined
+      ? { task: h.task, vertex: h.vertex, subtask: h.subtask, parent: h.parent, file, bytes: payload.length }
+      : { task: h.task, vertex: h.vertex, subtask: h.subtask, file, bytes: payload.length };
   }
   writeMetadata(meta: CheckpointMetadata): void {
-    this.metas.set(meta.checkpointId, serialize(meta));
+    // The handles array is the coordinator's; a copy keeps a later push on it out of the commit record.
+    this.metas.set(meta.checkpointId, { ...meta, handles: meta.handles.slice() });
   }
   completedIds(): number[] {
     return [...this.metas.keys()].sort((a, b) => b - a);
   }
   readMetadata(id: number): CheckpointMetadata {
-    const b = this.metas.get(id);
-    if (!b) throw new CheckpointReadError(`checkpoint ${id}: no metadata`);
-    return deserialize(b);
+    const m = this.metas.get(id);
+    if (!m) throw new CheckpointReadError(`checkpoint ${id}: no metadata`);
+    return { ...m, handles: m.handles.map((h) => ({ ...h })) };
   }
   readState(id: number, h: StateHandle): Uint8Array {
     const b = this.states.get(id)?.get(h.file);

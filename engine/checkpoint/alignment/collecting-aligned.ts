@@ -1,5 +1,5 @@
 import type { AlignmentController, AlignmentEvent, AlignmentState, Collecting } from "./types.ts";
-import { allLiveSeen, mayBeUnaligned, waiting, withChannel } from "./types.ts";
+import { allLiveSeen, allLiveSeenWith, mayBeUnaligned, waiting, withChannel } from "./types.ts";
 import { switchToUnaligned } from "./collecting-unaligned.ts";
 
 type Aligned = Collecting & { kind: "collecting-aligned" };
@@ -14,7 +14,9 @@ export function onAligned(s: Aligned, e: AlignmentEvent, ctl: AlignmentControlle
     case "barrier": {
       if (e.checkpointId !== s.checkpointId || s.seen[e.channel]) return s; // older: stale; newer: handler.ts
       ctl.block(e.channel);
-      return completeIfAligned({ ...s, seen: withChannel(s.seen, e.channel) }, e.now, ctl);
+      // The last barrier needed (always so with one input): snapshot without building the state in between.
+      if (allLiveSeenWith(s.seen, s.ended, e.channel)) return snapshotAligned(s, e.now, ctl);
+      return { ...s, seen: withChannel(s.seen, e.channel) };
     }
     case "end-of-partition":
       return completeIfAligned({ ...s, ended: withChannel(s.ended, e.channel) }, e.now, ctl);
@@ -29,7 +31,11 @@ export function onAligned(s: Aligned, e: AlignmentEvent, ctl: AlignmentControlle
 }
 
 function completeIfAligned(s: Aligned, now: number, ctl: AlignmentController): AlignmentState {
-  if (!allLiveSeen(s.seen, s.ended)) return s;
+  return allLiveSeen(s.seen, s.ended) ? snapshotAligned(s, now, ctl) : s;
+}
+
+/** Every live channel delivered the barrier: unblock, snapshot, wait for the next checkpoint. */
+function snapshotAligned(s: Aligned, now: number, ctl: AlignmentController): AlignmentState {
   ctl.unblockAll();
   ctl.snapshot(s.checkpointId, s.options, now - s.startedAt, false);
   return waiting(s.checkpointId, s.ended);

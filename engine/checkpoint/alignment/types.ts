@@ -69,6 +69,12 @@ export function allLiveSeen(seen: readonly boolean[], ended: readonly boolean[])
   return true;
 }
 
+/** allLiveSeen(withChannel(seen, channel), ended), without the copy. */
+export function allLiveSeenWith(seen: readonly boolean[], ended: readonly boolean[], channel: number): boolean {
+  for (let i = 0; i < seen.length; i++) if (!seen[i] && !ended[i] && i !== channel) return false;
+  return true;
+}
+
 export function withChannel(a: readonly boolean[], c: number): boolean[] {
   const b = a.slice();
   b[c] = true;

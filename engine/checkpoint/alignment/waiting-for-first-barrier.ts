@@ -11,12 +11,14 @@ export function onWaiting(s: Waiting, e: AlignmentEvent, ctl: AlignmentControlle
   switch (e.kind) {
     case "barrier": {
       if (e.checkpointId <= s.lastHandled) return s; // stale: completed or aborted here already
-      const base = { lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) };
       const cfg = ctl.config;
+      const unaligned = cfg.exactlyOnce && cfg.unaligned && mayBeUnaligned(e.options);
+      // The common case (aligned, every checkpoint) builds its state directly: one object, no spread.
+      if (cfg.exactlyOnce && !unaligned) return onAligned({ kind: "collecting-aligned", lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) }, e, ctl);
+      const base = { lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) };
       if (!cfg.exactlyOnce) return onAtLeastOnce({ ...base, kind: "collecting-at-least-once" }, e, ctl);
-      const unaligned = cfg.unaligned && mayBeUnaligned(e.options);
-      if (unaligned && cfg.alignedTimeout <= 0) return startUnaligned({ ...base, seen: withChannel(base.seen, e.channel) }, e.channel, e.now, ctl);
-      if (unaligned) ctl.armTimeout(e.checkpointId, e.now + cfg.alignedTimeout);
+      if (cfg.alignedTimeout <= 0) return startUnaligned({ ...base, seen: withChannel(base.seen, e.channel) }, e.channel, e.now, ctl);
+      ctl.armTimeout(e.checkpointId, e.now + cfg.alignedTimeout);
       return onAligned({ ...base, kind: "collecting-aligned" }, e, ctl);
     }
     case "cancel":
