@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
-import { loadFixture, receiveTimeNs } from "./fixtures.ts";
+import { loadLines, receiveTimeNs } from "./fixtures.ts";
 import { buildTape, tapeTrades, type Tape } from "./tape.ts";
 import { readTradeFile, streamTradeFile, TradeReadError, type TradeReadResult, type TradeReaderOptions } from "./trade-reader.ts";
 
@@ -39,7 +39,7 @@ function outcome<T>(f: () => T): { ok: T } | { error: string } {
 
 function expectSame(file: string, opts: TradeReaderOptions = {}) {
   const want = outcome(() => {
-    const tape = loadFixture(file, opts);
+    const tape = loadLines(file, opts);
     return { tape, recv: [...tapeTrades(tape)].map((t) => receiveTimeNs(t)) };
   });
   const got = outcome(() => {
