@@ -82,8 +82,7 @@ interface ReplayJson {
 
 /**
  * Runs `node --import tsx bin/flinch.ts replay FILE --crash-every N --json` and checks its
- * windows against the oracle. `crashEvery` places the crashes by task.process passages; the
- * default aims at 3 crashes over the run (a passage is one step of a task, about a batch).
+ * windows against the oracle. The default `crashEvery` gives 3 crashes over the tape.
  */
 export function benchReplay(opts: { durationMs?: number; rate?: number; crashEvery?: number } = {}): ReplayFigure {
   const { file, tape } = replayTape(opts.durationMs, opts.rate);
@@ -112,7 +111,7 @@ export function benchReplay(opts: { durationMs?: number; rate?: number; crashEve
       if (!g || g.quantity !== w.quantity || g.count !== w.count) throw new Error(`bench replay: window ${k} is ${JSON.stringify(g)}, oracle ${JSON.stringify(w)}`);
     }
     const crashes = countCrashes(out);
-    if (opts.crashEvery === undefined && crashes !== 3) throw new Error(`bench replay: ${crashes} crashes fired, expected 3 (adjust PASSAGES_PER_TRADE)`);
+    if (opts.crashEvery === undefined && crashes !== 3) throw new Error(`bench replay: ${crashes} crashes fired, expected 3`);
     return { trades: tape.stats.trades, tapeMs, wallMs, speedup: tapeMs / wallMs, crashes, crashEvery, windows: got.size, file: path.relative(ROOT, file) };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
@@ -120,14 +119,13 @@ export function benchReplay(opts: { durationMs?: number; rate?: number; crashEve
 }
 
 /**
- * The seed job passes task.process about PASSAGES_PER_TRADE times per trade (measured: the
- * source's steps plus the window task's record and watermark steps), so a crash every quarter
- * of the passages gives 3 crashes (at 2/7, 4/7, 6/7: robust to a few % error in the estimate). countCrashes reports how many really fired.
+ * `--crash-every N` crashes the job each time the replay reaches another N records of the tape
+ * (bin/commands/crash-plan.ts), so N = trades / 3.5 gives exactly 3 crashes, at 2/7, 4/7 and
+ * 6/7 of the tape, whatever a trade costs the engine in steps.
  */
 function crashEveryFor(trades: number): number {
-  return Math.max(1, Math.floor((trades * PASSAGES_PER_TRADE) / 3.5));
+  return Math.max(1, Math.floor(trades / 3.5));
 }
-const PASSAGES_PER_TRADE = 1.19;
 
 /** Crashes as the report counted them (counters["faults.fired"] of the one run.json under `out`). */
 function countCrashes(out: string): number {

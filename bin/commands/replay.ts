@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import { formatFixed } from "../../engine/decimal.ts";
-import type { Fault } from "../../sim/faults/fault-plan.ts";
 import { runScenario, runScenarioRealtime, tapeFor, type RunOptions } from "../../scenarios/run-scenario.ts";
 import type { Tape } from "../../sim/binance/tape.ts";
 import { startExchangeServer } from "../../sim/binance/server/server.ts";
@@ -20,6 +19,7 @@ import { sortRows, windowTable } from "../output.ts";
 import { compose, PROPERTIES } from "../../scenarios/checkers.ts";
 import { FIXTURE_BOOLEANS, FIXTURE_VALUES, fixtureFlags, tapeCounts, tapeSummary, writeQuarantine } from "./fixture-input.ts";
 import { lateAwareChecks } from "./late-verdict.ts";
+import { crashPlan } from "./crash-plan.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
 import { painter } from "../colour.ts";
 import { startProgress, type Progress } from "../progress.ts";
@@ -54,19 +54,16 @@ export async function replayCommand(argv: string[]): Promise<number> {
     job: { backend, mode, sourceParallelism: p, windowParallelism: p, windowMs: windowMs(a, "window", 60_000), checkpointIntervalMs: 60_000, restart: { kind: "fixed-delay", attempts: 3, delay: 1_000 }, batchSize: 512 },
     feed: { kind: "fixture", paths, lenient, bounds: inputs.bounds },
   });
+  if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed in the simulator's virtual time)`);
   const tape = tapeFor(spec.feed); // throws FixtureError (exit 2) before anything runs
   if (crashEvery > 0) {
-    const calib = runScenario(spec);
-    const n = calib.passages.get("task.process") ?? 0;
-    const faults: Fault[] = [];
-    for (let k = crashEvery; k <= n; k += crashEvery) faults.push({ kind: "crash", point: "task.process", occurrence: k });
+    const faults = crashPlan(tape, crashEvery);
     // Restarts are bounded by the input too: one per planned crash, plus a margin; a job that
     // keeps failing past that ends FAILED (a verdict) instead of restarting forever.
     spec = { ...spec, faults, job: { ...spec.job, restart: { kind: "fixed-delay", attempts: faults.length + 3, delay: 1_000 } } };
   }
   const plan = resumeFlags(a);
   if (plan) spec = durableSpec(spec, a);
-  if (via !== "sim" && crashEvery > 0) throw new UsageError(`--crash-every works with --via sim only (crashes are placed by occurrence, which real sockets do not repeat)`);
   const t0 = performance.now();
   const feedStats: Record<string, number> = {};
   const progress = replayProgress(tape);
