@@ -2,13 +2,8 @@ import * as path from "node:path";
 import { formatFixed } from "../../engine/decimal.ts";
 import { runScenario, runScenarioRealtime, tapeFor, type RunOptions } from "../../scenarios/run-scenario.ts";
 import type { Tape } from "../../sim/binance/tape.ts";
-import { startExchangeServer } from "../../sim/binance/server/server.ts";
-import { rangeOf } from "../../sim/binance/server/realtime-job.ts";
-import { interceptBinance } from "../../sim/binance/intercept.ts";
 import type { Pace } from "../../sim/binance/server/exchange.ts";
-import { BinanceStreamFeed } from "../../engine/connectors/binance/adapters/stream-feed.ts";
-import { WallClockDriver } from "../../engine/runtime/adapters/realtime-driver.ts";
-import { parsePace } from "./serve.ts";
+import { parsePace } from "./pace.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
 import { scenario, type ScenarioSpec } from "../../scenarios/spec.ts";
 import { writeReport } from "../../reports/write-report.ts";
@@ -141,6 +136,14 @@ function replayProgress(tape: Tape): { bar: Progress; onProgress: (virtualTime: 
  * (port 0), `intercept` against the production Binance URLs answered in process.
  */
 async function replayOverSockets(spec: ScenarioSpec, tape: Tape, via: "ws" | "intercept", pace: Pace, stats: Record<string, number>, opts: RunOptions) {
+  // Loaded here, not at the top: ws and the interceptors cost a simulated replay ~0.3 s of start-up.
+  const [{ startExchangeServer }, { interceptBinance }, { BinanceStreamFeed }, { WallClockDriver }, { rangeOf }] = await Promise.all([
+    import("../../sim/binance/server/server.ts"),
+    import("../../sim/binance/intercept.ts"),
+    import("../../engine/connectors/binance/adapters/stream-feed.ts"),
+    import("../../engine/runtime/adapters/realtime-driver.ts"),
+    import("../../sim/binance/server/realtime-job.ts"),
+  ]);
   const range = rangeOf(tape);
   if (via === "ws") {
     const server = await startExchangeServer({ tape, pace, host: "127.0.0.1", port: 0 });
