@@ -44,7 +44,9 @@ export function receiveTimeNs(t: Trade): bigint | undefined {
 }
 
 export function loadFixtures(paths: Iterable<string>, opts: LoadOptions = {}): Tape {
-  return mergeTapes([...paths].map((p) => loadFixture(p, opts)));
+  const tapes = [...paths].map((p) => loadFixture(p, opts));
+  // One file is its own merge (mergeTapes of one tape rebuilds an equal tape): skip the second pass.
+  return tapes.length === 1 ? tapes[0]! : mergeTapes(tapes);
 }
 
 /**
