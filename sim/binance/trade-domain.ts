@@ -57,6 +57,11 @@ const goodSymbols = new Set<string>();
  */
 export function checkTrade(t: Trade, bounds: TradeBounds, names: TradeFieldNames = JSON_NAMES): void {
   checkSymbol(t.symbol, names.symbol);
+  // Every trade of a tape passes through here: one run of plain comparisons for the usual case,
+  // and only a trade that fails one of them goes through the checks below to be named.
+  const { id, time, eventTime, price, quantity } = t;
+  if (id >= 0 && Number.isSafeInteger(id) && time >= bounds.earliest && time <= bounds.latest && eventTime >= bounds.earliest && eventTime <= bounds.latest &&
+    price > 0n && price <= MAX_PRICE && quantity > 0n && quantity <= MAX_QUANTITY) return;
   if (!Number.isSafeInteger(t.id) || t.id < 0) throw new TradeFormatError(names.id, `trade id must be a non-negative integer, got ${t.id}`);
   checkTime(t.time, names.time, bounds);
   if (t.eventTime !== t.time || names.eventTime !== names.time) checkTime(t.eventTime, names.eventTime, bounds);
