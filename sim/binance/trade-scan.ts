@@ -111,22 +111,22 @@ export function fastTrade(b: Buffer, s: number, e: number, recv: boolean): Trade
  */
 function ordered(b: Buffer, e: number): Trade | undefined {
   if (!lit(b, e, L_HEAD)) return undefined;
-  if (int(b, e) === 0) return undefined;
-  const E = iv;
+  const E = int(b, e);
+  if (E < 0) return undefined;
   if (!lit(b, e, L_S)) return undefined;
   const ss = pos;
   while (pos < e && SYMBOL_BYTE[b[pos]!] === 1) pos++;
   const se = pos;
   if (se === ss || !lit(b, e, L_T)) return undefined;
-  if (int(b, e) === 0) return undefined;
-  const id = iv;
+  const id = int(b, e);
+  if (id < 0) return undefined;
   if (!lit(b, e, L_P)) return undefined;
   const price = decimal(b, e);
   if (price === undefined || !lit(b, e, L_Q)) return undefined;
   const quantity = decimal(b, e);
   if (quantity === undefined || !lit(b, e, L_TT)) return undefined;
-  if (int(b, e) === 0) return undefined;
-  const time = iv;
+  const time = int(b, e);
+  if (time < 0) return undefined;
   if (!lit(b, e, L_M) || !bool(b, e)) return undefined;
   const m = bv;
   if (pos < e && b[pos] === COMMA) {
@@ -159,10 +159,24 @@ function lit(b: Buffer, e: number, l: Uint8Array): boolean {
   return true;
 }
 
-/** An integer at pos, as value() reads one (into iv); 2 when taken, 0 when not. */
+/**
+ * A non-negative integer at pos, taken by the rules value() applies (at most 15 digits, no
+ * leading zero, no fraction or exponent), or -1. Returned rather than stored in module scratch:
+ * a trade time does not fit a small integer, and a module-level store would box it per line.
+ */
 function int(b: Buffer, e: number): number {
-  const c = b[pos];
-  return c !== undefined && c >= 48 && c <= 57 ? value(b, e) : 0;
+  const s = pos;
+  let v = 0;
+  while (pos < e) {
+    const d = b[pos]!;
+    if (d < 48 || d > 57) break;
+    v = v * 10 + (d - 48);
+    pos++;
+  }
+  const n = pos - s;
+  if (n === 0 || n > 15 || (n > 1 && b[s] === 48)) return -1;
+  if (pos < e && (b[pos] === 46 || b[pos] === 101 || b[pos] === 69)) return -1;
+  return v;
 }
 
 /** true or false at pos (into bv). */
