@@ -34,6 +34,7 @@ describe("replay --crash-every N: crashes placed from the tape, before the run",
     const run = async (out: string) => {
       const r = await captureCli(["replay", f, "--crash-every", "40", "--parallelism", "2", "--json", "--out", path.join(dir, out)]);
       expect(r.code).toBe(0);
+      expect(r.err).not.toMatch(/never fired/);
       const j = JSON.parse(r.out.split("\n").at(-1)!);
       const model = JSON.parse(fs.readFileSync(path.join(j.reportDir, "run.json"), "utf8"));
       return { j, model };

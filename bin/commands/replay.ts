@@ -71,6 +71,10 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   if (plan) for (const l of startLines(raw.result, plan)) console.error(`flinch replay: ${l}`);
   if (plan?.killAt && raw.unfired.some((f) => f.kind === "kill")) console.error(`flinch replay: --kill-at ${plan.killAt} never fired: the run has ${raw.passages.get("task.process") ?? 0} processing steps`);
+  // A planned crash fires at the first task step from its time on; one with no step after it (the
+  // job already finished) is said, not dropped silently.
+  const missed = raw.unfired.filter((f) => f.kind === "crash").length;
+  if (crashEvery > 0 && missed > 0) console.error(`flinch replay: ${missed} of ${spec.faults.filter((f) => f.kind === "crash").length} crashes planned by --crash-every ${crashEvery} never fired: no task step came after their time`);
   // Late trades the engine counted, and that explain the difference from the oracle exactly, are not a violation.
   const verdict = lateAwareChecks(raw.checks, PROPERTIES.oracle, raw.committed, raw.oracle, raw.late);
   const run = { ...raw, checks: verdict.checks, valid: compose(verdict.checks) };
