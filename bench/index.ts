@@ -87,7 +87,8 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
   const reader = step(() => benchTradeReader(replayFile, 3, 1));
   say(`trade reader on ${fmt(reader.lines)} @trade lines: ${fmt(reader.readerLinesPerSec)} lines/s; fixture loader ${fmt(reader.loaderLinesPerSec)} lines/s (${reader.ratio}x)`);
   const replay = step(() => benchReplay());
-  say(`replay of a 24 h 2-symbol tape (${fmt(replay.trades)} trades, ${replay.crashes} crashes) through the CLI: ${(replay.wallMs / 1000).toFixed(1)} s from process start, ${fmt(replay.speedup)}x real time; windows equal the oracle`);
+  const tsxReplay = replay.runs.find((r) => r.cli === "tsx");
+  say(`replay of a 24 h 2-symbol tape (${fmt(replay.trades)} trades, ${replay.crashes} crashes) through the compiled CLI: ${(replay.wallMs / 1000).toFixed(1)} s from process start, ${fmt(replay.speedup)}x real time${tsxReplay ? ` (through tsx: ${(tsxReplay.wallMs / 1000).toFixed(1)} s, ${fmt(tsxReplay.speedup)}x)` : ""}; windows equal the oracle`);
   const chaos = await stepAsync(() => chaosRunsPerSec());
   say(`flinch chaos (swarm)     ${chaos.workers1.toFixed(1)} runs/s on 1 worker, ${chaos.workers2.toFixed(1)} on 2`);
   const flink = await stepAsync(() => benchFlink(tape));
@@ -110,7 +111,7 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
       stateOpsSpill: kvSpill,
     },
     tradeReader: reader,
-    replay: { trades: replay.trades, tapeMs: replay.tapeMs, wallMs: Math.round(replay.wallMs), speedup: Math.round(replay.speedup), crashes: replay.crashes, crashEvery: replay.crashEvery, windows: replay.windows },
+    replay: { trades: replay.trades, tapeMs: replay.tapeMs, wallMs: Math.round(replay.wallMs), speedup: Math.round(replay.speedup), tsxWallMs: tsxReplay ? Math.round(tsxReplay.wallMs) : undefined, tsxSpeedup: tsxReplay ? Math.round(tsxReplay.speedup) : undefined, crashes: replay.crashes, crashEvery: replay.crashEvery, windows: replay.windows },
     checkpointing: {
       off: Math.round(p1.tradesPerSec),
       every1s: { tradesPerSec: Math.round(cp1s.tradesPerSec), checkpoints: cp1s.checkpoints, overhead: +(1 - cp1s.tradesPerSec / p1.tradesPerSec).toFixed(4) },

@@ -21,12 +21,24 @@ const RATE = 12;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const WINDOW_MS = 60_000;
 
-export interface ReplayFigure {
-  trades: number;
-  tapeMs: number;
+/** How the CLI is started: the compiled package (dist/, what an installed `flinch` runs) or TypeScript through tsx (`npm run flinch`). */
+export type CliKind = "dist" | "tsx";
+
+export interface ReplayRun {
+  cli: CliKind;
   wallMs: number;
   /** Tape duration / wall time, start-up included. */
   speedup: number;
+}
+
+export interface ReplayFigure {
+  trades: number;
+  tapeMs: number;
+  /** The compiled CLI's run (the issue's figure: what installed users run). */
+  wallMs: number;
+  speedup: number;
+  /** Every run, in the order they ran (tsx and dist interleaved). */
+  runs: ReplayRun[];
   crashes: number;
   crashEvery: number;
   windows: number;
@@ -81,54 +93,81 @@ interface ReplayJson {
 }
 
 /**
- * Runs `node --import tsx bin/flinch.ts replay FILE --crash-every N --json` and checks its
- * windows against the oracle. `crashEvery` places the crashes by task.process passages; the
- * default aims at 3 crashes over the run (a passage is one step of a task, about a batch).
+ * Runs `replay FILE --crash-every N --json` as a new process, timed from its start, once per
+ * entry of `clis` (default: tsx, then the compiled CLI, so the two are compared under the same
+ * load), and checks every run's windows against the oracle. The compiled CLI is built first
+ * when dist/ is missing or older than the sources, outside the timed part.
  */
-export function benchReplay(opts: { durationMs?: number; rate?: number; crashEvery?: number } = {}): ReplayFigure {
+export function benchReplay(opts: { durationMs?: number; rate?: number; crashEvery?: number; clis?: CliKind[] } = {}): ReplayFigure {
   const { file, tape } = replayTape(opts.durationMs, opts.rate);
   const tapeMs = (opts.durationMs ?? DAY_MS);
   const crashEvery = opts.crashEvery ?? crashEveryFor(tape.stats.trades);
-  const out = fs.mkdtempSync(path.join(ROOT, ".tmp", "bench", "replay-out-"));
-  try {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "bin", "flinch.ts"), "replay", file, "--crash-every", String(crashEvery), "--out", out, "--json"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      maxBuffer: 1 << 28,
-    });
-    const wallMs = performance.now() - t0;
-    if (r.status !== 0) throw new Error(`bench replay: exit ${r.status}\n${r.stderr.slice(0, 2000)}`);
-    const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as ReplayJson;
-    if (res.violations !== 0) throw new Error(`bench replay: ${res.violations} violations`);
-    if (res.trades !== tape.stats.trades) throw new Error(`bench replay: ${res.trades} trades read, tape has ${tape.stats.trades}`);
-    const late = Object.values(res.late).reduce((a, l) => a + l.count, 0);
-    if (late !== 0) throw new Error(`bench replay: ${late} late trades on an in-order tape`);
-    const want = oracle(tape);
-    const got = new Map(res.windows.map((w) => [`${w.symbol}|${w.start}`, { quantity: w.quantity, count: w.count }]));
-    if (got.size !== want.size) throw new Error(`bench replay: ${got.size} windows, oracle ${want.size}`);
-    for (const [k, w] of want) {
-      const g = got.get(k);
-      if (!g || g.quantity !== w.quantity || g.count !== w.count) throw new Error(`bench replay: window ${k} is ${JSON.stringify(g)}, oracle ${JSON.stringify(w)}`);
+  const clis = opts.clis ?? ["tsx", "dist"];
+  if (clis.includes("dist")) ensureBuilt();
+  const want = oracle(tape);
+  const runs: ReplayRun[] = [];
+  let crashes = -1;
+  for (const cli of clis) {
+    const out = fs.mkdtempSync(path.join(ROOT, ".tmp", "bench", "replay-out-"));
+    try {
+      const argv = cli === "dist" ? [path.join(ROOT, "dist", "bin", "flinch.js")] : ["--import", "tsx", path.join(ROOT, "bin", "flinch.ts")];
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [...argv, "replay", file, "--crash-every", String(crashEvery), "--out", out, "--json"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 1 << 28,
+      });
+      const wallMs = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`bench replay (${cli}): exit ${r.status}\n${r.stderr.slice(0, 2000)}`);
+      checkRun(JSON.parse(r.stdout.trim().split("\n").pop()!) as ReplayJson, tape.stats.trades, want, cli);
+      crashes = countCrashes(out);
+      if (opts.crashEvery === undefined && crashes !== 3) throw new Error(`bench replay (${cli}): ${crashes} crashes fired, expected 3`);
+      runs.push({ cli, wallMs, speedup: tapeMs / wallMs });
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
     }
-    const crashes = countCrashes(out);
-    if (opts.crashEvery === undefined && crashes !== 3) throw new Error(`bench replay: ${crashes} crashes fired, expected 3 (adjust PASSAGES_PER_TRADE)`);
-    return { trades: tape.stats.trades, tapeMs, wallMs, speedup: tapeMs / wallMs, crashes, crashEvery, windows: got.size, file: path.relative(ROOT, file) };
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
+  }
+  const main = runs.find((r) => r.cli === "dist") ?? runs[0]!;
+  return { trades: tape.stats.trades, tapeMs, wallMs: main.wallMs, speedup: main.speedup, runs, crashes, crashEvery, windows: want.size, file: path.relative(ROOT, file) };
+}
+
+/** A run counts only if it committed exactly the oracle's windows, read every trade and saw no violation. */
+function checkRun(res: ReplayJson, trades: number, want: Map<string, { quantity: string; count: number }>, cli: CliKind): void {
+  if (res.violations !== 0) throw new Error(`bench replay (${cli}): ${res.violations} violations`);
+  if (res.trades !== trades) throw new Error(`bench replay (${cli}): ${res.trades} trades read, tape has ${trades}`);
+  const late = Object.values(res.late).reduce((a, l) => a + l.count, 0);
+  if (late !== 0) throw new Error(`bench replay (${cli}): ${late} late trades on an in-order tape`);
+  const got = new Map(res.windows.map((w) => [`${w.symbol}|${w.start}`, { quantity: w.quantity, count: w.count }]));
+  if (got.size !== want.size) throw new Error(`bench replay (${cli}): ${got.size} windows, oracle ${want.size}`);
+  for (const [k, w] of want) {
+    const g = got.get(k);
+    if (!g || g.quantity !== w.quantity || g.count !== w.count) throw new Error(`bench replay (${cli}): window ${k} is ${JSON.stringify(g)}, oracle ${JSON.stringify(w)}`);
   }
 }
 
+/** `npm run build` when dist/bin/flinch.js is missing or older than any source file it is built from. */
+function ensureBuilt(): void {
+  const bin = path.join(ROOT, "dist", "bin", "flinch.js");
+  const built = fs.existsSync(bin) ? fs.statSync(bin).mtimeMs : -1;
+  const newer = (dir: string): boolean =>
+    fs.readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return newer(p);
+      return e.name.endsWith(".ts") && fs.statSync(p).mtimeMs > built;
+    });
+  if (built >= 0 && !["bin", "engine", "sim", "scenarios", "reports"].some((d) => newer(path.join(ROOT, d)))) return;
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "build.mjs")], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bench replay: npm run build failed\n${r.stdout}${r.stderr}`.slice(0, 4000));
+}
+
 /**
- * The seed job passes task.process about PASSAGES_PER_TRADE times per trade (measured: the
- * source's steps plus the window task's record and watermark steps), so a crash every quarter
- * of the passages gives 3 crashes (at 2/7, 4/7, 6/7: robust to a few % error in the estimate). countCrashes reports how many really fired.
+ * `--crash-every N` crashes the job each time the replay reaches another N records of the tape
+ * (bin/commands/crash-plan.ts), so N = trades / 3.5 gives exactly 3 crashes, at 2/7, 4/7 and
+ * 6/7 of the tape, whatever a trade costs the engine in steps.
  */
 function crashEveryFor(trades: number): number {
-  return Math.max(1, Math.floor((trades * PASSAGES_PER_TRADE) / 3.5));
+  return Math.max(1, Math.floor(trades / 3.5));
 }
-// 1.19 while sources polled every 5 ms; 0.60 since they poll every 100 ms (measured on a 4 h tape of this density: 0.5996).
-const PASSAGES_PER_TRADE = 0.6;
 
 /** Crashes as the report counted them (counters["faults.fired"] of the one run.json under `out`). */
 function countCrashes(out: string): number {
@@ -142,7 +181,10 @@ function countCrashes(out: string): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // tsx bench/replay.ts [HOURS] [CRASH_EVERY|-] [tsx,dist,...]: e.g. `24 - tsx,dist,tsx,dist` for two interleaved pairs.
   const hours = Number(process.argv[2] ?? 24);
-  const r = benchReplay({ durationMs: hours * 3_600_000, crashEvery: process.argv[3] ? Number(process.argv[3]) : undefined });
-  console.log({ ...r, speedup: Math.round(r.speedup) });
+  const every = process.argv[3] && process.argv[3] !== "-" ? Number(process.argv[3]) : undefined;
+  const clis = process.argv[4] ? (process.argv[4].split(",") as CliKind[]) : undefined;
+  const r = benchReplay({ durationMs: hours * 3_600_000, crashEvery: every, clis });
+  console.log({ ...r, speedup: Math.round(r.speedup), runs: r.runs.map((x) => `${x.cli} ${(x.wallMs / 1000).toFixed(2)} s ${Math.round(x.speedup)}x`) });
 }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadFixture } from "../sim/binance/fixtures.ts";
+import { loadLines } from "../sim/binance/fixtures.ts";
 import { readTradeBuffer } from "../sim/binance/trade-reader.ts";
 
 /**
@@ -26,7 +26,7 @@ export function benchTradeReader(file: string, reps = 3, loaderReps = 2): { line
   let loaded = 0;
   for (let i = 0; i < loaderReps; i++) {
     const t0 = performance.now();
-    const tape = loadFixture(file);
+    const tape = loadLines(file);
     bestLoader = Math.min(bestLoader, performance.now() - t0);
     loaded = tape.stats.trades;
   }

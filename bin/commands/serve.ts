@@ -1,7 +1,8 @@
 import { loadFixtures } from "../../sim/binance/fixtures.ts";
 import { generateTape } from "../../sim/binance/generator.ts";
 import { startExchangeServer, type ExchangeServer } from "../../sim/binance/server/server.ts";
-import { END_OF_TAPE, type Pace } from "../../sim/binance/server/exchange.ts";
+import { END_OF_TAPE } from "../../sim/binance/server/exchange.ts";
+import { parsePace } from "./pace.ts";
 import { all, int, parseArgs, str, UsageError } from "../args.ts";
 import { inputFile } from "../paths.ts";
 
@@ -58,11 +59,4 @@ export async function startServe(argv: string[], log: (line: string) => void = (
   log(`http ${server.httpUrl}/api/v3/historicalTrades?symbol=${tape.symbols[0]}&fromId=${tape.bySymbol.get(tape.symbols[0])?.[0]?.id ?? 0}&limit=1000`);
   log(`http ${server.httpUrl}/api/v3/klines?symbol=${tape.symbols[0]}&interval=1m`);
   return server;
-}
-
-export function parsePace(s: string): Pace {
-  if (s === "max") return "max";
-  const m = /^(\d+(?:\.\d+)?)x$/.exec(s);
-  if (!m || Number(m[1]) <= 0) throw new UsageError(`--speed: ${JSON.stringify(s)} is not max, 1x or Nx`);
-  return { speed: Number(m[1]) };
 }

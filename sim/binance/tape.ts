@@ -75,11 +75,16 @@ export function buildTape(trades: Iterable<Trade>, stats: TapeStatsSeed = {}, co
   let kept = 0;
   for (const symbol of symbols) {
     const g = groups.get(symbol)!;
-    // Recordings and generated tapes are almost always in order already; skip the sort then.
-    if (!isSortedById(g)) {
-      if (countOrder) reordered += countReordered(g);
-      g.sort((a, b) => a.id - b.id); // stable: first occurrence stays first
+    // Recordings and generated tapes are almost always in order already, without repeats: then
+    // the group is the tape as it is (no sort, no copy), and only its gaps need listing.
+    if (strictlyAscending(g)) {
+      for (let i = 1; i < g.length; i++) if (g[i]!.id > g[i - 1]!.id + 1) gaps.push({ symbol, afterId: g[i - 1]!.id, nextId: g[i]!.id });
+      kept += g.length;
+      bySymbol.set(symbol, Object.freeze(g));
+      continue;
     }
+    if (countOrder) reordered += countReordered(g);
+    g.sort((a, b) => a.id - b.id); // stable: first occurrence stays first
     const out: Trade[] = [];
     let last = -1;
     for (const t of g) {
@@ -121,7 +126,7 @@ function countReordered(g: readonly Trade[]): number {
   return n;
 }
 
-function isSortedById(g: readonly Trade[]): boolean {
+function strictlyAscending(g: readonly Trade[]): boolean {
   for (let i = 1; i < g.length; i++) if (g[i]!.id <= g[i - 1]!.id) return false;
   return true;
 }

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { fc, test } from "@fast-check/vitest";
 import type { Trade } from "../../engine/connectors/binance/trade.ts";
-import { loadFixture, receiveTimeNs } from "./fixtures.ts";
+import { loadLines, receiveTimeNs } from "./fixtures.ts";
 import { buildTape, tapeTrades, type Tape } from "./tape.ts";
 import { readTradeFile, streamTradeFile, TradeReadError, type TradeReadResult, type TradeReaderOptions } from "./trade-reader.ts";
 
@@ -39,7 +39,7 @@ function outcome<T>(f: () => T): { ok: T } | { error: string } {
 
 function expectSame(file: string, opts: TradeReaderOptions = {}) {
   const want = outcome(() => {
-    const tape = loadFixture(file, opts);
+    const tape = loadLines(file, opts);
     return { tape, recv: [...tapeTrades(tape)].map((t) => receiveTimeNs(t)) };
   });
   const got = outcome(() => {
@@ -47,6 +47,12 @@ function expectSame(file: string, opts: TradeReaderOptions = {}) {
     return asTape(readTradeFile(file, { ...opts, onReceiveTime: (t, ns) => recv.set(t, ns) }), recv);
   });
   expect(got).toEqual(want);
+  // Chunks far smaller than a line: the buffer grows, lines straddle reads, the fallback to a whole read still agrees.
+  const small = outcome(() => {
+    const recv = new Map<Trade, bigint>();
+    return asTape(readTradeFile(file, { ...opts, onReceiveTime: (t, ns) => recv.set(t, ns) }, 64), recv);
+  });
+  expect(small).toEqual(want);
   return got;
 }
 
@@ -149,6 +155,10 @@ describe("edge cases the fast path must decline or match", () => {
   it("invalid UTF-8 and a missing file are named like the loader names them", () => {
     const bad = Buffer.concat([Buffer.from(payload(1) + "\n"), Buffer.from([0xff, 0xfe]), Buffer.from(payload(2) + "\n" + payload(3).replace("BTCUSDT", "BTC\uFFFD") + "\n")]);
     expectSame(put("bad-utf8.jsonl", bad), { lenient: true });
+    // Far into the file (after many chunks have been read): a genuine U+FFFD, then invalid bytes.
+    const head = Array.from({ length: 30 }, (_, i) => payload(i + 10)).join("\n") + "\n";
+    const late = Buffer.concat([Buffer.from(head + payload(50).replace("BTCUSDT", "BTC\uFFFD") + "\n" + head), Buffer.from([0xff]), Buffer.from("\n" + payload(60) + "\n")]);
+    for (const lenient of [true, false]) expectSame(put("late-bad-utf8.jsonl", late), { lenient });
     expect(() => readTradeFile(path.join(dir, "absent.jsonl"))).toThrow(TradeReadError);
     expectSame(path.join(dir, "absent.jsonl"));
   });

@@ -49,19 +49,30 @@ export class TradeReadError extends Error {
   }
 }
 
-/** Reads one file (gzip detected by its magic bytes, as the loader does). */
-export function readTradeFile(path: string, opts: TradeReaderOptions = {}): TradeReadResult {
-  let buf: Buffer;
+/**
+ * Reads one file (gzip detected by its magic bytes, as the loader does). A plain file is read in
+ * chunks of `chunkBytes` into one reused buffer (no copy of the whole file in memory); gzip files,
+ * and files that hold invalid UTF-8 or U+FFFD, are read whole (see readPlain).
+ */
+export function readTradeFile(path: string, opts: TradeReaderOptions = {}, chunkBytes = 4 << 20): TradeReadResult {
+  let fd: number;
   try {
     // stat before open: opening a FIFO blocks until a writer comes, and a device may never end.
     const st = statSync(path);
     if (!st.isFile()) throw new TradeReadError(path, 0, `not a regular file (${kindOf(st)}): fixtures are regular files, plain or gzip`);
-    buf = readFileSync(path);
+    fd = openSync(path, "r");
   } catch (e) {
-    if (e instanceof TradeReadError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
-    throw new TradeReadError(path, 0, `cannot read fixture: ${why}`);
+    throw readError(path, e);
+  }
+  let buf: Buffer;
+  try {
+    const plain = readPlain(fd, path, opts, chunkBytes);
+    if (plain !== undefined) return plain;
+    buf = readFileSync(fd);
+  } catch (e) {
+    throw readError(path, e);
+  } finally {
+    closeSync(fd);
   }
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
@@ -71,6 +82,62 @@ export function readTradeFile(path: string, opts: TradeReaderOptions = {}): Trad
     }
   }
   return readTradeBuffer(buf, path, opts);
+}
+
+function readError(path: string, e: unknown): Error {
+  if (e instanceof TradeReadError || !(e as NodeJS.ErrnoException).code) return e as Error;
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.message;
+  return new TradeReadError(path, 0, `cannot read fixture: ${why}`);
+}
+
+const REPLACEMENT_CHAR = Buffer.from([0xef, 0xbf, 0xbd]);
+
+/**
+ * A plain file's lines chunk by chunk, the incomplete last line of a chunk moved to the front of
+ * the buffer for the next read. undefined (and the file read again from the start, whole) when it
+ * is gzip, or when a chunk holds invalid UTF-8 or a U+FFFD: the loader refuses U+FFFD on every
+ * line of a file with invalid UTF-8 anywhere, which only the whole file can tell. Until such a
+ * chunk, every line read here is read as the whole-file path would (no line so far held U+FFFD),
+ * so an error thrown from those lines is the same error.
+ */
+function readPlain(fd: number, path: string, opts: TradeReaderOptions, chunkBytes: number): TradeReadResult | undefined {
+  let buf = Buffer.allocUnsafe(Math.max(2, chunkBytes));
+  let have = 0; // bytes in buf
+  let at = 0; // file position of the next read
+  let s: TradeLineScanner | undefined;
+  for (;;) {
+    let eof = false;
+    while (have < buf.length) {
+      const n = readSync(fd, buf, have, buf.length - have, at);
+      if (n === 0) {
+        eof = true;
+        break;
+      }
+      have += n;
+      at += n;
+    }
+    if (s === undefined) {
+      if (have >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return undefined;
+      s = new TradeLineScanner(path, opts, false);
+    }
+    // Up to the last '\n' (at the end of the file: everything). UTF-8 never puts 0x0A inside a character.
+    const end = eof ? have : buf.lastIndexOf(10, have - 1) + 1;
+    if (end === 0 && !eof) {
+      // One line longer than the buffer: grow it and read on.
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, have);
+      buf = bigger;
+      continue;
+    }
+    const lines = buf.subarray(0, end);
+    if (!isUtf8(lines) || lines.indexOf(REPLACEMENT_CHAR) >= 0) return undefined;
+    if (!s.push(lines)) return { kind: "csv" };
+    // At the end, push() kept the text after the last '\n' back, and end() reads it as the last line.
+    if (eof) return s.end();
+    buf.copyWithin(0, end, have);
+    have -= end;
+  }
 }
 
 /**

@@ -10,7 +10,9 @@ import type { DiskFault } from "./sim-fs.ts";
  * - `crash`: at the `occurrence`-th time a task matching `task` passes `point` (counted across
  *   restarts), the task throws, the job fails over in process and every task restarts from the
  *   latest valid checkpoint. Buffered records, pending sink transactions of the failed attempt
- *   and in-flight acks are lost.
+ *   and in-flight acks are lost. With `from`, only passages at or after that virtual time (ms,
+ *   the kernel clock) count: `crash@task.process#1/from=T` fires at the first passage from T on,
+ *   so a crash can be placed by tape time, known before the run (`replay --crash-every`).
  * - `kill`: the whole process dies there (SIGKILL, power loss). Nothing in memory survives; on
  *   a SimFs disk unsynced writes are dropped or torn. A new process resumes from disk.
  * - `slow`: the step at that site takes `ms` more virtual milliseconds (forces timeouts); with
@@ -31,6 +33,8 @@ export type PointFault = {
   readonly occurrence: number;
   /** Substring of the task name ("#1" = subtask 1 of any vertex, "Source" = a source task); absent = any task. */
   readonly task?: string;
+  /** Virtual time (ms) before which passages are not counted; absent = from the start. */
+  readonly from?: number;
 };
 export type SlowFault = {
   readonly kind: "slow"; readonly point: FaultPoint; readonly occurrence: number; readonly task?: string; readonly ms: number;
@@ -62,7 +66,7 @@ const taskPart = (t?: string) => (t === undefined ? "" : `[${t}]`);
 
 export function describeFault(f: Fault): string {
   switch (f.kind) {
-    case "crash": case "kill": return `${f.kind}@${f.point}#${f.occurrence}${taskPart(f.task)}`;
+    case "crash": case "kill": return `${f.kind}@${f.point}#${f.occurrence}${taskPart(f.task)}${f.from === undefined ? "" : `/from=${f.from}`}`;
     case "slow": return `slow@${f.point}#${f.occurrence}${taskPart(f.task)}+${f.ms}ms${f.times === undefined ? "" : `*${f.times}`}${f.then === undefined ? "" : `>${f.then}`}`;
     case "toxic": return `toxic:${f.toxic.kind}${Object.entries(f.toxic).filter(([k]) => k !== "kind").map(([k, v]) => `/${k}=${v}`).join("")}`;
     case "disk": {
@@ -96,13 +100,15 @@ function point(name: string, s: string): FaultPoint {
 /** `crash@checkpoint.complete#2[#1]`, `disk:torn@chk-2/_metadata`, `toxic:reorder/probability=0.1/window=3` -> Fault. */
 export function parseFault(text: string): Fault {
   const s = text.trim();
-  let m = POINT_RE.exec(s);
+  // A crash or kill may end in `/from=<virtual ms>`; the rest is the point syntax.
+  const from = /^((?:crash|kill)@.*)\/from=(\d{1,15})$/.exec(s);
+  let m = POINT_RE.exec(from ? from[1] : s);
   if (m) {
     const [, kind, p, occ, task, ms, times, then] = m;
     const occurrence = Number(occ);
     if (occurrence < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: occurrence must be >= 1`);
     if ((kind === "slow") !== (ms !== undefined)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: only slow@... takes +<ms>ms, and it needs it`);
-    const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}) };
+    const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}), ...(from ? { from: Number(from[2]) } : {}) };
     if (times !== undefined && Number(times) < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: *<times> must be >= 1`);
     return kind === "slow" ? { kind, ...base, ms: Number(ms), ...(times !== undefined ? { times: Number(times) } : {}), ...(then !== undefined ? { then: then as "crash" | "kill" } : {}) } : { kind: kind as "crash" | "kill", ...base };
   }

@@ -20,6 +20,20 @@ describe("nemesis", () => {
     expect(n.passages.get("checkpoint.ack")).toBe(4);
   });
 
+  it("a crash with /from=T counts only passages at or after virtual time T, and round-trips", () => {
+    const f = parseFault("crash@task.process#2[Source]/from=1000");
+    expect(f).toEqual({ kind: "crash", point: "task.process", occurrence: 2, task: "Source", from: 1000 });
+    expect(describeFault(f)).toBe("crash@task.process#2[Source]/from=1000");
+    expect(validatePlan([f], "plan")).toEqual([f]);
+    const n = new Nemesis([f]);
+    const at = (time: number, task = "Source#0") => n.check({ point: "task.process", task, time });
+    at(10), at(999), at(1000, "Window#0"), at(1000); // before T, another task, then the first that counts
+    expect(() => at(1500)).toThrow(InjectedCrash);
+    at(2000);
+    expect(n.fired.map((x) => x.site.time)).toEqual([1500]);
+    expect(() => parseFault("slow@task.process#1+5ms/from=10")).toThrow(FaultSyntaxError);
+  });
+
   it("names the fault that fired when two kills share a point (the kill callback gets its index)", () => {
     const seen: number[] = [];
     const n = new Nemesis([{ kind: "kill", point: "checkpoint.ack", occurrence: 3 }, { kind: "kill", point: "checkpoint.ack", occurrence: 1, task: "#1" }], (_s, i) => seen.push(i));

@@ -59,6 +59,7 @@ export class Nemesis implements FaultInjector {
       const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;
       if (this.done[i] || f.point !== site.point) continue;
       if (f.task !== undefined && !site.task.includes(f.task)) continue;
+      if (f.from !== undefined && site.time < f.from) continue;
       if (++this.seen[i] === f.occurrence) {
         this.done[i] = true;
         this.fired.push({ fault: f, index: i, site });
