@@ -113,7 +113,7 @@ export class ChaosCampaign {
     this.arb = fc.record({
       engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       config: swarmConfig(spec, { dimensions: spec.swarm ?? [] }),
-      faults: faultPlan({ passages: this.sample?.passages ?? new Map(), maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, diskKinds: o.diskKinds, maxSlowMs: 2 * spec.job.timeoutMs }),
+      faults: faultPlan({ passages: this.sample?.passages ?? new Map(), maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, diskKinds: o.diskKinds, maxSlowMs: 2 * spec.job.timeoutMs, skewWithinMs: spec.feed.kind === "generated" ? spec.feed.durationMs : undefined }),
     });
   }
 

@@ -111,6 +111,7 @@ function watched(inner: Nemesis, onProgress: (virtualTime: number, batches: numb
       inner.check(site);
     },
     slowdown: (site) => inner.slowdown(site),
+    clockOf: (task) => inner.clockOf(task),
   };
 }
 

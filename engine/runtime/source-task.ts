@@ -4,6 +4,7 @@ import { MAX_WATERMARK, MIN_WATERMARK } from "./elements.ts";
 import type { StreamOperator } from "./operator.ts";
 import type { RecordWriter } from "./record-writer.ts";
 import type { CheckpointOptions } from "../checkpoint/gateway.ts";
+import type { TaskClock } from "../checkpoint/faults.ts";
 import { FULL_SNAPSHOTS } from "../checkpoint/snapshot-strategy.ts";
 import { Task, type TaskHost } from "./task.ts";
 
@@ -17,6 +18,8 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
   private readonly splitDone: boolean[];
   private watermark = MIN_WATERMARK;
   private emitted = 0;
+  /** This TaskManager's clock when a fault skews it; undefined = the kernel's time (no cost). */
+  private readonly clock: TaskClock | undefined;
 
   constructor(
     name: string, vertexId: number, vertexName: string, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
@@ -30,6 +33,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     super(name, vertexId, vertexName, subtask, host, chain, uids, writers, undefined, FULL_SNAPSHOTS, true);
     this.splitMax = new Array(splitCount).fill(MIN_WATERMARK);
     this.splitDone = new Array(splitCount).fill(false);
+    this.clock = host.clockOf?.(name);
   }
 
   collect(split: number, value: T, timestamp: number): void {
@@ -59,20 +63,27 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
       this.fault("task.process");
       this.host.trace(`${this.tid} emit n=${this.emitted}`);
     }
+    // Processing-time decisions (watermark interval, poll sleep) read this task's own clock.
+    const local = this.clock === undefined ? now : this.clock.local(now);
     let wmAt = Infinity;
-    if (now >= this.lastWatermarkAt + this.watermarkInterval) this.emitWatermark(now);
-    else if (this.pendingWatermark()) wmAt = this.lastWatermarkAt + this.watermarkInterval;
+    if (local >= this.lastWatermarkAt + this.watermarkInterval) this.emitWatermark(local);
+    else if (this.pendingWatermark()) wmAt = this.toKernel(this.lastWatermarkAt + this.watermarkInterval, now);
     this.flush();
     if (next === END_OF_INPUT) this.endOfInput();
     else {
       // A full batch means more may be waiting now; otherwise sleep at least the poll interval.
-      const earliest = this.emitted >= this.batchSize ? now : now + this.pollInterval;
+      const earliest = this.emitted >= this.batchSize ? now : this.toKernel(local + this.pollInterval, now);
       const at = Math.min(Math.max(next, earliest), wmAt);
       if (at !== Infinity) this.wake(at < now ? now : at);
     }
   }
 
   private lastWatermarkAt = -Infinity;
+
+  /** A time on this task's clock as the kernel's time, to schedule a wake-up at it. */
+  private toKernel(local: number, now: number): number {
+    return this.clock === undefined ? local : this.clock.kernelAt(local, now);
+  }
 
   private pendingWatermark(): boolean {
     return this.strategy.kind !== "none" && this.currentWatermark() > this.watermark;
