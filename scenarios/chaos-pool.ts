@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import { ChaosCampaign, summarize, type ChaosFailure, type ChaosOptions, type ChaosResult, type RunRecord } from "./chaos.ts";
 import { runCase } from "./outcome.ts";
 import { makeScratchDir } from "./scratch-dir.ts";
+import { bundledWorker } from "./worker-bundle.ts";
 
 export type ToWorker = { kind: "calibrated"; passages: [string, number][] } | { kind: "run"; index: number } | { kind: "stop" };
 export type FromWorker =
@@ -76,7 +77,7 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
   try {
     // Threads start loading their modules first (the slow part of their start-up); meanwhile this
     // thread calibrates once for all of them and runs seeds itself until a thread is ready.
-    const entry = p.workers > 1 ? workerEntry() : undefined;
+    const entry = p.workers > 1 ? await workerEntry(o.spec.job.module !== undefined) : undefined;
     const threads = entry ? Array.from({ length: p.workers }, () => new Worker(entry.url, { workerData: o, execArgv: entry.execArgv })) : [];
     try {
       const c = new ChaosCampaign(scratch ? { ...o, kvLocalDir: scratch } : o);
@@ -140,11 +141,14 @@ function finish(o: ChaosOptions, records: RunRecord[], failures: ChaosFailure[],
 }
 
 /**
- * The worker entry next to this module, by the extension this module was loaded with: from
- * TypeScript sources (tsx, vitest) a bootstrap that registers tsx in the thread first; from
- * dist/ the compiled chaos-worker.js.
+ * The worker entry next to this module, by the extension this module was loaded with: from dist/
+ * the compiled chaos-worker.js; from TypeScript sources (tsx, vitest) the worker bundled into one
+ * plain module (worker-bundle.ts), or, when that is not possible or a user's job module (.ts) must
+ * load in the thread, a bootstrap that registers tsx in the thread first.
  */
-function workerEntry(): { url: URL; execArgv: string[] } {
+async function workerEntry(needsTsx: boolean): Promise<{ url: URL; execArgv: string[] }> {
   const ext = path.extname(new URL(import.meta.url).pathname) || ".js";
-  return { url: new URL(ext === ".ts" ? "./chaos-worker-tsx.mjs" : `./chaos-worker${ext}`, import.meta.url), execArgv: [] };
+  if (ext !== ".ts") return { url: new URL(`./chaos-worker${ext}`, import.meta.url), execArgv: [] };
+  const bundle = needsTsx ? undefined : await bundledWorker(new URL("./chaos-worker.ts", import.meta.url));
+  return { url: bundle ?? new URL("./chaos-worker-tsx.mjs", import.meta.url), execArgv: [] };
 }
