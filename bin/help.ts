@@ -55,7 +55,7 @@ export const HELP: Record<string, CommandHelp> = {
       ["--path P", "with --run: the fast-check shrink path of that run's finding"],
       ["--max-faults N", "most faults in one run (default 3; 2 with --process)"],
       ["--engine-seed E", "one exact run: the engine seed (printed with every finding)"],
-      ["--faults PLAN", "one exact run: the fault plan, e.g. \"crash@checkpoint.ack#3[Window#1], disk:torn@chk-2/_metadata\""],
+      ["--faults PLAN", "one exact run: the fault plan, e.g. \"crash@checkpoint.ack#3[Window#1], disk:torn@chk-2/_metadata, skew[Source#0]-30000ms@60000ms\""],
       ["--config CFG", "one exact run: the drawn configuration (printed with every finding)"],
       ["--process", "real child processes killed with SIGKILL, resumed from disk"],
       ["--out DIR", "where the report folder goes (default reports/out)"],
