@@ -75,10 +75,11 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
   // kv working directories in RAM unless the caller chose a place (scratch-dir.ts).
   const scratch = o.kvLocalDir === undefined ? makeScratchDir("flinch-chaos-") : undefined;
   try {
-    // Threads start loading their modules first (the slow part of their start-up); meanwhile this
-    // thread calibrates once for all of them and runs seeds itself until a thread is ready.
+    // `workers` runners: this thread, already loaded and warm once it has calibrated, and
+    // workers - 1 threads. The threads start loading their modules first (the slow part of their
+    // start-up); meanwhile this thread calibrates once for all of them, then runs seeds too.
     const entry = p.workers > 1 ? await workerEntry(o.spec.job.module !== undefined) : undefined;
-    const threads = entry ? Array.from({ length: p.workers }, () => new Worker(entry.url, { workerData: o, execArgv: entry.execArgv })) : [];
+    const threads = entry ? Array.from({ length: p.workers - 1 }, () => new Worker(entry.url, { workerData: o, execArgv: entry.execArgv })) : [];
     try {
       const c = new ChaosCampaign(scratch ? { ...o, kvLocalDir: scratch } : o);
       const passages = c.passages();
@@ -87,7 +88,7 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
       let failed = false;
       done.catch(() => (failed = true));
       let i: number | undefined;
-      while (ready === 0 && !failed && (i = next()) !== undefined) {
+      while (!failed && (i = next()) !== undefined) {
         const before = c.failures.length;
         take(c.step(i), c.failures.slice(before));
         await new Promise<void>((r) => setImmediate(r)); // let a signal, and the threads' messages, in
@@ -104,7 +105,11 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
   }
 }
 
-/** Hands indices to the threads as they free up, once each has the calibration; resolves when all have stopped. */
+/**
+ * Hands indices to the threads, once each has the calibration; resolves when all have stopped.
+ * Each thread holds two indices, so it never waits for this thread (busy with a run of its own)
+ * to hand it the next one.
+ */
 function runOnThreads(threads: Worker[], passages: [string, number][], next: () => number | undefined, take: (r: RunRecord, f: readonly ChaosFailure[]) => void, onReady: () => void): Promise<void> {
   return Promise.all(threads.map((w) => new Promise<void>((resolve, reject) => {
     w.postMessage({ kind: "calibrated", passages } satisfies ToWorker);
@@ -115,8 +120,9 @@ function runOnThreads(threads: Worker[], passages: [string, number][], next: () 
     };
     w.on("message", (m: FromWorker) => {
       if (m.kind === "error") return reject(new PoolError(m.message, m.exitCode));
-      if (m.kind === "record") take(m.record, m.failures);
-      else onReady();
+      if (m.kind === "record") return void (take(m.record, m.failures), feed());
+      onReady();
+      feed();
       feed();
     });
     w.on("error", reject);
