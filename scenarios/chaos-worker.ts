@@ -7,10 +7,10 @@ import { portable, type FromWorker, type ToWorker } from "./chaos-pool.ts";
 import { makeScratchDir } from "./scratch-dir.ts";
 
 /**
- * A chaos worker thread: builds its own campaign (calibration included) from the options, then
- * runs whichever run indices the pool hands it, one at a time, and sends back each record and
- * finding. Runs are independent (each draws from its own seed), so which thread ran one does
- * not change its result.
+ * A chaos worker thread: loads its modules, takes the calibration the pool's thread ran (so it
+ * does not run the fault-free job again), then runs whichever run indices the pool hands it,
+ * one at a time, and sends back each record and finding. Runs are independent (each draws from
+ * its own seed), so which thread ran one does not change its result.
  */
 // kv working directories are named by pid and a per-thread counter (engine/state/kv): threads of
 // one process would collide in a shared directory, so each thread gets its own.
@@ -18,23 +18,27 @@ const kvLocalDir = workerData?.kvLocalDir ? fs.mkdtempSync(path.join(workerData.
 const o = { ...(workerData as ChaosOptions), kvLocalDir };
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
+const fail = (e: unknown) => send({ kind: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), exitCode: (e as { exitCode?: number })?.exitCode });
 try {
   if (o.spec.job.module !== undefined) await loadJobModule(o.spec.job.module);
-  const campaign = new ChaosCampaign(o);
+  let campaign: ChaosCampaign | undefined;
   port.on("message", (m: ToWorker) => {
     if (m.kind === "stop") {
       fs.rmSync(kvLocalDir, { recursive: true, force: true });
       return void port.close();
     }
     try {
-      const before = campaign.failures.length;
-      const record = campaign.step(m.index);
-      send({ kind: "record", record, failures: campaign.failures.slice(before).map(portable) });
+      if (m.kind === "calibrated") {
+        campaign = new ChaosCampaign({ ...o, passages: m.passages });
+        return send({ kind: "ready" });
+      }
+      const before = campaign!.failures.length;
+      const record = campaign!.step(m.index);
+      send({ kind: "record", record, failures: campaign!.failures.slice(before).map(portable) });
     } catch (e) {
-      send({ kind: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), exitCode: (e as { exitCode?: number })?.exitCode });
+      fail(e);
     }
   });
-  send({ kind: "ready" });
 } catch (e) {
-  send({ kind: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), exitCode: (e as { exitCode?: number })?.exitCode });
+  fail(e);
 }

@@ -32,6 +32,11 @@ export interface ChaosOptions {
   stopOnFailure?: boolean;
   /** Parent of the kv backend's working directories: each worker thread needs its own (see chaos-worker.ts). */
   kvLocalDir?: string;
+  /**
+   * The calibration's passages, when another thread already ran it (chaos-pool.ts): the fault
+   * arbitraries need only these, so a worker thread does not run the fault-free job again.
+   */
+  passages?: readonly (readonly [string, number])[];
 }
 
 /** One run of a campaign, as the summary and the determinism tests see it. */
@@ -102,18 +107,21 @@ export class ChaosCampaign {
 
   constructor(readonly o: ChaosOptions) {
     // Calibration: how often each point is passed without faults bounds the occurrences drawn.
-    try {
-      this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } }, this.runOpts());
-    } catch (e) {
-      if (e && typeof e === "object" && (e as { exitCode?: unknown }).exitCode === 2) throw e; // bad input (a missing fixture): the user's, not a finding
+    if (o.passages === undefined) {
+      try {
+        this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } }, this.runOpts());
+      } catch (e) {
+        if (e && typeof e === "object" && (e as { exitCode?: unknown }).exitCode === 2) throw e; // bad input (a missing fixture): the user's, not a finding
+      }
     }
+    const passages = o.passages !== undefined ? new Map(o.passages) : (this.sample?.passages ?? new Map<string, number>());
     const spec = o.spec;
     const kinds = o.kinds ?? spec.faultKinds ?? ["crash", "kill"];
     const tasks = ["#0", "#1", "#2", "#3", "Source", "Window", "coordinator"];
     this.arb = fc.record({
       engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       config: swarmConfig(spec, { dimensions: spec.swarm ?? [] }),
-      faults: faultPlan({ passages: this.sample?.passages ?? new Map(), maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, diskKinds: o.diskKinds, maxSlowMs: 2 * spec.job.timeoutMs }),
+      faults: faultPlan({ passages, maxFaults: o.maxFaults ?? 3, points: o.points, tasks, kinds, diskKinds: o.diskKinds, maxSlowMs: 2 * spec.job.timeoutMs, skewWithinMs: spec.feed.kind === "generated" ? spec.feed.durationMs : undefined }),
     });
   }
 
@@ -192,6 +200,11 @@ export class ChaosCampaign {
       replayPath: formatReplayLine("chaos", [...o.args, "--seed", String(o.seed), "--run", String(index), "--path", path]),
       scenarioFile: scenarioFile(o.spec, c),
     };
+  }
+
+  /** What a worker thread needs of this campaign's calibration (plain data, to cross threads). */
+  passages(): [string, number][] {
+    return [...(this.sample?.passages ?? new Map<string, number>())];
   }
 
   private runOpts(): RunOptions {

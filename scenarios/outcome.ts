@@ -53,9 +53,7 @@ export function classify(run: Pick<ScenarioRun, "checks">): Outcome {
  */
 export function caseSpec(spec: ScenarioSpec, c: RunCase): ScenarioSpec {
   const job = applyConfig(spec.job, c.config);
-  // Also with a rescale: what a process killed around the stop-with-savepoint must resume from is
-  // not modelled yet (the operator's choice between the savepoint and the checkpoints), so no kills there.
-  const noKills = job.backend === "memory" || job.rescale !== undefined;
+  const noKills = job.backend === "memory";
   const faults = noKills ? c.faults.map((f): Fault => (f.kind === "kill" ? { ...f, kind: "crash" } : f.kind === "slow" && f.then === "kill" ? { ...f, then: "crash" } : f)) : [...c.faults];
   return { ...spec, seed: String(c.engineSeed), job, faults };
 }

@@ -111,6 +111,7 @@ function watched(inner: Nemesis, onProgress: (virtualTime: number, batches: numb
       inner.check(site);
     },
     slowdown: (site) => inner.slowdown(site),
+    clockOf: (task) => inner.clockOf(task),
   };
 }
 
@@ -125,34 +126,43 @@ export const DEFAULT_ROOT = "/flinch";
  */
 export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): ScenarioRun {
   const fs = opts.fs ?? diskFor(spec);
+  const root = opts.root ?? DEFAULT_ROOT;
   const kills: KillRecord[] = [];
   let faults = planOf(spec);
   const fired: FiredFault[] = [];
   // A rescale: stage "before" runs until the stop-with-savepoint; stage "after" starts from it at the new parallelism.
   let stage: "plain" | "before" | "after" = spec.job.rescale ? "before" : "plain";
-  let savepoint: string | undefined;
+  // The savepoint the stage's next process starts from, while no checkpoint has completed since
+  // (undefined: resume from the job's checkpoints). Stage "after" starts from the rescale's savepoint;
+  // a process of stage "before" killed once its stop's savepoint was complete (the sinks committed on
+  // it) but before the job stopped is resumed from that savepoint, when it is the newest snapshot
+  // (as an HA JobManager recovers), and the operator issues the stop again.
+  let from: string | undefined;
   let earlier: JobExecutionResult | undefined;
-  let lastCompletedAfter: number | undefined;
+  let afterKill: KillRecord | undefined;
   for (;;) {
     const rescale = spec.job.rescale;
-    const staged: StageOptions = stage === "before" && rescale ? { savepointAt: rescale.atMs }
-      : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, fromSavepoint: lastCompletedAfter === undefined ? savepoint : undefined }
+    const atFrom = from !== undefined ? { fromSavepoint: from } : {};
+    const staged: StageOptions = stage === "before" && rescale ? { savepointAt: rescale.atMs, ...atFrom }
+      : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, ...atFrom }
       : stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined ? { fromSavepoint: opts.fromSavepoint } // --from: the first process only; after a kill the next resumes from the latest checkpoint
       : {};
     // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
     const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
-    const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false)) && !(stage === "after" && lastCompletedAfter === undefined);
+    const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
     const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged);
     try {
       const result = job.env.executeSync(spec.name);
-      if (kills.length) kills[kills.length - 1].resumedFrom = result.startedFrom?.checkpointId ?? null;
+      // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
+      if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
+      afterKill = undefined;
       // Only a job that stopped with its savepoint goes on from it: a failover between the savepoint and the stop cancels the
       // stop (as in Flink), the job runs on to its end, and starting the "after" stage too would commit the tail twice.
       if (stage === "before" && result.status === "FINISHED" && result.savepointPath !== undefined && result.stoppedWithSavepoint) {
         fired.push(...job.nemesis.fired);
         faults = job.nemesis.unfired();
         earlier = result;
-        savepoint = result.savepointPath;
+        from = result.savepointPath;
         stage = "after";
         continue;
       }
@@ -161,15 +171,19 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       if (!(e instanceof ProcessKilled)) throw e;
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
       for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();
-      if (kills.length) kills[kills.length - 1].resumedFrom = job.startedFrom() ?? null;
+      if (afterKill) afterKill.resumedFrom = job.startedFrom() ?? null;
       fired.push(...job.nemesis.fired);
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
-      // What the next process must find: the latest checkpoint completed here, or else the one this process itself resumed from.
-      // (A stage started from the savepoint reads it from outside the checkpoint storage: it counts as where this process started.)
-      const fromSp = stage === "after" && lastCompletedAfter === undefined && savepoint ? Number(/chk-(\d+)$/.exec(savepoint)?.[1]) : undefined;
-      const latest = job.lastCompleted() ?? job.startedFrom() ?? fromSp;
-      if (stage === "after") lastCompletedAfter = job.lastCompleted() ?? lastCompletedAfter;
-      kills.push({ site: `${e.site.point} in ${e.site.task}`, lastCompleted: latest, durable: job.storageDurable, resumedFrom: null, diskLoss: lost });
+      // What the next process must find: the newest snapshot completed here (a checkpoint, or the stop's savepoint), or else
+      // the one this process itself started from (the checkpoint it resumed from, or the savepoint it started from).
+      const completed = job.lastCompleted();
+      const sp = stage === "before" ? job.env.lastRunner?.savepointId : undefined;
+      if (sp !== undefined && (completed === undefined || sp > completed)) from = `${root}/savepoints/chk-${sp}`;
+      else if (completed !== undefined) from = undefined;
+      const fromId = from !== undefined ? Number(/chk-(\d+)$/.exec(from)?.[1]) : undefined;
+      const latest = (sp !== undefined && (completed === undefined || sp > completed) ? sp : completed) ?? job.startedFrom() ?? fromId;
+      afterKill = { site: `${e.site.point} in ${e.site.task}`, lastCompleted: latest, durable: job.storageDurable, resumedFrom: null, diskLoss: lost };
+      kills.push(afterKill);
       faults = job.nemesis.unfired();
       opts.betweenProcesses?.(fs);
       if (kills.length > 50) throw new Error(`${spec.name}: more than 50 process kills`);

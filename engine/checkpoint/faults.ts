@@ -62,5 +62,20 @@ export interface FaultInjector {
   check(site: FaultSite): void;
   /** A slow task: extra virtual milliseconds the step at this site takes (0 = none). Forces timeouts. */
   slowdown?(site: FaultSite): number;
+  /**
+   * A source subtask's own clock, asked once when the task is deployed: undefined (no skew
+   * planned for it) leaves the task on the kernel's time at no cost. A skewed TaskManager clock
+   * changes what the task decides by its own time (periodic watermark emission, how long it
+   * sleeps between polls), never the kernel's global order nor when data arrives.
+   */
+  clockOf?(task: string): TaskClock | undefined;
+}
+
+/** A task's view of processing time, as a function of the kernel's time. */
+export interface TaskClock {
+  /** What the task reads as the time when the kernel's time is `now`. */
+  local(now: number): number;
+  /** The earliest kernel time >= `now` at which the task's clock reads `local` or later (to schedule a wake-up). */
+  kernelAt(local: number, now: number): number;
 }
 

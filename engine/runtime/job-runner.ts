@@ -5,7 +5,7 @@ import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts
 import type { CheckpointOptions, CoordinatorGateway } from "../checkpoint/gateway.ts";
 import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
-import { InjectedCrash, ProcessKilled, type FaultPoint } from "../checkpoint/faults.ts";
+import { InjectedCrash, ProcessKilled, type FaultPoint, type TaskClock } from "../checkpoint/faults.ts";
 import { failoverPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
 import type { JobReport } from "./operator.ts";
@@ -147,6 +147,10 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
 
   fault(point: FaultPoint, task: string, checkpointId?: number): void {
     this.spec.world.faults?.check({ point, task, checkpointId, time: this.kernel.now() });
+  }
+
+  clockOf(task: string): TaskClock | undefined {
+    return this.spec.world.faults?.clockOf?.(task);
   }
 
   slowdown(point: FaultPoint, task: string, checkpointId: number): number {

@@ -4,6 +4,7 @@ import { MAX_WATERMARK, MIN_WATERMARK } from "./elements.ts";
 import type { StreamOperator } from "./operator.ts";
 import type { RecordWriter } from "./record-writer.ts";
 import type { CheckpointOptions } from "../checkpoint/gateway.ts";
+import type { TaskClock } from "../checkpoint/faults.ts";
 import { FULL_SNAPSHOTS } from "../checkpoint/snapshot-strategy.ts";
 import { Task, type TaskHost } from "./task.ts";
 import { TraceEvent } from "../kernel/trace.ts";
@@ -19,6 +20,8 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
   private watermark = MIN_WATERMARK;
   private emitted = 0;
   private readonly pollInterval: number;
+  /** This TaskManager's clock when a fault skews it; undefined = the kernel's time (no cost). */
+  private readonly clock: TaskClock | undefined;
 
   constructor(
     name: string, vertexId: number, vertexName: string, subtask: number, host: TaskHost, chain: StreamOperator[], uids: string[], writers: RecordWriter[],
@@ -33,6 +36,7 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     this.pollInterval = reader.pollInterval ?? pollInterval;
     this.splitMax = new Array(splitCount).fill(MIN_WATERMARK);
     this.splitDone = new Array(splitCount).fill(false);
+    this.clock = host.clockOf?.(name);
   }
 
   collect(split: number, value: T, timestamp: number): void {
@@ -62,18 +66,20 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
       this.fault("task.process");
       this.tr.event(now, this.tcode, this.tid, TraceEvent.emit, this.emitted);
     }
+    // Processing-time decisions (watermark interval, poll sleep) read this task's own clock.
+    const local = this.clock === undefined ? now : this.clock.local(now);
     let wmAt = Infinity;
-    if (now >= this.nextWatermarkAt) this.emitWatermark(now);
-    else if (this.pendingWatermark()) wmAt = this.nextWatermarkAt;
+    if (local >= this.nextWatermarkAt) this.emitWatermark(local);
+    else if (this.pendingWatermark()) wmAt = this.toKernel(this.nextWatermarkAt, now);
     if (next === END_OF_INPUT) {
       this.flush();
       this.endOfInput();
     } else {
       // A full batch means more may be waiting now; otherwise sleep until the next tick of the
-      // poll interval. Ticks sit on a grid of virtual time (as a fixed-rate fetcher's do), so the
-      // subtasks of a source poll, emit watermarks and flush at the same instants, and a task
+      // poll interval. Ticks sit on a grid of this task's clock (as a fixed-rate fetcher's do), so
+      // the subtasks of a source poll, emit watermarks and flush at the same instants, and a task
       // downstream is woken once per tick rather than once per upstream subtask.
-      const earliest = this.emitted >= this.batchSize ? now : nextTick(now, this.pollInterval);
+      const earliest = this.emitted >= this.batchSize ? now : this.toKernel(nextTick(local, this.pollInterval), now);
       let at = Math.min(Math.max(next, earliest), wmAt);
       if (at < now) at = now;
       this.flush(at);
@@ -83,6 +89,11 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
 
   /** Periodic watermarks fall on a grid of the interval, like the poll ticks (Flink's auto-watermark timer). */
   private nextWatermarkAt = -Infinity;
+
+  /** A time on this task's clock as the kernel's time, to schedule a wake-up at it. */
+  private toKernel(local: number, now: number): number {
+    return this.clock === undefined ? local : this.clock.kernelAt(local, now);
+  }
 
   private pendingWatermark(): boolean {
     return this.strategy.kind !== "none" && this.currentWatermark() > this.watermark;

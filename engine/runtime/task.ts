@@ -1,6 +1,6 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { Trace } from "../kernel/trace.ts";
-import type { FaultPoint } from "../checkpoint/faults.ts";
+import type { FaultPoint, TaskClock } from "../checkpoint/faults.ts";
 import type { CheckpointOptions } from "../checkpoint/gateway.ts";
 import { EndOfInput } from "../checkpoint/end-of-input.ts";
 import type { SnapshotStrategy } from "../checkpoint/snapshot-strategy.ts";
@@ -22,6 +22,8 @@ export interface TaskHost extends CheckpointerHost {
   readonly checkpointing: boolean;
   readonly bufferTimeout: number;
   fault(point: FaultPoint, task: string, checkpointId?: number): void;
+  /** A source task's skewed clock from the fault injector (undefined: the kernel's time). */
+  clockOf?(task: string): TaskClock | undefined;
   trace(line: string): void;
   failTask(task: Task, error: unknown): void;
   sourceReachedEnd(task: Task): void;

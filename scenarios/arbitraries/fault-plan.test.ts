@@ -7,7 +7,7 @@ import { describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../s
 import { faultPlan } from "./fault-plan.ts";
 
 const passages = new Map(FAULT_POINTS.map((p) => [p, 30]));
-const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
+const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic", "skew"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
 
 describe("the fault model round-trips through its text form", () => {
   test.prop([everything], { numRuns: 300 })("parseFault(describeFault(f)) is f, and a plan parses back to itself", (plan) => {
@@ -19,14 +19,28 @@ describe("the fault model round-trips through its text form", () => {
     expect(parseConfig(describeConfig(c))).toEqual(c);
   });
 
+  test("skew's text form, by example", () => {
+    expect(parseFault("skew[Source#1]-3000ms@60000ms~-200ppm")).toEqual({ kind: "skew", task: "Source#1", ms: -3000, fromMs: 60000, driftPpm: -200 });
+    expect(describeFault({ kind: "skew", ms: 0, driftPpm: 5 })).toBe("skew+0ms~5ppm");
+    expect(parsePlan("crash@restore#1, skew+250ms")).toEqual([{ kind: "crash", point: "restore", occurrence: 1 }, { kind: "skew", ms: 250 }]);
+    expect(() => parseFault("skew+5ms~-1000000ppm")).toThrow(/ppm must be within/);
+    expect(() => parseFault("skew5ms")).toThrow(/skew\[<task>\]±<ms>ms/);
+  });
+
   test("the arbitraries draw every fault kind and every configuration dimension", () => {
     const kinds = new Set(fc.sample(everything, { numRuns: 400, seed: 1 }).flat().map(faultLabel));
-    for (const k of ["crash", "kill", "slow", "disk:enospc", "disk:eio-write", "disk:torn", "disk:lost", "disk:bitflip", "disk:lying-fsync", "toxic:reorder", "toxic:latency"]) expect(kinds, k).toContain(k);
+    for (const k of ["crash", "kill", "slow", "skew", "disk:enospc", "disk:eio-write", "disk:torn", "disk:lost", "disk:bitflip", "disk:lying-fsync", "toxic:reorder", "toxic:latency"]) expect(kinds, k).toContain(k);
     const slows = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "slow");
     // Slow steps only where the engine asks for a slowdown; spells and spells that end in a death are drawn.
     expect(new Set(slows.map((f) => f.point))).toEqual(new Set(SLOW_POINTS));
     expect(slows.some((f) => (f.times ?? 1) > 1)).toBe(true);
     expect(new Set(slows.map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));
+    // Skews: of one source subtask or all, forward and back, stepping later or from the start, drifting or not.
+    const skews = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "skew");
+    expect(new Set(skews.map((f) => f.task))).toEqual(new Set([undefined, "#0", "Source"]));
+    expect(skews.some((f) => f.ms < 0) && skews.some((f) => f.ms > 0)).toBe(true);
+    expect(new Set(skews.map((f) => f.fromMs === undefined))).toEqual(new Set([true, false]));
+    expect(new Set(skews.map((f) => f.driftPpm === undefined))).toEqual(new Set([true, false]));
     const dims = new Set(fc.sample(swarmConfig(SCENARIOS.swarm.spec), { numRuns: 100, seed: 1 }).flatMap((c) => Object.keys(c)));
     expect([...dims].sort()).toEqual([...SWARM_DIMENSIONS].sort());
   });

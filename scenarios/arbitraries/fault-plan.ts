@@ -20,6 +20,8 @@ export interface FaultPlanConstraints {
   diskKinds?: readonly DiskKind[];
   /** The step time a slow fault adds is drawn up to this (default 2 × the checkpoint timeout of the scenario, or 20 min). */
   maxSlowMs?: number;
+  /** A clock skew steps within this many virtual ms of the process's start (default 120 s: the feed's span). */
+  skewWithinMs?: number;
 }
 
 export type DiskKind = "enospc" | "eio" | "torn" | "lost" | "bitflip" | "lying-fsync";
@@ -48,7 +50,7 @@ function diskFault(kinds: readonly DiskKind[]): fc.Arbitrary<Fault> {
 }
 
 function withDefaults(c: FaultPlanConstraints) {
-  const r = { passages: c.passages, points: c.points ?? FAULT_POINTS, minFaults: c.minFaults ?? 1, maxFaults: c.maxFaults ?? 3, tasks: c.tasks ?? [], kinds: c.kinds ?? (["crash"] as const), diskKinds: c.diskKinds ?? SURVIVABLE_DISK_KINDS, maxSlowMs: c.maxSlowMs ?? 1_200_000 };
+  const r = { passages: c.passages, points: c.points ?? FAULT_POINTS, minFaults: c.minFaults ?? 1, maxFaults: c.maxFaults ?? 3, tasks: c.tasks ?? [], kinds: c.kinds ?? (["crash"] as const), diskKinds: c.diskKinds ?? SURVIVABLE_DISK_KINDS, maxSlowMs: c.maxSlowMs ?? 1_200_000, skewWithinMs: c.skewWithinMs ?? 120_000 };
   if (r.kinds.length === 0) throw new RangeError("faultPlan: kinds must not be empty");
   if (r.minFaults < 0 || r.maxFaults < r.minFaults) throw new RangeError(`faultPlan: need 0 <= minFaults <= maxFaults, got ${r.minFaults}, ${r.maxFaults}`);
   if (r.points.length === 0) throw new RangeError("faultPlan: points must not be empty");
@@ -86,10 +88,22 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
       return kind === "slow" ? { kind, ...base, ms, ...(times !== undefined ? { times } : {}), ...(then !== undefined ? { then } : {}) } : { kind, ...base };
     });
   });
+  // Clock skew: a source subtask (or all of them) whose clock steps by up to 5 s (NTP's usual
+  // correction) or 5 min (a VM resumed, a bad NTP source), possibly later in the run, possibly
+  // drifting too: slightly (a real quartz) or grossly (a starved VM clock), which stretches or
+  // squeezes the watermark interval and the poll sleeps.
+  const sourceTasks = r.tasks.filter((t) => t.startsWith("#") || t === "Source");
+  const skew: fc.Arbitrary<Fault> = fc.record({
+    task: sourceTasks.length ? fc.option(fc.constantFrom(...sourceTasks), { nil: undefined, freq: 2 }) : fc.constant(undefined),
+    ms: fc.oneof(fc.integer({ min: -5_000, max: 5_000 }), fc.integer({ min: -300_000, max: 300_000 })),
+    fromMs: fc.option(fc.integer({ min: 1, max: r.skewWithinMs }), { nil: undefined, freq: 2 }),
+    driftPpm: fc.option(fc.oneof(fc.integer({ min: -1_000, max: 1_000 }), fc.integer({ min: -500_000, max: 500_000 })), { nil: undefined, freq: 2 }),
+  }).map(({ task, ms, fromMs, driftPpm }): Fault => ({ kind: "skew", ...(task !== undefined ? { task } : {}), ms: ms || 0, ...(fromMs !== undefined ? { fromMs } : {}), ...(driftPpm !== undefined ? { driftPpm } : {}) }));
   const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {
     switch (k) {
       case "crash": case "kill": case "slow": return atPoint(k);
       case "disk": return diskFault(r.diskKinds);
+      case "skew": return skew;
       case "toxic": return fc.constantFrom(...FEED_TOXIC_KINDS).chain((k) => feedFaultPlan({ kinds: [k], maxConnectionProbability: 0.002, maxFrameProbability: 0.05 }).filter((p) => p.toxics.length > 0)).map((p): Fault => ({ kind: "toxic", toxic: p.toxics[0] }));
     }
   };
@@ -98,4 +112,4 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   return fc.array(fc.oneof(...kinds.map(byKind)), { minLength: r.minFaults, maxLength: r.maxFaults });
 }
 
-const ORDER: readonly FaultKind[] = ["crash", "kill", "slow", "toxic", "disk"];
+const ORDER: readonly FaultKind[] = ["crash", "kill", "slow", "skew", "toxic", "disk"];

@@ -25,6 +25,12 @@ import type { DiskFault } from "./sim-fs.ts";
  *   that lies, a bit flip (applied before each restore, to the stored bytes of the first file
  *   whose path contains `path`), and at the next power loss a forced torn write or lost write.
  * - `toxic`: a misbehaving exchange (toxics.ts): duplicates, reorders, drops, disconnects, ...
+ * - `skew`: the clock of the source subtasks matching `task` is off (a TaskManager whose NTP
+ *   stepped it, or a clock that runs fast or slow): from `fromMs` ms into each process on, it
+ *   reads `ms` more (or less) than the kernel's time, and with `driftPpm` it gains that many
+ *   millionths per millisecond besides. It changes what the task decides by its own time (when
+ *   it emits periodic watermarks, how long it sleeps between polls); data still arrives when it
+ *   arrives. One clock per task: the first matching skew of the plan.
  */
 export type PointFault = {
   readonly kind: "crash" | "kill";
@@ -45,10 +51,21 @@ export type SlowFault = {
 };
 export type DiskFaultEntry = { readonly kind: "disk"; readonly disk: DiskFault };
 export type ToxicFault = { readonly kind: "toxic"; readonly toxic: FeedToxic };
+export type SkewFault = {
+  readonly kind: "skew";
+  /** Substring of the source task's name; absent = every source subtask. */
+  readonly task?: string;
+  /** The clock's offset (signed ms) from `fromMs` on. */
+  readonly ms: number;
+  /** Virtual ms into the process at which the clock steps (absent = from its start). */
+  readonly fromMs?: number;
+  /** From `fromMs` on the clock also drifts by this many millionths (signed; -999999..999999). */
+  readonly driftPpm?: number;
+};
 
-export type Fault = PointFault | SlowFault | DiskFaultEntry | ToxicFault;
+export type Fault = PointFault | SlowFault | DiskFaultEntry | ToxicFault | SkewFault;
 export type FaultKind = Fault["kind"];
-export const FAULT_KINDS: readonly FaultKind[] = ["crash", "kill", "slow", "disk", "toxic"];
+export const FAULT_KINDS: readonly FaultKind[] = ["crash", "kill", "slow", "disk", "toxic", "skew"];
 export type FaultPlan = readonly Fault[];
 
 /** A kind label for counting draws: "crash", "disk:torn", "toxic:reorder", ... */
@@ -68,6 +85,7 @@ export function describeFault(f: Fault): string {
   switch (f.kind) {
     case "crash": case "kill": return `${f.kind}@${f.point}#${f.occurrence}${taskPart(f.task)}${f.from === undefined ? "" : `/from=${f.from}`}`;
     case "slow": return `slow@${f.point}#${f.occurrence}${taskPart(f.task)}+${f.ms}ms${f.times === undefined ? "" : `*${f.times}`}${f.then === undefined ? "" : `>${f.then}`}`;
+    case "skew": return `skew${taskPart(f.task)}${f.ms < 0 ? "-" : "+"}${Math.abs(f.ms)}ms${f.fromMs === undefined ? "" : `@${f.fromMs}ms`}${f.driftPpm === undefined ? "" : `~${f.driftPpm}ppm`}`;
     case "toxic": return `toxic:${f.toxic.kind}${Object.entries(f.toxic).filter(([k]) => k !== "kind").map(([k, v]) => `/${k}=${v}`).join("")}`;
     case "disk": {
       const d = f.disk;
@@ -85,6 +103,7 @@ export function describeFault(f: Fault): string {
 /** Paths in a disk fault: no separators of the plan syntax. */
 const PATH = "([^\\s@#+,\\[\\]]+)";
 const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms(?:\*(\d+))?(?:>(crash|kill))?)?$/;
+const SKEW_RE = /^skew(?:\[([^\]]+)\])?([+-]\d+)ms(?:@(\d+)ms)?(?:~(-?\d+)ppm)?$/;
 const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\+(\\d+))?(?:\\.(\\d))?$`);
 const TOXIC_PARAMS: Record<FeedToxicKind, readonly string[]> = {
   duplicate: ["probability"], drop: ["probability"], malformed: ["probability"], disconnect: ["probability"], "rest-5xx": ["probability"],
@@ -111,6 +130,12 @@ export function parseFault(text: string): Fault {
     const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}), ...(from ? { from: Number(from[2]) } : {}) };
     if (times !== undefined && Number(times) < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: *<times> must be >= 1`);
     return kind === "slow" ? { kind, ...base, ms: Number(ms), ...(times !== undefined ? { times: Number(times) } : {}), ...(then !== undefined ? { then: then as "crash" | "kill" } : {}) } : { kind: kind as "crash" | "kill", ...base };
+  }
+  m = SKEW_RE.exec(s);
+  if (m) {
+    const [, task, ms, from, ppm] = m;
+    if (ppm !== undefined && !(Math.abs(Number(ppm)) < 1_000_000)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: ~<ppm>ppm must be within -999999..999999 (a clock that runs backwards is not a clock)`);
+    return { kind: "skew", ...(task !== undefined ? { task } : {}), ms: Number(ms) || 0, ...(from !== undefined ? { fromMs: Number(from) } : {}), ...(ppm !== undefined ? { driftPpm: Number(ppm) } : {}) };
   }
   m = DISK_RE.exec(s);
   if (m) {
@@ -141,8 +166,8 @@ export function parseFault(text: string): Fault {
     return { kind: "toxic", toxic: toxic as FeedToxic };
   }
   const kind = /^([a-z-]+)[@:]/.exec(s)?.[1];
-  if (kind !== undefined && !["crash", "kill", "slow", "disk", "toxic"].includes(kind)) throw new FaultSyntaxError(`unknown fault kind ${JSON.stringify(kind)} in ${JSON.stringify(s)}; known: ${FAULT_KINDS.join(", ")}`);
-  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, disk:<kind>[@<path>]... or toxic:<kind>/<param>=<v>...`);
+  if (kind !== undefined && !(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultSyntaxError(`unknown fault kind ${JSON.stringify(kind)} in ${JSON.stringify(s)}; known: ${FAULT_KINDS.join(", ")}`);
+  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, skew[<task>]±<ms>ms[@<from>ms][~<ppm>ppm], disk:<kind>[@<path>]... or toxic:<kind>/<param>=<v>...`);
 }
 
 export function describePlan(plan: FaultPlan): string {

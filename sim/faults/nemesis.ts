@@ -1,7 +1,8 @@
-import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite } from "../../engine/checkpoint/faults.ts";
+import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite, type TaskClock } from "../../engine/checkpoint/faults.ts";
 import type { Fs } from "../../engine/state/fs.ts";
 import type { FeedFaultPlan } from "../binance/toxics.ts";
-import type { Fault, FaultPlan, SlowFault } from "./fault-plan.ts";
+import type { Fault, FaultPlan, SkewFault, SlowFault } from "./fault-plan.ts";
+import { SkewedClock } from "./skewed-clock.ts";
 import { SimFs } from "./sim-fs.ts";
 
 /** One fault that fired: where and when, for the report and the timeline. */
@@ -101,6 +102,25 @@ export class Nemesis implements FaultInjector {
     }
     throw new InjectedCrash(site, i);
   }
+
+  /**
+   * A source task's clock: the first skew of the plan that matches the task, or undefined (the
+   * kernel's time). `fromMs` counts from the first clock reading of any task of this process
+   * (its start, as far as the tasks can tell); the skew counts as fired when its step or drift first shows.
+   */
+  clockOf(task: string): TaskClock | undefined {
+    const i = this.plan.findIndex((f) => f.kind === "skew" && (f.task === undefined || task.includes(f.task)));
+    if (i < 0) return undefined;
+    return new SkewedClock(this.plan[i] as SkewFault, (now) => (this.clockOrigin ??= now), (time) => {
+      if (this.skewShown.has(i)) return;
+      this.skewShown.add(i);
+      this.fired.push({ fault: this.plan[i], index: i, site: { point: "task.process", task, time } });
+    });
+  }
+
+  private readonly skewShown = new Set<number>();
+  /** The first clock reading of this process: skews count their `fromMs` from it. */
+  private clockOrigin: number | undefined;
 
   /** Arms the plan's disk faults on the run's disk (once per run: they survive process kills, as SimFs keeps them). */
   armDisk(fs: Fs): string[] {

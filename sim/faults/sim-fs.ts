@@ -59,15 +59,19 @@ type Tree = { readonly files: Map<string, number>; readonly dirs: Set<string> };
 type Inode = { data: Uint8Array; synced: Uint8Array };
 type Armed = { readonly fault: DiskFault; seen: number; spent: number };
 
-const norm = (p: string): string => path.resolve("/", p);
+/** The absolute, normal form of a path; paths the engine builds are normal already, which is checked without path.resolve (a hot call). */
+const norm = (p: string): string => (p.charCodeAt(0) === 47 && p.length > 1 && !p.endsWith("/") && !p.includes("//") && !p.includes("/.") ? p : path.resolve("/", p));
 const emptyTree = (): Tree => ({ files: new Map(), dirs: new Set(["/"]) });
 const copyTree = (t: Tree): Tree => ({ files: new Map(t.files), dirs: new Set(t.dirs) });
 const under = (p: string, root: string): boolean => p === root || p.startsWith(root === "/" ? "/" : root + "/");
-const opDirs = (o: EntryOp): string[] => (o.op === "rename" ? [path.dirname(o.from), path.dirname(o.to)] : [path.dirname(o.path)]);
+/** Whether op `o` changes an entry of directory `d` (fsyncDir runs it over the whole journal: no arrays, no path.dirname). */
+const inDir = (o: EntryOp, d: string): boolean => (o.op === "rename" ? parentIs(o.from, d) || parentIs(o.to, d) : parentIs(o.path, d));
+const parentIs = (p: string, d: string): boolean => (d === "/" ? p.lastIndexOf("/") === 0 && p.length > 1 : p.length > d.length + 1 && p.charCodeAt(d.length) === 47 && p.startsWith(d) && p.indexOf("/", d.length + 1) < 0);
 const opPaths = (o: EntryOp): string[] => (o.op === "rename" ? [o.from, o.to] : [o.path]);
 const touches = (o: EntryOp, p: string): boolean => (o.op === "rmrf" ? under(p, o.path) : opPaths(o).includes(p));
 const conflicts = (a: EntryOp, b: EntryOp): boolean => opPaths(a).some((p) => touches(b, p)) || opPaths(b).some((p) => touches(a, p));
 
+const NONE_ARMED: readonly never[] = [];
 const fsError = (code: string, msg: string): Error => Object.assign(new Error(`${code}: ${msg}`), { code });
 
 function applyOp(t: Tree, o: EntryOp): void {
@@ -181,10 +185,12 @@ export class SimFs implements Fs {
     const persist: EntryOp[] = [];
     for (let i = this.journal.length - 1; i >= 0; i--) {
       const o = this.journal[i];
-      if (opDirs(o).includes(d) || persist.some((l) => conflicts(o, l))) persist.push(o);
+      if (inDir(o, d) || persist.some((l) => conflicts(o, l))) persist.push(o);
     }
+    if (persist.length === 0) return;
     for (const o of persist.reverse()) applyOp(this.durable, o);
-    this.journal = this.journal.filter((o) => !persist.includes(o));
+    const done = new Set(persist);
+    this.journal = this.journal.filter((o) => !done.has(o));
   }
 
   /** Arms a fault; a bit flip happens at once. Returns what was done, for the report. */
@@ -311,7 +317,8 @@ export class SimFs implements Fs {
     if (fit < data.length) throw fsError("ENOSPC", `no space left on device, write '${p}' (${fit} of ${data.length} bytes written)`);
   }
 
-  private armed(kind: DiskFault["kind"], p: string): Armed[] {
+  private armed(kind: DiskFault["kind"], p: string): readonly Armed[] {
+    if (this.faults.length === 0) return NONE_ARMED; // the usual case: no allocation per file operation
     return this.faults.filter((a) => a.fault.kind === kind && (a.fault.path === undefined || p.includes(a.fault.path)));
   }
   private eio(op: "read" | "write" | "fsync", p: string): void {
