@@ -99,8 +99,16 @@ export class CompletedCheckpointStore {
   private dropKept(old: number): void {
     this.kept.delete(old);
     this.parents.delete(old);
-    this.storage.discard(old);
-    this.trace(`coordinator discard cp=${old}`);
+    // Deleting a subsumed checkpoint is housekeeping after the newer one completed (Flink discards
+    // asynchronously and only logs a failure): an I/O error here must not fail the job, or the
+    // newer checkpoint, durable already, would be restored from as if it had never completed.
+    // What is left on disk is older than a retained checkpoint, so restore never prefers it.
+    try {
+      this.storage.discard(old);
+      this.trace(`coordinator discard cp=${old}`);
+    } catch (e) {
+      this.trace(`coordinator discard cp=${old} failed: ${(e as Error).message}`);
+    }
   }
 
   /** No pending base, and every retained checkpoint is known to be whole (no parents): the common, non-incremental case. */

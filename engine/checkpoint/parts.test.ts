@@ -147,6 +147,24 @@ describe("the completed-checkpoint store", () => {
     expect(store.storageFor(5)).not.toBe(storage);
   });
 
+  it("completes a checkpoint even when discarding the one it subsumes fails (the failure is traced, not thrown)", () => {
+    const storage = new JobManagerCheckpointStorage();
+    const lines: string[] = [];
+    const store = new CompletedCheckpointStore(storage, 1, (l) => lines.push(l));
+    const discard = storage.discard.bind(storage);
+    storage.discard = (id: number) => {
+      discard(id);
+      throw new Error("EIO: i/o error, fsync '/flinch/checkpoints/job'");
+    };
+    put(storage, 1);
+    store.add(done(1), []);
+    put(storage, 2);
+    expect(() => store.add(done(2), [])).not.toThrow();
+    expect(store.latest()).toBe(2);
+    expect(store.completed).toEqual([2]);
+    expect(lines).toEqual(["coordinator discard cp=1 failed: EIO: i/o error, fsync '/flinch/checkpoints/job'"]);
+  });
+
   // Out-of-order completion, incremental chains and pending checkpoints' bases, against the rule
   // "a checkpoint is on storage iff retained, or reachable by parents from a retained or pending base".
   test.prop([fc.integer({ min: 1, max: 3 }), fc.array(fc.record({ parent: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }), pendingBase: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }) }), { minLength: 1, maxLength: 25 })])(
