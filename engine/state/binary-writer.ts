@@ -22,10 +22,13 @@ const MAX_SHAPES = 64;
 const MIN_I64 = -(1n << 63n);
 const MAX_I64 = (1n << 63n) - 1n;
 
-let shared: Buffer | undefined;
+const enc = new TextEncoder();
+let shared: { buf: Uint8Array; dv: DataView } | undefined;
 
 export class BinaryWriter {
-  buf: Buffer;
+  /** A plain Uint8Array and a DataView on it: cheaper than Buffer's methods and views on the hot path. */
+  buf: Uint8Array;
+  private dv: DataView;
   pos = 0;
   /** Bytes handed to the sink so far. */
   flushed = 0;
@@ -35,7 +38,12 @@ export class BinaryWriter {
   /** `sink`: where full chunks go (streaming); absent: the buffer grows and `bytes()` returns the result. */
   constructor(private readonly sink?: ChunkSink) {
     // One buffer serves every snapshot in turn: encoding is synchronous and never nested.
-    this.buf = shared ??= Buffer.allocUnsafe(CHUNK_BYTES);
+    if (!shared) {
+      const buf = new Uint8Array(CHUNK_BYTES);
+      shared = { buf, dv: new DataView(buf.buffer) };
+    }
+    this.buf = shared.buf;
+    this.dv = shared.dv;
   }
 
   /** Total bytes written so far (flushed and buffered). */
@@ -50,10 +58,11 @@ export class BinaryWriter {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    if (size <= 64 * CHUNK_BYTES) shared = next; // keep the larger buffer for the next snapshot, within reason
+    this.dv = new DataView(next.buffer);
+    if (size <= 64 * CHUNK_BYTES) shared = { buf: next, dv: this.dv }; // kept for the next snapshot, within reason
   }
 
   private flush(): void {
@@ -71,17 +80,15 @@ export class BinaryWriter {
     this.sink(this.view(n), true);
   }
 
-  /** A plain Uint8Array view (a Buffer's slice() would be a view too, and sinks copy with slice()). */
+  /** A view of the first n bytes: valid until the writer writes again (sinks copy or consume it at once). */
   private view(n: number): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, n);
+    return this.buf.subarray(0, n);
   }
 
   /** A copy of everything written (no sink only). */
   bytes(): Uint8Array {
     if (this.sink) throw new Error("BinaryWriter.bytes: a streaming writer has no whole result");
-    const out = new Uint8Array(this.pos); // a plain Uint8Array, as serialize() returned
-    out.set(this.buf.subarray(0, this.pos));
-    return out;
+    return this.buf.slice(0, this.pos);
   }
 
   u8(b: number): void {
@@ -116,7 +123,7 @@ export class BinaryWriter {
         if (c >= 0x80) break;
         b[start + i] = c;
       }
-      const len = i === n ? n : b.write(s, start, "utf8");
+      const len = i === n ? n : enc.encodeInto(s, b.subarray(start, start + 3 * n)).written;
       b[this.pos] = len;
       this.pos = start + len;
       return;
@@ -124,13 +131,13 @@ export class BinaryWriter {
     const len = Buffer.byteLength(s, "utf8");
     this.varint(len);
     this.ensure(len);
-    this.buf.write(s, this.pos, "utf8");
+    enc.encodeInto(s, this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
   }
 
   f64(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.pos);
+    this.dv.setFloat64(this.pos, v, true);
     this.pos += 8;
   }
 
@@ -140,7 +147,7 @@ export class BinaryWriter {
       this.ensure(9);
       const b = this.buf;
       const at = this.pos + 1;
-      b.writeBigInt64LE(v, at);
+      this.dv.setBigInt64(at, v, true);
       const fill = v < 0n ? 0xff : 0;
       let n = 8;
       // Drop high bytes that only repeat the sign, keeping the sign bit in the top byte left.

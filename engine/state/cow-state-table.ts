@@ -96,28 +96,39 @@ export class StateTable {
  */
 export class CapturedKeyGroup implements KeyGroupState {
   readonly keyGroup: number;
-  /** [state name, that state's map of this group], sorted by name. */
-  readonly tables: readonly (readonly [string, KeyMap])[];
-  private rows?: Record<string, [KeyType, Namespace, unknown][]>;
+  readonly #tables: readonly (readonly [string, KeyMap])[];
+  #rows?: Record<string, [KeyType, Namespace, unknown][]>;
 
   constructor(keyGroup: number, tables: readonly (readonly [string, KeyMap])[]) {
     this.keyGroup = keyGroup;
-    this.tables = tables;
-    // Enumerable and own, so deep equality and Object.entries see `states` as on a plain object.
-    Object.defineProperty(this, "states", { enumerable: true, configurable: true, get: () => this.materialize() });
-    Object.defineProperty(this, "tables", { enumerable: false });
-    Object.defineProperty(this, "rows", { enumerable: false, writable: true });
+    this.#tables = tables;
+    // An own enumerable accessor, so deep equality, JSON and Object.entries see `states` as on a
+    // plain object. One shared descriptor: a closure per group cost microseconds per snapshot.
+    Object.defineProperty(this, "states", STATES);
   }
 
   declare readonly states: Record<string, [KeyType, Namespace, unknown][]>;
 
-  private materialize(): Record<string, [KeyType, Namespace, unknown][]> {
-    if (this.rows) return this.rows;
+  /** [state name, that state's map of this group], sorted by name. */
+  get tables(): readonly (readonly [string, KeyMap])[] {
+    return this.#tables;
+  }
+
+  materialize(): Record<string, [KeyType, Namespace, unknown][]> {
+    if (this.#rows) return this.#rows;
     const states: Record<string, [KeyType, Namespace, unknown][]> = {};
-    for (const [name, km] of this.tables) {
+    for (const [name, km] of this.#tables) {
       const rows: [KeyType, Namespace, unknown][] = (states[name] = []);
       for (const [key, nm] of km) for (const [ns, v] of nm) rows.push([key, ns, v]);
     }
-    return (this.rows = states);
+    return (this.#rows = states);
   }
 }
+
+const STATES: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: CapturedKeyGroup) {
+    return this.materialize();
+  },
+};

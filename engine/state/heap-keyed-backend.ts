@@ -127,15 +127,16 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
   /** O(key groups): each group's maps are captured by reference, and copied by the first write after. */
   snapshot(): KeyGroupState[] {
     const names = [...this.tables.keys()].sort();
+    const tables = names.map((n) => this.tables.get(n)!);
     const out: KeyGroupState[] = [];
     const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
     for (let i = 0; i < n; i++) {
-      let tables: [string, KeyMap][] | undefined;
-      for (const name of names) {
-        const km = this.tables.get(name)!.capture(i);
-        if (km !== undefined) (tables ??= []).push([name, km]);
+      let captured: [string, KeyMap][] | undefined;
+      for (let t = 0; t < tables.length; t++) {
+        const km = tables[t].capture(i);
+        if (km !== undefined) (captured ??= []).push([names[t], km]);
       }
-      if (tables) out.push(new CapturedKeyGroup(i + this.keyGroupRange.start, tables));
+      if (captured) out.push(new CapturedKeyGroup(i + this.keyGroupRange.start, captured));
     }
     return out;
   }
