@@ -36,6 +36,16 @@ export function checkpointCost(entries: number): { entries: number; bytes: numbe
     const h = storage.writeState(1, { task: "Window#0", vertex: "Window", subtask: 0 }, snapshotPayload({ window: { keyed: snap, timers: [], list: [] } }));
     storage.writeMetadata({ checkpointId: 1, timestamp: 0, savepoint: false, maxParallelism: 128, handles: [h] });
     const t2 = performance.now();
+    // The figure counts only if the file restores to exactly the state written (untimed).
+    const back = decodeTaskSnapshot(storage.readState(1, h)).window.keyed;
+    let rows = 0;
+    let sum = 0n;
+    for (const g of back) for (const [, , acc] of g.states["window-contents"]) {
+      rows++;
+      sum += (acc as { sum: bigint }).sum;
+    }
+    const want = (BigInt(entries) * BigInt(entries - 1) / 2n) * 12_345n;
+    if (rows !== entries || sum !== want) throw new Error(`checkpointCost: restored ${rows} rows summing to ${sum}, expected ${entries} rows summing to ${want}`);
     return { entries, bytes: h.bytes, syncMs: t1 - t0, asyncMs: t2 - t1, totalMs: t2 - t0 };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -72,5 +82,9 @@ export function incrementalCost(entries: number): { entries: number; fullBytes: 
   const restored = new HeapKeyedStateBackend({ start: 0, end: 127 });
   restored.restore(decodeTaskSnapshot(fullBytes).w.keyed);
   const restoreMs = performance.now() - t0;
+  const changed = Math.ceil(entries / 100);
+  if (restored.size() !== entries || delta.rows.length !== changed || !delta.rows.every((r) => r.length === 5)) {
+    throw new Error(`incrementalCost: restored ${restored.size()} of ${entries} entries, delta of ${delta.rows.length} rows for ${changed} changed`);
+  }
   return { entries, fullBytes: fullBytes.length, fullMs, incBytes: incBytes.length, incMs, restoreMsPerMB: restoreMs / (fullBytes.length / 1e6) };
 }
