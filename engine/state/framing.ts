@@ -6,8 +6,8 @@ import type { Fs } from "./fs.ts";
  * (short file), a flipped bit or a foreign file is detected on read rather than restored as
  * wrong state. Two layouts, told apart by the magic:
  * - "FLNCHST1": header (magic, u32 length, u32 CRC), then the payload: for payloads built whole.
- * - "FLNCHST2": magic, the payload, then a trailer (u32 length high, u32 length low, u32 CRC,
- *   "FLNE"): for payloads streamed in chunks, whose length and CRC are known only at the end.
+ * - "FLNCHST2": magic, the payload, then a trailer ("FLNE", u32 length high, u32 length low,
+ *   u32 CRC): for payloads streamed in chunks, whose length and CRC are known only at the end.
  */
 const MAGIC = new Uint8Array([0x46, 0x4c, 0x4e, 0x43, 0x48, 0x53, 0x54, 0x31]); // "FLNCHST1"
 const MAGIC_STREAMED = new Uint8Array([0x46, 0x4c, 0x4e, 0x43, 0x48, 0x53, 0x54, 0x32]); // "FLNCHST2"
@@ -34,10 +34,10 @@ export function frame(payload: Uint8Array): Uint8Array {
 
 function trailer(out: Uint8Array, at: number, length: number, crc: number): void {
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  dv.setUint32(at, Math.floor(length / 2 ** 32));
-  dv.setUint32(at + 4, length >>> 0);
-  dv.setUint32(at + 8, crc);
-  out.set(END, at + 12);
+  out.set(END, at);
+  dv.setUint32(at + 4, Math.floor(length / 2 ** 32));
+  dv.setUint32(at + 8, length >>> 0);
+  dv.setUint32(at + 12, crc);
 }
 
 /**
@@ -84,10 +84,10 @@ export function unframe(bytes: Uint8Array, file: string): Uint8Array {
   if (streamed) {
     if (bytes.length < MAGIC_STREAMED.length + TRAILER) throw new CorruptFrameError(file, `truncated: ${bytes.length} bytes, shorter than magic and trailer`);
     const t = bytes.length - TRAILER;
-    for (let i = 0; i < END.length; i++) if (bytes[t + 12 + i] !== END[i]) throw new CorruptFrameError(file, "truncated: no end-of-frame trailer (a torn or unfinished write)");
-    const len = dv.getUint32(t) * 2 ** 32 + dv.getUint32(t + 4);
+    for (let i = 0; i < END.length; i++) if (bytes[t + i] !== END[i]) throw new CorruptFrameError(file, "truncated or damaged: no end-of-frame trailer (a torn or unfinished write)");
+    const len = dv.getUint32(t + 4) * 2 ** 32 + dv.getUint32(t + 8);
     if (len !== t - MAGIC_STREAMED.length) throw new CorruptFrameError(file, `length mismatch: trailer says ${len} payload bytes, file has ${t - MAGIC_STREAMED.length}`);
-    crc = dv.getUint32(t + 8);
+    crc = dv.getUint32(t + 12);
     payload = bytes.subarray(MAGIC_STREAMED.length, t);
   } else {
     const len = dv.getUint32(MAGIC.length);
