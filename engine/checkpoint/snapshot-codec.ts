@@ -1,7 +1,7 @@
 import { BinaryDecodeError, BinaryReader } from "../state/binary-reader.ts";
 import { BinaryWriter, type ChunkSink } from "../state/binary-writer.ts";
 import type { StatePayload } from "../state/checkpoint-storage.ts";
-import { CapturedKeyGroup } from "../state/cow-state-table.ts";
+import { CapturedKeyGroup, type KeyMap } from "../state/cow-state-table.ts";
 import type { KeyType } from "../state/keygroups.ts";
 import type { KeyGroupState, Namespace } from "../state/keyed-state.ts";
 import type { TimerSnapshot } from "../state/timers.ts";
@@ -62,26 +62,31 @@ function encodeKeyed(w: BinaryWriter, groups: readonly KeyGroupState[]): void {
   }
 }
 
+/** Straight into maps, as the heap backend holds them (it adopts them on restore); rows are built only if read. */
 function decodeKeyed(r: BinaryReader): KeyGroupState[] {
   const n = r.count();
   const out: KeyGroupState[] = [];
   for (let i = 0; i < n; i++) {
     const keyGroup = r.varint();
-    const states: Record<string, [KeyType, Namespace, unknown][]> = {};
+    const tables: [string, KeyMap][] = [];
     const ns = r.count();
     for (let s = 0; s < ns; s++) {
-      const rows: [KeyType, Namespace, unknown][] = (states[r.string()] = []);
+      const name = r.string();
+      let km = tables.find((t) => t[0] === name)?.[1];
+      if (km === undefined) tables.push([name, (km = new Map())]);
       const keys = r.count();
       for (let k = 0; k < keys; k++) {
         const key = r.value() as KeyType;
+        let nm = km.get(key);
+        if (nm === undefined) km.set(key, (nm = new Map()));
         const m = r.count();
         for (let j = 0; j < m; j++) {
           const n = r.value() as Namespace;
-          rows.push([key, n, r.value()]);
+          nm.set(n, r.value());
         }
       }
     }
-    out.push({ keyGroup, states });
+    out.push(new CapturedKeyGroup(keyGroup, tables));
   }
   return out;
 }

@@ -74,6 +74,21 @@ export class StateTable {
     if (nm.size === 0) km.delete(key);
   }
 
+  /**
+   * Restore: group i takes `km` as it is, shared (whoever handed it over may read it again, so
+   * the first write copies it). Into a group that already holds rows, they are added one by one.
+   */
+  adopt(i: number, km: KeyMap): void {
+    const cur = this.groups[i];
+    if (cur === undefined || cur.size === 0) {
+      this.groups[i] = km;
+      this.shared[i] = 1;
+      return;
+    }
+    const kg = i + this.range.start;
+    for (const [key, nm] of km) for (const [ns, v] of nm) this.put(kg, key, ns, copyValue(v));
+  }
+
   /** Captures group i for a snapshot: the returned map stays as it is now. */
   capture(i: number): KeyMap | undefined {
     const km = this.groups[i];

@@ -144,6 +144,11 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
   restore(states: Iterable<KeyGroupState>): void {
     for (const g of states) {
       if (g.keyGroup < this.keyGroupRange.start || g.keyGroup > this.keyGroupRange.end) continue;
+      if (g instanceof CapturedKeyGroup) {
+        // A decoded or captured group: its maps are shared, not copied (the first write copies).
+        for (const [name, km] of g.tables) this.table(name).adopt(g.keyGroup - this.keyGroupRange.start, km);
+        continue;
+      }
       for (const name of Object.keys(g.states)) {
         const t = this.table(name);
         for (const [key, ns, v] of g.states[name]) t.put(g.keyGroup, key, ns, copyRestored(v));
