@@ -21,6 +21,8 @@ describe("incremental checkpoints", () => {
       const b = new HeapKeyedStateBackend({ start: 0, end: 127 });
       const st = b.getReducingState<bigint>("s", (x, y) => x + y);
       const tracker = new IncrementalTracker(maxChain);
+      // The same snapshots as plain rows (what another backend hands over): the same deltas.
+      const plainTracker = new IncrementalTracker(maxChain);
       const written = new Map<number, { full?: KeyGroupState[]; delta?: KeyedDelta; expect: KeyGroupState[] }>();
       let id = 0;
       for (const op of ops) {
@@ -28,6 +30,8 @@ describe("incremental checkpoints", () => {
           id++;
           const full = b.snapshot();
           const delta = tracker.delta(id, "w", full);
+          expect(plainTracker.delta(id, "w", full.map((g) => ({ keyGroup: g.keyGroup, states: structuredClone(g.states) })))).toEqual(delta);
+          if (op.completes) plainTracker.completed(id);
           written.set(id, { full: delta ? undefined : full, delta, expect: full });
           if (op.completes) tracker.completed(id);
           continue;

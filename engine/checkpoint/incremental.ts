@@ -1,5 +1,6 @@
 import type { KeyType } from "../state/keygroups.ts";
 import type { KeyGroupState, Namespace } from "../state/keyed-state.ts";
+import { CapturedKeyGroup, type KeyMap } from "../state/cow-state-table.ts";
 import { toJson } from "../state/serde.ts";
 
 /**
@@ -9,8 +10,13 @@ import { toJson } from "../state/serde.ts";
  * A chain is cut (a full snapshot written) every `maxChain` checkpoints and after every deploy,
  * so a restore never reads more than `maxChain` files per task.
  *
- * The delta is found by comparing the full synchronous snapshot with the base one, so CPU per
- * checkpoint stays proportional to state size; only the bytes written shrink.
+ * The delta compares the snapshot with its base per key group and state. The heap backend's
+ * snapshots are copy-on-write (cow-state-table.ts): a group's map that is the very same object
+ * in both was not written in between and is skipped whole, so the CPU per checkpoint follows the
+ * groups written, not the state size. In a written group, rows compare by identity (state
+ * updates replace values; list and map state are copied with their group) and, where both are
+ * containers, by their encoding. A value mutated in place without going through its state
+ * handle is not seen — as in Flink, state objects change through the handle.
  */
 export type DeltaRow = [state: string, keyGroup: number, key: KeyType, ns: Namespace, value: unknown] | [state: string, keyGroup: number, key: KeyType, ns: Namespace];
 
@@ -21,18 +27,66 @@ export interface KeyedDelta {
   readonly replacedGroups?: number[];
 }
 
-type Flat = Map<string, { row: [string, number, KeyType, Namespace]; enc: string; value: unknown }>;
+/** One snapshot as the tracker keeps it: key group -> state name -> key -> namespace -> value. */
+type Tables = Map<number, Map<string, KeyMap>>;
 
-function flatten(groups: readonly KeyGroupState[]): Flat {
-  const m: Flat = new Map();
+function tablesOf(groups: readonly KeyGroupState[]): Tables {
+  const out: Tables = new Map();
   for (const g of groups) {
-    for (const [state, rows] of Object.entries(g.states)) {
-      for (const [key, ns, value] of rows) {
-        m.set(`${state}\u0000${g.keyGroup}\u0000${typeof key}${key}\u0000${typeof ns}${ns}`, { row: [state, g.keyGroup, key, ns], enc: toJson(value), value });
+    const byState = new Map<string, KeyMap>();
+    if (g instanceof CapturedKeyGroup) {
+      for (const [name, km] of g.tables) byState.set(name, km);
+    } else {
+      for (const [name, rows] of Object.entries(g.states)) {
+        const km: KeyMap = new Map();
+        for (const [key, ns, v] of rows) {
+          let nm = km.get(key);
+          if (nm === undefined) km.set(key, (nm = new Map()));
+          nm.set(ns, v);
+        }
+        byState.set(name, km);
       }
     }
+    out.set(g.keyGroup, byState);
   }
-  return m;
+  return out;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === "object" && typeof b === "object" && a !== null && b !== null && toJson(a) === toJson(b);
+}
+
+function diff(cur: Tables, base: Tables): DeltaRow[] {
+  const rows: DeltaRow[] = [];
+  const gone: DeltaRow[] = [];
+  for (const [kg, states] of cur) {
+    const baseStates = base.get(kg);
+    for (const [name, km] of states) {
+      const bkm = baseStates?.get(name);
+      if (bkm === km) continue; // not written since the base
+      for (const [key, nm] of km) {
+        const bnm = bkm?.get(key);
+        for (const [ns, v] of nm) {
+          if (bnm === undefined || !bnm.has(ns) || !sameValue(v, bnm.get(ns))) rows.push([name, kg, key, ns, v]);
+        }
+      }
+      if (bkm) for (const [key, bnm] of bkm) {
+        const nm = km.get(key);
+        for (const ns of bnm.keys()) if (nm === undefined || !nm.has(ns)) gone.push([name, kg, key, ns]);
+      }
+    }
+    if (baseStates) for (const [name, bkm] of baseStates) {
+      if (states.has(name)) continue;
+      for (const [key, bnm] of bkm) for (const ns of bnm.keys()) gone.push([name, kg, key, ns]);
+    }
+  }
+  for (const [kg, baseStates] of base) {
+    if (cur.has(kg)) continue;
+    for (const [name, bkm] of baseStates) for (const [key, bnm] of bkm) for (const ns of bnm.keys()) gone.push([name, kg, key, ns]);
+  }
+  for (const r of gone) rows.push(r);
+  return rows;
 }
 
 /**
@@ -42,26 +96,20 @@ function flatten(groups: readonly KeyGroupState[]): Flat {
  */
 export class IncrementalTracker {
   private baseId: number | undefined;
-  private readonly snaps = new Map<number, { uids: Map<string, Flat>; chain: number }>();
+  private readonly snaps = new Map<number, { uids: Map<string, Tables>; chain: number }>();
 
   constructor(private readonly maxChain = 10) {}
 
   /** The delta of `full` against the base, or undefined when a full snapshot must be written. */
   delta(checkpointId: number, uid: string, full: readonly KeyGroupState[], base: number | undefined = this.baseId): KeyedDelta | undefined {
-    const flat = flatten(full);
+    const tables = tablesOf(full);
     const b = base === undefined ? undefined : this.snaps.get(base);
     let p = this.snaps.get(checkpointId);
     if (!p) this.snaps.set(checkpointId, (p = { uids: new Map(), chain: !b || b.chain + 1 >= this.maxChain ? 0 : b.chain + 1 }));
-    p.uids.set(uid, flat);
-    const baseFlat = b?.uids.get(uid);
-    if (p.chain === 0 || !baseFlat) return undefined;
-    const rows: DeltaRow[] = [];
-    for (const [k, v] of flat) {
-      const o = baseFlat.get(k);
-      if (!o || o.enc !== v.enc) rows.push([...v.row, v.value]);
-    }
-    for (const [k, o] of baseFlat) if (!flat.has(k)) rows.push(o.row);
-    return { parent: base!, rows };
+    p.uids.set(uid, tables);
+    const baseTables = b?.uids.get(uid);
+    if (p.chain === 0 || !baseTables) return undefined;
+    return { parent: base!, rows: diff(tables, baseTables) };
   }
 
   completed(checkpointId: number): void {
@@ -77,7 +125,11 @@ export class IncrementalTracker {
 /** Applies deltas (oldest first) to a full snapshot: the state as of the newest delta. */
 export function applyDeltas(full: readonly KeyGroupState[], deltas: readonly KeyedDelta[]): KeyGroupState[] {
   const flat = new Map<string, { row: [string, number, KeyType, Namespace]; value: unknown }>();
-  for (const [k, v] of flatten(full)) flat.set(k, { row: v.row, value: v.value });
+  for (const g of full) {
+    for (const [state, rows] of Object.entries(g.states)) {
+      for (const [key, ns, value] of rows) flat.set(`${state}\u0000${g.keyGroup}\u0000${typeof key}${key}\u0000${typeof ns}${ns}`, { row: [state, g.keyGroup, key, ns], value });
+    }
+  }
   for (const d of deltas) {
     if (d.replacedGroups?.length) {
       const replaced = new Set(d.replacedGroups);

@@ -3,11 +3,11 @@ import { CheckpointReadError, FileSystemCheckpointStorage, type CheckpointStorag
 import type { Fs } from "../state/fs.ts";
 import { applyDeltas } from "./incremental.ts";
 import type { KeyGroupState } from "../state/keyed-state.ts";
-import { deserialize } from "../state/serde.ts";
+import { decodeTaskSnapshot } from "./snapshot-codec.ts";
 import type { OperatorSnapshot, RestoredState } from "../runtime/operator.ts";
 import type { TimerSnapshot } from "../state/timers.ts";
 import type { InFlightBatch } from "./checkpointed-input.ts";
-import { IN_FLIGHT_KEY, type TaskSnapshot } from "./subtask-checkpointer.ts";
+import { IN_FLIGHT_KEY } from "./subtask-checkpointer.ts";
 
 /**
  * Restore, in one place: which checkpoint (the newest whose metadata and every state file read
@@ -63,7 +63,7 @@ function resolveKeyed(storage: CheckpointStorage, h: StateHandle, uid: string, o
   const parentId = op.delta.parent;
   const ph = storage.readMetadata(parentId).handles.find((x) => x.task === h.task);
   if (!ph) throw new Error(`${h.task}: parent checkpoint ${parentId} of an incremental snapshot has no state for this task`);
-  const parentOp = deserialize<TaskSnapshot>(storage.readState(parentId, ph))[uid];
+  const parentOp = decodeTaskSnapshot(storage.readState(parentId, ph))[uid];
   if (!parentOp) throw new Error(`${h.task}: parent checkpoint ${parentId} has no state for operator ${uid}`);
   return applyDeltas(resolveKeyed(storage, ph, uid, parentOp, depth + 1), [op.delta]);
 }
@@ -92,7 +92,7 @@ export function loadLatestValid(storage: CheckpointStorage, maxParallelism: numb
       const parallelism = new Map<string, number>();
       for (const h of meta.handles) {
         parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
-        const snap = deserialize<TaskSnapshot>(storage.readState(id, h));
+        const snap = decodeTaskSnapshot(storage.readState(id, h));
         for (const [uid, op] of Object.entries(snap)) {
           if (uid === IN_FLIGHT_KEY) {
             inFlight.set(h.task, op.list as InFlightBatch[]);

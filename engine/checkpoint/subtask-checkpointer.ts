@@ -1,6 +1,5 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
-import { serialize } from "../state/serde.ts";
 import type { OperatorSnapshot, StreamOperator } from "../runtime/operator.ts";
 import type { SubtaskCheckpointStats } from "./checkpoint.ts";
 import type { InFlightBatch } from "./checkpointed-input.ts";
@@ -8,6 +7,7 @@ import type { FaultPoint } from "./faults.ts";
 import { InjectedCrash, ProcessKilled } from "./faults.ts";
 import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
 import type { SnapshotStrategy } from "./snapshot-strategy.ts";
+import { snapshotPayload } from "./snapshot-codec.ts";
 
 /** A subtask's snapshot: one entry per operator uid of its chain, plus unaligned channel state. */
 export type TaskSnapshot = Record<string, OperatorSnapshot>;
@@ -136,7 +136,7 @@ export class SubtaskCheckpointer {
     try {
       h.fault("checkpoint.async-write", t.name, id);
       const parent = p.parent;
-      handle = storage.writeState(id, parent !== undefined ? { task: t.name, vertex: t.vertexName, subtask: t.subtask, parent } : { task: t.name, vertex: t.vertexName, subtask: t.subtask }, serialize(snap));
+      handle = storage.writeState(id, parent !== undefined ? { task: t.name, vertex: t.vertexName, subtask: t.subtask, parent } : { task: t.name, vertex: t.vertexName, subtask: t.subtask }, snapshotPayload(snap));
       h.fault("checkpoint.ack", t.name, id);
     } catch (e) {
       if (e instanceof InjectedCrash || e instanceof ProcessKilled) return t.fail(e);

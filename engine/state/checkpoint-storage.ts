@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import type { Fs } from "./fs.ts";
 import { mkdirDurable, pathFromUri } from "./fs.ts";
-import { CorruptFrameError, frame, unframe } from "./framing.ts";
+import type { ChunkSink } from "./binary-writer.ts";
+import { CorruptFrameError, frame, FrameStreamWriter, unframe } from "./framing.ts";
 import { deserialize, serialize } from "./serde.ts";
 
 /** Where one subtask's state went in the async phase. */
@@ -13,6 +14,16 @@ export interface StateHandle {
   readonly bytes: number;
   /** Incremental: the checkpoint whose state this one's deltas apply to (the same task's handle there). */
   readonly parent?: number;
+}
+
+/**
+ * State bytes that write themselves: file storage streams them in chunks (no whole-state copy),
+ * memory storage takes them whole. Each method encodes anew; call one of them once.
+ */
+export interface StatePayload {
+  /** Feeds the encoding to `sink` chunk by chunk (the last call has last = true); returns the byte count. */
+  writeTo(sink: ChunkSink): number;
+  toBytes(): Uint8Array;
 }
 
 /** The commit record of a checkpoint: written last, atomically. */
@@ -33,7 +44,7 @@ export interface CheckpointStorage {
   readonly description: string;
   /** True when checkpoints survive the death of the process (file storage). */
   readonly durable: boolean;
-  writeState(checkpointId: number, handle: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle;
+  writeState(checkpointId: number, handle: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array | StatePayload): StateHandle;
   writeMetadata(meta: CheckpointMetadata): void;
   /** Completed checkpoint ids found in storage, newest first. */
   completedIds(): number[];
@@ -75,15 +86,16 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
    */
   private readonly metas = new Map<number, CheckpointMetadata>();
 
-  writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle {
+  writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array | StatePayload): StateHandle {
     let m = this.states.get(checkpointId);
     if (!m) this.states.set(checkpointId, (m = new Map()));
     const file = `${h.vertex}-${h.subtask}`;
-    m.set(file, payload); // serialize() made it; nothing else holds it
+    const bytes = payload instanceof Uint8Array ? payload : payload.toBytes();
+    m.set(file, bytes); // the encoder made it; nothing else holds it
     // Spelled out, not spread: this runs once per subtask per checkpoint.
     return h.parent !== undefined
-      ? { task: h.task, vertex: h.vertex, subtask: h.subtask, parent: h.parent, file, bytes: payload.length }
-      : { task: h.task, vertex: h.vertex, subtask: h.subtask, file, bytes: payload.length };
+      ? { task: h.task, vertex: h.vertex, subtask: h.subtask, parent: h.parent, file, bytes: bytes.length }
+      : { task: h.task, vertex: h.vertex, subtask: h.subtask, file, bytes: bytes.length };
   }
   writeMetadata(meta: CheckpointMetadata): void {
     // The handles array is the coordinator's; a copy keeps a later push on it out of the commit record.
@@ -110,7 +122,7 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
 
 /**
  * Checkpoints as files (Flink's FileSystemCheckpointStorage): `<dir>/chk-<n>/<vertex>-<subtask>.state`
- * framed with length and CRC32, then `<dir>/chk-<n>/_metadata` by temp file, fsync, rename,
+ * framed with length and CRC32 (streamed), then `<dir>/chk-<n>/_metadata` by temp file, fsync, rename,
  * fsync of the directory. Everything goes through `Fs`, so SimFs can lose what was not synced.
  */
 export class FileSystemCheckpointStorage implements CheckpointStorage {
@@ -152,16 +164,18 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     return path.join(this.dir, `chk-${id}`);
   }
 
-  writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array): StateHandle {
+  /** Streamed: encoded chunk by chunk into the file, CRC32 and length in a trailer (framing.ts). */
+  writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array | StatePayload): StateHandle {
     const dir = this.chk(checkpointId);
     mkdirDurable(this.fs, dir);
     const file = `${h.vertex.replace(/[^A-Za-z0-9_.-]+/g, "_")}-${h.subtask}.state`;
     const p = path.join(dir, file);
-    const framed = frame(payload);
-    this.fs.writeFile(p, framed);
+    const out = new FrameStreamWriter(this.fs, p);
+    if (payload instanceof Uint8Array) out.write(payload, true);
+    else payload.writeTo(out.write);
     this.fs.fsync(p);
     this.fs.fsyncDir(dir);
-    return { ...h, file, bytes: framed.length };
+    return { ...h, file, bytes: out.fileBytes };
   }
 
   writeMetadata(meta: CheckpointMetadata): void {

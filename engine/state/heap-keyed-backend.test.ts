@@ -57,4 +57,39 @@ describe("heap keyed state", () => {
     }
     expect(() => at(parts[0], keys.find((k) => assignToKeyGroup(k, 128) > parts[0].keyGroupRange.end)!)).toThrow(/outside this subtask's range/);
   });
+
+  it("copy-on-write: a snapshot keeps every state kind as of its sync phase, whatever is written after", () => {
+    const b = new HeapKeyedStateBackend({ start: 0, end: 127 });
+    const v = b.getValueState<number>("v");
+    const l = b.getListState<string>("l");
+    const m = b.getMapState<string, number>("m");
+    const a = b.getAggregatingState<bigint, { sum: bigint }, bigint>("a", { createAccumulator: () => ({ sum: 0n }), add: (x, acc) => ({ sum: acc.sum + x }), getResult: (acc) => acc.sum, merge: (x, y) => ({ sum: x.sum + y.sum }) });
+    const write = (k: string, i: number) => {
+      at(b, k);
+      v.update(i);
+      l.add(`e${i}`);
+      m.put(`p${i % 3}`, i);
+      a.add(BigInt(i));
+    };
+    for (let i = 0; i < 40; i++) write(`K${i % 10}`, i);
+    const rows = (snap: ReturnType<typeof b.snapshot>) => JSON.stringify(snap, (_k, x) => (typeof x === "bigint" ? `${x}n` : x instanceof Map ? [...x] : x));
+    const before = rows(structuredClone(b.snapshot().map((g) => ({ keyGroup: g.keyGroup, states: g.states }))));
+    const snap = b.snapshot();
+    for (let i = 40; i < 90; i++) write(`K${i % 12}`, i);
+    at(b, "K3");
+    v.clear();
+    l.update([]);
+    m.remove("p0");
+    m.remove("p1");
+    a.clear();
+    expect(rows(snap)).toBe(before);
+    const second = b.snapshot();
+    write("K3", 1000);
+    expect(rows(second)).not.toBe(before);
+    // Restoring the first snapshot gives its state back exactly.
+    const r = new HeapKeyedStateBackend({ start: 0, end: 127 });
+    r.restore(snap);
+    expect(rows(r.snapshot())).toBe(before);
+  });
 });
+

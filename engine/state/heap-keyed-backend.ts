@@ -4,47 +4,13 @@ import type {
   ReducingState, ValueState,
 } from "./keyed-state.ts";
 import { CurrentKeyScope } from "./keyed-state.ts";
+import { CapturedKeyGroup, StateTable, type KeyMap } from "./cow-state-table.ts";
 
 /**
  * Keyed state in JS maps (Flink's HashMapStateBackend). Tables are indexed by key group first,
- * so a snapshot is already partitioned the way rescaling needs it.
+ * so a snapshot is already partitioned the way rescaling needs it, and copy-on-write per key
+ * group (cow-state-table.ts) makes the synchronous phase O(key groups).
  */
-type NsMap = Map<Namespace, unknown>;
-type KeyMap = Map<KeyType, NsMap>;
-
-class StateTable {
-  /** index: keyGroup - range.start */
-  readonly groups: (KeyMap | undefined)[];
-  constructor(readonly range: KeyGroupRange) {
-    this.groups = new Array(range.end - range.start + 1);
-  }
-  get(kg: number, key: KeyType, ns: Namespace): unknown {
-    return this.groups[kg - this.range.start]?.get(key)?.get(ns);
-  }
-  put(kg: number, key: KeyType, ns: Namespace, v: unknown): void {
-    const i = kg - this.range.start;
-    let km = this.groups[i];
-    if (km === undefined) this.groups[i] = km = new Map();
-    let nm = km.get(key);
-    if (nm === undefined) km.set(key, (nm = new Map()));
-    nm.set(ns, v);
-  }
-  remove(kg: number, key: KeyType, ns: Namespace): void {
-    const km = this.groups[kg - this.range.start];
-    const nm = km?.get(key);
-    if (nm === undefined) return;
-    nm.delete(ns);
-    if (nm.size === 0) km!.delete(key);
-  }
-}
-
-/** Values are copied on snapshot only where they are mutable containers. */
-function copyValue(v: unknown): unknown {
-  if (Array.isArray(v)) return v.slice();
-  if (v instanceof Map) return new Map(v);
-  return v;
-}
-
 export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend {
   private readonly tables = new Map<string, StateTable>();
 
@@ -113,7 +79,7 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
       setCurrentNamespace: (n) => void (ns = n),
       get: () => (t.get(b.kg, b.key, ns) as T[] | undefined) ?? [],
       add: (v) => {
-        const cur = t.get(b.kg, b.key, ns) as T[] | undefined;
+        const cur = t.getForWrite(b.kg, b.key, ns) as T[] | undefined;
         if (cur) cur.push(v);
         else t.put(b.kg, b.key, ns, [v]);
       },
@@ -131,12 +97,12 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
       setCurrentNamespace: (n) => void (ns = n),
       get: (k) => cur()?.get(k),
       put: (k, v) => {
-        const m = cur();
+        const m = t.getForWrite(b.kg, b.key, ns) as Map<K, V> | undefined;
         if (m) m.set(k, v);
         else t.put(b.kg, b.key, ns, new Map([[k, v]]));
       },
       remove: (k) => {
-        const m = cur();
+        const m = t.getForWrite(b.kg, b.key, ns) as Map<K, V> | undefined;
         if (!m) return;
         m.delete(k);
         if (m.size === 0) t.remove(b.kg, b.key, ns);
@@ -158,27 +124,34 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
     return out;
   }
 
+  /** O(key groups): each group's maps are captured by reference, and copied by the first write after. */
   snapshot(): KeyGroupState[] {
-    const byGroup = new Map<number, KeyGroupState>();
-    for (const [name, t] of [...this.tables.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      t.groups.forEach((km, i) => {
-        if (!km || km.size === 0) return;
-        const kg = i + this.keyGroupRange.start;
-        let g = byGroup.get(kg);
-        if (!g) byGroup.set(kg, (g = { keyGroup: kg, states: {} }));
-        const rows: [KeyType, Namespace, unknown][] = (g.states[name] = []);
-        km.forEach((nm, key) => nm.forEach((v, ns) => rows.push([key, ns, copyValue(v)])));
-      });
+    const names = [...this.tables.keys()].sort();
+    const tables = names.map((n) => this.tables.get(n)!);
+    const out: KeyGroupState[] = [];
+    const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
+    for (let i = 0; i < n; i++) {
+      let captured: [string, KeyMap][] | undefined;
+      for (let t = 0; t < tables.length; t++) {
+        const km = tables[t].capture(i);
+        if (km !== undefined) (captured ??= []).push([names[t], km]);
+      }
+      if (captured) out.push(new CapturedKeyGroup(i + this.keyGroupRange.start, captured));
     }
-    return [...byGroup.values()].sort((a, b) => a.keyGroup - b.keyGroup);
+    return out;
   }
 
   restore(states: Iterable<KeyGroupState>): void {
     for (const g of states) {
       if (g.keyGroup < this.keyGroupRange.start || g.keyGroup > this.keyGroupRange.end) continue;
+      if (g instanceof CapturedKeyGroup) {
+        // A decoded or captured group: its maps are shared, not copied (the first write copies).
+        for (const [name, km] of g.tables) this.table(name).adopt(g.keyGroup - this.keyGroupRange.start, km);
+        continue;
+      }
       for (const name of Object.keys(g.states)) {
         const t = this.table(name);
-        for (const [key, ns, v] of g.states[name]) t.put(g.keyGroup, key, ns, copyValue(v));
+        for (const [key, ns, v] of g.states[name]) t.put(g.keyGroup, key, ns, copyRestored(v));
       }
     }
   }
@@ -192,4 +165,11 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
   dispose(): void {
     this.tables.clear();
   }
+}
+
+/** Restored rows may share containers with the snapshot they came from (in-memory storage). */
+function copyRestored(v: unknown): unknown {
+  if (Array.isArray(v)) return v.slice();
+  if (v instanceof Map) return new Map(v);
+  return v;
 }

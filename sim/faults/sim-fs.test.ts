@@ -4,7 +4,7 @@ import { Rng } from "../../engine/kernel/rng.ts";
 import { FileSystemCheckpointStorage, type StateHandle } from "../../engine/state/checkpoint-storage.ts";
 import type { Fs } from "../../engine/state/fs.ts";
 import { CorruptFrameError, frame, unframe } from "../../engine/state/framing.ts";
-import { serialize } from "../../engine/state/serde.ts";
+import { snapshotPayload } from "../../engine/checkpoint/snapshot-codec.ts";
 import { loadLatestValid, NoValidCheckpointError } from "../../engine/checkpoint/restore.ts";
 import { describeCrash, SimFs, type CrashReport } from "./sim-fs.ts";
 
@@ -227,7 +227,7 @@ describe("SimFs injected faults", () => {
 
 const BASE = "/ckpt";
 const MAXP = 128;
-const payload = (id: number, sub: number): Uint8Array => serialize({ op: { keyed: [], timers: [], list: [`cp${id}-sub${sub}`] } });
+const payload = (id: number, sub: number): Uint8Array => snapshotPayload({ op: { keyed: [], timers: [], list: [`cp${id}-sub${sub}`] } }).toBytes();
 
 /** Wraps a SimFs so `after(step)` runs after every Fs call: the caller clones and crashes there. */
 function counting(fs: SimFs, after: (step: number, call: string) => void): Fs {
