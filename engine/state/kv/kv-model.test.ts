@@ -53,6 +53,8 @@ type Op =
   | ["value", bigint | undefined]
   | ["reduce", bigint]
   | ["agg", number]
+  | ["sum", bigint]
+  | ["fsum", number]
   | ["list", string, boolean]
   | ["map", string, number | undefined]
   | ["clear", number]
@@ -66,9 +68,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(fc.constant("value" as const), fc.option(big, { nil: undefined })),
   fc.tuple(fc.constant("reduce" as const), big),
   { arbitrary: fc.tuple(fc.constant("agg" as const), fc.integer({ min: -1000, max: 1000 })), weight: 4 },
+  // Fixed-point sums are stored in a fixed binary form (value-codec.ts): beyond 64 bits too.
+  { arbitrary: fc.tuple(fc.constant("sum" as const), fc.oneof(big, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n }))), weight: 2 },
+  fc.tuple(fc.constant("fsum" as const), fc.double()),
   fc.tuple(fc.constant("list" as const), fc.string({ maxLength: 3 }), fc.boolean()),
   fc.tuple(fc.constant("map" as const), fc.constantFrom("x", "y", "z"), fc.option(fc.integer(), { nil: undefined })),
-  fc.tuple(fc.constant("clear" as const), fc.nat(4)),
+  fc.tuple(fc.constant("clear" as const), fc.nat(6)),
   fc.constant(["read"] as Op),
   fc.constant(["entries"] as Op),
   fc.constant(["checkpoint"] as Op),
@@ -93,7 +98,16 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
   });
   const list = b.getListState<string>("list");
   const map = b.getMapState<string, number>("map");
-  const all = [value, red, agg, list, map];
+  type Sum<T> = { sum: T; count: number };
+  const sumOf = <T,>(zero: T, plus: (x: T, y: T) => T) => ({
+    createAccumulator: (): Sum<T> => ({ sum: zero, count: 0 }),
+    add: (v: T, a: Sum<T>): Sum<T> => ({ sum: plus(a.sum, v), count: a.count + 1 }),
+    getResult: (a: Sum<T>) => a,
+    merge: (a: Sum<T>, c: Sum<T>): Sum<T> => ({ sum: plus(a.sum, c.sum), count: a.count + c.count }),
+  });
+  const sum = b.getAggregatingState("sums", sumOf<bigint>(0n, (x, y) => x + y));
+  const fsum = b.getAggregatingState("fsums", sumOf<number>(0, (x, y) => x + y));
+  const all = [value, red, agg, list, map, sum, fsum];
   const kvb = b instanceof KvKeyedStateBackend ? b : undefined;
   let assembled = kvb ? new Map<number, KeyGroupState>() : undefined;
   const key = (i: number) => b.setCurrentKey(KEYS[i], assignToKeyGroup(KEYS[i], 128));
@@ -105,10 +119,12 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
       case "value": o[1] === undefined ? value.clear() : value.update(o[1]); break;
       case "reduce": red.add(o[1]); break;
       case "agg": seen.push(agg.add(o[1])); break;
+      case "sum": seen.push(sum.add(o[1])); break;
+      case "fsum": seen.push(fsum.add(o[1])); break;
       case "list": o[2] ? list.update([o[1]]) : list.add(o[1]); break;
       case "map": o[2] === undefined ? map.remove(o[1]) : map.put(o[1], o[2]); break;
       case "clear": all[o[1]].clear(); break;
-      case "read": seen.push([value.value(), red.get(), agg.get(), [...list.get()], map.entries().sort(), map.contains("x"), map.isEmpty(), b.size()]); break;
+      case "read": seen.push([value.value(), red.get(), agg.get(), [...list.get()], map.entries().sort(), map.contains("x"), map.isEmpty(), sum.get(), fsum.get(), b.size()]); break;
       case "entries": seen.push(b.entries("window-contents").map((e) => toJson(e)).sort()); break;
       case "checkpoint":
         if (kvb && assembled) {

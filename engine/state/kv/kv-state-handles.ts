@@ -3,36 +3,49 @@ import type { KeyType } from "../keygroups.ts";
 import { encodePart } from "./key-codec.ts";
 
 /**
- * A cached entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped
- * (and a read answered "absent" without asking lmdb). `dirty`: changed since the last flush,
- * and listed in the backend's dirty list.
+ * A cached entry of one state, key and namespace. `inDb: false` means lmdb is known to have no
+ * row, so a delete can be dropped (and a read answered "absent" without asking lmdb). `dirty`:
+ * changed since the last flush, and listed in the backend's dirty list, which needs nothing
+ * but the slot to write it: the slot carries its identity and, once built, its lmdb key.
  */
-export interface Slot {
-  v: unknown;
-  del: boolean;
-  inDb: boolean;
-  dirty: boolean;
+export class Slot {
+  v: unknown = undefined;
+  del = true;
+  inDb = false;
+  dirty = false;
+  /** The next cached namespace of the same key and state (a key has few live windows). */
+  next: Slot | undefined = undefined;
+  /** The encoded lmdb key, built once: on the first read from lmdb or the first flush. */
+  kb: Buffer | undefined = undefined;
+  constructor(readonly sb: StateBuffer, readonly kg: number, readonly key: KeyType, readonly ns: Namespace) {}
 }
-export type KeyMap = Map<KeyType, Map<Namespace, Slot>>;
+
+/** Namespace equality as a Map sees it (SameValueZero): NaN is one namespace. */
+export function sameNs(a: Namespace, b: Namespace): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
+/** Per key group (index: keyGroup - range.start, as on the heap), each key's chain of cached slots. */
+export type Generation = (Map<KeyType, Slot> | undefined)[];
 
 export class StateBuffer {
   readonly nameBytes: Buffer;
-  /** The young generation of the read cache; index: keyGroup - range.start, as on the heap, so a hit costs the same lookups. */
-  groups: (KeyMap | undefined)[];
-  /** The old generation: clean slots only, consulted on a young miss and promoted on a hit. */
-  old: (KeyMap | undefined)[];
+  /** Keys touched since the last rotation. A key's chain lives in exactly one generation. */
+  young: Generation;
+  /** Keys not touched since the last rotation; a touch moves the key's chain to `young`, a rotation drops what is left. */
+  old: Generation;
   constructor(readonly name: string, private readonly width: number) {
     this.nameBytes = encodePart(name);
-    this.groups = new Array(width);
+    this.young = new Array(width);
     this.old = new Array(width);
   }
-  /** Only right after a flush: the young generation must hold no dirty slot. */
+  /** Only right after a flush: no slot may be dirty. */
   rotate(): void {
-    this.old = this.groups;
-    this.groups = new Array(this.width);
+    this.old = this.young;
+    this.young = new Array(this.width);
   }
   reset(): void {
-    this.groups = new Array(this.width);
+    this.young = new Array(this.width);
     this.old = new Array(this.width);
   }
 }

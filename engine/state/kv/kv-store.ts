@@ -3,7 +3,9 @@ import * as path from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import type { KeyGroupRange, KeyType } from "../keygroups.ts";
 import type { KeyGroupState, Namespace } from "../keyed-state.ts";
-import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+import { KeyWriter, decodeStateKey, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+import type { Slot } from "./kv-state-handles.ts";
+import { decodeValue, ValueWriter } from "./value-codec.ts";
 
 /**
  * The kv backend's lmdb side, apart from its buffers and caches: the options, the environment,
@@ -30,7 +32,7 @@ export interface KvKeyedBackendOptions {
 const RESTORE_BATCH = 16_384;
 
 /** One task's state environment in `dir`. */
-export function openStateDb(dir: string): RootDatabase<unknown, Buffer> {
+export function openStateDb(dir: string): RootDatabase<Buffer, Buffer> {
   fs.mkdirSync(dir, { recursive: true });
   // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
   for (const f of ["state.mdb", "state.mdb-lock", "timers.mdb", "timers.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
@@ -38,28 +40,26 @@ export function openStateDb(dir: string): RootDatabase<unknown, Buffer> {
       path: path.join(dir, "state.mdb"),
       noSubdir: true,
       keyEncoding: "binary",
-      encoding: "msgpack",
-      // Records keep plain objects apart from Maps (MapState values); the extension carries
-      // bigints beyond 64 bits. Each value describes its own record, so no shared-structure row.
-      useRecords: true,
-      mapsAsObjects: false,
-      useBigIntExtension: true,
+      // Values are encoded here (value-codec.ts): a fixed form for fixed-point sums, msgpack else.
+      encoding: "binary",
       // Durability comes from checkpoints, not from this directory: skip fsync on commit.
       noSync: true,
       compression: false,
       cache: false,
-  } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<unknown, Buffer>;
+  } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<Buffer, Buffer>;
 }
 
 /** Every row of the given key groups (all of `range` by default), in key order. */
-export function* scanRows(db: RootDatabase<unknown, Buffer>, range: KeyGroupRange, keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
+export function* scanRows(db: RootDatabase<Buffer, Buffer>, range: KeyGroupRange, keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
   const { start, end } = range;
   const ranges = keyGroups
     ? [...new Set(keyGroups)].filter((g) => g >= start && g <= end).sort((x, y) => x - y).map((g) => [g, g] as const)
     : [[start, end] as const];
   for (const [a, b] of ranges) {
     // snapshot: true pins one read transaction for the whole scan, so it is consistent.
-    yield* db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true }) as Iterable<{ key: Buffer; value: unknown }>;
+    for (const { key, value } of db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true })) {
+      yield { key, value: decodeValue(value) };
+    }
   }
 }
 
@@ -88,11 +88,12 @@ export function keyGroupStates(rowsInKeyOrder: Iterable<{ key: Buffer; value: un
 }
 
 /** Writes the key groups of `range` in batched transactions and marks them changed. */
-export function writeKeyGroupStates(db: RootDatabase<unknown, Buffer>, range: KeyGroupRange, states: Iterable<KeyGroupState>, changed: Uint8Array): void {
+export function writeKeyGroupStates(db: RootDatabase<Buffer, Buffer>, range: KeyGroupRange, states: Iterable<KeyGroupState>, changed: Uint8Array): void {
   const { start, end } = range;
   const batch: [Buffer, unknown][] = [];
+  const values = new ValueWriter();
   const commit = () => {
-    db.transactionSync(() => batch.forEach(([k, v]) => void db.put(k, v)));
+    db.transactionSync(() => batch.forEach(([k, v]) => void db.put(k, values.encode(v))));
     batch.length = 0;
   };
   for (const g of states) {
@@ -111,24 +112,18 @@ export function writeKeyGroupStates(db: RootDatabase<unknown, Buffer>, range: Ke
 /** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
 const MAX_KEY_BYTES = 1978;
 
-/** Builds one backend's lmdb keys: each key's encoded part is cached; the result lives in a scratch writer. */
+/** Builds one backend's lmdb keys into a scratch writer; each slot keeps its own key once built. */
 export class StateKeys {
   private readonly writer = new KeyWriter();
-  private readonly parts = new Map<KeyType, Buffer>();
 
-  private part(key: KeyType): Buffer {
-    let b = this.parts.get(key);
-    if (b === undefined) {
-      if (this.parts.size >= 1 << 18) this.parts.clear();
-      this.parts.set(key, (b = encodePart(key)));
+  /** The slot's lmdb key, built on first use: a slot is read and flushed many times, encoded once. */
+  of(s: Slot): Buffer {
+    let kb = s.kb;
+    if (kb === undefined) {
+      const w = this.writer.reset().keyGroup(s.kg).part(s.key).part(s.ns).bytes(s.sb.nameBytes);
+      if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(s.key)}, state "${s.sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
+      kb = s.kb = w.take();
     }
-    return b;
-  }
-
-  /** The lmdb key, valid until the next call, which lmdb's synchronous calls allow. */
-  dbKey(state: { readonly name: string; readonly nameBytes: Buffer }, kg: number, key: KeyType, ns: Namespace): Buffer {
-    const w = this.writer.reset().keyGroup(kg).bytes(this.part(key)).part(ns).bytes(state.nameBytes);
-    if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(key)}, state "${state.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
-    return w.buf.subarray(0, w.pos);
+    return kb;
   }
 }
