@@ -11,7 +11,7 @@ import { KvTimerService } from "./kv-timers.ts";
 import { kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, sameNs, Slot, StateBuffer, type KvSlots } from "./kv-state-handles.ts";
 import { decodeStateKey } from "./key-codec.ts";
 import { FlushOrder } from "./flush-order.ts";
-import { keyGroupStates, openStateDb, scanRows, StateKeys, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
+import { keyGroupStates, openStateDb, scanRows, slotKey, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
 import { decodeValue, ValueWriter } from "./value-codec.ts";
 
 export type { KvKeyedBackendOptions } from "./kv-store.ts";
@@ -36,7 +36,6 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   /** Listed slots deleted with no row in lmdb: nothing to write, dropped by compact(). */
   private deadDirty = 0;
   private readonly changed: Uint8Array;
-  private readonly keys = new StateKeys();
   private readonly values = new ValueWriter();
   private readonly writeOrder: FlushOrder;
   private disposed = false;
@@ -97,7 +96,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     }
     const s = new Slot(sb, this.kg, key, ns);
     if (load) {
-      const bytes = this.db.getBinaryFast(this.keys.of(s));
+      const bytes = this.db.getBinaryFast(slotKey(s));
       if (bytes !== undefined) (s.v = decodeValue(bytes)), (s.del = false), (s.inDb = true);
     } else s.inDb = true; // without a read we cannot know lmdb has no row, so a later delete must reach it
     if (head === undefined) young.set(key, s);
@@ -184,12 +183,12 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     const n = d.length;
     if (n === 0) return;
     const order = this.writeOrder.sort(d);
-    const { db, keys, values } = this;
+    const { db, values } = this;
     db.transactionSync(() => {
       for (let j = 0; j < n; j++) {
         const s = order[j]!;
-        if (!s.del) void db.put(keys.of(s), values.encode(s.v));
-        else if (s.inDb) void db.remove(keys.of(s));
+        if (!s.del) void db.put(slotKey(s), values.encode(s.v));
+        else if (s.inDb) void db.remove(slotKey(s));
       }
     });
     // Written: the slots stay cached, clean, and know lmdb's row now.

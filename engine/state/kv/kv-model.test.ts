@@ -242,6 +242,20 @@ describe("KvKeyedStateBackend details", () => {
     }, FULL, 1);
   });
 
+  it("names the key and the state when a key is too long for lmdb, on a read and on a flush", () => {
+    withKv((b) => {
+      const v = b.getValueState<number>("v");
+      for (const key of ["k".repeat(3000), "\u00e9".repeat(1000), "k".repeat(1970)]) {
+        b.setCurrentKey(key, assignToKeyGroup(key, 128));
+        expect(() => v.value()).toThrow(/^state key of .* bytes \(key "(k|\u00e9)+, state "v"\) exceeds lmdb's 1978$/);
+        v.update(1); // a blind write reaches lmdb only at the flush
+        expect(() => b.size()).toThrow(/exceeds lmdb's 1978/);
+      }
+      b.setCurrentKey("ok", assignToKeyGroup("ok", 128));
+      expect(v.value()).toBeUndefined();
+    });
+  });
+
   it("tracks changed key groups until the next snapshot, and counts restored groups as changed", () => {
     withKv((b) => {
       const v = b.getValueState<number>("v");

@@ -6,7 +6,8 @@ import { encodePart } from "./key-codec.ts";
  * A cached entry of one state, key and namespace. `inDb: false` means lmdb is known to have no
  * row, so a delete can be dropped (and a read answered "absent" without asking lmdb). `dirty`:
  * changed since the last flush, and listed in the backend's dirty list, which needs nothing
- * but the slot to write it: the slot carries its identity and, once built, its lmdb key.
+ * but the slot to write it: the slot carries its identity, and lmdb's key encoder takes the
+ * slot as the key (kv-store.ts).
  */
 export class Slot {
   v: unknown = undefined;
@@ -15,8 +16,6 @@ export class Slot {
   dirty = false;
   /** The next cached namespace of the same key and state (a key has few live windows). */
   next: Slot | undefined = undefined;
-  /** The encoded lmdb key, built once: on the first read from lmdb or the first flush. */
-  kb: Buffer | undefined = undefined;
   constructor(readonly sb: StateBuffer, readonly kg: number, readonly key: KeyType, readonly ns: Namespace) {}
 }
 

@@ -4,7 +4,7 @@ import { open, type RootDatabase } from "lmdb";
 import type { KeyGroupRange, KeyType } from "../keygroups.ts";
 import type { KeyGroupState, Namespace } from "../keyed-state.ts";
 import { KeyWriter, decodeStateKey, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
-import type { Slot } from "./kv-state-handles.ts";
+import { Slot } from "./kv-state-handles.ts";
 import { decodeValue, ValueWriter } from "./value-codec.ts";
 
 /**
@@ -39,7 +39,7 @@ export function openStateDb(dir: string): RootDatabase<Buffer, Buffer> {
   return open({
       path: path.join(dir, "state.mdb"),
       noSubdir: true,
-      keyEncoding: "binary",
+      keyEncoder: stateKeyEncoder(),
       // Values are encoded here (value-codec.ts): a fixed form for fixed-point sums, msgpack else.
       encoding: "binary",
       // Durability comes from checkpoints, not from this directory: skip fsync on commit.
@@ -112,18 +112,31 @@ export function writeKeyGroupStates(db: RootDatabase<Buffer, Buffer>, range: Key
 /** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
 const MAX_KEY_BYTES = 1978;
 
-/** Builds one backend's lmdb keys into a scratch writer; each slot keeps its own key once built. */
-export class StateKeys {
-  private readonly writer = new KeyWriter();
+/**
+ * lmdb's key encoder for the state environment. A slot is its own key: its lmdb key is written
+ * straight into lmdb's key buffer from the slot's fields (no Buffer per key, and no second
+ * object to fetch from memory per put: the slot is in hand). A Buffer (range bounds, restore
+ * rows) is copied as it is. Reads return copies.
+ */
+function stateKeyEncoder() {
+  const w = new KeyWriter();
+  return {
+    writeKey(key: Slot | Uint8Array, target: Buffer, start: number): number {
+      if (!(key instanceof Slot)) {
+        target.set(key, start);
+        return start + key.length;
+      }
+      w.into(target, start).keyGroup(key.kg).part(key.key).part(key.ns).bytes(key.sb.nameBytes);
+      // A part too long for lmdb's buffer moved the writer to its own: far beyond the limit too.
+      const n = w.buf === target ? w.pos - start : Infinity;
+      if (n > MAX_KEY_BYTES) throw new Error(`state key of ${w.buf === target ? n : "more than 2,000"} bytes (key ${JSON.stringify(key.key).slice(0, 80)}, state "${key.sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
+      return w.pos;
+    },
+    readKey: (target: Uint8Array, start: number, end: number): Buffer => Buffer.from(target.subarray(start, end)),
+  };
+}
 
-  /** The slot's lmdb key, built on first use: a slot is read and flushed many times, encoded once. */
-  of(s: Slot): Buffer {
-    let kb = s.kb;
-    if (kb === undefined) {
-      const w = this.writer.reset().keyGroup(s.kg).part(s.key).part(s.ns).bytes(s.sb.nameBytes);
-      if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(s.key)}, state "${s.sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
-      kb = s.kb = w.take();
-    }
-    return kb;
-  }
+/** A slot where lmdb's API expects a key: the state environment's key encoder takes slots. */
+export function slotKey(s: Slot): Buffer {
+  return s as unknown as Buffer;
 }

@@ -26,11 +26,9 @@ const MAX_I64 = 2n ** 63n - 1n;
 // lmdb's read buffer is reused, so embedded binary must not point into it.
 const packr = new Packr({ useRecords: true, mapsAsObjects: false, useBigIntExtension: true, copyBuffers: true } as ConstructorParameters<typeof Packr>[0]);
 
-/** A plain `{ sum, count }` object with exactly those own keys, in that order. */
-function isSumAcc(v: object): v is { sum: bigint | number; count: number } {
+/** Exactly the own keys `sum` then `count`, on a plain object (the caller checked their types). */
+function isSumAccShape(v: object): boolean {
   if (Object.getPrototypeOf(v) !== Object.prototype) return false;
-  const o = v as { sum?: unknown; count?: unknown };
-  if (typeof o.count !== "number" || (typeof o.sum !== "bigint" && typeof o.sum !== "number")) return false;
   let n = 0;
   for (const k in v) {
     if (k !== (n === 0 ? "sum" : "count") || ++n > 2) return false;
@@ -38,27 +36,54 @@ function isSumAcc(v: object): v is { sum: bigint | number; count: number } {
   return n === 2 && Object.getOwnPropertySymbols(v).length === 0;
 }
 
-/** Encodes into one reused scratch buffer: valid until the next call (lmdb copies a value during a synchronous put). */
+// The numbers go through typed arrays over one 16-byte buffer: a store each, no BigInt
+// arithmetic (Buffer#writeBigInt64BE splits the bigint with four BigInt operations).
+const scratch = new ArrayBuffer(16);
+const i64 = new BigInt64Array(scratch);
+const f64 = new Float64Array(scratch);
+const u8 = new Uint8Array(scratch);
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies the scratch's 16 bytes to `b` at 2, big-endian per 8-byte number. */
+function put16(b: Buffer): void {
+  if (LE) for (let i = 0; i < 8; i++) (b[9 - i] = u8[i]), (b[17 - i] = u8[8 + i]);
+  else for (let i = 0; i < 16; i++) b[2 + i] = u8[i];
+}
+function get16(b: Buffer): void {
+  if (LE) for (let i = 0; i < 8; i++) (u8[i] = b[9 - i]), (u8[8 + i] = b[17 - i]);
+  else for (let i = 0; i < 16; i++) u8[i] = b[2 + i];
+}
+
+/**
+ * Encodes into buffers it reuses: a result is valid until the next call (lmdb copies a value
+ * during a synchronous put). The fixed forms reuse one exact-size buffer, so encoding a sum
+ * allocates nothing, not even a view.
+ */
 export class ValueWriter {
+  private readonly fixed18 = Buffer.alloc(18);
   private buf = Buffer.allocUnsafe(64);
 
   encode(v: unknown): Buffer {
-    if (typeof v === "object" && v !== null && isSumAcc(v)) {
-      const { sum, count } = v;
-      if (typeof sum === "number") return this.fixed(SUM_FLOAT, count, sum);
-      if (sum >= MIN_I64 && sum <= MAX_I64) return this.fixed(SUM_INT64, count, sum);
-      return this.big(count, sum);
+    if (typeof v === "object" && v !== null) {
+      const { sum, count } = v as { sum?: unknown; count?: unknown };
+      if (typeof count === "number" && (typeof sum === "bigint" || typeof sum === "number") && isSumAccShape(v)) {
+        if (typeof sum === "number") f64[0] = sum;
+        else if (sum >= MIN_I64 && sum <= MAX_I64) i64[0] = sum;
+        else return this.big(count, sum);
+        return this.fixed(typeof sum === "number" ? SUM_FLOAT : SUM_INT64, count);
+      }
     }
     return packr.pack(v);
   }
 
-  private fixed(tag: number, count: number, sum: number | bigint): Buffer {
-    const b = this.buf;
+  /** The sum is already in the scratch's first 8 bytes. */
+  private fixed(tag: number, count: number): Buffer {
+    const b = this.fixed18;
+    f64[1] = count;
     b[0] = FIXED;
     b[1] = tag;
-    if (tag === SUM_FLOAT) b.writeDoubleBE(sum as number, 2), b.writeDoubleBE(count, 10);
-    else b.writeBigInt64BE(sum as bigint, 2), b.writeDoubleBE(count, 10);
-    return b.subarray(0, 18);
+    put16(b);
+    return b;
   }
 
   private big(count: number, sum: bigint): Buffer {
@@ -81,9 +106,11 @@ export function decodeValue(b: Buffer): unknown {
   if (b[0] !== FIXED) return packr.unpack(b);
   switch (b[1]) {
     case SUM_INT64:
-      return { sum: b.readBigInt64BE(2), count: b.readDoubleBE(10) };
+      get16(b);
+      return { sum: i64[0], count: f64[1] };
     case SUM_FLOAT:
-      return { sum: b.readDoubleBE(2), count: b.readDoubleBE(10) };
+      get16(b);
+      return { sum: f64[0], count: f64[1] };
     case SUM_BIG: {
       let mag = 0n;
       for (let i = 11; i < b.length; i++) mag = (mag << 8n) | BigInt(b[i]);
