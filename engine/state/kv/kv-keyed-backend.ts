@@ -8,7 +8,7 @@ import type {
 } from "../keyed-state.ts";
 import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
-import { kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, sameNs, Slot, StateBuffer, type KvSlots } from "./kv-state-handles.ts";
+import { addNs, countNs, findNs, kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, removeNs, Slot, StateBuffer, type KvSlots } from "./kv-state-handles.ts";
 import { decodeStateKey } from "./key-codec.ts";
 import { FlushOrder } from "./flush-order.ts";
 import { keyGroupStates, openStateDb, scanRows, slotKey, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
@@ -60,11 +60,14 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return sb;
   }
 
-  /** The cached slot of the current key and `ns`: a walk of the key's short chain in the young generation. */
+  /** The cached slot of the current key and `ns` in the young generation (kv-state-handles.ts: KeySlots). */
   private cached(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
-    const m = sb.young[this.kg - this.keyGroupRange.start];
-    if (m !== undefined) {
-      for (let s = m.get(this.key); s !== undefined; s = s.next) if (s.ns === ns || (ns !== ns && s.ns !== s.ns)) return s;
+    const e = sb.young[this.kg - this.keyGroupRange.start]?.get(this.key);
+    if (e !== undefined) {
+      // The common case inline: the key's only namespace.
+      if (e instanceof Slot && e.next === undefined && (e.ns === ns || (ns !== ns && e.ns !== e.ns))) return e;
+      const s = findNs(e, ns);
+      if (s !== undefined) return s;
     }
     return this.miss(sb, ns, load);
   }
@@ -79,18 +82,15 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     const i = this.kg - this.keyGroupRange.start;
     const key = this.key;
     const young = (sb.young[i] ??= new Map());
-    let head = young.get(key);
-    if (head === undefined) {
+    let e = young.get(key);
+    if (e === undefined) {
       const old = sb.old[i];
-      head = old?.get(key);
-      if (head !== undefined) {
+      e = old?.get(key);
+      if (e !== undefined) {
         old!.delete(key);
-        young.set(key, head);
-        let hit: Slot | undefined;
-        for (let s: Slot | undefined = head; s !== undefined; s = s.next) {
-          this.oldSlots--;
-          if (hit === undefined && sameNs(s.ns, ns)) hit = s;
-        }
+        young.set(key, e);
+        this.oldSlots -= countNs(e);
+        const hit = findNs(e, ns);
         if (hit !== undefined) return hit;
       }
     }
@@ -99,8 +99,8 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
       const bytes = this.db.getBinaryFast(slotKey(s));
       if (bytes !== undefined) (s.v = decodeValue(bytes)), (s.del = false), (s.inDb = true);
     } else s.inDb = true; // without a read we cannot know lmdb has no row, so a later delete must reach it
-    if (head === undefined) young.set(key, s);
-    else (s.next = head.next), (head.next = s);
+    const now = addNs(e, s);
+    if (now !== e) young.set(key, now);
     this.slots++;
     return s;
   }
@@ -155,19 +155,14 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     s.del = true;
     if (s.inDb) return;
     if (s.dirty) this.deadDirty++;
-    // The slot came from cached(), so its chain is in the young generation.
+    // The slot came from cached(), so its key's slots are in the young generation.
     const m = sb.young[s.kg - this.keyGroupRange.start];
-    const head = m?.get(s.key);
-    if (head === s) {
-      if (s.next === undefined) m!.delete(s.key);
-      else m!.set(s.key, s.next);
-    } else {
-      let p = head;
-      while (p !== undefined && p.next !== s) p = p.next;
-      if (p === undefined) return;
-      p.next = s.next;
-    }
-    s.next = undefined;
+    const e = m?.get(s.key);
+    if (e === undefined) return;
+    const now = removeNs(e, s);
+    if (now === false) return;
+    if (now === undefined) m!.delete(s.key);
+    else if (now !== e) m!.set(s.key, now);
     this.slots--;
   }
 
@@ -213,6 +208,16 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     }
     d.length = k;
     this.deadDirty = 0;
+  }
+
+  /** @internal For tests: throws unless the slot counts match what the generations hold. */
+  checkCacheCounts(): void {
+    let young = 0, old = 0;
+    for (const sb of this.buffers.values()) {
+      for (const m of sb.young) if (m) for (const e of m.values()) young += countNs(e);
+      for (const m of sb.old) if (m) for (const e of m.values()) old += countNs(e);
+    }
+    if (young + old !== this.slots || old !== this.oldSlots) throw new Error(`kv cache counts ${this.slots}/${this.oldSlots}, generations hold ${young + old}/${old}`);
   }
 
   /** Drops every cached slot (after a flush): lmdb changed beneath the cache. */

@@ -64,7 +64,8 @@ type Op =
 const big = fc.bigInt({ min: -(2n ** 130n), max: 2n ** 130n });
 const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.tuple(fc.constant("key" as const), fc.nat(KEYS.length - 1)), weight: 4 },
-  { arbitrary: fc.tuple(fc.constant("ns" as const), fc.oneof(fc.nat(3), fc.constantFrom("", "late"))), weight: 2 },
+  // Up to 20 namespaces: a key's cached slots turn from a chain into a Map past 8.
+  { arbitrary: fc.tuple(fc.constant("ns" as const), fc.oneof(fc.nat(3), fc.nat(20), fc.constantFrom("", "late"))), weight: 2 },
   fc.tuple(fc.constant("value" as const), fc.option(big, { nil: undefined })),
   fc.tuple(fc.constant("reduce" as const), big),
   { arbitrary: fc.tuple(fc.constant("agg" as const), fc.integer({ min: -1000, max: 1000 })), weight: 4 },
@@ -138,6 +139,7 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
         break;
     }
   }
+  kvb?.checkCacheCounts();
   const final = b.snapshot();
   seen.push(canonical(final), shape(final), b.size());
   return { seen, assembled: assembled && [...assembled.values()] };
@@ -203,6 +205,29 @@ describe("KvKeyedStateBackend details", () => {
       expect(v.value()).toBe(43n);
       expect(b.snapshot()).toEqual([{ keyGroup: assignToKeyGroup("BTCUSDT", 128), states: { value: [["BTCUSDT", 0, 43n]] } }]);
     }, FULL, 4, 2);
+  });
+
+  it("keeps many namespaces of one key apart, through the switch from a chain to a Map and back", () => {
+    for (const [buffer, cache] of [[4096, undefined], [1, 2], [3, 8]] as const) {
+      const heap = new HeapKeyedStateBackend(FULL);
+      withKv((b) => {
+        const seen = [heap, b].map((s) => {
+          const v = s.getValueState<number>("v");
+          const out: unknown[] = [];
+          for (const key of ["a", "b"]) {
+            s.setCurrentKey(key, assignToKeyGroup(key, 128));
+            for (let ns = 0; ns < 30; ns++) v.setCurrentNamespace(ns), v.update(ns * 10 + key.length);
+            for (let ns = 0; ns < 30; ns += 3) v.setCurrentNamespace(ns), v.clear();
+            for (let ns = 29; ns >= 0; ns--) v.setCurrentNamespace(ns), out.push(v.value());
+            for (let ns = 0; ns < 30; ns += 2) v.setCurrentNamespace(ns), v.update(-ns - 1);
+          }
+          out.push(canonical(s.snapshot()));
+          return out;
+        });
+        b.checkCacheCounts();
+        expect(seen[1]).toEqual(seen[0]);
+      }, FULL, buffer, cache);
+    }
   });
 
   it("bigints far beyond 2^64 round-trip exactly in every kind of state, through lmdb and both restores", () => {

@@ -19,13 +19,72 @@ export class Slot {
   constructor(readonly sb: StateBuffer, readonly kg: number, readonly key: KeyType, readonly ns: Namespace) {}
 }
 
-/** Namespace equality as a Map sees it (SameValueZero): NaN is one namespace. */
-export function sameNs(a: Namespace, b: Namespace): boolean {
-  return a === b || (a !== a && b !== b);
+/**
+ * A key's cached slots in one state: a chain through `next` while short (a key has one or two
+ * live windows, and a chain costs no Map per key), a Map by namespace once longer (a key with
+ * many namespaces must not cost a walk per access).
+ */
+export type KeySlots = Slot | Map<Namespace, Slot>;
+const CHAIN_MAX = 8;
+
+/** The slot of `ns` among a key's slots. Chain equality is a Map's (SameValueZero): NaN is one namespace. */
+export function findNs(e: KeySlots, ns: Namespace): Slot | undefined {
+  if (e instanceof Slot) {
+    for (let s: Slot | undefined = e; s !== undefined; s = s.next) if (s.ns === ns || (ns !== ns && s.ns !== s.ns)) return s;
+    return undefined;
+  }
+  return e.get(ns);
 }
 
-/** Per key group (index: keyGroup - range.start, as on the heap), each key's chain of cached slots. */
-export type Generation = (Map<KeyType, Slot> | undefined)[];
+/** How many slots a key has cached. */
+export function countNs(e: KeySlots): number {
+  if (!(e instanceof Slot)) return e.size;
+  let n = 0;
+  for (let s: Slot | undefined = e; s !== undefined; s = s.next) n++;
+  return n;
+}
+
+/** Adds `s` (a namespace not among them); returns what the key's entry is now. */
+export function addNs(e: KeySlots | undefined, s: Slot): KeySlots {
+  if (e === undefined) return s;
+  if (!(e instanceof Slot)) return e.set(s.ns, s);
+  if (countNs(e) < CHAIN_MAX) {
+    s.next = e.next;
+    e.next = s;
+    return e;
+  }
+  const m = new Map<Namespace, Slot>();
+  for (let x: Slot | undefined = e; x !== undefined; ) {
+    const n: Slot | undefined = x.next;
+    x.next = undefined;
+    m.set(x.ns, x);
+    x = n;
+  }
+  return m.set(s.ns, s);
+}
+
+/** Removes `s`; returns what the key's entry is now (undefined: no slot left), or false if `s` was not there. */
+export function removeNs(e: KeySlots, s: Slot): KeySlots | undefined | false {
+  if (!(e instanceof Slot)) {
+    if (e.get(s.ns) !== s) return false;
+    e.delete(s.ns);
+    return e.size === 0 ? undefined : e;
+  }
+  if (e === s) {
+    const rest = s.next;
+    s.next = undefined;
+    return rest;
+  }
+  let p: Slot | undefined = e;
+  while (p !== undefined && p.next !== s) p = p.next;
+  if (p === undefined) return false;
+  p.next = s.next;
+  s.next = undefined;
+  return e;
+}
+
+/** Per key group (index: keyGroup - range.start, as on the heap), each key's cached slots. */
+export type Generation = (Map<KeyType, KeySlots> | undefined)[];
 
 export class StateBuffer {
   readonly nameBytes: Buffer;
