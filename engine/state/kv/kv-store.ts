@@ -21,8 +21,9 @@ export interface KvKeyedBackendOptions {
   /**
    * Decoded entries kept in memory in front of lmdb, dirty ones included (RocksDB's block
    * cache, in effect, but of values rather than pages): a hit costs no lmdb read and no
-   * msgpack decode. Two generations of half this size each; the older is dropped whole at a
-   * flush once the younger is full, so the least recently touched half goes first.
+   * decode. Two generations that hold each key once: a touch moves the key to the young one;
+   * when both together reach this size, the old one (what was not touched since the last
+   * rotation) is dropped after a flush and the young one becomes old.
    * 131,072 by default (a few tens of MB at most per task); never less than twice the write buffer.
    * 0: no cache; every flush drops what it wrote (the backend before the cache, for comparison).
    */
