@@ -31,11 +31,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** Appends parts into one growing scratch buffer, so the hot path allocates only the result. */
 export class KeyWriter {
-  buf = Buffer.allocUnsafe(128);
+  buf: Buffer = Buffer.allocUnsafe(128);
   pos = 0;
 
   reset(): this {
     this.pos = 0;
+    return this;
+  }
+  /** Writes into `target` from `pos` on (lmdb's key buffer); a part that does not fit moves the writer to a buffer of its own. */
+  into(target: Buffer, pos: number): this {
+    this.buf = target;
+    this.pos = pos;
     return this;
   }
   private ensure(n: number): void {
@@ -78,11 +84,30 @@ export class KeyWriter {
   private string(s: string): this {
     this.ensure(3 + s.length * 3);
     this.buf[this.pos++] = TAG_STRING;
-    if (s.indexOf("\0") < 0 && !LONE_SURROGATE.test(s)) this.pos += this.buf.write(s, this.pos, "utf8");
-    else this.wtf8(s);
+    if (!this.ascii(s)) {
+      if (s.indexOf("\0") < 0 && !LONE_SURROGATE.test(s)) this.pos += this.buf.write(s, this.pos, "utf8");
+      else this.wtf8(s);
+    }
     this.buf[this.pos++] = 0;
     this.buf[this.pos++] = END;
     return this;
+  }
+  /**
+   * A short string of U+0001..U+007F (symbols, most keys) byte by byte: its UTF-8 is itself,
+   * and a loop is cheaper than a native write plus the surrogate check. False (nothing written) else.
+   */
+  private ascii(s: string): boolean {
+    const n = s.length;
+    if (n > 32) return false;
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c > 0x7f) return false;
+      b[p + i] = c;
+    }
+    this.pos = p + n;
+    return true;
   }
   /** WTF-8 (UTF-8 that also encodes lone surrogates), with U+0000 escaped. */
   private wtf8(s: string): void {

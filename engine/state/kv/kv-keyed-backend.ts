@@ -8,9 +8,11 @@ import type {
 } from "../keyed-state.ts";
 import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
-import { kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, StateBuffer, type KvSlots, type Slot } from "./kv-state-handles.ts";
+import { addNs, countNs, findNs, kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, removeNs, Slot, StateBuffer, type KvSlots } from "./kv-state-handles.ts";
 import { decodeStateKey } from "./key-codec.ts";
-import { keyGroupStates, openStateDb, scanRows, StateKeys, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
+import { FlushOrder } from "./flush-order.ts";
+import { keyGroupStates, openStateDb, scanRows, slotKey, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
+import { decodeValue, ValueWriter } from "./value-codec.ts";
 
 export type { KvKeyedBackendOptions } from "./kv-store.ts";
 
@@ -20,34 +22,33 @@ export type { KvKeyedBackendOptions } from "./kv-store.ts";
  * HeapKeyedStateBackend; only row order within a key group differs (byte order of the encoded key, insertion order).
  */
 export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend, KvSlots {
-  private readonly db: RootDatabase<unknown, Buffer>;
+  private readonly db: RootDatabase<Buffer, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
   private readonly limit: number;
-  /** Young-generation entries that trigger a rotation (half the read cache). */
-  private readonly youngLimit: number;
+  /** Cached slots (both generations) that trigger a rotation. */
+  private readonly capacity: number;
   private readonly noCache: boolean;
-  /** Slots in the young generations of all states. */
-  private young = 0;
-  /** Dirty slots since the last flush, in parallel arrays so listing one allocates nothing. */
-  private readonly dirtySb: StateBuffer[] = [];
-  private readonly dirtyKg: number[] = [];
-  private readonly dirtyKey: KeyType[] = [];
-  private readonly dirtyNs: Namespace[] = [];
-  private readonly dirtySlot: Slot[] = [];
+  /** Slots cached in both generations of all states, and in the old ones. */
+  private slots = 0;
+  private oldSlots = 0;
+  /** Dirty slots since the last flush. */
+  private readonly dirty: Slot[] = [];
   /** Listed slots deleted with no row in lmdb: nothing to write, dropped by compact(). */
   private deadDirty = 0;
   private readonly changed: Uint8Array;
-  private readonly keys = new StateKeys();
+  private readonly values = new ValueWriter();
+  private readonly writeOrder: FlushOrder;
   private disposed = false;
   private timers?: KvTimerService;
 
   constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
     super();
     this.limit = Math.max(1, opts.writeBufferEntries ?? 65_536);
-    // The young generation must hold a full write buffer, which it keeps until the flush.
-    this.youngLimit = Math.max(this.limit, Math.floor((opts.readCacheEntries ?? 1 << 17) / 2));
+    // A full write buffer must leave room for clean entries, or every flush would empty the cache.
+    this.capacity = Math.max(2 * this.limit, opts.readCacheEntries ?? 1 << 17);
     this.noCache = opts.readCacheEntries === 0;
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
+    this.writeOrder = new FlushOrder(keyGroupRange.start, this.changed.length);
     this.db = openStateDb(dir);
   }
 
@@ -59,37 +60,57 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     return sb;
   }
 
-  /**
-   * The cached slot of the current key and `ns`, promoted from the old generation or loaded
-   * from lmdb on a miss (`load`; else, for a blind write, a slot that does not know lmdb's row).
-   * Rotates first when the young generation is full, which needs a flush.
-   */
+  /** The cached slot of the current key and `ns` in the young generation (kv-state-handles.ts: KeySlots). */
   private cached(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
+    const e = sb.young[this.kg - this.keyGroupRange.start]?.get(this.key);
+    if (e !== undefined) {
+      // The common case inline: the key's only namespace.
+      if (e instanceof Slot && e.next === undefined && (e.ns === ns || (ns !== ns && e.ns !== e.ns))) return e;
+      const s = findNs(e, ns);
+      if (s !== undefined) return s;
+    }
+    return this.miss(sb, ns, load);
+  }
+
+  /**
+   * A young miss: the key's chain moves over from the old generation if it is there; a
+   * namespace cached in neither is loaded from lmdb (`load`; else, for a blind write, a slot
+   * that does not know lmdb's row). Rotates first when the cache is full, which needs a flush.
+   */
+  private miss(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
+    if (this.slots >= this.capacity) this.rotate();
     const i = this.kg - this.keyGroupRange.start;
-    let km = sb.groups[i];
-    let nm = km?.get(this.key);
-    let s = nm?.get(ns);
-    if (s !== undefined) return s;
-    if (this.young >= this.youngLimit) {
-      this.flush();
-      for (const b of this.buffers.values()) b.rotate();
-      this.young = 0;
-      km = nm = undefined;
+    const key = this.key;
+    const young = (sb.young[i] ??= new Map());
+    let e = young.get(key);
+    if (e === undefined) {
+      const old = sb.old[i];
+      e = old?.get(key);
+      if (e !== undefined) {
+        old!.delete(key);
+        young.set(key, e);
+        this.oldSlots -= countNs(e);
+        const hit = findNs(e, ns);
+        if (hit !== undefined) return hit;
+      }
     }
-    s = sb.old[i]?.get(this.key)?.get(ns);
-    if (s === undefined) {
-      const v = load ? this.db.get(this.keys.dbKey(sb, this.kg, this.key, ns)) : undefined;
-      // Without a read we cannot know lmdb has no row, so a later delete must reach it.
-      s = { v, del: v === undefined, inDb: !load || v !== undefined, dirty: false };
-    }
-    if (km === undefined) km = sb.groups[i] ??= new Map();
-    if (nm === undefined) {
-      nm = km.get(this.key);
-      if (nm === undefined) km.set(this.key, (nm = new Map()));
-    }
-    nm.set(ns, s);
-    this.young++;
+    const s = new Slot(sb, this.kg, key, ns);
+    if (load) {
+      const bytes = this.db.getBinaryFast(slotKey(s));
+      if (bytes !== undefined) (s.v = decodeValue(bytes)), (s.del = false), (s.inDb = true);
+    } else s.inDb = true; // without a read we cannot know lmdb has no row, so a later delete must reach it
+    const now = addNs(e, s);
+    if (now !== e) young.set(key, now);
+    this.slots++;
     return s;
+  }
+
+  /** Drops the old generation (what was not touched for a whole generation); the young one becomes old. */
+  private rotate(): void {
+    this.flush();
+    for (const b of this.buffers.values()) b.rotate();
+    this.slots -= this.oldSlots;
+    this.oldSlots = this.slots;
   }
 
   /** @internal */ read(sb: StateBuffer, ns: Namespace): unknown {
@@ -98,21 +119,17 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   /** The slot to modify, marked dirty. Flushes first when the write buffer is full. */
   /** @internal */ slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
-    if (this.dirtySlot.length >= this.limit) {
+    if (this.dirty.length >= this.limit) {
       // Windows that opened and fired since the flush fill the list without anything to write:
       // dropping them keeps them from living (and being scanned) until a flush.
-      if (this.deadDirty * 2 >= this.dirtySlot.length) this.compact();
+      if (this.deadDirty * 2 >= this.dirty.length) this.compact();
       else this.flush();
     }
     const s = this.cached(sb, ns, load);
     this.changed[this.kg - this.keyGroupRange.start] = 1;
     if (!s.dirty) {
       s.dirty = true;
-      this.dirtySb.push(sb);
-      this.dirtyKg.push(this.kg);
-      this.dirtyKey.push(this.key);
-      this.dirtyNs.push(ns);
-      this.dirtySlot.push(s);
+      this.dirty.push(s);
     }
     return s;
   }
@@ -130,73 +147,83 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   /**
    * Marks the slot deleted. When lmdb has no row (a window that opened and fired between
-   * flushes) the flush skips it and lmdb never sees it, and the slot leaves the young
-   * generation: a fired window is not read again, so caching its absence only costs memory.
+   * flushes) the flush skips it and lmdb never sees it, and the slot leaves the cache: a fired
+   * window is not read again, so caching its absence only costs memory.
    */
-  /** @internal */ tombstone(sb: StateBuffer, ns: Namespace, s: Slot): void {
+  /** @internal */ tombstone(sb: StateBuffer, _ns: Namespace, s: Slot): void {
     s.v = undefined;
     s.del = true;
     if (s.inDb) return;
     if (s.dirty) this.deadDirty++;
-    const km = sb.groups[this.kg - this.keyGroupRange.start];
-    const nm = km?.get(this.key);
-    if (nm?.get(ns) !== s) return;
-    nm.delete(ns);
-    if (nm.size === 0) km!.delete(this.key);
-    this.young--;
+    // The slot came from cached(), so its key's slots are in the young generation.
+    const m = sb.young[s.kg - this.keyGroupRange.start];
+    const e = m?.get(s.key);
+    if (e === undefined) return;
+    const now = removeNs(e, s);
+    if (now === false) return;
+    if (now === undefined) m!.delete(s.key);
+    else if (now !== e) m!.set(s.key, now);
+    this.slots--;
   }
 
   /**
-   * Writes every dirty entry in one transaction. Transaction callbacks here return nothing:
-   * a returned promise-like (lmdb's put returns one) makes transactionSync commit only when the
-   * event loop turns, which a synchronous job never lets it do (measured: +400 MB in 30k flushes).
+   * Writes every dirty entry in one transaction, in (nearly) key order: lmdb then walks its
+   * B-tree in order and touches each page in a run (measured: 1.5-2x the puts per second of a
+   * random order). Transaction callbacks here return nothing: a returned promise-like (lmdb's
+   * put returns one) makes transactionSync commit only when the event loop turns, which a
+   * synchronous job never lets it do (measured: +400 MB in 30k flushes).
    */
   flush(): void {
-    const n = this.dirtySlot.length;
+    const d = this.dirty;
+    const n = d.length;
     if (n === 0) return;
-    const { dirtySb, dirtyKg, dirtyKey, dirtyNs, dirtySlot } = this;
-    this.db.transactionSync(() => {
+    const order = this.writeOrder.sort(d);
+    const { db, values } = this;
+    db.transactionSync(() => {
       for (let j = 0; j < n; j++) {
-        const s = dirtySlot[j]!;
-        if (!s.del) void this.db.put(this.keys.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!), s.v);
-        else if (s.inDb) void this.db.remove(this.keys.dbKey(dirtySb[j]!, dirtyKg[j]!, dirtyKey[j]!, dirtyNs[j]!));
+        const s = order[j]!;
+        if (!s.del) void db.put(slotKey(s), values.encode(s.v));
+        else if (s.inDb) void db.remove(slotKey(s));
       }
     });
     // Written: the slots stay cached, clean, and know lmdb's row now.
     for (let j = 0; j < n; j++) {
-      const s = dirtySlot[j]!;
+      const s = d[j]!;
       s.dirty = false;
       s.inDb = !s.del;
     }
-    dirtySb.length = dirtyKg.length = dirtyKey.length = dirtyNs.length = dirtySlot.length = 0;
+    d.length = 0;
     this.deadDirty = 0;
     if (this.noCache) this.dropCache();
   }
 
   /** Drops listed slots that have nothing to write (deleted, no row in lmdb); they become clean. */
   private compact(): void {
-    const { dirtySb, dirtyKg, dirtyKey, dirtyNs, dirtySlot } = this;
+    const d = this.dirty;
     let k = 0;
-    for (let j = 0; j < dirtySlot.length; j++) {
-      const s = dirtySlot[j]!;
-      if (s.del && !s.inDb) {
-        s.dirty = false;
-        continue;
-      }
-      dirtySb[k] = dirtySb[j]!;
-      dirtyKg[k] = dirtyKg[j]!;
-      dirtyKey[k] = dirtyKey[j]!;
-      dirtyNs[k] = dirtyNs[j]!;
-      dirtySlot[k++] = s;
+    for (let j = 0; j < d.length; j++) {
+      const s = d[j]!;
+      if (s.del && !s.inDb) s.dirty = false;
+      else d[k++] = s;
     }
-    dirtySb.length = dirtyKg.length = dirtyKey.length = dirtyNs.length = dirtySlot.length = k;
+    d.length = k;
     this.deadDirty = 0;
+  }
+
+  /** @internal For tests: throws unless the slot counts match what the generations hold. */
+  checkCacheCounts(): void {
+    let young = 0, old = 0;
+    for (const sb of this.buffers.values()) {
+      for (const m of sb.young) if (m) for (const e of m.values()) young += countNs(e);
+      for (const m of sb.old) if (m) for (const e of m.values()) old += countNs(e);
+    }
+    if (young + old !== this.slots || old !== this.oldSlots) throw new Error(`kv cache counts ${this.slots}/${this.oldSlots}, generations hold ${young + old}/${old}`);
   }
 
   /** Drops every cached slot (after a flush): lmdb changed beneath the cache. */
   private dropCache(): void {
     for (const sb of this.buffers.values()) sb.reset();
-    this.young = 0;
+    this.slots = this.oldSlots = 0;
   }
 
   // ---- state handles (kv-state-handles.ts) ----
@@ -280,7 +307,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.disposed = true;
     this.timers?.close();
     this.buffers.clear();
-    this.dirtySb.length = this.dirtyKg.length = this.dirtyKey.length = this.dirtyNs.length = this.dirtySlot.length = 0;
+    this.dirty.length = 0;
     this.deadDirty = 0;
     // No async writes are ever queued, so close finishes synchronously; the promise is moot.
     void this.db.close().catch(() => undefined);

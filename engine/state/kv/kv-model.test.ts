@@ -53,6 +53,8 @@ type Op =
   | ["value", bigint | undefined]
   | ["reduce", bigint]
   | ["agg", number]
+  | ["sum", bigint]
+  | ["fsum", number]
   | ["list", string, boolean]
   | ["map", string, number | undefined]
   | ["clear", number]
@@ -62,13 +64,17 @@ type Op =
 const big = fc.bigInt({ min: -(2n ** 130n), max: 2n ** 130n });
 const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.tuple(fc.constant("key" as const), fc.nat(KEYS.length - 1)), weight: 4 },
-  { arbitrary: fc.tuple(fc.constant("ns" as const), fc.oneof(fc.nat(3), fc.constantFrom("", "late"))), weight: 2 },
+  // Up to 20 namespaces: a key's cached slots turn from a chain into a Map past 8.
+  { arbitrary: fc.tuple(fc.constant("ns" as const), fc.oneof(fc.nat(3), fc.nat(20), fc.constantFrom("", "late"))), weight: 2 },
   fc.tuple(fc.constant("value" as const), fc.option(big, { nil: undefined })),
   fc.tuple(fc.constant("reduce" as const), big),
   { arbitrary: fc.tuple(fc.constant("agg" as const), fc.integer({ min: -1000, max: 1000 })), weight: 4 },
+  // Fixed-point sums are stored in a fixed binary form (value-codec.ts): beyond 64 bits too.
+  { arbitrary: fc.tuple(fc.constant("sum" as const), fc.oneof(big, fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n }))), weight: 2 },
+  fc.tuple(fc.constant("fsum" as const), fc.double()),
   fc.tuple(fc.constant("list" as const), fc.string({ maxLength: 3 }), fc.boolean()),
   fc.tuple(fc.constant("map" as const), fc.constantFrom("x", "y", "z"), fc.option(fc.integer(), { nil: undefined })),
-  fc.tuple(fc.constant("clear" as const), fc.nat(4)),
+  fc.tuple(fc.constant("clear" as const), fc.nat(6)),
   fc.constant(["read"] as Op),
   fc.constant(["entries"] as Op),
   fc.constant(["checkpoint"] as Op),
@@ -93,7 +99,16 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
   });
   const list = b.getListState<string>("list");
   const map = b.getMapState<string, number>("map");
-  const all = [value, red, agg, list, map];
+  type Sum<T> = { sum: T; count: number };
+  const sumOf = <T,>(zero: T, plus: (x: T, y: T) => T) => ({
+    createAccumulator: (): Sum<T> => ({ sum: zero, count: 0 }),
+    add: (v: T, a: Sum<T>): Sum<T> => ({ sum: plus(a.sum, v), count: a.count + 1 }),
+    getResult: (a: Sum<T>) => a,
+    merge: (a: Sum<T>, c: Sum<T>): Sum<T> => ({ sum: plus(a.sum, c.sum), count: a.count + c.count }),
+  });
+  const sum = b.getAggregatingState("sums", sumOf<bigint>(0n, (x, y) => x + y));
+  const fsum = b.getAggregatingState("fsums", sumOf<number>(0, (x, y) => x + y));
+  const all = [value, red, agg, list, map, sum, fsum];
   const kvb = b instanceof KvKeyedStateBackend ? b : undefined;
   let assembled = kvb ? new Map<number, KeyGroupState>() : undefined;
   const key = (i: number) => b.setCurrentKey(KEYS[i], assignToKeyGroup(KEYS[i], 128));
@@ -105,10 +120,12 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
       case "value": o[1] === undefined ? value.clear() : value.update(o[1]); break;
       case "reduce": red.add(o[1]); break;
       case "agg": seen.push(agg.add(o[1])); break;
+      case "sum": seen.push(sum.add(o[1])); break;
+      case "fsum": seen.push(fsum.add(o[1])); break;
       case "list": o[2] ? list.update([o[1]]) : list.add(o[1]); break;
       case "map": o[2] === undefined ? map.remove(o[1]) : map.put(o[1], o[2]); break;
       case "clear": all[o[1]].clear(); break;
-      case "read": seen.push([value.value(), red.get(), agg.get(), [...list.get()], map.entries().sort(), map.contains("x"), map.isEmpty(), b.size()]); break;
+      case "read": seen.push([value.value(), red.get(), agg.get(), [...list.get()], map.entries().sort(), map.contains("x"), map.isEmpty(), sum.get(), fsum.get(), b.size()]); break;
       case "entries": seen.push(b.entries("window-contents").map((e) => toJson(e)).sort()); break;
       case "checkpoint":
         if (kvb && assembled) {
@@ -122,6 +139,7 @@ function play(b: KeyedStateBackend, script: Op[]): Trace {
         break;
     }
   }
+  kvb?.checkCacheCounts();
   const final = b.snapshot();
   seen.push(canonical(final), shape(final), b.size());
   return { seen, assembled: assembled && [...assembled.values()] };
@@ -189,6 +207,29 @@ describe("KvKeyedStateBackend details", () => {
     }, FULL, 4, 2);
   });
 
+  it("keeps many namespaces of one key apart, through the switch from a chain to a Map and back", () => {
+    for (const [buffer, cache] of [[4096, undefined], [1, 2], [3, 8]] as const) {
+      const heap = new HeapKeyedStateBackend(FULL);
+      withKv((b) => {
+        const seen = [heap, b].map((s) => {
+          const v = s.getValueState<number>("v");
+          const out: unknown[] = [];
+          for (const key of ["a", "b"]) {
+            s.setCurrentKey(key, assignToKeyGroup(key, 128));
+            for (let ns = 0; ns < 30; ns++) v.setCurrentNamespace(ns), v.update(ns * 10 + key.length);
+            for (let ns = 0; ns < 30; ns += 3) v.setCurrentNamespace(ns), v.clear();
+            for (let ns = 29; ns >= 0; ns--) v.setCurrentNamespace(ns), out.push(v.value());
+            for (let ns = 0; ns < 30; ns += 2) v.setCurrentNamespace(ns), v.update(-ns - 1);
+          }
+          out.push(canonical(s.snapshot()));
+          return out;
+        });
+        b.checkCacheCounts();
+        expect(seen[1]).toEqual(seen[0]);
+      }, FULL, buffer, cache);
+    }
+  });
+
   it("bigints far beyond 2^64 round-trip exactly in every kind of state, through lmdb and both restores", () => {
     const values = [2n ** 64n, 2n ** 64n - 1n, -(2n ** 63n) - 1n, 2n ** 200n + 12345n, -(2n ** 521n) + 1n, 0n, -1n];
     withKv((b) => {
@@ -224,6 +265,20 @@ describe("KvKeyedStateBackend details", () => {
         expect(canonical(again.snapshot())).toEqual(canonical(b.snapshot()));
       });
     }, FULL, 1);
+  });
+
+  it("names the key and the state when a key is too long for lmdb, on a read and on a flush", () => {
+    withKv((b) => {
+      const v = b.getValueState<number>("v");
+      for (const key of ["k".repeat(3000), "\u00e9".repeat(1000), "k".repeat(1970)]) {
+        b.setCurrentKey(key, assignToKeyGroup(key, 128));
+        expect(() => v.value()).toThrow(/^state key of .* bytes \(key "(k|\u00e9)+, state "v"\) exceeds lmdb's 1978$/);
+        v.update(1); // a blind write reaches lmdb only at the flush
+        expect(() => b.size()).toThrow(/exceeds lmdb's 1978/);
+      }
+      b.setCurrentKey("ok", assignToKeyGroup("ok", 128));
+      expect(v.value()).toBeUndefined();
+    });
   });
 
   it("tracks changed key groups until the next snapshot, and counts restored groups as changed", () => {

@@ -3,36 +3,107 @@ import type { KeyType } from "../keygroups.ts";
 import { encodePart } from "./key-codec.ts";
 
 /**
- * A cached entry. `inDb: false` means lmdb is known to have no row, so a delete can be dropped
- * (and a read answered "absent" without asking lmdb). `dirty`: changed since the last flush,
- * and listed in the backend's dirty list.
+ * A cached entry of one state, key and namespace. `inDb: false` means lmdb is known to have no
+ * row, so a delete can be dropped (and a read answered "absent" without asking lmdb). `dirty`:
+ * changed since the last flush, and listed in the backend's dirty list, which needs nothing
+ * but the slot to write it: the slot carries its identity, and lmdb's key encoder takes the
+ * slot as the key (kv-store.ts).
  */
-export interface Slot {
-  v: unknown;
-  del: boolean;
-  inDb: boolean;
-  dirty: boolean;
+export class Slot {
+  v: unknown = undefined;
+  del = true;
+  inDb = false;
+  dirty = false;
+  /** The next cached namespace of the same key and state (a key has few live windows). */
+  next: Slot | undefined = undefined;
+  constructor(readonly sb: StateBuffer, readonly kg: number, readonly key: KeyType, readonly ns: Namespace) {}
 }
-export type KeyMap = Map<KeyType, Map<Namespace, Slot>>;
+
+/**
+ * A key's cached slots in one state: a chain through `next` while short (a key has one or two
+ * live windows, and a chain costs no Map per key), a Map by namespace once longer (a key with
+ * many namespaces must not cost a walk per access).
+ */
+export type KeySlots = Slot | Map<Namespace, Slot>;
+const CHAIN_MAX = 8;
+
+/** The slot of `ns` among a key's slots. Chain equality is a Map's (SameValueZero): NaN is one namespace. */
+export function findNs(e: KeySlots, ns: Namespace): Slot | undefined {
+  if (e instanceof Slot) {
+    for (let s: Slot | undefined = e; s !== undefined; s = s.next) if (s.ns === ns || (ns !== ns && s.ns !== s.ns)) return s;
+    return undefined;
+  }
+  return e.get(ns);
+}
+
+/** How many slots a key has cached. */
+export function countNs(e: KeySlots): number {
+  if (!(e instanceof Slot)) return e.size;
+  let n = 0;
+  for (let s: Slot | undefined = e; s !== undefined; s = s.next) n++;
+  return n;
+}
+
+/** Adds `s` (a namespace not among them); returns what the key's entry is now. */
+export function addNs(e: KeySlots | undefined, s: Slot): KeySlots {
+  if (e === undefined) return s;
+  if (!(e instanceof Slot)) return e.set(s.ns, s);
+  if (countNs(e) < CHAIN_MAX) {
+    s.next = e.next;
+    e.next = s;
+    return e;
+  }
+  const m = new Map<Namespace, Slot>();
+  for (let x: Slot | undefined = e; x !== undefined; ) {
+    const n: Slot | undefined = x.next;
+    x.next = undefined;
+    m.set(x.ns, x);
+    x = n;
+  }
+  return m.set(s.ns, s);
+}
+
+/** Removes `s`; returns what the key's entry is now (undefined: no slot left), or false if `s` was not there. */
+export function removeNs(e: KeySlots, s: Slot): KeySlots | undefined | false {
+  if (!(e instanceof Slot)) {
+    if (e.get(s.ns) !== s) return false;
+    e.delete(s.ns);
+    return e.size === 0 ? undefined : e;
+  }
+  if (e === s) {
+    const rest = s.next;
+    s.next = undefined;
+    return rest;
+  }
+  let p: Slot | undefined = e;
+  while (p !== undefined && p.next !== s) p = p.next;
+  if (p === undefined) return false;
+  p.next = s.next;
+  s.next = undefined;
+  return e;
+}
+
+/** Per key group (index: keyGroup - range.start, as on the heap), each key's cached slots. */
+export type Generation = (Map<KeyType, KeySlots> | undefined)[];
 
 export class StateBuffer {
   readonly nameBytes: Buffer;
-  /** The young generation of the read cache; index: keyGroup - range.start, as on the heap, so a hit costs the same lookups. */
-  groups: (KeyMap | undefined)[];
-  /** The old generation: clean slots only, consulted on a young miss and promoted on a hit. */
-  old: (KeyMap | undefined)[];
+  /** Keys touched since the last rotation. A key's chain lives in exactly one generation. */
+  young: Generation;
+  /** Keys not touched since the last rotation; a touch moves the key's chain to `young`, a rotation drops what is left. */
+  old: Generation;
   constructor(readonly name: string, private readonly width: number) {
     this.nameBytes = encodePart(name);
-    this.groups = new Array(width);
+    this.young = new Array(width);
     this.old = new Array(width);
   }
-  /** Only right after a flush: the young generation must hold no dirty slot. */
+  /** Only right after a flush: no slot may be dirty. */
   rotate(): void {
-    this.old = this.groups;
-    this.groups = new Array(this.width);
+    this.old = this.young;
+    this.young = new Array(this.width);
   }
   reset(): void {
-    this.groups = new Array(this.width);
+    this.young = new Array(this.width);
     this.old = new Array(this.width);
   }
 }

@@ -3,7 +3,9 @@ import * as path from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import type { KeyGroupRange, KeyType } from "../keygroups.ts";
 import type { KeyGroupState, Namespace } from "../keyed-state.ts";
-import { KeyWriter, decodeStateKey, encodePart, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+import { KeyWriter, decodeStateKey, encodeStateKey, keyGroupOf, keyGroupPrefix } from "./key-codec.ts";
+import { Slot } from "./kv-state-handles.ts";
+import { decodeValue, ValueWriter } from "./value-codec.ts";
 
 /**
  * The kv backend's lmdb side, apart from its buffers and caches: the options, the environment,
@@ -19,8 +21,9 @@ export interface KvKeyedBackendOptions {
   /**
    * Decoded entries kept in memory in front of lmdb, dirty ones included (RocksDB's block
    * cache, in effect, but of values rather than pages): a hit costs no lmdb read and no
-   * msgpack decode. Two generations of half this size each; the older is dropped whole at a
-   * flush once the younger is full, so the least recently touched half goes first.
+   * decode. Two generations that hold each key once: a touch moves the key to the young one;
+   * when both together reach this size, the old one (what was not touched since the last
+   * rotation) is dropped after a flush and the young one becomes old.
    * 131,072 by default (a few tens of MB at most per task); never less than twice the write buffer.
    * 0: no cache; every flush drops what it wrote (the backend before the cache, for comparison).
    */
@@ -30,36 +33,34 @@ export interface KvKeyedBackendOptions {
 const RESTORE_BATCH = 16_384;
 
 /** One task's state environment in `dir`. */
-export function openStateDb(dir: string): RootDatabase<unknown, Buffer> {
+export function openStateDb(dir: string): RootDatabase<Buffer, Buffer> {
   fs.mkdirSync(dir, { recursive: true });
   // A leftover environment (a crashed run, a reused pid) must not leak into a fresh task.
   for (const f of ["state.mdb", "state.mdb-lock", "timers.mdb", "timers.mdb-lock"]) fs.rmSync(path.join(dir, f), { force: true });
   return open({
       path: path.join(dir, "state.mdb"),
       noSubdir: true,
-      keyEncoding: "binary",
-      encoding: "msgpack",
-      // Records keep plain objects apart from Maps (MapState values); the extension carries
-      // bigints beyond 64 bits. Each value describes its own record, so no shared-structure row.
-      useRecords: true,
-      mapsAsObjects: false,
-      useBigIntExtension: true,
+      keyEncoder: stateKeyEncoder(),
+      // Values are encoded here (value-codec.ts): a fixed form for fixed-point sums, msgpack else.
+      encoding: "binary",
       // Durability comes from checkpoints, not from this directory: skip fsync on commit.
       noSync: true,
       compression: false,
       cache: false,
-  } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<unknown, Buffer>;
+  } as Parameters<typeof open>[0] & Record<string, unknown>) as RootDatabase<Buffer, Buffer>;
 }
 
 /** Every row of the given key groups (all of `range` by default), in key order. */
-export function* scanRows(db: RootDatabase<unknown, Buffer>, range: KeyGroupRange, keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
+export function* scanRows(db: RootDatabase<Buffer, Buffer>, range: KeyGroupRange, keyGroups?: readonly number[]): Generator<{ key: Buffer; value: unknown }> {
   const { start, end } = range;
   const ranges = keyGroups
     ? [...new Set(keyGroups)].filter((g) => g >= start && g <= end).sort((x, y) => x - y).map((g) => [g, g] as const)
     : [[start, end] as const];
   for (const [a, b] of ranges) {
     // snapshot: true pins one read transaction for the whole scan, so it is consistent.
-    yield* db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true }) as Iterable<{ key: Buffer; value: unknown }>;
+    for (const { key, value } of db.getRange({ start: keyGroupPrefix(a), end: keyGroupPrefix(b + 1), snapshot: true })) {
+      yield { key, value: decodeValue(value) };
+    }
   }
 }
 
@@ -88,11 +89,12 @@ export function keyGroupStates(rowsInKeyOrder: Iterable<{ key: Buffer; value: un
 }
 
 /** Writes the key groups of `range` in batched transactions and marks them changed. */
-export function writeKeyGroupStates(db: RootDatabase<unknown, Buffer>, range: KeyGroupRange, states: Iterable<KeyGroupState>, changed: Uint8Array): void {
+export function writeKeyGroupStates(db: RootDatabase<Buffer, Buffer>, range: KeyGroupRange, states: Iterable<KeyGroupState>, changed: Uint8Array): void {
   const { start, end } = range;
   const batch: [Buffer, unknown][] = [];
+  const values = new ValueWriter();
   const commit = () => {
-    db.transactionSync(() => batch.forEach(([k, v]) => void db.put(k, v)));
+    db.transactionSync(() => batch.forEach(([k, v]) => void db.put(k, values.encode(v))));
     batch.length = 0;
   };
   for (const g of states) {
@@ -111,24 +113,31 @@ export function writeKeyGroupStates(db: RootDatabase<unknown, Buffer>, range: Ke
 /** lmdb rejects longer keys (its compile-time MDB_MAXKEYSIZE). */
 const MAX_KEY_BYTES = 1978;
 
-/** Builds one backend's lmdb keys: each key's encoded part is cached; the result lives in a scratch writer. */
-export class StateKeys {
-  private readonly writer = new KeyWriter();
-  private readonly parts = new Map<KeyType, Buffer>();
+/**
+ * lmdb's key encoder for the state environment. A slot is its own key: its lmdb key is written
+ * straight into lmdb's key buffer from the slot's fields (no Buffer per key, and no second
+ * object to fetch from memory per put: the slot is in hand). A Buffer (range bounds, restore
+ * rows) is copied as it is. Reads return copies.
+ */
+function stateKeyEncoder() {
+  const w = new KeyWriter();
+  return {
+    writeKey(key: Slot | Uint8Array, target: Buffer, start: number): number {
+      if (!(key instanceof Slot)) {
+        target.set(key, start);
+        return start + key.length;
+      }
+      w.into(target, start).keyGroup(key.kg).part(key.key).part(key.ns).bytes(key.sb.nameBytes);
+      // A part too long for lmdb's buffer moved the writer to its own: far beyond the limit too.
+      const n = w.buf === target ? w.pos - start : Infinity;
+      if (n > MAX_KEY_BYTES) throw new Error(`state key of ${w.buf === target ? n : "more than 2,000"} bytes (key ${JSON.stringify(key.key).slice(0, 80)}, state "${key.sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
+      return w.pos;
+    },
+    readKey: (target: Uint8Array, start: number, end: number): Buffer => Buffer.from(target.subarray(start, end)),
+  };
+}
 
-  private part(key: KeyType): Buffer {
-    let b = this.parts.get(key);
-    if (b === undefined) {
-      if (this.parts.size >= 1 << 18) this.parts.clear();
-      this.parts.set(key, (b = encodePart(key)));
-    }
-    return b;
-  }
-
-  /** The lmdb key, valid until the next call, which lmdb's synchronous calls allow. */
-  dbKey(state: { readonly name: string; readonly nameBytes: Buffer }, kg: number, key: KeyType, ns: Namespace): Buffer {
-    const w = this.writer.reset().keyGroup(kg).bytes(this.part(key)).part(ns).bytes(state.nameBytes);
-    if (w.pos > MAX_KEY_BYTES) throw new Error(`state key of ${w.pos} bytes (key ${JSON.stringify(key)}, state "${state.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
-    return w.buf.subarray(0, w.pos);
-  }
+/** A slot where lmdb's API expects a key: the state environment's key encoder takes slots. */
+export function slotKey(s: Slot): Buffer {
+  return s as unknown as Buffer;
 }

@@ -28,6 +28,13 @@ export class KvTimerService implements TimerQueue {
   /** key (latin1 string of its bytes) -> row to put, or null to delete */
   private readonly pending = new Map<string, { k: Buffer; row: Row | null }>();
   private count = 0;
+  /**
+   * No timer is earlier than this (exact after an advance, a lower bound after registrations):
+   * a watermark below it fires nothing, so advance() skips the lmdb scan that would find
+   * nothing. Watermarks come far more often than timers fall due (the seed job: one scan
+   * per periodic watermark, 18k an hour, for one due window a minute).
+   */
+  private next = Infinity;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -47,6 +54,7 @@ export class KvTimerService implements TimerQueue {
     if (p ? p.row !== null : this.db.get(k) !== undefined) return;
     this.pending.set(id, { k, row: [timestamp, keyGroup, key, namespace] });
     this.count++;
+    if (timestamp < this.next) this.next = timestamp;
     if (this.pending.size >= FLUSH_AT) this.flush();
   }
 
@@ -60,17 +68,20 @@ export class KvTimerService implements TimerQueue {
   }
 
   advance(watermark: number, fire: (t: Timer) => void): void {
-    if (this.count === 0) return;
+    if (this.count === 0 || watermark < this.next) return;
     this.flush();
     const due: { key: Buffer; value: Row }[] = [];
     // MAX_WATERMARK (end of input) fires everything: no upper bound.
     const range = Number.isFinite(watermark) ? { end: tsBytes(Math.floor(watermark) + 1) } : {};
     for (const e of this.db.getRange(range) as Iterable<{ key: Buffer; value: Row }>) due.push({ key: Buffer.from(e.key), value: e.value });
-    if (due.length === 0) return;
-    this.db.transactionSync(() => {
-      for (const d of due) void this.db.remove(d.key);
-    });
-    this.count -= due.length;
+    if (due.length > 0) {
+      this.db.transactionSync(() => {
+        for (const d of due) void this.db.remove(d.key);
+      });
+      this.count -= due.length;
+    }
+    this.next = Infinity;
+    for (const { value } of this.db.getRange({ limit: 1 }) as Iterable<{ value: Row }>) this.next = value[0];
     for (const { value: [timestamp, keyGroup, key, namespace] } of due) fire({ timestamp, keyGroup, key, namespace });
   }
 
