@@ -187,7 +187,7 @@ function exactRun(a: ReturnType<typeof parseArgs>, c: Combo, json: boolean): num
   } else {
     console.log(`${c.name}: 1 run (${describePlan(faults)}) — ${outcome.kind}${outcome.kind === "passed" ? "" : `: ${outcomeProperty(outcome)}: ${outcomeMessage(outcome)}`}`);
     if (outcome.kind === "crashed" && process.argv.includes("--debug")) console.log(outcome.stack);
-    if (run) console.log(`  trace ${run.result.traceHash}, ${run.fired.length} faults fired, ${run.result.restarts} restarts`);
+    if (run) console.log(`  trace ${run.result.traceHash}, ${run.fired.length} fault${run.fired.length === 1 ? "" : "s"} fired, ${run.result.restarts} restart${run.result.restarts === 1 ? "" : "s"}`);
     console.log(`  replay: ${replay}`);
   }
   return outcome.kind === "passed" ? 0 : 1;

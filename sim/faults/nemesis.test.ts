@@ -89,6 +89,26 @@ describe("nemesis", () => {
     expect(new TextDecoder().decode(fs.readFile("/d/a"))).toBe("hello");
   });
 
+  it("reports a disk fault as fired, once, at the first fault point after it failed an I/O call; a later process does not report it again", () => {
+    const fs = new SimFs(new Rng("n"));
+    fs.mkdirp("/d");
+    const plan = parsePlan("disk:eio-fsync@/d/, disk:enospc@/e/+3");
+    const n = new Nemesis(plan);
+    n.armDisk(fs);
+    fs.writeFile("/d/a", bytes("x"));
+    n.check(site("checkpoint.ack"));
+    expect(n.fired).toEqual([]);
+    expect(() => fs.fsync("/d/a")).toThrow(/EIO/);
+    expect(() => fs.fsync("/d/a")).toThrow(/EIO/);
+    n.check({ point: "checkpoint.ack", task: "Window#0", time: 7 });
+    n.check(site("checkpoint.ack"));
+    expect(n.fired.map((f) => [describeFault(f.fault), f.index, f.site.task, f.site.time])).toEqual([[describeFault(plan[0]), 0, "disk", 7]]);
+    const next = new Nemesis(n.unfired());
+    next.attachDisk(fs);
+    next.check(site("checkpoint.ack"));
+    expect(next.fired).toEqual([]);
+  });
+
   it("flips a bit of the stored bytes of the first matching file just before a restore", () => {
     const fs = new SimFs(new Rng("n"));
     fs.mkdirp("/c/chk-2");

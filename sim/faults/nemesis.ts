@@ -3,7 +3,7 @@ import type { Fs } from "../../engine/state/fs.ts";
 import type { FeedFaultPlan } from "../binance/toxics.ts";
 import type { Fault, FaultPlan, SkewFault, SlowFault } from "./fault-plan.ts";
 import { SkewedClock } from "./skewed-clock.ts";
-import { SimFs } from "./sim-fs.ts";
+import { SimFs, type DiskFault } from "./sim-fs.ts";
 
 /** One fault that fired: where and when, for the report and the timeline. */
 export interface FiredFault {
@@ -47,6 +47,7 @@ export class Nemesis implements FaultInjector {
 
   check(site: FaultSite): void {
     this.passages.set(site.point, (this.passages.get(site.point) ?? 0) + 1);
+    if (this.fs instanceof SimFs && this.fs.trips.length > this.tripsSeen) this.diskFired(this.fs.trips, site);
     // Heal: a full disk or failing I/O lasts until it has failed something, and the job has
     // restarted or triggered its next checkpoint since (the fault phase is over: liveness is due).
     if ((site.point === "restore" || site.point === "checkpoint.trigger") && this.fs instanceof SimFs && this.fs.tripped > this.healedAt) {
@@ -139,6 +140,8 @@ export class Nemesis implements FaultInjector {
   /** Uses the disk without arming it again (a later process of the same run). */
   attachDisk(fs: Fs): void {
     this.fs = fs;
+    // The process before this one reported what its disk faults did.
+    if (fs instanceof SimFs) this.tripsSeen = fs.trips.length;
   }
 
   /** The feed toxics of the plan, for the simulated exchange; undefined = a perfect exchange. */
@@ -155,6 +158,22 @@ export class Nemesis implements FaultInjector {
       if (f.kind === "slow" && this.seen[i] >= f.occurrence) return [{ ...f, occurrence: 1, times: f.occurrence + (f.times ?? 1) - 1 - this.seen[i] }];
       return [f];
     });
+  }
+
+  private tripsSeen = 0;
+  private readonly diskShown = new Set<number>();
+
+  /**
+   * A disk fault failed an I/O call since the last fault point: it counts as fired (once), at
+   * this point's time, which is the engine's first step after the failing call.
+   */
+  private diskFired(trips: readonly DiskFault[], site: FaultSite): void {
+    for (; this.tripsSeen < trips.length; this.tripsSeen++) {
+      const i = this.plan.findIndex((f) => f.kind === "disk" && f.disk === trips[this.tripsSeen]);
+      if (i < 0 || this.diskShown.has(i)) continue;
+      this.diskShown.add(i);
+      this.fired.push({ fault: this.plan[i], index: i, site: { ...site, task: "disk" } });
+    }
   }
 
   private flipBits(site: FaultSite): void {

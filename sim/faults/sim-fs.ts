@@ -115,6 +115,8 @@ export class SimFs implements Fs {
   private faults: Armed[] = [];
   /** How many injected ENOSPC / EIO errors were thrown (the nemesis heals the disk after one). */
   tripped = 0;
+  /** The armed fault behind each of those errors, in order (the nemesis reports each as fired). */
+  readonly trips: DiskFault[] = [];
 
   constructor(private readonly rng: Rng, private readonly opts: SimFsOptions = {}) {}
 
@@ -302,7 +304,11 @@ export class SimFs implements Fs {
     if (this.live.dirs.has(p)) throw fsError("EISDIR", `illegal operation on a directory, open '${p}'`);
     let fit = data.length;
     const budgets = this.armed("enospc", p);
-    for (const a of budgets) fit = Math.min(fit, Math.max(0, ((a.fault as { afterBytes?: number }).afterBytes ?? 0) - a.spent));
+    let full: Armed | undefined;
+    for (const a of budgets) {
+      const room = Math.max(0, ((a.fault as { afterBytes?: number }).afterBytes ?? 0) - a.spent);
+      if (room < fit) (fit = room), (full = a);
+    }
     for (const a of budgets) a.spent += fit;
     let ino = this.live.files.get(p);
     if (ino === undefined) {
@@ -313,8 +319,10 @@ export class SimFs implements Fs {
     }
     const node = this.inodes.get(ino)!;
     node.data = put(node.data, data.subarray(0, fit));
-    if (fit < data.length) this.tripped++;
-    if (fit < data.length) throw fsError("ENOSPC", `no space left on device, write '${p}' (${fit} of ${data.length} bytes written)`);
+    if (full !== undefined) {
+      this.trip(full.fault);
+      throw fsError("ENOSPC", `no space left on device, write '${p}' (${fit} of ${data.length} bytes written)`);
+    }
   }
 
   private armed(kind: DiskFault["kind"], p: string): readonly Armed[] {
@@ -326,10 +334,14 @@ export class SimFs implements Fs {
       if (a.fault.kind !== "eio" || a.fault.op !== op) continue;
       a.seen++;
       if (a.fault.occurrence === undefined || a.seen === a.fault.occurrence) {
-        this.tripped++;
+        this.trip(a.fault);
         throw fsError("EIO", `i/o error, ${op} '${p}'`);
       }
     }
+  }
+  private trip(f: DiskFault): void {
+    this.tripped++;
+    this.trips.push(f);
   }
   private lies(p: string): boolean {
     return this.armed("lying-fsync", p).length > 0;
