@@ -107,12 +107,13 @@ export function checkConservation(committed: readonly CommittedRow[], late: Read
   return { property: PROPERTIES.conservation, valid: bad.length === 0, message: bad.length === 0 ? `${count(totals.size, "symbol")} ${totals.size === 1 ? "balances" : "balance"} exactly` : bad.join("; ") };
 }
 
-export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">): CheckResult {
-  return {
-    property: PROPERTIES.finished,
-    valid: r.status === "FINISHED",
-    message: r.status === "FINISHED" ? `finished after ${count(r.restarts, "restart")}` : `ended ${r.status}${r.failureReason ? `: ${r.failureReason}` : ""}`,
-  };
+/** `boundMs`: the run was stopped (CANCELED) when it had run this long past the end of its tape. */
+export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">, boundMs?: number): CheckResult {
+  const message =
+    r.status === "FINISHED" ? `finished after ${count(r.restarts, "restart")}`
+    : r.status === "CANCELED" && boundMs !== undefined && !r.failureReason ? `still running ${boundMs / 60_000} minutes of virtual time after the tape ended (its liveness bound), after ${count(r.restarts, "restart")}`
+    : `ended ${r.status}${r.failureReason ? `: ${r.failureReason}` : ""}`;
+  return { property: PROPERTIES.finished, valid: r.status === "FINISHED", message };
 }
 
 /** false beats unknown beats true. */

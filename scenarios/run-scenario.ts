@@ -243,6 +243,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     execution: { batchSize: j.batchSize },
     jobId: "job",
     resume,
+    ...(realFeed ? {} : { stopAt: livenessDeadline(tape, simFeed.startTime()) }),
     ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
   });
@@ -297,7 +298,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
       ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle), checkOnce(committed)]),
       stages ? restoresOfStages(stages) : checkRestores(result),
       ...(custom ? [] : [checkConservation(committed, late, totalsOf(tape))]),
-      checkFinished(result),
+      checkFinished(result, realFeed ? undefined : LIVENESS_MARGIN_MS),
       ...(kills.length ? [checkKills(kills)] : []),
     ];
     return {
@@ -312,6 +313,22 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,
   };
+}
+
+/**
+ * Liveness bound of a simulated run: virtual time it may take after the last trade of the tape.
+ * Generous beside what any drawn fault costs (slow spells of minutes, restart backoffs of
+ * seconds, clock skews of up to 5 minutes), so only a job that can no longer finish meets it:
+ * one that restarts forever (Flink's default restart strategy has no attempt limit, so a restore
+ * that always fails loops, and every replay is fresh input to the idle guard). Without it such a
+ * run never returns, and neither does the chaos command running it.
+ */
+export const LIVENESS_MARGIN_MS = 3_600_000;
+
+function livenessDeadline(tape: Tape, start: number): number {
+  let end = start;
+  for (const trades of tape.bySymbol.values()) if (trades.length && trades[trades.length - 1].eventTime > end) end = trades[trades.length - 1].eventTime;
+  return end + LIVENESS_MARGIN_MS;
 }
 
 const referenceCache = new Map<string, readonly string[]>();
