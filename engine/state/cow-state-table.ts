@@ -37,6 +37,11 @@ export class StateTable {
    * is copied at most once per checkpoint, and only if it is written afterwards.
    */
   private readonly shared: Uint8Array;
+  /**
+   * Indexes of the groups that have a map, ascending (a group keeps its map once it has one), so a
+   * snapshot visits those instead of every group of the range (128 or more for a handful of keys).
+   */
+  readonly used: number[] = [];
 
   constructor(readonly range: KeyGroupRange) {
     this.groups = new Array(range.end - range.start + 1);
@@ -58,7 +63,10 @@ export class StateTable {
     const i = kg - this.range.start;
     if (this.shared[i] !== 0) this.own(i);
     let km = this.groups[i];
-    if (km === undefined) this.groups[i] = km = new Map();
+    if (km === undefined) {
+      this.groups[i] = km = new Map();
+      this.markUsed(i);
+    }
     let nm = km.get(key);
     if (nm === undefined) km.set(key, (nm = new Map()));
     nm.set(ns, v);
@@ -81,12 +89,25 @@ export class StateTable {
   adopt(i: number, km: KeyMap): void {
     const cur = this.groups[i];
     if (cur === undefined || cur.size === 0) {
+      if (cur === undefined) this.markUsed(i);
       this.groups[i] = km;
       this.shared[i] = 1;
       return;
     }
     const kg = i + this.range.start;
     for (const [key, nm] of km) for (const [ns, v] of nm) this.put(kg, key, ns, copyValue(v));
+  }
+
+  private markUsed(i: number): void {
+    const u = this.used;
+    let j = u.length;
+    u.push(i);
+    // Insertion into the sorted list: rare (once per group for the table's life).
+    while (j > 0 && u[j - 1] > i) {
+      u[j] = u[j - 1];
+      j--;
+    }
+    u[j] = i;
   }
 
   /** Captures group i for a snapshot: the returned map stays as it is now. */

@@ -124,13 +124,24 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
     return out;
   }
 
-  /** O(key groups): each group's maps are captured by reference, and copied by the first write after. */
+  /** Table names sorted, and the tables in that order: rebuilt only when a table is added. */
+  private sortedNames: string[] = [];
+  private sortedTables: StateTable[] = [];
+
+  /**
+   * O(groups in use): each group's maps are captured by reference, and copied by the first write
+   * after. Only groups some table has a map for are visited (`StateTable.used`), in ascending order.
+   */
   snapshot(): KeyGroupState[] {
-    const names = [...this.tables.keys()].sort();
-    const tables = names.map((n) => this.tables.get(n)!);
+    if (this.sortedNames.length !== this.tables.size) {
+      this.sortedNames = [...this.tables.keys()].sort();
+      this.sortedTables = this.sortedNames.map((n) => this.tables.get(n)!);
+    }
+    const names = this.sortedNames, tables = this.sortedTables;
     const out: KeyGroupState[] = [];
-    const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
-    for (let i = 0; i < n; i++) {
+    const groups = tables.length === 1 ? tables[0].used : usedUnion(tables);
+    for (let k = 0; k < groups.length; k++) {
+      const i = groups[k];
       let captured: [string, KeyMap][] | undefined;
       for (let t = 0; t < tables.length; t++) {
         const km = tables[t].capture(i);
@@ -164,7 +175,16 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
 
   dispose(): void {
     this.tables.clear();
+    this.sortedNames = [];
+    this.sortedTables = [];
   }
+}
+
+/** The groups any of `tables` uses, ascending. */
+function usedUnion(tables: readonly StateTable[]): number[] {
+  const all = new Set<number>();
+  for (const t of tables) for (const i of t.used) all.add(i);
+  return [...all].sort((a, b) => a - b);
 }
 
 /** Restored rows may share containers with the snapshot they came from (in-memory storage). */
