@@ -38,12 +38,11 @@ export class StateTable {
    */
   private readonly shared: Uint8Array;
   /**
-   * Indexes of the groups that have a map, ascending (a group keeps its map once it has one), so a
-   * snapshot visits those instead of every group of the range (128 or more for a handful of keys).
+   * `onUsed`: told each group index the first time this table has a map for it (a group keeps its
+   * map from then on), so the backend's snapshot visits those groups instead of every group of the
+   * range (128 or more for a handful of keys).
    */
-  readonly used: number[] = [];
-
-  constructor(readonly range: KeyGroupRange) {
+  constructor(readonly range: KeyGroupRange, private readonly onUsed?: (i: number) => void) {
     this.groups = new Array(range.end - range.start + 1);
     this.shared = new Uint8Array(range.end - range.start + 1);
   }
@@ -99,15 +98,7 @@ export class StateTable {
   }
 
   private markUsed(i: number): void {
-    const u = this.used;
-    let j = u.length;
-    u.push(i);
-    // Insertion into the sorted list: rare (once per group for the table's life).
-    while (j > 0 && u[j - 1] > i) {
-      u[j] = u[j - 1];
-      j--;
-    }
-    u[j] = i;
+    this.onUsed?.(i);
   }
 
   /** Captures group i for a snapshot: the returned map stays as it is now. */
@@ -123,6 +114,17 @@ export class StateTable {
     if (km !== undefined) this.groups[i] = copyGroup(km);
     this.shared[i] = 0;
   }
+}
+
+/** Inserts `i` (not present) into the ascending list `u`: rare (once per group for a table's life). */
+export function insertSorted(u: number[], i: number): void {
+  let j = u.length;
+  u.push(i);
+  while (j > 0 && u[j - 1] > i) {
+    u[j] = u[j - 1];
+    j--;
+  }
+  u[j] = i;
 }
 
 /**

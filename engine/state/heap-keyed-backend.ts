@@ -4,7 +4,7 @@ import type {
   ReducingState, ValueState,
 } from "./keyed-state.ts";
 import { CurrentKeyScope } from "./keyed-state.ts";
-import { CapturedKeyGroup, StateTable, type KeyMap } from "./cow-state-table.ts";
+import { CapturedKeyGroup, insertSorted, StateTable, type KeyMap } from "./cow-state-table.ts";
 
 /**
  * Keyed state in JS maps (Flink's HashMapStateBackend). Tables are indexed by key group first,
@@ -16,12 +16,13 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
 
   constructor(readonly keyGroupRange: KeyGroupRange) {
     super();
+    this.usedMark = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
   }
 
 
   private table(name: string): StateTable {
     let t = this.tables.get(name);
-    if (!t) this.tables.set(name, (t = new StateTable(this.keyGroupRange)));
+    if (!t) this.tables.set(name, (t = new StateTable(this.keyGroupRange, this.onUsed)));
     return t;
   }
 
@@ -124,13 +125,22 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
     return out;
   }
 
+  /** Group indexes (key group - range start) any table has a map for, ascending: what a snapshot visits. */
+  private used: number[] = [];
+  private usedMark: Uint8Array;
+  private readonly onUsed = (i: number): void => {
+    if (this.usedMark[i] !== 0) return;
+    this.usedMark[i] = 1;
+    insertSorted(this.used, i);
+  };
+
   /** Table names sorted, and the tables in that order: rebuilt only when a table is added. */
   private sortedNames: string[] = [];
   private sortedTables: StateTable[] = [];
 
   /**
    * O(groups in use): each group's maps are captured by reference, and copied by the first write
-   * after. Only groups some table has a map for are visited (`StateTable.used`), in ascending order.
+   * after. Only groups some table has a map for are visited (`used`), in ascending order.
    */
   snapshot(): KeyGroupState[] {
     if (this.sortedNames.length !== this.tables.size) {
@@ -139,7 +149,7 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
     }
     const names = this.sortedNames, tables = this.sortedTables;
     const out: KeyGroupState[] = [];
-    const groups = tables.length === 1 ? tables[0].used : usedUnion(tables);
+    const groups = this.used;
     for (let k = 0; k < groups.length; k++) {
       const i = groups[k];
       let captured: [string, KeyMap][] | undefined;
@@ -177,14 +187,9 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
     this.tables.clear();
     this.sortedNames = [];
     this.sortedTables = [];
+    this.used = [];
+    this.usedMark.fill(0);
   }
-}
-
-/** The groups any of `tables` uses, ascending. */
-function usedUnion(tables: readonly StateTable[]): number[] {
-  const all = new Set<number>();
-  for (const t of tables) for (const i of t.used) all.add(i);
-  return [...all].sort((a, b) => a - b);
 }
 
 /** Restored rows may share containers with the snapshot they came from (in-memory storage). */
