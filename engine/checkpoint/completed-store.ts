@@ -16,7 +16,7 @@ export class CompletedCheckpointStore {
   private readonly parents = new Map<number, readonly number[]>();
   private readonly savepoints = new Map<number, CheckpointStorage>();
 
-  constructor(private readonly storage: CheckpointStorage, private readonly numRetained: number, private readonly trace: (line: string) => void = () => {}) {}
+  constructor(private readonly storage: CheckpointStorage, private readonly numRetained: number, private readonly trace: (line: string) => void = () => {}, private readonly discarded?: (checkpointId: number) => void) {}
 
   /** Completed checkpoint ids (not savepoints) still retained, oldest first. */
   get completed(): readonly number[] {
@@ -105,7 +105,8 @@ export class CompletedCheckpointStore {
     // What is left on disk is older than a retained checkpoint, so restore never prefers it.
     try {
       this.storage.discard(old);
-      this.trace(`coordinator discard cp=${old}`);
+      if (this.discarded) this.discarded(old);
+      else this.trace(`coordinator discard cp=${old}`);
     } catch (e) {
       this.trace(`coordinator discard cp=${old} failed: ${(e as Error).message}`);
     }

@@ -1,4 +1,5 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
+import { COORDINATOR_TRACE_ID, TraceEvent, type Trace } from "../kernel/trace.ts";
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
 import type { FaultPoint } from "./faults.ts";
@@ -62,12 +63,15 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private queued = false;
   /** Stop-with-savepoint in progress: no other checkpoint is triggered until it fails. */
   private suspended = false;
+  private readonly tr: Trace;
 
   constructor(private readonly config: CheckpointConfig, storage: CheckpointStorage, private readonly host: CoordinatorHost, private readonly stats: CheckpointStatsTracker, private readonly maxParallelism: number, firstId = 1) {
     this.ids = new CheckpointIdCounter(firstId, storage);
     this.policy = new TriggerPolicy(config);
     this.failures = new FailureManager(config.tolerableCheckpointFailureNumber);
-    this.store = new CompletedCheckpointStore(storage, config.numRetained, (l) => host.trace(l));
+    this.tr = host.kernel.trace;
+    // Life-cycle entries are numeric trace events (kept lines read "coordinator trigger cp=7" as before).
+    this.store = new CompletedCheckpointStore(storage, config.numRetained, (l) => host.trace(l), (id) => this.tr.event(host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpDiscard, id));
     this.timer = new Action(host, (t) => {
       if (!this.running || t !== this.timerAt) return;
       this.timerAt = Infinity;
@@ -172,7 +176,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.policy.triggered(now);
     if (final) this.finalWanted = false;
     this.stats.triggered(p);
-    this.host.trace(`coordinator trigger cp=${id}${final ? " final" : ""}${savepoint ? " savepoint" : ""}`);
+    this.tr.event(this.host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpTrigger, id, (final ? 1 : 0) | (savepoint ? 2 : 0));
     this.armExpiry();
     this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : final || savepoint ? { final, savepoint } : PERIODIC);
     return id;
@@ -224,7 +228,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.policy.completed(now);
     this.failures.onSuccess(id);
     this.stats.completed(id, now);
-    this.host.trace(`coordinator complete ${p.savepoint ? "savepoint" : "cp"}=${id}`);
+    this.tr.event(this.host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpComplete, id, p.savepoint ? 1 : 0);
     // Older pending checkpoints are subsumed (a savepoint subsumes nothing, and is never subsumed).
     if (!p.savepoint && this.pending.size > 0) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);

@@ -8,6 +8,7 @@ import { InjectedCrash, ProcessKilled } from "./faults.ts";
 import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
 import type { SnapshotStrategy } from "./snapshot-strategy.ts";
 import { snapshotPayload } from "./snapshot-codec.ts";
+import { TraceEvent } from "../kernel/trace.ts";
 
 /** A subtask's snapshot: one entry per operator uid of its chain, plus unaligned channel state. */
 export type TaskSnapshot = Record<string, OperatorSnapshot>;
@@ -76,9 +77,12 @@ export class SubtaskCheckpointer {
 
   /** The task's short id in trace lines (deploy traces which task it is): several lines per checkpoint, so they stay short. */
   private readonly tid: string;
+  /** The same, as the trace's numeric task id (Task's `tcode`). */
+  private readonly tcode: number;
 
   constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {
     this.tid = `v${task.vertexId}.${task.subtask}`;
+    this.tcode = task.vertexId * 65_536 + task.subtask;
   }
 
   /** Sync phase. `unaligned`: the in-flight records follow (inFlight, then channelStateComplete). */
@@ -96,7 +100,7 @@ export class SubtaskCheckpointer {
     }
     const syncWallMs = h.wallMs() - t0;
     t.emitBarrier(checkpointId, options, slow);
-    h.trace(unaligned ? `${this.tid} snapshot cp=${checkpointId} unaligned` : `${this.tid} snapshot cp=${checkpointId}`);
+    h.kernel.trace.event(h.kernel.now(), this.tcode, this.tid, TraceEvent.cpSnapshot, checkpointId, unaligned ? 1 : 0);
     const p = new InProgress(this, checkpointId, snap, parent, alignmentMs, syncWallMs, !unaligned);
     if (unaligned) p.inFlight = [];
     this.inProgress.set(checkpointId, p);

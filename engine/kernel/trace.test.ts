@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Trace, TraceEvent } from "./trace.ts";
+import { COORDINATOR_TRACE_ID, Trace, TraceEvent } from "./trace.ts";
 
 /** A small run's worth of entries: text lines and numeric per-batch events interleaved. */
 function record(t: Trace, over: { n?: number; wm?: number; swap?: boolean } = {}): Trace {
@@ -25,6 +25,36 @@ describe("trace events", () => {
       "1004 v2.0 wm=Infinity\n",
     ]);
     expect(t.length).toBe(6);
+  });
+
+  it("checkpoint life-cycle events read as the text lines they replace", () => {
+    const t = new Trace(true);
+    const C = COORDINATOR_TRACE_ID;
+    t.event(1_000, C, "coordinator", TraceEvent.cpTrigger, 7, 0);
+    t.event(1_000, C, "coordinator", TraceEvent.cpTrigger, 8, 1);
+    t.event(1_000, C, "coordinator", TraceEvent.cpTrigger, 9, 2);
+    t.event(1_001, 65_536, "v1.0", TraceEvent.cpSnapshot, 7, 0);
+    t.event(1_001, 131_073, "v2.1", TraceEvent.cpSnapshot, 7, 1);
+    t.event(1_030, C, "coordinator", TraceEvent.cpDiscard, 6);
+    t.event(1_030, C, "coordinator", TraceEvent.cpComplete, 7, 0);
+    t.event(1_031, C, "coordinator", TraceEvent.cpComplete, 9, 1);
+    expect(t.lines()).toEqual([
+      "1000 coordinator trigger cp=7\n",
+      "1000 coordinator trigger cp=8 final\n",
+      "1000 coordinator trigger cp=9 savepoint\n",
+      "1001 v1.0 snapshot cp=7\n",
+      "1001 v2.1 snapshot cp=7 unaligned\n",
+      "1030 coordinator discard cp=6\n",
+      "1030 coordinator complete cp=7\n",
+      "1031 coordinator complete savepoint=9\n",
+    ]);
+    // Kind and numbers are hashed: a final trigger is not a periodic one, a snapshot of 7 not one of 8.
+    const h = (kind: (typeof TraceEvent)[keyof typeof TraceEvent], a: number, b: number) => {
+      const x = new Trace();
+      x.event(1_000, C, "coordinator", kind, a, b);
+      return x.hash();
+    };
+    expect(new Set([h(TraceEvent.cpTrigger, 7, 0), h(TraceEvent.cpTrigger, 7, 1), h(TraceEvent.cpTrigger, 8, 0), h(TraceEvent.cpComplete, 7, 0), h(TraceEvent.cpDiscard, 7, 0)]).size).toBe(5);
   });
 
   it("the hash is a function of the events, their numbers and their order, kept or not", () => {

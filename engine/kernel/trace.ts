@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 
-/** Kinds of the per-batch events a task records with `Trace.event` (numbers: no string is built). */
+/** Kinds of the frequent events recorded with `Trace.event` (numbers: no string is built). */
 export const TraceEvent = {
   /** A source step emitted `a` records. */
   emit: 1,
@@ -8,8 +8,21 @@ export const TraceEvent = {
   in: 2,
   /** A task's combined watermark advanced to `a`. */
   watermark: 3,
+  // The checkpoint life cycle: a handful per checkpoint, but at 1 s checkpoints as many as a
+  // thousand records' worth of line text and sha256 each (issue 11), so numbers too.
+  /** The coordinator triggered checkpoint `a`; `b`: 1 final, 2 savepoint (bits). */
+  cpTrigger: 4,
+  /** Checkpoint (or savepoint, `b` = 1) `a` completed. */
+  cpComplete: 5,
+  /** The coordinator discarded retired checkpoint `a`. */
+  cpDiscard: 6,
+  /** A task took its snapshot for checkpoint `a` (its sync phase); `b` = 1: unaligned. */
+  cpSnapshot: 7,
 } as const;
 export type TraceEventKind = (typeof TraceEvent)[keyof typeof TraceEvent];
+
+/** The `task` number of the coordinator's events (a task's is vertex * 65536 + subtask, never negative). */
+export const COORDINATOR_TRACE_ID = -1;
 
 /**
  * The canonical record of a run: one entry per decision that matters (deliveries, watermarks,
@@ -110,5 +123,9 @@ function format(tid: string, kind: TraceEventKind, a: number, b: number): string
     case TraceEvent.emit: return `${tid} emit n=${a}`;
     case TraceEvent.in: return `${tid} in=${a} n=${b}`;
     case TraceEvent.watermark: return `${tid} wm=${a}`;
+    case TraceEvent.cpTrigger: return `${tid} trigger cp=${a}${b & 1 ? " final" : ""}${b & 2 ? " savepoint" : ""}`;
+    case TraceEvent.cpComplete: return `${tid} complete ${b ? "savepoint" : "cp"}=${a}`;
+    case TraceEvent.cpDiscard: return `${tid} discard cp=${a}`;
+    case TraceEvent.cpSnapshot: return `${tid} snapshot cp=${a}${b ? " unaligned" : ""}`;
   }
 }

@@ -87,4 +87,24 @@ describe("binary value encoding", () => {
     const r = new BinaryReader(all);
     expect(big.map(() => r.value())).toEqual(big);
   });
+
+  it("results of bytes() are independent copies, whatever their size (small ones share a slab)", () => {
+    const sizes = [1, 63, 64, 65, 300, 2_047, 2_048, 2_049, 5_000];
+    const made: [string, Uint8Array][] = [];
+    // Enough results to fill several slabs, interleaved in size.
+    for (let i = 0; i < 400; i++) {
+      const s = "x".repeat(sizes[i % sizes.length]) + i;
+      const w = new BinaryWriter();
+      w.value(s);
+      made.push([s, w.bytes()]);
+    }
+    for (const [s, b] of made) {
+      const r = new BinaryReader(b);
+      expect(r.value()).toBe(s);
+      expect(r.done).toBe(true);
+    }
+    // Writing into one result changes no other.
+    made[0][1].fill(0);
+    expect(new BinaryReader(made[1][1]).value()).toBe(made[1][0]);
+  });
 });

@@ -37,8 +37,12 @@ export class StateTable {
    * is copied at most once per checkpoint, and only if it is written afterwards.
    */
   private readonly shared: Uint8Array;
-
-  constructor(readonly range: KeyGroupRange) {
+  /**
+   * `onUsed`: told each group index the first time this table has a map for it (a group keeps its
+   * map from then on), so the backend's snapshot visits those groups instead of every group of the
+   * range (128 or more for a handful of keys).
+   */
+  constructor(readonly range: KeyGroupRange, private readonly onUsed?: (i: number) => void) {
     this.groups = new Array(range.end - range.start + 1);
     this.shared = new Uint8Array(range.end - range.start + 1);
   }
@@ -58,7 +62,10 @@ export class StateTable {
     const i = kg - this.range.start;
     if (this.shared[i] !== 0) this.own(i);
     let km = this.groups[i];
-    if (km === undefined) this.groups[i] = km = new Map();
+    if (km === undefined) {
+      this.groups[i] = km = new Map();
+      this.markUsed(i);
+    }
     let nm = km.get(key);
     if (nm === undefined) km.set(key, (nm = new Map()));
     nm.set(ns, v);
@@ -81,12 +88,17 @@ export class StateTable {
   adopt(i: number, km: KeyMap): void {
     const cur = this.groups[i];
     if (cur === undefined || cur.size === 0) {
+      if (cur === undefined) this.markUsed(i);
       this.groups[i] = km;
       this.shared[i] = 1;
       return;
     }
     const kg = i + this.range.start;
     for (const [key, nm] of km) for (const [ns, v] of nm) this.put(kg, key, ns, copyValue(v));
+  }
+
+  private markUsed(i: number): void {
+    this.onUsed?.(i);
   }
 
   /** Captures group i for a snapshot: the returned map stays as it is now. */
@@ -102,6 +114,17 @@ export class StateTable {
     if (km !== undefined) this.groups[i] = copyGroup(km);
     this.shared[i] = 0;
   }
+}
+
+/** Inserts `i` (not present) into the ascending list `u`: rare (once per group for a table's life). */
+export function insertSorted(u: number[], i: number): void {
+  let j = u.length;
+  u.push(i);
+  while (j > 0 && u[j - 1] > i) {
+    u[j] = u[j - 1];
+    j--;
+  }
+  u[j] = i;
 }
 
 /**

@@ -91,5 +91,41 @@ describe("heap keyed state", () => {
     r.restore(snap);
     expect(rows(r.snapshot())).toBe(before);
   });
-});
 
+  it("snapshots exactly the groups in use, ascending, across tables added between snapshots", () => {
+    const range = { start: 16, end: 79 };
+    const b = new HeapKeyedStateBackend(range);
+    const keys = Array.from({ length: 400 }, (_x, i) => `k${(i * 7919) % 1000}`).filter((k) => {
+      const g = assignToKeyGroup(k, 128);
+      return g >= range.start && g <= range.end;
+    });
+    const groupsOf = (ks: string[]) => [...new Set(ks.map((k) => assignToKeyGroup(k, 128)))].sort((x, y) => x - y);
+    const v = b.getValueState<number>("v");
+    const some = keys.slice(0, 9);
+    for (const k of some) {
+      at(b, k);
+      v.update(1);
+    }
+    expect(b.snapshot().map((g) => g.keyGroup)).toEqual(groupsOf(some));
+    // A second table, created after a snapshot, in other groups: the snapshot is the union, each group's tables by name.
+    const a = b.getValueState<number>("a");
+    const more = keys.slice(9, 30);
+    for (const k of more) {
+      at(b, k);
+      a.update(2);
+    }
+    const snap = b.snapshot();
+    expect(snap.map((g) => g.keyGroup)).toEqual(groupsOf([...some, ...more]));
+    for (const g of snap) expect(Object.keys(g.states)).toEqual(["a", "v"].filter((n) => g.states[n] !== undefined));
+    // A group emptied by clear() is in use but holds nothing: left out, as before.
+    at(b, some[0]);
+    v.clear();
+    const left = [...some.slice(1), ...more];
+    const last = b.snapshot();
+    expect(last.map((g) => g.keyGroup)).toEqual(groupsOf(left));
+    // Restored (adopted) groups are in use in the new backend too.
+    const r = new HeapKeyedStateBackend(range);
+    r.restore(last);
+    expect(r.snapshot().map((g) => g.keyGroup)).toEqual(groupsOf(left));
+  });
+});

@@ -4,7 +4,7 @@ import type {
   ReducingState, ValueState,
 } from "./keyed-state.ts";
 import { CurrentKeyScope } from "./keyed-state.ts";
-import { CapturedKeyGroup, StateTable, type KeyMap } from "./cow-state-table.ts";
+import { CapturedKeyGroup, insertSorted, StateTable, type KeyMap } from "./cow-state-table.ts";
 
 /**
  * Keyed state in JS maps (Flink's HashMapStateBackend). Tables are indexed by key group first,
@@ -16,12 +16,13 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
 
   constructor(readonly keyGroupRange: KeyGroupRange) {
     super();
+    this.usedMark = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
   }
 
 
   private table(name: string): StateTable {
     let t = this.tables.get(name);
-    if (!t) this.tables.set(name, (t = new StateTable(this.keyGroupRange)));
+    if (!t) this.tables.set(name, (t = new StateTable(this.keyGroupRange, this.onUsed)));
     return t;
   }
 
@@ -124,13 +125,33 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
     return out;
   }
 
-  /** O(key groups): each group's maps are captured by reference, and copied by the first write after. */
+  /** Group indexes (key group - range start) any table has a map for, ascending: what a snapshot visits. */
+  private used: number[] = [];
+  private usedMark: Uint8Array;
+  private readonly onUsed = (i: number): void => {
+    if (this.usedMark[i] !== 0) return;
+    this.usedMark[i] = 1;
+    insertSorted(this.used, i);
+  };
+
+  /** Table names sorted, and the tables in that order: rebuilt only when a table is added. */
+  private sortedNames: string[] = [];
+  private sortedTables: StateTable[] = [];
+
+  /**
+   * O(groups in use): each group's maps are captured by reference, and copied by the first write
+   * after. Only groups some table has a map for are visited (`used`), in ascending order.
+   */
   snapshot(): KeyGroupState[] {
-    const names = [...this.tables.keys()].sort();
-    const tables = names.map((n) => this.tables.get(n)!);
+    if (this.sortedNames.length !== this.tables.size) {
+      this.sortedNames = [...this.tables.keys()].sort();
+      this.sortedTables = this.sortedNames.map((n) => this.tables.get(n)!);
+    }
+    const names = this.sortedNames, tables = this.sortedTables;
     const out: KeyGroupState[] = [];
-    const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
-    for (let i = 0; i < n; i++) {
+    const groups = this.used;
+    for (let k = 0; k < groups.length; k++) {
+      const i = groups[k];
       let captured: [string, KeyMap][] | undefined;
       for (let t = 0; t < tables.length; t++) {
         const km = tables[t].capture(i);
@@ -164,6 +185,10 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
 
   dispose(): void {
     this.tables.clear();
+    this.sortedNames = [];
+    this.sortedTables = [];
+    this.used = [];
+    this.usedMark.fill(0);
   }
 }
 

@@ -44,11 +44,18 @@ function cmp(a: Timer, b: Timer): number {
 export class TimerService implements TimerQueue {
   private readonly heap = new MinHeap<Timer>((a, b) => cmp(a, b) < 0);
   private readonly set = new Set<string>();
+  /**
+   * The last snapshot, kept until a timer is added or fires: between two checkpoints of a window
+   * job the timers rarely change (once per window), so most checkpoints reuse it instead of
+   * sorting the heap again. Snapshots are read-only for every consumer (they copy what they change).
+   */
+  private cached: TimerSnapshot[] | undefined;
 
   register(key: KeyType, keyGroup: number, namespace: Namespace, timestamp: number): void {
     const id = `${timestamp}\u0000${keyGroup}\u0000${typeof key}${key}\u0000${namespace}`;
     if (this.set.has(id)) return;
     this.set.add(id);
+    this.cached = undefined;
     this.heap.push({ timestamp, key, keyGroup, namespace });
   }
 
@@ -56,6 +63,7 @@ export class TimerService implements TimerQueue {
   advance(watermark: number, fire: (t: Timer) => void): void {
     while (this.heap.size > 0 && this.heap.peek()!.timestamp <= watermark) {
       const t = this.heap.pop()!;
+      this.cached = undefined;
       this.set.delete(`${t.timestamp}\u0000${t.keyGroup}\u0000${typeof t.key}${t.key}\u0000${t.namespace}`);
       fire(t);
     }
@@ -66,13 +74,14 @@ export class TimerService implements TimerQueue {
   }
 
   snapshot(): TimerSnapshot[] {
+    if (this.cached !== undefined) return this.cached;
     const by = new Map<number, TimerSnapshot>();
     for (const t of this.heap.toArray().sort(cmp)) {
       let g = by.get(t.keyGroup);
       if (!g) by.set(t.keyGroup, (g = { keyGroup: t.keyGroup, timers: [] }));
       g.timers.push([t.timestamp, t.key, t.namespace]);
     }
-    return [...by.values()].sort((a, b) => a.keyGroup - b.keyGroup);
+    return (this.cached = [...by.values()].sort((a, b) => a.keyGroup - b.keyGroup));
   }
 
   restore(snaps: Iterable<TimerSnapshot>, range: KeyGroupRange): void {
