@@ -260,17 +260,8 @@ function value(b: Buffer, e: number): number {
   const c = b[pos];
   if (c === Q) return str(b, e) ? 1 : 0;
   if (c !== undefined && c >= 48 && c <= 57) {
-    const s = pos;
-    let v = 0;
-    while (pos < e) {
-      const d = b[pos]!;
-      if (d < 48 || d > 57) break;
-      v = v * 10 + (d - 48);
-      pos++;
-    }
-    const n = pos - s;
-    if (n > 15 || (n > 1 && c === 48)) return 0; // beyond 2^53 or a leading zero: slow path
-    if (pos < e && (b[pos] === 46 || b[pos] === 101 || b[pos] === 69)) return 0; // a fraction or exponent
+    const v = int(b, e); // -1: beyond 2^53, a leading zero, a fraction or an exponent: slow path
+    if (v < 0) return 0;
     iv = v;
     return 2;
   }
