@@ -243,7 +243,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     execution: { batchSize: j.batchSize },
     jobId: "job",
     resume,
-    ...(realFeed ? {} : { stopAt: livenessDeadline(tape, simFeed.startTime()) }),
+    ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS }),
     ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
   });
@@ -324,12 +324,6 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
  * run never returns, and neither does the chaos command running it.
  */
 export const LIVENESS_MARGIN_MS = 3_600_000;
-
-function livenessDeadline(tape: Tape, start: number): number {
-  let end = start;
-  for (const trades of tape.bySymbol.values()) if (trades.length && trades[trades.length - 1].eventTime > end) end = trades[trades.length - 1].eventTime;
-  return end + LIVENESS_MARGIN_MS;
-}
 
 const referenceCache = new Map<string, readonly string[]>();
 

@@ -44,6 +44,13 @@ export class SimulatedTradeFeed implements TradeFeed {
     return t === Infinity ? 0 : t;
   }
 
+  /** Virtual time of the last trade's event time (the start time for an empty tape). */
+  endTime(): number {
+    let t = this.startTime();
+    for (const trades of this.tape.bySymbol.values()) if (trades.length && trades[trades.length - 1].eventTime > t) t = trades[trades.length - 1].eventTime;
+    return t;
+  }
+
   subscribe(symbol: string, kernel: Kernel, afterId?: number): TradeSubscription {
     const trades = this.tape.bySymbol.get(symbol) ?? [];
     if (!this.options.plan) return perfect(trades, afterId);
