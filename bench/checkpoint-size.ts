@@ -46,7 +46,7 @@ export function checkpointCost(entries: number): { entries: number; bytes: numbe
     }
     const want = (BigInt(entries) * BigInt(entries - 1) / 2n) * 12_345n;
     if (rows !== entries || sum !== want) throw new Error(`checkpointCost: restored ${rows} rows summing to ${sum}, expected ${entries} rows summing to ${want}`);
-    return { entries, bytes: h.bytes, syncMs: t1 - t0, asyncMs: t2 - t1, totalMs: t2 - t0 };
+    return { entries, bytes: h.bytes ?? 0, syncMs: t1 - t0, asyncMs: t2 - t1, totalMs: t2 - t0 };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -64,6 +64,11 @@ export function fmtInt(n: number): string {
   return sign + int.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
 }
 
+/** A checkpoint's state size: null when JobManager storage kept the state as objects, unserialized. */
+export function fmtStateSize(n: number | null): string {
+  return n === null ? "in memory" : fmtBytes(n);
+}
+
 export function fmtBytes(n: number): string {
   if (!Number.isFinite(n) || n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];
@@ -224,7 +229,7 @@ export function checkpointSummary(cps: CheckpointRow[]): { counts: string; rows:
       stat("Sync duration (wall)", (c) => c.syncWallMs, fmtDuration),
       stat("Async duration (wall)", (c) => c.asyncWallMs, fmtDuration),
       stat("Alignment", (c) => c.alignmentMs, fmtDuration),
-      stat("State size", (c) => c.stateBytes, (n) => fmtBytes(Math.round(n))),
+      stat("State size", (c) => c.stateBytes ?? undefined, (n) => fmtBytes(Math.round(n))),
     ],
   };
 }

@@ -38,7 +38,8 @@ export interface CheckpointRow {
   asyncWallMs: number;
   acknowledged: number;
   total: number;
-  stateBytes: number;
+  /** null: the checkpoint storage kept the state in memory as objects (JobManager storage), so it has no byte size. */
+  stateBytes: number | null;
   failureReason?: string;
   /** The failure reason's key (Flink's CheckpointFailureReason name), for programs. */
   failureReasonKey?: string;

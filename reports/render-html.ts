@@ -5,7 +5,7 @@
  */
 import type { MatrixRow, RunModel, WindowResultRow } from "./model.ts";
 import {
-  checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
+  checkpointKind, checkpointStatusLabel, checkpointSummary, fmtDuration, fmtStateSize, fmtInt, fmtTime, fmtWindow,
   fmtSpan, headlineReplay, html, matrixLink, replaySeedNote, matrixTotals, propertyMark, seedRows, raw, SafeHtml, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 import { renderTimeline } from "./timeline-svg.ts";
@@ -140,7 +140,7 @@ function checkpoints(m: RunModel): SafeHtml {
     <table><thead><tr><th class="n">ID</th><th>Status</th><th>Type</th><th>Trigger time</th><th class="n">End to end</th><th class="n">Sync</th><th class="n">Async</th><th class="n">Alignment</th><th class="n">Acked</th><th class="n">State size</th><th>Failure reason</th></tr></thead><tbody>
     ${m.checkpoints.map((c) => html`<tr${raw(c.status === "failed" ? ' class="bad"' : "")}>${num(c.id)}<td><span class="st ${c.status}">${checkpointStatusLabel(c.status)}</span></td>
       <td>${checkpointKind(c)}</td><td class="n">${fmtTime(c.triggerTime)}</td>${num(fmtDuration(c.endToEndMs))}${num(fmtDuration(c.syncWallMs))}
-      ${num(fmtDuration(c.asyncWallMs))}${num(fmtDuration(c.alignmentMs))}${num(`${c.acknowledged}/${c.total}`)}${num(fmtBytes(c.stateBytes))}<td>${c.failureReason ?? ""}</td></tr>`)}
+      ${num(fmtDuration(c.asyncWallMs))}${num(fmtDuration(c.alignmentMs))}${num(`${c.acknowledged}/${c.total}`)}${num(fmtStateSize(c.stateBytes))}<td>${c.failureReason ?? ""}</td></tr>`)}
     </tbody></table><p class="muted">Sync and async durations are wall clock and differ between runs of the same seed; everything else is virtual time.</p>`;
 }
 

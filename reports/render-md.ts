@@ -5,7 +5,7 @@
  */
 import type { MatrixRow, RunModel, TimelineEvent } from "./model.ts";
 import {
-  checkpointKind, checkpointStatusLabel, checkpointSummary, fmtBytes, fmtDuration, fmtInt, fmtTime, fmtWindow,
+  checkpointKind, checkpointStatusLabel, checkpointSummary, fmtDuration, fmtStateSize, fmtInt, fmtTime, fmtWindow,
   fmtSpan, headlineReplay, matrixLink, matrixTotals, propertyMark, seedRows, selectWindowRows, verdict, VERDICT_WORD, verdictLine, windowDiffs,
 } from "./format.ts";
 
@@ -101,7 +101,7 @@ function checkpoints(m: RunModel): string[] {
   const rows = m.checkpoints.map((c) => [
     String(c.id), (c.status === "failed" ? "✘ " : c.status === "completed" ? "✔ " : "… ") + checkpointStatusLabel(c.status),
     checkpointKind(c), fmtTime(c.triggerTime), fmtDuration(c.endToEndMs), fmtDuration(c.syncWallMs), fmtDuration(c.asyncWallMs),
-    fmtDuration(c.alignmentMs), `${c.acknowledged}/${c.total}`, fmtBytes(c.stateBytes), c.failureReason ? md(c.failureReason) : "",
+    fmtDuration(c.alignmentMs), `${c.acknowledged}/${c.total}`, fmtStateSize(c.stateBytes), c.failureReason ? md(c.failureReason) : "",
   ]);
   return [
     `${sum.counts}.`,

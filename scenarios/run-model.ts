@@ -89,7 +89,7 @@ export function buildRunModel(run: ScenarioRun, ctx: ModelContext): RunModel {
     violations,
     windows: windowRows(run.oracle, run.committed),
     late: [...run.late.entries()].map(([symbol, l]) => ({ symbol, count: l.count, quantity: formatFixed(l.quantity) })),
-    checkpoints: r.checkpoints.map((c) => ({ ...c })),
+    checkpoints: r.checkpoints.map((c) => ({ ...c, stateBytes: c.stateBytes ?? null })),
     timeline,
     counters,
     ...(ctx.matrix?.length ? { matrix: ctx.matrix } : {}),

@@ -8,7 +8,8 @@ export interface SubtaskCheckpointStats {
   readonly alignmentMs: number;
   readonly syncWallMs: number;
   readonly asyncWallMs: number;
-  readonly stateBytes: number;
+  /** Absent: the storage kept the snapshot unserialized (JobManagerCheckpointStorage), so there is no byte count. */
+  readonly stateBytes?: number;
   /** Records persisted as in-flight channel state (unaligned checkpoints). */
   readonly channelStateRecords?: number;
   readonly unaligned?: boolean;

@@ -18,7 +18,8 @@ export interface CheckpointStats {
   asyncWallMs: number;
   acknowledged: number;
   total: number;
-  stateBytes: number;
+  /** Summed over subtasks; undefined when some subtask's state was kept unserialized (JobManager storage). */
+  stateBytes: number | undefined;
   /** Prose, for people: the reason's message and the cause. */
   failureReason?: string;
   /** The reason's key (CheckpointFailureReason), for programs. */
@@ -80,7 +81,7 @@ export class CheckpointStatsTracker {
     if (a.alignmentMs > s.alignmentMs) s.alignmentMs = a.alignmentMs;
     if (a.syncWallMs > s.syncWallMs) s.syncWallMs = a.syncWallMs;
     if (a.asyncWallMs > s.asyncWallMs) s.asyncWallMs = a.asyncWallMs;
-    s.stateBytes += a.stateBytes;
+    s.stateBytes = s.stateBytes === undefined || a.stateBytes === undefined ? undefined : s.stateBytes + a.stateBytes;
     if (a.channelStateRecords) s.channelStateRecords = (s.channelStateRecords ?? 0) + a.channelStateRecords;
     if (a.unaligned) s.unaligned = true;
   }

@@ -11,7 +11,11 @@ export interface StateHandle {
   readonly vertex: string;
   readonly subtask: number;
   readonly file: string;
-  readonly bytes: number;
+  /**
+   * Bytes written. Absent when the storage kept the snapshot as objects, unserialized
+   * (JobManagerCheckpointStorage): there is no byte count to give without paying for an encoding.
+   */
+  readonly bytes?: number;
   /** Incremental: the checkpoint whose state this one's deltas apply to (the same task's handle there). */
   readonly parent?: number;
 }
@@ -74,11 +78,18 @@ function readFailureKind(e: unknown): "corrupt" | "io" {
 /**
  * Checkpoints in the coordinator's memory (Flink's JobManagerCheckpointStorage): they survive
  * a task failover, since the coordinator keeps running, and die with the process.
+ *
+ * A snapshot handed over as a StatePayload is kept as it is, not encoded: it is immutable from
+ * its sync phase on (copy-on-write keyed state, fresh operator lists, timer snapshots nobody
+ * changes), so encoding it when it is read back gives exactly the bytes that encoding it now
+ * would, and most checkpoints are never read back. Encoding every one was two thirds of the
+ * fixed cost of a checkpoint (issue 11). A read encodes once and keeps the bytes; restore decodes
+ * them, so a restored task never shares an object with the stored snapshot.
  */
 export class JobManagerCheckpointStorage implements CheckpointStorage {
   readonly description = "JobManagerCheckpointStorage (memory)";
   readonly durable = false;
-  private readonly states = new Map<number, Map<string, Uint8Array>>();
+  private readonly states = new Map<number, StoredState[]>();
   /**
    * Metadata kept as the object the coordinator built, not as bytes: it lives in this process's
    * memory either way, and serializing it was a fixed cost of every checkpoint. Reads hand out
@@ -88,14 +99,15 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
 
   writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array | StatePayload): StateHandle {
     let m = this.states.get(checkpointId);
-    if (!m) this.states.set(checkpointId, (m = new Map()));
-    const file = `${h.vertex}-${h.subtask}`;
-    const bytes = payload instanceof Uint8Array ? payload : payload.toBytes();
-    m.set(file, bytes); // the encoder made it; nothing else holds it
+    if (!m) this.states.set(checkpointId, (m = []));
+    const file = fileName(h.vertex, h.subtask);
+    for (let i = 0; i < m.length; i++) if (m[i].file === file) m.splice(i, 1); // a rewrite replaces
+    m.push({ file, payload });
     // Spelled out, not spread: this runs once per subtask per checkpoint.
+    const bytes = payload instanceof Uint8Array ? payload.length : undefined;
     return h.parent !== undefined
-      ? { task: h.task, vertex: h.vertex, subtask: h.subtask, parent: h.parent, file, bytes: bytes.length }
-      : { task: h.task, vertex: h.vertex, subtask: h.subtask, file, bytes: bytes.length };
+      ? { task: h.task, vertex: h.vertex, subtask: h.subtask, parent: h.parent, file, bytes }
+      : { task: h.task, vertex: h.vertex, subtask: h.subtask, file, bytes };
   }
   writeMetadata(meta: CheckpointMetadata): void {
     // The handles array is the coordinator's; a copy keeps a later push on it out of the commit record.
@@ -110,14 +122,29 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     return { ...m, handles: m.handles.map((h) => ({ ...h })) };
   }
   readState(id: number, h: StateHandle): Uint8Array {
-    const b = this.states.get(id)?.get(h.file);
-    if (!b) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
-    return b;
+    const s = this.states.get(id)?.find((x) => x.file === h.file);
+    if (!s) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
+    if (!(s.payload instanceof Uint8Array)) s.payload = s.payload.toBytes();
+    return s.payload;
   }
   discard(id: number): void {
     this.states.delete(id);
     this.metas.delete(id);
   }
+}
+
+/** One subtask's state in memory: the snapshot as handed over, or its bytes once read. */
+interface StoredState {
+  readonly file: string;
+  payload: Uint8Array | StatePayload;
+}
+
+/** `<vertex>-<subtask>`, built once per subtask: every checkpoint asks. */
+const fileNames = new Map<string, string[]>();
+function fileName(vertex: string, subtask: number): string {
+  let a = fileNames.get(vertex);
+  if (a === undefined) fileNames.set(vertex, (a = []));
+  return (a[subtask] ??= `${vertex}-${subtask}`);
 }
 
 /**
