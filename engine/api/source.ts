@@ -45,6 +45,10 @@ export interface SourceReader<T> {
    * unset: the job's `sourcePollInterval` then batches what arrives in between.
    */
   readonly pollInterval?: number;
+  /**
+   * The entries are the checkpoint's from now on: in-memory checkpoint storage keeps them as they
+   * are (encoding only when read back), so return fresh values and never change them afterwards.
+   */
   snapshotState(checkpointId: number): unknown[];
   /** Union of every old subtask's entries; the reader keeps those of its own splits. */
   restoreState(entries: readonly unknown[]): void;

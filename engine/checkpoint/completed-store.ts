@@ -53,10 +53,10 @@ export class CompletedCheckpointStore {
   }
 
   /**
-   * Records a completed checkpoint and applies retention. `pendingBases` are the checkpoints
-   * pending ones may write deltas against: their chains stay.
+   * Records a completed checkpoint and applies retention. `pendingBases` maps each pending
+   * incremental checkpoint to the checkpoint it writes deltas against: those chains stay.
    */
-  add(c: CompletedCheckpoint, pendingBases: Iterable<number>): void {
+  add(c: CompletedCheckpoint, pendingBases: ReadonlyMap<number, number>): void {
     if (c.savepoint) {
       this.lastSavepoint = c.id;
       return;
@@ -67,17 +67,15 @@ export class CompletedCheckpointStore {
   }
 
   /** A pending checkpoint ended: a parent only it still needed may go now. */
-  release(pendingBases: Iterable<number>): void {
+  release(pendingBases: ReadonlyMap<number, number>): void {
     if (this.kept.size) this.retain(pendingBases);
   }
 
-  private retain(pendingBases: Iterable<number>): void {
+  private retain(pendingBases: ReadonlyMap<number, number>): void {
     const keep = Math.max(1, this.numRetained);
     while (this.retained.length > keep) this.kept.add(this.retained.shift()!);
     if (this.kept.size === 0) return;
-    // Callers pass a map's values() iterator: read it once, as both the check below and the walk need it.
-    const bases = [...pendingBases];
-    if (this.noChains(bases)) {
+    if (pendingBases.size === 0 && this.noChains()) {
       // Nothing retained or pending reads another checkpoint: every retired one goes, oldest first.
       for (const old of this.kept) this.dropKept(old);
       return;
@@ -89,7 +87,7 @@ export class CompletedCheckpointStore {
       for (const p of this.parentsOf(id)) walk(p);
     };
     for (const id of this.retained) walk(id);
-    for (const id of bases) walk(id);
+    for (const id of pendingBases.values()) walk(id);
     for (const old of [...this.kept]) {
       if (needed.has(old)) continue;
       this.dropKept(old);
@@ -112,9 +110,8 @@ export class CompletedCheckpointStore {
     }
   }
 
-  /** No pending base, and every retained checkpoint is known to be whole (no parents): the common, non-incremental case. */
-  private noChains(pendingBases: readonly number[]): boolean {
-    if (pendingBases.length > 0) return false;
+  /** Every retained checkpoint is known to be whole (no parents): with no pending base, the common, non-incremental case. */
+  private noChains(): boolean {
     for (const id of this.retained) if (this.parents.get(id)?.length !== 0) return false;
     return true;
   }

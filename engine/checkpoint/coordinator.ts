@@ -211,9 +211,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private complete(p: PendingCheckpoint, now: number): void {
     const id = p.id;
     this.host.fault("checkpoint.metadata", "coordinator", id);
-    const handles: StateHandle[] = [];
-    for (const a of p.acks.values()) handles.push(a.handle);
-    if (handles.length > 1) handles.sort((a, b) => (a.task < b.task ? -1 : 1));
+    const handles = handlesByTask(p);
     try {
       this.storageFor(id).writeMetadata({ checkpointId: id, timestamp: now, savepoint: p.savepoint, maxParallelism: this.maxParallelism, handles });
     } catch (e) {
@@ -224,7 +222,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     const c = complete(p, now, handles);
     this.pending.delete(id);
     this.bases.delete(id);
-    this.store.add(c, this.bases.values());
+    this.store.add(c, this.bases);
     this.policy.completed(now);
     this.failures.onSuccess(id);
     this.stats.completed(id, now);
@@ -251,7 +249,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       this.suspended = false;
       this.arm(this.policy.nextPeriodic());
     }
-    this.store.release(this.bases.values());
+    this.store.release(this.bases);
     const fail = this.failures.onFailure(p.id, reason, p.savepoint);
     if (fail) return this.host.failJob(fail);
     this.afterEnd(now);
@@ -281,7 +279,23 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     }
     this.pending.clear();
     this.bases.clear();
-    this.store.release([]);
+    this.store.release(this.bases);
     Object.assign(this, { running: false, timerAt: Infinity, expiryAt: Infinity });
   }
+}
+
+/** The acks' handles ordered by task name (the metadata's order), by insertion: a handful, no comparator closure. */
+function handlesByTask(p: PendingCheckpoint): StateHandle[] {
+  const out: StateHandle[] = [];
+  for (const a of p.acks.values()) {
+    const h = a.handle;
+    let j = out.length;
+    out.push(h);
+    while (j > 0 && out[j - 1].task > h.task) {
+      out[j] = out[j - 1];
+      j--;
+    }
+    out[j] = h;
+  }
+  return out;
 }

@@ -10,6 +10,8 @@ import { TriggerPolicy } from "./trigger-policy.ts";
 import { CheckpointStatsTracker } from "./stats.ts";
 
 const handle = (task: string, parent?: number): StateHandle => ({ task, vertex: "v", subtask: 0, file: task, bytes: 1, ...(parent !== undefined ? { parent } : {}) });
+const NONE: ReadonlyMap<number, number> = new Map();
+const basesOf = (bases: number[]): ReadonlyMap<number, number> => new Map(bases.map((b, i) => [1_000 + i, b]));
 const stats = (task: string) => ({ task, ackTime: 0, alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, stateBytes: 1 });
 
 describe("a pending checkpoint", () => {
@@ -137,12 +139,12 @@ describe("the completed-checkpoint store", () => {
     const store = new CompletedCheckpointStore(storage, 1);
     for (const [id, parents] of [[1, []], [2, [1]], [3, [1]], [4, []]] as [number, number[]][]) {
       put(storage, id, parents);
-      store.add(done(id, parents), []);
+      store.add(done(id, parents), NONE);
     }
     expect(store.completed).toEqual([4]);
     expect(storage.completedIds()).toEqual([4]);
     store.registerSavepoint(5, new JobManagerCheckpointStorage());
-    store.add(done(5, [], true), []);
+    store.add(done(5, [], true), NONE);
     expect(store.latest()).toBe(4);
     expect(store.storageFor(5)).not.toBe(storage);
   });
@@ -157,9 +159,9 @@ describe("the completed-checkpoint store", () => {
       throw new Error("EIO: i/o error, fsync '/flinch/checkpoints/job'");
     };
     put(storage, 1);
-    store.add(done(1), []);
+    store.add(done(1), NONE);
     put(storage, 2);
-    expect(() => store.add(done(2), [])).not.toThrow();
+    expect(() => store.add(done(2), NONE)).not.toThrow();
     expect(store.latest()).toBe(2);
     expect(store.completed).toEqual([2]);
     expect(lines).toEqual(["coordinator discard cp=1 failed: EIO: i/o error, fsync '/flinch/checkpoints/job'"]);
@@ -183,8 +185,8 @@ describe("the completed-checkpoint store", () => {
         const parents = parent === undefined ? [] : [parent];
         parentsOf.set(id, parents);
         put(storage, id, parents);
-        // One-shot iterators, as the coordinator passes its map's values(): the store must read them once.
-        store.add(done(id, parents), pendingBases.values());
+        // As the coordinator passes them: pending checkpoint id -> its base.
+        store.add(done(id, parents), basesOf(pendingBases));
         ids.push(id);
         const expectOnStorage = (bases: number[]) => {
           const keep = new Set<number>();
@@ -202,7 +204,7 @@ describe("the completed-checkpoint store", () => {
         // A pending checkpoint's base: any checkpoint still on storage (with maxConcurrent > 1, often older than the newest).
         const onStorage = store.live();
         pendingBases = s.pendingBase !== undefined && onStorage.length ? [onStorage[s.pendingBase % onStorage.length]] : [];
-        store.release(pendingBases.values());
+        store.release(basesOf(pendingBases));
         expectOnStorage(pendingBases);
       });
     },

@@ -80,9 +80,13 @@ export class SubtaskCheckpointer {
   /** The same, as the trace's numeric task id (Task's `tcode`). */
   private readonly tcode: number;
 
+  /** What every full snapshot's handle says of this subtask (one object, not one per checkpoint). */
+  private readonly whole: Omit<StateHandle, "file" | "bytes">;
+
   constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {
     this.tid = `v${task.vertexId}.${task.subtask}`;
     this.tcode = task.vertexId * 65_536 + task.subtask;
+    this.whole = Object.freeze({ task: task.name, vertex: task.vertexName, subtask: task.subtask });
   }
 
   /** Sync phase. `unaligned`: the in-flight records follow (inFlight, then channelStateComplete). */
@@ -136,11 +140,13 @@ export class SubtaskCheckpointer {
     if (!storage) return; // aborted meanwhile: writing now would only leave an orphan behind
     const snap: TaskSnapshot = p.inFlight?.length ? { ...p.snap, [IN_FLIGHT_KEY]: { keyed: [], timers: [], list: p.inFlight } } : p.snap;
     let handle: StateHandle;
-    const t0 = h.wallMs();
+    // In-memory storage keeps the snapshot as objects: its async phase does no work worth two clock reads.
+    const timed = storage.durable;
+    const t0 = timed ? h.wallMs() : 0;
     try {
       h.fault("checkpoint.async-write", t.name, id);
       const parent = p.parent;
-      handle = storage.writeState(id, parent !== undefined ? { task: t.name, vertex: t.vertexName, subtask: t.subtask, parent } : { task: t.name, vertex: t.vertexName, subtask: t.subtask }, snapshotPayload(snap));
+      handle = storage.writeState(id, parent !== undefined ? { ...this.whole, parent } : this.whole, snapshotPayload(snap));
       h.fault("checkpoint.ack", t.name, id);
     } catch (e) {
       if (e instanceof InjectedCrash || e instanceof ProcessKilled) return t.fail(e);
@@ -149,12 +155,13 @@ export class SubtaskCheckpointer {
       h.coordinatorGateway.decline(t.name, id, "IO_EXCEPTION", (e as Error).message ?? String(e), h.kernel.now());
       return;
     }
+    const asyncWallMs = timed ? h.wallMs() - t0 : 0;
     let stats: SubtaskCheckpointStats;
     if (p.inFlight) {
       let records = 0;
       for (const b of p.inFlight) records += b.values.length;
-      stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs: h.wallMs() - t0, stateBytes: handle.bytes, unaligned: true, channelStateRecords: records };
-    } else stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs: h.wallMs() - t0, stateBytes: handle.bytes };
+      stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs, stateBytes: handle.bytes, unaligned: true, channelStateRecords: records };
+    } else stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs, stateBytes: handle.bytes };
     h.coordinatorGateway.acknowledge(t.name, id, handle, stats, h.kernel.now());
   }
 

@@ -16,6 +16,10 @@ export type TriggerDecision =
  * when a pending one expires. A savepoint ignores the cap and the pause, as in Flink; the final
  * checkpoint ignores the pause (nothing is gained by delaying the end of a bounded job).
  */
+/** The decisions without data, made once (decide runs at every checkpoint). */
+const TRIGGER: TriggerDecision = Object.freeze({ kind: "trigger" });
+const TOO_MANY: TriggerDecision = Object.freeze({ kind: "refused", reason: "TOO_MANY_CONCURRENT_CHECKPOINTS" });
+
 export class TriggerPolicy {
   private lastTrigger = -Infinity;
   private lastCompletion = -Infinity;
@@ -38,10 +42,10 @@ export class TriggerPolicy {
   }
 
   decide(now: number, pending: number, kind: TriggerKind): TriggerDecision {
-    if (kind === "savepoint") return { kind: "trigger" };
-    if (pending >= this.cfg.maxConcurrentCheckpoints) return { kind: "refused", reason: "TOO_MANY_CONCURRENT_CHECKPOINTS" };
+    if (kind === "savepoint") return TRIGGER;
+    if (pending >= this.cfg.maxConcurrentCheckpoints) return TOO_MANY;
     if (kind === "periodic" && now < this.pauseEnds()) return { kind: "refused", reason: "MINIMUM_TIME_BETWEEN_CHECKPOINTS", retryAt: this.pauseEnds() };
-    return { kind: "trigger" };
+    return TRIGGER;
   }
 
   triggered(now: number): void {

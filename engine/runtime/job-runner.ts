@@ -290,7 +290,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   allSourcesFinishing(): boolean {
-    return this.sources.every((t) => t.status === "finishing");
+    for (const t of this.sources) if (t.status !== "finishing") return false;
+    return true;
   }
 
   sourceReachedEnd(_task: Task): void {

@@ -203,7 +203,8 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
     if (this.status === "canceled" || this.status === "finished") return;
     this.checkpointer.notifyComplete(checkpointId);
     try {
-      for (const op of this.chain) op.notifyCheckpointComplete(checkpointId);
+      const chain = this.chain;
+      for (let i = 0; i < chain.length; i++) chain[i].notifyCheckpointComplete(checkpointId);
       if (this.finishRule.checkpointCompleted(checkpointId)) this.finishAfterFinalCheckpoint();
     } catch (e) {
       this.host.failTask(this, e);
