@@ -33,7 +33,7 @@ export type Ack = { readonly handle: StateHandle; readonly stats: SubtaskCheckpo
  * key, which statistics and the failure manager read) and the cause's message.
  */
 export type Checkpoint =
-  | (CheckpointProps & { readonly status: "pending"; readonly waitingFor: Set<string>; readonly acks: Map<string, Ack> })
+  | (CheckpointProps & { readonly status: "pending"; readonly tasks: TaskIndex; readonly acks: (Ack | undefined)[]; waiting: number })
   | (CheckpointProps & { readonly status: "completed"; readonly endTime: number; readonly parents: readonly number[] })
   | (CheckpointProps & { readonly status: "aborted"; readonly endTime: number; readonly reason: CheckpointFailureReasonKey; readonly cause?: string });
 
@@ -44,23 +44,50 @@ export type AbortedCheckpoint = Checkpoint & { readonly status: "aborted" };
 /** What an acknowledgement did; late and duplicate acks are normal under faults, so nothing throws. */
 export type AckResult = "ok" | "duplicate" | "unknown";
 
-export function pendingCheckpoint(props: CheckpointProps, tasks: readonly string[]): PendingCheckpoint {
-  return { id: props.id, triggerTime: props.triggerTime, final: props.final, savepoint: props.savepoint, status: "pending", waitingFor: new Set(tasks), acks: new Map() };
+/**
+ * The tasks that must acknowledge, with each one's position: made once per deployment and shared
+ * by every pending checkpoint of it, whose acks are then an array by position (no Set and Map per
+ * checkpoint, which emptied and shrank at every completion).
+ */
+export interface TaskIndex {
+  readonly names: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+}
+
+export function taskIndex(names: readonly string[]): TaskIndex {
+  return { names, index: new Map(names.map((n, i) => [n, i])) };
+}
+
+export function pendingCheckpoint(props: CheckpointProps, tasks: readonly string[] | TaskIndex): PendingCheckpoint {
+  const t = "index" in tasks ? tasks : taskIndex(tasks);
+  return { id: props.id, triggerTime: props.triggerTime, final: props.final, savepoint: props.savepoint, status: "pending", tasks: t, acks: new Array<Ack | undefined>(t.names.length).fill(undefined), waiting: t.names.length };
 }
 
 export function acknowledge(p: PendingCheckpoint, task: string, ack: Ack): AckResult {
-  if (p.acks.has(task)) return "duplicate";
-  if (!p.waitingFor.delete(task)) return "unknown";
-  p.acks.set(task, ack);
+  const i = p.tasks.index.get(task);
+  if (i === undefined) return "unknown";
+  if (p.acks[i] !== undefined) return "duplicate";
+  p.acks[i] = ack;
+  p.waiting--;
   return "ok";
 }
 
 export function isFullyAcknowledged(p: PendingCheckpoint): boolean {
-  return p.waitingFor.size === 0;
+  return p.waiting === 0;
+}
+
+/** `task` must still acknowledge `p`. */
+export function isWaitingFor(p: PendingCheckpoint, task: string): boolean {
+  const i = p.tasks.index.get(task);
+  return i !== undefined && p.acks[i] === undefined;
 }
 
 export function totalTasks(p: PendingCheckpoint): number {
-  return p.waitingFor.size + p.acks.size;
+  return p.tasks.names.length;
+}
+
+export function acknowledgedCount(p: PendingCheckpoint): number {
+  return p.tasks.names.length - p.waiting;
 }
 
 /** The checkpoints the handles of `p` are deltas against (incremental chains). */
@@ -75,7 +102,7 @@ const NO_PARENTS: number[] = Object.freeze([]) as unknown as number[];
 
 /** `handles`: the acks' handles when the caller has them already (the coordinator sorted them for the metadata). */
 export function complete(p: PendingCheckpoint, endTime: number, handles?: readonly StateHandle[]): CompletedCheckpoint {
-  return { id: p.id, triggerTime: p.triggerTime, final: p.final, savepoint: p.savepoint, status: "completed", endTime, parents: parentsOf(handles ?? [...p.acks.values()].map((a) => a.handle)) };
+  return { id: p.id, triggerTime: p.triggerTime, final: p.final, savepoint: p.savepoint, status: "completed", endTime, parents: parentsOf(handles ?? p.acks.flatMap((a) => (a ? [a.handle] : []))) };
 }
 
 export function abort(p: PendingCheckpoint, endTime: number, reason: CheckpointFailureReasonKey, cause?: string): AbortedCheckpoint {

@@ -73,6 +73,12 @@ export class CompletedCheckpointStore {
 
   private retain(pendingBases: ReadonlyMap<number, number>): void {
     const keep = Math.max(1, this.numRetained);
+    if (this.retained.length > keep && this.kept.size === 0 && pendingBases.size === 0 && this.noChains()) {
+      // The common case: nothing reads another checkpoint, so the oldest go straight away (no
+      // detour through `kept`, a set that filled and emptied at every completion).
+      while (this.retained.length > keep) this.drop(this.retained.shift()!);
+      return;
+    }
     while (this.retained.length > keep) this.kept.add(this.retained.shift()!);
     if (this.kept.size === 0) return;
     if (pendingBases.size === 0 && this.noChains()) {
@@ -96,6 +102,10 @@ export class CompletedCheckpointStore {
 
   private dropKept(old: number): void {
     this.kept.delete(old);
+    this.drop(old);
+  }
+
+  private drop(old: number): void {
     this.parents.delete(old);
     // Deleting a subsumed checkpoint is housekeeping after the newer one completed (Flink discards
     // asynchronously and only logs a failure): an I/O error here must not fail the job, or the

@@ -4,7 +4,8 @@ import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
 import type { FaultPoint } from "./faults.ts";
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
-import { abort, acknowledge, complete, isFullyAcknowledged, pendingCheckpoint, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
+import { abort, acknowledge, complete, isFullyAcknowledged, isWaitingFor, pendingCheckpoint, taskIndex, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats, type TaskIndex } from "./checkpoint.ts";
+import { ById } from "./by-id.ts";
 import { CompletedCheckpointStore } from "./completed-store.ts";
 import { FailureManager } from "./failure-manager.ts";
 import type { CheckpointOptions, CoordinatorGateway, TaskGateway } from "./gateway.ts";
@@ -47,7 +48,7 @@ class Action implements Runnable {
  * whether a failure fails the job. Statistics only observe.
  */
 export class CheckpointCoordinator implements CoordinatorGateway {
-  private readonly pending = new Map<number, PendingCheckpoint>();
+  private readonly pending = new ById<PendingCheckpoint>();
   /** Incremental: the checkpoint each pending one's deltas are written against. */
   private readonly bases = new Map<number, number>();
   private readonly policy: TriggerPolicy;
@@ -169,9 +170,9 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     const id = this.ids.getAndIncrement();
     this.host.fault("checkpoint.trigger", "coordinator", id);
     const final = kind === "final", savepoint = kind === "savepoint";
-    const p = pendingCheckpoint({ id, triggerTime: now, final, savepoint }, this.host.taskNames());
+    const p = pendingCheckpoint({ id, triggerTime: now, final, savepoint }, this.tasksOf(this.host.taskNames()));
     const base = this.config.incremental && !savepoint ? this.store.latest() : undefined;
-    this.pending.set(id, p);
+    this.pending.set(p);
     if (base !== undefined) this.bases.set(id, base);
     this.policy.triggered(now);
     if (final) this.finalWanted = false;
@@ -180,6 +181,13 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.armExpiry();
     this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : final || savepoint ? { final, savepoint } : PERIODIC);
     return id;
+  }
+
+  /** The task index of the current deployment, made once per names array (the runner builds one per deploy). */
+  private index?: TaskIndex;
+  private tasksOf(names: string[]): TaskIndex {
+    const i = this.index;
+    return i !== undefined && i.names === names ? i : (this.index = taskIndex(names));
   }
 
   /** One expiry timer for the oldest pending checkpoint: one per checkpoint would crowd the scheduler's heap. */
@@ -264,7 +272,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   /** `task` failed: pending checkpoints it has not acknowledged cannot complete (Flink's TASK_FAILURE). */
   onTaskFailure(task: string, now: number, cause: string): void {
     for (const p of [...this.pending.values()]) {
-      if (!p.waitingFor.has(task)) continue;
+      if (!isWaitingFor(p, task)) continue;
       this.pending.delete(p.id);
       this.stats.failed(abort(p, now, "TASK_FAILURE", `${task}: ${cause}`));
       this.storageFor(p.id).discard(p.id);
@@ -287,7 +295,8 @@ export class CheckpointCoordinator implements CoordinatorGateway {
 /** The acks' handles ordered by task name (the metadata's order), by insertion: a handful, no comparator closure. */
 function handlesByTask(p: PendingCheckpoint): StateHandle[] {
   const out: StateHandle[] = [];
-  for (const a of p.acks.values()) {
+  for (const a of p.acks) {
+    if (a === undefined) continue;
     const h = a.handle;
     let j = out.length;
     out.push(h);

@@ -27,7 +27,7 @@ export class FailureManager {
     if (checkpointId <= this.lastSucceeded) return;
     this.lastSucceeded = checkpointId;
     this.consecutive = 0;
-    this.counted.clear();
+    if (this.counted.size > 0) this.counted.clear(); // clearing an empty set still allocates a new table
   }
 
   /** A checkpoint failed: returns the error to fail the job with when the threshold is exceeded. */

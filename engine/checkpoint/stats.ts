@@ -1,6 +1,6 @@
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { CheckpointFailureReason } from "./failure-reason.ts";
-import { totalTasks, type AbortedCheckpoint, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
+import { acknowledgedCount, totalTasks, type AbortedCheckpoint, type PendingCheckpoint, type SubtaskCheckpointStats } from "./checkpoint.ts";
 
 /** One row of the checkpoint history (Flink UI's Checkpoints tab). Virtual times in ms. */
 export interface CheckpointStats {
@@ -51,68 +51,173 @@ export interface FailureEvent {
   injected: boolean;
 }
 
-/** Observes checkpoints; never decides anything. */
+/**
+ * Observes checkpoints; never decides anything. The history is kept in columns (typed arrays,
+ * grown by doubling) and rows are built when someone reads it: a job checkpointing every second
+ * for an hour keeps 3,600 rows, and as objects each one outlived two young-generation collections
+ * and was promoted, which made a full collection part of the cost of checkpointing (issue 11).
+ */
 export class CheckpointStatsTracker {
-  readonly history: CheckpointStats[] = [];
-  /** Rows of checkpoints still in progress (the only ones acks and endings update): stays as small as the pending set. */
-  private readonly byId = new Map<number, CheckpointStats>();
+  private n = 0;
+  private ids = new Float64Array(16);
+  private trig = new Float64Array(16);
+  /** NaN: not ended. */
+  private end = new Float64Array(16);
+  private align = new Float64Array(16);
+  private sync = new Float64Array(16);
+  private async_ = new Float64Array(16);
+  /** NaN: some subtask's state was kept unserialized (no byte count). */
+  private bytes = new Float64Array(16);
+  private chan = new Float64Array(16);
+  private acked = new Int32Array(16);
+  private total = new Int32Array(16);
+  /** 0 in progress, 1 completed, 2 failed. */
+  private status = new Uint8Array(16);
+  /** 1 final, 2 savepoint, 4 unaligned. */
+  private flags = new Uint8Array(16);
+  /** Rare: failure text by row. */
+  private readonly failures_ = new Map<number, { reason: string; key: CheckpointFailureReasonKey }>();
+  /** Rows of checkpoints still in progress (the only ones acks and endings update): as small as the pending set. */
+  private readonly open: number[] = [];
+  private rows?: CheckpointStats[];
   readonly restores: RestoreEvent[] = [];
   readonly failures: FailureEvent[] = [];
   readonly refusals: TriggerRefusal[] = [];
+
+  /** Every checkpoint triggered, in trigger order, as rows (built on read, kept until the next change). */
+  get history(): readonly CheckpointStats[] {
+    if (this.rows) return this.rows;
+    const out: CheckpointStats[] = [];
+    for (let i = 0; i < this.n; i++) out.push(this.row(i));
+    return (this.rows = out);
+  }
+
+  private row(i: number): CheckpointStats {
+    const st = this.status[i], f = this.flags[i];
+    const s: CheckpointStats = {
+      id: this.ids[i], status: st === 0 ? "in_progress" : st === 1 ? "completed" : "failed", final: (f & 1) !== 0, savepoint: (f & 2) !== 0, triggerTime: this.trig[i],
+      alignmentMs: this.align[i], syncWallMs: this.sync[i], asyncWallMs: this.async_[i], acknowledged: this.acked[i], total: this.total[i],
+      stateBytes: Number.isNaN(this.bytes[i]) ? undefined : this.bytes[i],
+    };
+    if (st !== 0) {
+      s.endTime = this.end[i];
+      s.endToEndMs = this.end[i] - this.trig[i];
+    }
+    const fr = this.failures_.get(i);
+    if (fr) {
+      s.failureReason = fr.reason;
+      s.failureReasonKey = fr.key;
+    }
+    if (this.chan[i] > 0) s.channelStateRecords = this.chan[i];
+    if (f & 4) s.unaligned = true;
+    return s;
+  }
 
   refused(time: number, reason: CheckpointFailureReasonKey): void {
     this.refusals.push({ time, reason });
   }
 
   triggered(p: PendingCheckpoint): void {
-    const s: CheckpointStats = {
-      id: p.id, status: "in_progress", final: p.final, savepoint: p.savepoint, triggerTime: p.triggerTime,
-      alignmentMs: 0, syncWallMs: 0, asyncWallMs: 0, acknowledged: 0, total: totalTasks(p), stateBytes: 0,
-    };
-    this.history.push(s);
-    this.byId.set(p.id, s);
+    if (this.n === this.ids.length) this.grow();
+    const i = this.n++;
+    this.ids[i] = p.id;
+    this.trig[i] = p.triggerTime;
+    this.end[i] = NaN;
+    this.align[i] = this.sync[i] = this.async_[i] = this.bytes[i] = this.chan[i] = 0;
+    this.acked[i] = 0;
+    this.total[i] = totalTasks(p);
+    this.status[i] = 0;
+    this.flags[i] = (p.final ? 1 : 0) | (p.savepoint ? 2 : 0);
+    this.open.push(i);
+    this.rows = undefined;
+  }
+
+  /** The row of checkpoint `id` if it is still in progress, else -1. */
+  private openRow(id: number): number {
+    const o = this.open;
+    for (let k = 0; k < o.length; k++) if (this.ids[o[k]] === id) return o[k];
+    return -1;
+  }
+
+  /** The row ended: no longer open. */
+  private close(i: number): void {
+    const o = this.open;
+    const k = o.indexOf(i);
+    o[k] = o[o.length - 1];
+    o.pop();
+    this.rows = undefined;
   }
 
   /** One more subtask acknowledged with `a`: folded into the row (maxima and sums), not recomputed over every ack. */
   acknowledged(p: PendingCheckpoint, a: SubtaskCheckpointStats): void {
-    const s = this.byId.get(p.id);
-    if (!s) return;
-    s.acknowledged = p.acks.size;
-    if (a.alignmentMs > s.alignmentMs) s.alignmentMs = a.alignmentMs;
-    if (a.syncWallMs > s.syncWallMs) s.syncWallMs = a.syncWallMs;
-    if (a.asyncWallMs > s.asyncWallMs) s.asyncWallMs = a.asyncWallMs;
-    s.stateBytes = s.stateBytes === undefined || a.stateBytes === undefined ? undefined : s.stateBytes + a.stateBytes;
-    if (a.channelStateRecords) s.channelStateRecords = (s.channelStateRecords ?? 0) + a.channelStateRecords;
-    if (a.unaligned) s.unaligned = true;
+    const i = this.openRow(p.id);
+    if (i < 0) return;
+    this.acked[i] = acknowledgedCount(p);
+    if (a.alignmentMs > this.align[i]) this.align[i] = a.alignmentMs;
+    if (a.syncWallMs > this.sync[i]) this.sync[i] = a.syncWallMs;
+    if (a.asyncWallMs > this.async_[i]) this.async_[i] = a.asyncWallMs;
+    // NaN stays NaN: once a subtask's state has no byte count, neither has the checkpoint's.
+    this.bytes[i] += a.stateBytes === undefined ? NaN : a.stateBytes;
+    if (a.channelStateRecords) this.chan[i] += a.channelStateRecords;
+    if (a.unaligned) this.flags[i] |= 4;
+    this.rows = undefined;
   }
 
   completed(id: number, now: number): void {
-    const s = this.byId.get(id);
-    if (!s) return;
-    this.byId.delete(id);
-    s.status = "completed";
-    s.endTime = now;
-    s.endToEndMs = now - s.triggerTime;
+    const i = this.openRow(id);
+    if (i < 0) return;
+    this.status[i] = 1;
+    this.end[i] = now;
+    this.close(i);
   }
 
   failed(a: AbortedCheckpoint): void {
-    const s = this.byId.get(a.id);
-    if (!s || s.status !== "in_progress") return;
-    this.byId.delete(a.id);
-    s.status = "failed";
-    s.endTime = a.endTime;
-    s.endToEndMs = a.endTime - s.triggerTime;
-    s.failureReason = `${CheckpointFailureReason[a.reason]}${a.cause ? ` (${a.cause})` : ""}`;
-    s.failureReasonKey = a.reason;
+    const i = this.openRow(a.id);
+    if (i < 0) return;
+    this.status[i] = 2;
+    this.end[i] = a.endTime;
+    this.failures_.set(i, { reason: `${CheckpointFailureReason[a.reason]}${a.cause ? ` (${a.cause})` : ""}`, key: a.reason });
+    this.close(i);
   }
 
   counts(): { completed: number; failed: number; inProgress: number } {
     let completed = 0, failed = 0, inProgress = 0;
-    for (const s of this.history) {
-      if (s.status === "completed") completed++;
-      else if (s.status === "failed") failed++;
+    for (let i = 0; i < this.n; i++) {
+      if (this.status[i] === 1) completed++;
+      else if (this.status[i] === 2) failed++;
       else inProgress++;
     }
     return { completed, failed, inProgress };
+  }
+
+  private grow(): void {
+    const cap = this.ids.length * 2;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.ids = f64(this.ids);
+    this.trig = f64(this.trig);
+    this.end = f64(this.end);
+    this.align = f64(this.align);
+    this.sync = f64(this.sync);
+    this.async_ = f64(this.async_);
+    this.bytes = f64(this.bytes);
+    this.chan = f64(this.chan);
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.acked = i32(this.acked);
+    this.total = i32(this.total);
+    const u8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.status = u8(this.status);
+    this.flags = u8(this.flags);
   }
 }

@@ -8,6 +8,7 @@ import { InjectedCrash, ProcessKilled } from "./faults.ts";
 import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
 import type { SnapshotStrategy } from "./snapshot-strategy.ts";
 import { snapshotPayload } from "./snapshot-codec.ts";
+import { ById } from "./by-id.ts";
 import { TraceEvent } from "../kernel/trace.ts";
 
 /** A subtask's snapshot: one entry per operator uid of its chain, plus unaligned channel state. */
@@ -72,7 +73,7 @@ class InProgress implements Runnable {
  * or decline when the write fails with an I/O error. An injected crash fails the task instead.
  */
 export class SubtaskCheckpointer {
-  private readonly inProgress = new Map<number, InProgress>();
+  private readonly inProgress = new ById<InProgress>();
   private lastCompleted = 0;
 
   /** The task's short id in trace lines (deploy traces which task it is): several lines per checkpoint, so they stay short. */
@@ -107,7 +108,7 @@ export class SubtaskCheckpointer {
     h.kernel.trace.event(h.kernel.now(), this.tcode, this.tid, TraceEvent.cpSnapshot, checkpointId, unaligned ? 1 : 0);
     const p = new InProgress(this, checkpointId, snap, parent, alignmentMs, syncWallMs, !unaligned);
     if (unaligned) p.inFlight = [];
-    this.inProgress.set(checkpointId, p);
+    this.inProgress.set(p);
     h.kernel.after(slow + h.asyncDelay() + h.slowdown("checkpoint.async-write", t.name, checkpointId), p);
   }
 
@@ -168,7 +169,7 @@ export class SubtaskCheckpointer {
   notifyComplete(checkpointId: number): void {
     if (checkpointId > this.lastCompleted) this.lastCompleted = checkpointId;
     this.strategy.completed(checkpointId);
-    if (this.inProgress.size > 0) for (const id of [...this.inProgress.keys()]) if (id < checkpointId) this.inProgress.delete(id);
+    if (this.inProgress.size > 0) for (const p of [...this.inProgress.values()]) if (p.id < checkpointId) this.inProgress.delete(p.id);
   }
 
   notifyAborted(checkpointId: number): void {
