@@ -1,4 +1,5 @@
 import { ownsLeftover, type Sink, type SinkContext, type SinkWriter } from "../../api/sink.ts";
+import { TraceEvent } from "../../kernel/trace.ts";
 
 /**
  * An in-memory external system with transactions, and a two-phase-commit sink into it.
@@ -40,6 +41,9 @@ export class CollectStore<T> {
 
 interface Handle {
   txn: string;
+  /** The transaction's sequence and checkpoint, for the trace (numbers; `txn` is the store's key). */
+  seq: number;
+  cp: number;
 }
 
 export class CollectSink<T> implements Sink<T> {
@@ -55,16 +59,18 @@ export class CollectSink<T> implements Sink<T> {
     return {
       write: (v) => void buf.push(v),
       prepareCommit: (cp) => {
-        const txn = `${prefix}${seq++}@${cp}`;
+        const s = seq++;
+        const txn = `${prefix}${s}@${cp}`;
         store.preCommit(txn, buf);
         buf = [];
-        ctx.trace(`sink.pre-commit ${txn}`);
-        return [{ txn } satisfies Handle];
+        // Every checkpoint: numbers, not a line (kept lines read `v2.0 sink.pre-commit seq=3 cp=7`).
+        ctx.traceEvent(TraceEvent.sinkPreCommit, s, cp);
+        return [{ txn, seq: s, cp } satisfies Handle];
       },
       commit: (hs) => {
         for (const h of hs as Handle[]) {
           store.commit(h.txn);
-          ctx.trace(`sink.commit ${h.txn}`);
+          ctx.traceEvent(TraceEvent.sinkCommit, h.seq, h.cp);
         }
       },
       recover: (hs) => {
