@@ -3,7 +3,7 @@ import { StreamExecutionEnvironment } from "../../api/environment.ts";
 import { RestartStrategies } from "../../api/restart-strategies.ts";
 import { JobManagerCheckpointStorage } from "../../state/checkpoint-storage.ts";
 import { FailingSource, type Record2 } from "../../itcase/failing-source.ts";
-import { CollectSink, CollectStore } from "./collect-sink.ts";
+import { CollectSink, CollectStore, type CollectTxn } from "./collect-sink.ts";
 
 const quiet = { warn() {}, info() {} };
 
@@ -76,5 +76,40 @@ describe("CollectSink's trace entries", () => {
     expect(plain.trace).toEqual([]);
     expect(plain.traceHash).toBe(kept.traceHash);
     expect(plain.traceLength).toBe(kept.traceLength);
+  });
+});
+
+describe("CollectStore", () => {
+  const t = (owner: string, seq: number): CollectTxn => ({ owner, seq, cp: seq + 1 });
+
+  it("commits each transaction once, in any order: a repeat is a no-op, an unknown one an error naming it", () => {
+    const s = new CollectStore<string>();
+    for (const seq of [0, 1, 2, 3, 4, 5]) s.preCommit(t("0-0", seq), [`a${seq}`]);
+    s.preCommit(t("1-0", 0), ["b0"]);
+    // Out of order (2 before 0 and 1, 5 before 4), with repeats of every kind.
+    for (const seq of [2, 0, 2, 1, 0, 5, 3, 5, 4, 4]) s.commit(t("0-0", seq));
+    s.commit(t("1-0", 0));
+    s.commit(t("1-0", 0));
+    expect(s.committed).toEqual(["a2", "a0", "a1", "a5", "a3", "a4", "b0"]);
+    expect(s.commits).toBe(7);
+    expect(s.pendingCount()).toBe(0);
+    expect(() => s.commit(t("0-0", 6))).toThrow("CollectStore: transaction 0-0-6@7 was never pre-committed");
+    expect(() => s.commit(t("0-1", 0))).toThrow("transaction 0-1-0@1 was never pre-committed");
+    expect(s.commits).toBe(7);
+  });
+
+  it("aborts the pending transactions of the owners it is told to, except those kept; an aborted one cannot be committed", () => {
+    const s = new CollectStore<string>();
+    for (const owner of ["0-0", "0-1", "1-0", "2-0"]) for (const seq of [0, 1]) s.preCommit(t(owner, seq), [`${owner}/${seq}`]);
+    s.commit(t("0-0", 0));
+    s.abortAllExcept([t("0-1", 1)], (subtask) => subtask === 0 || subtask === 2);
+    expect(s.aborts).toBe(4); // 0-0/1, 0-1/0, 2-0/0, 2-0/1
+    expect(s.pendingCount()).toBe(3); // 0-1/1 kept, subtask 1's two untouched
+    s.commit(t("0-1", 1));
+    s.commit(t("1-0", 1));
+    expect(s.committed).toEqual(["0-0/0", "0-1/1", "1-0/1"]);
+    expect(() => s.commit(t("0-0", 1))).toThrow("transaction 0-0-1@2 was never pre-committed");
+    s.commit(t("0-0", 0)); // committed before the abort: still a no-op
+    expect(s.commits).toBe(3);
   });
 });
