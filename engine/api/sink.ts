@@ -1,5 +1,6 @@
 import type { Fs } from "../state/fs.ts";
 import type { Logger } from "./logger.ts";
+import type { TraceEventKind } from "../kernel/trace.ts";
 
 export interface SinkContext {
   readonly subtaskIndex: number;
@@ -9,6 +10,12 @@ export interface SinkContext {
   readonly log: Logger;
   readonly checkpointingEnabled: boolean;
   trace(what: string): void;
+  /**
+   * An entry made every checkpoint, as numbers: kept lines read as `trace` would
+   * (`v2.0 sink.pre-commit seq=3 cp=7` for TraceEvent.sinkPreCommit with a = 3, b = 7), but no
+   * string is built or hashed unless lines are kept.
+   */
+  traceEvent(kind: TraceEventKind, a: number, b?: number): void;
 }
 
 /**

@@ -14,8 +14,19 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("checkpoint" as const), completes: fc.boolean() }) },
 );
 
+/**
+ * Plain rows, each state's rows sorted by (key, namespace): row order inside a state is insertion
+ * order on the heap and carries no meaning. Plain objects, because a captured group's `states`
+ * is a prototype getter, which deep equality does not read.
+ */
+const rowsOf = (gs: readonly KeyGroupState[]) =>
+  gs.map((g) => ({
+    keyGroup: g.keyGroup,
+    states: Object.fromEntries(Object.entries(g.states).map(([name, rows]) => [name, [...rows].sort((a, b) => Number(a[0]) - Number(b[0]) || Number(a[1]) - Number(b[1]))])),
+  }));
+
 describe("incremental checkpoints", () => {
-  test.prop([fc.array(opArb, { maxLength: 300 }), fc.integer({ min: 2, max: 6 })])(
+  test.prop([fc.array(opArb, { maxLength: 300, size: "max" }), fc.integer({ min: 2, max: 6 })])(
     "restoring a chain of deltas gives exactly the full snapshot, whatever completes or fails",
     (ops, maxChain) => {
       const b = new HeapKeyedStateBackend({ start: 0, end: 127 });
@@ -45,7 +56,7 @@ describe("incremental checkpoints", () => {
         const w = written.get(cp)!;
         return w.delta ? applyDeltas(resolve(w.delta.parent), [w.delta]) : w.full!;
       };
-      for (const [cp, w] of written) expect(resolve(cp), `checkpoint ${cp}`).toEqual(w.expect);
+      for (const [cp, w] of written) expect(rowsOf(resolve(cp)), `checkpoint ${cp}`).toEqual(rowsOf(w.expect));
     },
   );
 

@@ -18,6 +18,14 @@ export const TraceEvent = {
   cpDiscard: 6,
   /** A task took its snapshot for checkpoint `a` (its sync phase); `b` = 1: unaligned. */
   cpSnapshot: 7,
+  // A two-phase-commit sink's transactions: one pre-commit and one commit per checkpoint per
+  // sink subtask, numbers for the same reason. `a`: the writer's transaction number in this
+  // attempt (its sequence), `b`: the checkpoint it belongs to; with the task and the attempt
+  // (traced at each restart) that names the transaction.
+  /** A sink pre-committed its transaction `a` for checkpoint `b`. */
+  sinkPreCommit: 8,
+  /** A sink committed its transaction `a` (pre-committed for checkpoint `b`). */
+  sinkCommit: 9,
 } as const;
 export type TraceEventKind = (typeof TraceEvent)[keyof typeof TraceEvent];
 
@@ -127,5 +135,7 @@ function format(tid: string, kind: TraceEventKind, a: number, b: number): string
     case TraceEvent.cpComplete: return `${tid} complete ${b ? "savepoint" : "cp"}=${a}`;
     case TraceEvent.cpDiscard: return `${tid} discard cp=${a}`;
     case TraceEvent.cpSnapshot: return `${tid} snapshot cp=${a}${b ? " unaligned" : ""}`;
+    case TraceEvent.sinkPreCommit: return `${tid} sink.pre-commit seq=${a} cp=${b}`;
+    case TraceEvent.sinkCommit: return `${tid} sink.commit seq=${a} cp=${b}`;
   }
 }

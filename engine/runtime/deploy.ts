@@ -84,6 +84,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
       const name = `${v.name}#${i}`;
       // Frequent trace lines (operators', sinks', checkpoints') name the task by this short id; the mapping is traced once per attempt.
       const tid = `v${v.id}.${i}`;
+      const tcode = v.id * 65_536 + i; // as Task's: the numeric id of the same subtask in Trace.event
       host.trace(`${tid} is ${name}`);
       const writers: RecordWriter[] = [];
       const mkWriters = (edges: typeof v.chain[number]["outEdges"]) =>
@@ -131,6 +132,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
           kernel, rng: rng.fork(`op-${node.uid}-${i}`), log: spec.log, fs: world.fs, checkpointingEnabled: host.checkpointing, keyedBackend,
           report: (r) => void host.reports.push(r),
           trace: (w) => host.trace(`${tid} ${w}`),
+          traceEvent: (kind, a, b = 0) => kernel.trace.event(kernel.now(), tcode, tid, kind, a, b),
           fault: (p, cp) => host.fault(p, name, cp),
         }, output);
         ops[k] = op;

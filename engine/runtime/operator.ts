@@ -1,4 +1,5 @@
 import type { Kernel } from "../kernel/kernel.ts";
+import type { TraceEventKind } from "../kernel/trace.ts";
 import type { Rng } from "../kernel/rng.ts";
 import type { Logger } from "../api/logger.ts";
 import type { KeyedStateBackend, KeyGroupState } from "../state/keyed-state.ts";
@@ -59,6 +60,11 @@ export interface OperatorContext {
   /** Job-level results (late-data totals) and statistics. */
   report(r: JobReport): void;
   trace(what: string): void;
+  /**
+   * A frequent entry of this subtask as numbers (Trace.event with the task's numeric id): no
+   * string is built or hashed unless lines are kept. For entries written every checkpoint.
+   */
+  traceEvent(kind: TraceEventKind, a: number, b?: number): void;
   /** Passes a named fault point: the fault injector may crash the task here. */
   fault(point: FaultPoint, checkpointId?: number): void;
 }

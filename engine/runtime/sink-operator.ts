@@ -1,9 +1,15 @@
 import type { Sink, SinkWriter } from "../api/sink.ts";
-import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
+import { AbstractStreamOperator, EMPTY_SNAPSHOT, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 import { ListStateDescriptor } from "../api/functions.ts";
 import { FunctionOperatorState } from "./function-context.ts";
 
 const WRITER_STATE = new ListStateDescriptor<unknown>("sink-writer-state");
+
+/** One checkpoint's pre-committed handles, as the sink's list state holds them. */
+interface PendingEntry {
+  readonly cp: number;
+  readonly handles: unknown[];
+}
 
 /**
  * Runs a sink's writer inside a task and drives its two-phase commit from checkpoints:
@@ -12,8 +18,11 @@ const WRITER_STATE = new ListStateDescriptor<unknown>("sink-writer-state");
  */
 export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
   private writer!: SinkWriter<T>;
-  /** checkpoint id -> handles pre-committed for it, not yet committed. */
-  private readonly pending = new Map<number, unknown[]>();
+  /**
+   * checkpoint id -> handles pre-committed for it, not yet committed, as the list-state entry
+   * every snapshot holds while they are pending (never changed: built once, not per snapshot).
+   */
+  private readonly pending = new Map<number, PendingEntry>();
   private attempt = 0;
   private writerState!: FunctionOperatorState;
 
@@ -32,6 +41,7 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
       log: c.log,
       checkpointingEnabled: c.checkpointingEnabled,
       trace: (w) => c.trace(w),
+      traceEvent: (kind, a, b) => c.traceEvent(kind, a, b),
     });
     this.writerState = new FunctionOperatorState(c.subtaskIndex, c.parallelism);
     if (restored) {
@@ -57,22 +67,23 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
 
   override snapshotState(checkpointId: number): OperatorSnapshot {
     this.ctx.fault("sink.pre-commit", checkpointId);
-    this.pending.set(checkpointId, this.writer.prepareCommit(checkpointId));
+    this.pending.set(checkpointId, { cp: checkpointId, handles: this.writer.prepareCommit(checkpointId) });
     const list: unknown[] = [];
-    for (const [cp, handles] of this.pending) list.push({ cp, handles });
+    for (const e of this.pending.values()) list.push(e);
     if (this.writer.snapshotState) {
       this.writerState.getListState(WRITER_STATE).update(this.writer.snapshotState(checkpointId));
-      list.push(...this.writerState.snapshot());
+      for (const s of this.writerState.snapshot()) list.push(s);
     }
-    return { keyed: [], timers: [], list };
+    // No keyed state or timers: the shared empty arrays every stateless operator's snapshot holds.
+    return { keyed: EMPTY_SNAPSHOT.keyed, timers: EMPTY_SNAPSHOT.timers, list };
   }
 
   override notifyCheckpointComplete(checkpointId: number): void {
     // Deleting the entry being visited is safe in a Map's iteration; no copy of the map per notice.
-    for (const [cp, handles] of this.pending) {
+    for (const [cp, e] of this.pending) {
       if (cp > checkpointId) continue;
       this.ctx.fault("sink.commit", checkpointId);
-      this.writer.commit(handles);
+      this.writer.commit(e.handles);
       this.pending.delete(cp);
     }
   }

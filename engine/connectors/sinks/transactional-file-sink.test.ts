@@ -19,7 +19,7 @@ function setup(rolling: Partial<RollingPolicy> = {}) {
   const out = path.join(root, "out");
   const sink = new TransactionalFileSink<{ n: number }>(`file://${out}`, rolling);
   const writer = (attempt: number, subtaskIndex = 0, parallelism = 1): SinkWriter<{ n: number }> =>
-    sink.createWriter({ subtaskIndex, parallelism, attempt, fs, log: { warn: () => {}, info: () => {} }, checkpointingEnabled: true, trace: () => {} });
+    sink.createWriter({ subtaskIndex, parallelism, attempt, fs, log: { warn: () => {}, info: () => {} }, checkpointingEnabled: true, trace: () => {}, traceEvent: () => {} });
   const parts = () => fs.readdir(out).filter((f) => f.startsWith("part-"));
   const lines = () => readCommittedLines(fs, out).map((l) => JSON.parse(l).n as number).sort((a, b) => a - b);
   return { fs, out, writer, parts, lines };
