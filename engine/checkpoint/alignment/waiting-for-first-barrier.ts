@@ -6,6 +6,12 @@ import { onAtLeastOnce } from "./collecting-at-least-once.ts";
 
 type Waiting = AlignmentState & { kind: "waiting-for-first-barrier" };
 
+/** Every channel but `channel` has ended. */
+function onlyLive(ended: readonly boolean[], channel: number): boolean {
+  for (let i = 0; i < ended.length; i++) if (i !== channel && !ended[i]) return false;
+  return true;
+}
+
 /** No checkpoint in progress: the first barrier of a newer checkpoint starts one. */
 export function onWaiting(s: Waiting, e: AlignmentEvent, ctl: AlignmentController): AlignmentState {
   switch (e.kind) {
@@ -13,8 +19,15 @@ export function onWaiting(s: Waiting, e: AlignmentEvent, ctl: AlignmentControlle
       if (e.checkpointId <= s.lastHandled) return s; // stale: completed or aborted here already
       const cfg = ctl.config;
       const unaligned = cfg.exactlyOnce && cfg.unaligned && mayBeUnaligned(e.options);
-      // The common case (aligned, every checkpoint) builds its state directly: one object, no spread.
-      if (cfg.exactlyOnce && !unaligned) return onAligned({ kind: "collecting-aligned", lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) }, e, ctl);
+      if (cfg.exactlyOnce && !unaligned) {
+        // The only live channel (a task with one input): aligned at once, so no collecting state is built.
+        if (onlyLive(s.ended, e.channel)) {
+          ctl.snapshot(e.checkpointId, e.options, 0, false);
+          return waiting(e.checkpointId, s.ended);
+        }
+        // The common case otherwise builds its state directly: one object, no spread.
+        return onAligned({ kind: "collecting-aligned", lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) }, e, ctl);
+      }
       const base = { lastHandled: s.lastHandled, ended: s.ended, checkpointId: e.checkpointId, options: e.options, startedAt: e.now, seen: s.ended.map(() => false) };
       if (!cfg.exactlyOnce) return onAtLeastOnce({ ...base, kind: "collecting-at-least-once" }, e, ctl);
       if (cfg.alignedTimeout <= 0) return startUnaligned({ ...base, seen: withChannel(base.seen, e.channel) }, e.channel, e.now, ctl);
