@@ -86,7 +86,7 @@ function decodeKeyed(r: BinaryReader): KeyGroupState[] {
         }
       }
     }
-    out.push(new CapturedKeyGroup(keyGroup, tables));
+    out.push(CapturedKeyGroup.of(keyGroup, tables));
   }
   return out;
 }

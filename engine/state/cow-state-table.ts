@@ -128,41 +128,52 @@ export function insertSorted(u: number[], i: number): void {
 }
 
 /**
- * A key group as a heap snapshot holds it: references to maps the live tables no longer write.
- * `states` (rows, as every consumer of KeyGroupState reads them) is a prototype getter built on
- * first use; the snapshot encoder reads `tables` directly and never builds it. A getter on the
- * prototype, not an own accessor per instance: defining a property on every captured group cost
- * about 0.1 µs each, per checkpoint. So `states` is not an own enumerable property: JSON (and
- * serde's toJson) see it through `toJSON`; deep equality and structuredClone must be given
- * `{ keyGroup, states }`.
+ * A key group as a heap snapshot holds it: references to maps the live tables no longer write,
+ * one per state name (the backend's sorted names, shared by every group of a snapshot; a state
+ * without a map in this group has none). `states` (rows, as every consumer of KeyGroupState reads
+ * them) and `tables` are built on first use; a checkpoint kept in memory never builds either. Four
+ * small objects per group and checkpoint (issue 11): this one, its maps array, and nothing else.
  */
 export class CapturedKeyGroup implements KeyGroupState {
-  readonly keyGroup: number;
-  readonly #tables: readonly (readonly [string, KeyMap])[];
-  #rows?: Record<string, [KeyType, Namespace, unknown][]>;
+  private rows?: Record<string, [KeyType, Namespace, unknown][]>;
+  private pairs?: readonly (readonly [string, KeyMap])[];
 
-  constructor(keyGroup: number, tables: readonly (readonly [string, KeyMap])[]) {
-    this.keyGroup = keyGroup;
-    this.#tables = tables;
+  constructor(
+    readonly keyGroup: number,
+    private readonly names: readonly string[],
+    private readonly maps: readonly (KeyMap | undefined)[],
+  ) {}
+
+  /** A group from [name, map] pairs (decoding, tests). */
+  static of(keyGroup: number, tables: readonly (readonly [string, KeyMap])[]): CapturedKeyGroup {
+    const g = new CapturedKeyGroup(keyGroup, tables.map((t) => t[0]), tables.map((t) => t[1]));
+    g.pairs = tables;
+    return g;
   }
 
   get states(): Record<string, [KeyType, Namespace, unknown][]> {
     return this.materialize();
   }
 
-  /** [state name, that state's map of this group], sorted by name. */
+  /** [state name, that state's map of this group], sorted by name, for the states this group has. */
   get tables(): readonly (readonly [string, KeyMap])[] {
-    return this.#tables;
+    if (this.pairs) return this.pairs;
+    const out: [string, KeyMap][] = [];
+    for (let i = 0; i < this.names.length; i++) {
+      const km = this.maps[i];
+      if (km !== undefined) out.push([this.names[i], km]);
+    }
+    return (this.pairs = out);
   }
 
   materialize(): Record<string, [KeyType, Namespace, unknown][]> {
-    if (this.#rows) return this.#rows;
+    if (this.rows) return this.rows;
     const states: Record<string, [KeyType, Namespace, unknown][]> = {};
-    for (const [name, km] of this.#tables) {
+    for (const [name, km] of this.tables) {
       const rows: [KeyType, Namespace, unknown][] = (states[name] = []);
       for (const [key, nm] of km) for (const [ns, v] of nm) rows.push([key, ns, v]);
     }
-    return (this.#rows = states);
+    return (this.rows = states);
   }
 
   /** JSON.stringify and serde's toJson write the plain form, as for any KeyGroupState. */

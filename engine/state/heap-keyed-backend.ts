@@ -148,16 +148,19 @@ export class HeapKeyedStateBackend extends CurrentKeyScope implements KeyedState
       this.sortedTables = this.sortedNames.map((n) => this.tables.get(n)!);
     }
     const names = this.sortedNames, tables = this.sortedTables;
-    const out: KeyGroupState[] = [];
     const groups = this.used;
+    const out: KeyGroupState[] = [];
     for (let k = 0; k < groups.length; k++) {
       const i = groups[k];
-      let captured: [string, KeyMap][] | undefined;
+      let maps: (KeyMap | undefined)[] | undefined;
       for (let t = 0; t < tables.length; t++) {
         const km = tables[t].capture(i);
-        if (km !== undefined) (captured ??= []).push([names[t], km]);
+        if (km === undefined) continue;
+        // Made at its final size (an empty array's first push reserves 17 slots); a state without a map here stays a hole.
+        if (maps === undefined) maps = new Array(tables.length);
+        maps[t] = km;
       }
-      if (captured) out.push(new CapturedKeyGroup(i + this.keyGroupRange.start, captured));
+      if (maps !== undefined) out.push(new CapturedKeyGroup(i + this.keyGroupRange.start, names, maps));
     }
     return out;
   }
