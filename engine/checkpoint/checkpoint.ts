@@ -52,15 +52,18 @@ export type AckResult = "ok" | "duplicate" | "unknown";
 export interface TaskIndex {
   readonly names: readonly string[];
   readonly index: ReadonlyMap<string, number>;
+  /** Positions in the order of the names (the metadata lists handles by task name). */
+  readonly byName: readonly number[];
 }
 
 export function taskIndex(names: readonly string[]): TaskIndex {
-  return { names, index: new Map(names.map((n, i) => [n, i])) };
+  const byName = names.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+  return { names, index: new Map(names.map((n, i) => [n, i])), byName };
 }
 
 export function pendingCheckpoint(props: CheckpointProps, tasks: readonly string[] | TaskIndex): PendingCheckpoint {
   const t = "index" in tasks ? tasks : taskIndex(tasks);
-  return { id: props.id, triggerTime: props.triggerTime, final: props.final, savepoint: props.savepoint, status: "pending", tasks: t, acks: new Array<Ack | undefined>(t.names.length).fill(undefined), waiting: t.names.length };
+  return { id: props.id, triggerTime: props.triggerTime, final: props.final, savepoint: props.savepoint, status: "pending", tasks: t, acks: new Array<Ack | undefined>(t.names.length), waiting: t.names.length };
 }
 
 export function acknowledge(p: PendingCheckpoint, task: string, ack: Ack): AckResult {

@@ -292,19 +292,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   }
 }
 
-/** The acks' handles ordered by task name (the metadata's order), by insertion: a handful, no comparator closure. */
+/** The acks' handles in task-name order (the metadata's): one array of the final size, every ack present. */
 function handlesByTask(p: PendingCheckpoint): StateHandle[] {
-  const out: StateHandle[] = [];
-  for (const a of p.acks) {
-    if (a === undefined) continue;
-    const h = a.handle;
-    let j = out.length;
-    out.push(h);
-    while (j > 0 && out[j - 1].task > h.task) {
-      out[j] = out[j - 1];
-      j--;
-    }
-    out[j] = h;
-  }
+  const order = p.tasks.byName;
+  const out = new Array<StateHandle>(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = p.acks[order[k]]!.handle;
   return out;
 }

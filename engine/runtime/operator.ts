@@ -85,7 +85,8 @@ export interface StreamOperator<IN = any, OUT = any> {
   close(): void;
 }
 
-export const EMPTY_SNAPSHOT: OperatorSnapshot = Object.freeze({ keyed: [], timers: [], list: [] }) as OperatorSnapshot;
+/** Shared by every snapshot without state; frozen to the leaves, as snapshots are read-only to every consumer. */
+export const EMPTY_SNAPSHOT: OperatorSnapshot = Object.freeze({ keyed: Object.freeze([]), timers: Object.freeze([]), list: Object.freeze([]) }) as unknown as OperatorSnapshot;
 
 /** Defaults for the many operators that hold no state. */
 export abstract class AbstractStreamOperator<IN, OUT> implements StreamOperator<IN, OUT> {

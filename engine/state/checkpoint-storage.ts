@@ -89,7 +89,8 @@ function readFailureKind(e: unknown): "corrupt" | "io" {
 export class JobManagerCheckpointStorage implements CheckpointStorage {
   readonly description = "JobManagerCheckpointStorage (memory)";
   readonly durable = false;
-  private readonly states = new Map<number, StoredState[]>();
+  /** Per checkpoint, its subtasks' states as a list (no array per checkpoint). */
+  private readonly states = new Map<number, StoredState>();
   /**
    * Metadata kept as the object the coordinator built, not as bytes: it lives in this process's
    * memory either way, and serializing it was a fixed cost of every checkpoint. Reads hand out
@@ -98,11 +99,11 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   private readonly metas = new Map<number, CheckpointMetadata>();
 
   writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array | StatePayload): StateHandle {
-    let m = this.states.get(checkpointId);
-    if (!m) this.states.set(checkpointId, (m = []));
     const file = fileName(h.vertex, h.subtask);
-    for (let i = 0; i < m.length; i++) if (m[i].file === file) m.splice(i, 1); // a rewrite replaces
-    m.push({ file, payload });
+    let head = this.states.get(checkpointId);
+    while (head !== undefined && head.file === file) head = head.next; // a rewrite replaces
+    for (let x = head; x !== undefined; x = x.next) while (x.next !== undefined && x.next.file === file) x.next = x.next.next;
+    this.states.set(checkpointId, { file, payload, next: head });
     // Spelled out, not spread: this runs once per subtask per checkpoint.
     const bytes = payload instanceof Uint8Array ? payload.length : undefined;
     return h.parent !== undefined
@@ -122,7 +123,8 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     return { ...m, handles: m.handles.map((h) => ({ ...h })) };
   }
   readState(id: number, h: StateHandle): Uint8Array {
-    const s = this.states.get(id)?.find((x) => x.file === h.file);
+    let s = this.states.get(id);
+    while (s !== undefined && s.file !== h.file) s = s.next;
     if (!s) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
     if (!(s.payload instanceof Uint8Array)) s.payload = s.payload.toBytes();
     return s.payload;
@@ -133,10 +135,11 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   }
 }
 
-/** One subtask's state in memory: the snapshot as handed over, or its bytes once read. */
+/** One subtask's state in memory: the snapshot as handed over, or its bytes once read; `next`: the checkpoint's other subtasks. */
 interface StoredState {
   readonly file: string;
   payload: Uint8Array | StatePayload;
+  next: StoredState | undefined;
 }
 
 /** `<vertex>-<subtask>`, built once per subtask: every checkpoint asks. */
