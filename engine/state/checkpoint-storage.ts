@@ -112,7 +112,8 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   }
   writeMetadata(meta: CheckpointMetadata): void {
     // The handles array is the coordinator's; a copy keeps a later push on it out of the commit record.
-    this.metas.set(meta.checkpointId, { ...meta, handles: meta.handles.slice() });
+    // Spelled out rather than spread: once per checkpoint.
+    this.metas.set(meta.checkpointId, { checkpointId: meta.checkpointId, timestamp: meta.timestamp, savepoint: meta.savepoint, maxParallelism: meta.maxParallelism, handles: meta.handles.slice() });
   }
   completedIds(): number[] {
     return [...this.metas.keys()].sort((a, b) => b - a);
