@@ -80,7 +80,7 @@ describe("CollectSink's trace entries", () => {
 });
 
 describe("CollectStore", () => {
-  const t = (owner: string, seq: number): CollectTxn => ({ owner, seq, cp: seq + 1 });
+  const t = (owner: string, seq: number): CollectTxn => [owner, seq, seq + 1];
 
   it("commits each transaction once, in any order: a repeat is a no-op, an unknown one an error naming it", () => {
     const s = new CollectStore<string>();
