@@ -57,8 +57,11 @@ export interface TaskIndex {
 }
 
 export function taskIndex(names: readonly string[]): TaskIndex {
+  const index = new Map(names.map((n, i) => [n, i]));
+  // Two tasks of one name could not both acknowledge: the checkpoint would wait for ever.
+  if (index.size !== names.length) throw new Error(`internal: task names are not unique: ${names.filter((n, i) => names.indexOf(n) !== i).join(", ")}`);
   const byName = names.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
-  return { names, index: new Map(names.map((n, i) => [n, i])), byName };
+  return { names, index, byName };
 }
 
 export function pendingCheckpoint(props: CheckpointProps, tasks: readonly string[] | TaskIndex): PendingCheckpoint {

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { StreamExecutionEnvironment } from "../api/environment.ts";
 import { WatermarkStrategy } from "../api/watermark-strategy.ts";
-import { TumblingEventTimeWindows } from "../api/windows.ts";
+import { OutputTag, TumblingEventTimeWindows } from "../api/windows.ts";
 import { ListSource } from "../connectors/collection/list-source.ts";
 import { CollectSink, CollectStore } from "../connectors/sinks/collect-sink.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage, type StateHandle } from "../state/checkpoint-storage.ts";
@@ -144,5 +144,49 @@ describe("the checkpoint protocol in a running job", () => {
     const point = loadLatestValid(storage, 128);
     expect(point?.checkpointId).toBe(newest);
     expect(point?.skipped).toEqual([]);
+  });
+});
+
+describe("two operators of one name", () => {
+  it("each has its own tasks: every checkpoint waits for both sinks, and each sink's transactions are its own after a restore", () => {
+    // The main output and the late side output both go to a sink named "Sink: Collect".
+    const faults: FaultInjector = {
+      check(site) {
+        if (site.point === "task.process" && site.task.startsWith("Window") && site.time > 150_000 && !crashedOnce.done) {
+          crashedOnce.done = true;
+          throw new InjectedCrash(site, 0);
+        }
+      },
+    };
+    const crashedOnce = { done: false };
+    const main = new CollectStore<unknown>(), late = new CollectStore<unknown>();
+    const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 3, log: { warn() {}, info() {} }, world: { faults }, configuration: { "execution.checkpointing.interval": "10 s" } });
+    const LATE = new OutputTag<unknown>("late");
+    // Out of order by up to 5 s with no allowance: some records are late.
+    const shuffled = lists.map((l) => l.map((e, i) => ({ ...e, t: e.t - (i % 3 === 0 ? 5_000 : 0) })));
+    const sums = env.fromSource(new ListSource(shuffled, (e) => e.t, (e) => e.t + 5_000), WatermarkStrategy.forMonotonousTimestamps<Ev>(), "list")
+      .keyBy((e) => e.k).window(TumblingEventTimeWindows.of(60_000)).sideOutputLateData(LATE).sum("v");
+    sums.sinkTo(new CollectSink(main));
+    sums.getSideOutput(LATE).sinkTo(new CollectSink(late));
+    const r = env.executeSync("same-names");
+    expect(r.status).toBe("FINISHED");
+    expect(r.plan.filter((l) => l.includes("Sink: Collect"))).toEqual(["#2 Sink: Collect (parallelism 1) <- FORWARD from #1", "#3 Sink: Collect (2) (parallelism 1) <- FORWARD[late] from #1"]);
+    expect(r.restarts).toBe(1);
+    const done = r.checkpoints.filter((c) => c.status === "completed");
+    expect(done.length).toBeGreaterThan(3);
+    for (const c of done) expect([c.acknowledged, c.total]).toEqual([4, 4]);
+    // Exactly once on both outputs: the same as an uncrashed run.
+    const again = (() => {
+      const m = new CollectStore<unknown>(), l = new CollectStore<unknown>();
+      const e2 = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 3, log: { warn() {}, info() {} }, configuration: { "execution.checkpointing.interval": "10 s" } });
+      const s2 = e2.fromSource(new ListSource(shuffled, (e) => e.t, (e) => e.t + 5_000), WatermarkStrategy.forMonotonousTimestamps<Ev>(), "list")
+        .keyBy((e) => e.k).window(TumblingEventTimeWindows.of(60_000)).sideOutputLateData(LATE).sum("v");
+      s2.sinkTo(new CollectSink(m));
+      s2.getSideOutput(LATE).sinkTo(new CollectSink(l));
+      e2.executeSync("same-names");
+      return { m: m.committed.length, l: l.committed.length };
+    })();
+    expect(again.l).toBeGreaterThan(0);
+    expect({ m: main.committed.length, l: late.committed.length }).toEqual(again);
   });
 });

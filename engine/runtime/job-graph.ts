@@ -136,7 +136,24 @@ export function buildJobGraph(transformations: readonly Transformation[], defaul
       v.inEdges.push(edge);
     });
   }
+  uniqueNames(vertices);
   return { vertices, maxParallelism };
+}
+
+/**
+ * A vertex's name is its tasks' identity (`<name>#<subtask>`): acks, checkpoint state files and
+ * restore's parallelism map go by it. Two vertices of one name (two sinks named "Sink: Collect",
+ * the main output's and the late side output's) would share their tasks' names, so the later
+ * ones take " (2)", " (3)", ... in graph order: the same names in every run of the same job.
+ */
+function uniqueNames(vertices: readonly JobVertex[]): void {
+  const taken = new Set<string>();
+  for (const v of vertices) {
+    let name = v.name;
+    for (let n = 2; taken.has(name); n++) name = `${v.name} (${n})`;
+    v.name = name;
+    taken.add(name);
+  }
 }
 
 /** Flink's plan view in one line per vertex, for logs and reports. */
