@@ -80,6 +80,11 @@ export function pathFromUri(uri: string): string {
  * mkdir -p, made durable: every directory it creates has its entry fsynced in its parent.
  * Without this a checkpoint or pre-committed transaction written into a fresh directory can
  * vanish with that directory in a crash, even though its own fsyncs returned.
+ *
+ * A directory this made whose parent's fsync then failed (EIO) exists but is not durable, and a
+ * later call finds it existing: it is remembered per Fs until an fsync of its parent succeeds.
+ * Otherwise a restart after that EIO writes checkpoints, and even completes a savepoint, inside a
+ * directory that a power loss takes away whole (found by chaos: eio-fsync, then a kill).
  */
 export function mkdirDurable(fs: Fs, dir: string): void {
   const missing: string[] = [];
@@ -90,7 +95,25 @@ export function mkdirDurable(fs: Fs, dir: string): void {
     if (parent === d) break;
     d = parent;
   }
-  if (missing.length === 0) return;
-  fs.mkdirp(dir);
-  for (const m of missing.reverse()) fs.fsyncDir(nodePath.dirname(m));
+  let pending = notDurable.get(fs);
+  if (missing.length === 0 && (pending === undefined || pending.size === 0)) return;
+  // Left over from an earlier call whose fsync failed (the usual call has none).
+  const earlier = pending !== undefined && pending.size > 0 ? new Set(pending) : undefined;
+  if (missing.length > 0) {
+    fs.mkdirp(dir);
+    if (pending === undefined) notDurable.set(fs, (pending = new Set()));
+    for (const m of missing) pending.add(m);
+  }
+  // Parents first (shorter paths), so a directory's entry is made durable only below a durable one.
+  for (const m of [...pending!].sort((a, b) => a.length - b.length)) {
+    if (earlier?.has(m) && !fs.exists(m)) {
+      pending!.delete(m); // gone since (a crash took it, or it was removed): nothing to make durable
+      continue;
+    }
+    fs.fsyncDir(nodePath.dirname(m));
+    pending!.delete(m);
+  }
 }
+
+/** Per Fs: directories mkdirDurable created whose entry is not yet known to be durable. */
+const notDurable = new WeakMap<Fs, Set<string>>();

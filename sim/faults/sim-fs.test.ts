@@ -2,7 +2,7 @@ import { fc, test as fcTest } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../engine/kernel/rng.ts";
 import { FileSystemCheckpointStorage, type StateHandle } from "../../engine/state/checkpoint-storage.ts";
-import type { Fs } from "../../engine/state/fs.ts";
+import { mkdirDurable, type Fs } from "../../engine/state/fs.ts";
 import { CorruptFrameError, frame, unframe } from "../../engine/state/framing.ts";
 import { snapshotPayload } from "../../engine/checkpoint/snapshot-codec.ts";
 import { loadLatestValid, NoValidCheckpointError } from "../../engine/checkpoint/restore.ts";
@@ -329,5 +329,19 @@ describe("FileSystemCheckpointStorage on SimFs", () => {
     const r = fs.crash("lose-all");
     expect(r.reverted).toEqual([]);
     expect(new FileSystemCheckpointStorage(BASE, fs).completedIds()).toEqual([1]);
+  });
+});
+
+describe("mkdirDurable after a failed fsync", () => {
+  it("makes a directory durable on the next call once its parent's fsync failed (EIO), so a power loss keeps what is written in it", () => {
+    const fs = disk();
+    fs.inject({ kind: "eio", op: "fsync", path: "/", occurrence: 1 });
+    expect(codeOf(() => mkdirDurable(fs, "/d/job/checkpoints"))).toBe("EIO");
+    expect(fs.exists("/d/job")).toBe(true); // made, but its entry is not durable
+    // The retry finds /d/job existing; it must still make it durable before writing below it.
+    mkdirDurable(fs, "/d/job/savepoints/chk-1");
+    durableFile(fs, "/d/job/savepoints/chk-1/_metadata", "m");
+    fs.crash("lose-all");
+    expect(text(fs.readFile("/d/job/savepoints/chk-1/_metadata"))).toBe("m");
   });
 });
