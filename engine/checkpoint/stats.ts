@@ -51,6 +51,9 @@ export interface FailureEvent {
   injected: boolean;
 }
 
+/** Rows the columns start with (a few KB); they double when full. */
+const INITIAL_ROWS = 256;
+
 /**
  * Observes checkpoints; never decides anything. The history is kept in columns (typed arrays,
  * grown by doubling) and rows are built when someone reads it: a job checkpointing every second
@@ -59,22 +62,22 @@ export interface FailureEvent {
  */
 export class CheckpointStatsTracker {
   private n = 0;
-  private ids = new Float64Array(16);
-  private trig = new Float64Array(16);
+  private ids = new Float64Array(INITIAL_ROWS);
+  private trig = new Float64Array(INITIAL_ROWS);
   /** NaN: not ended. */
-  private end = new Float64Array(16);
-  private align = new Float64Array(16);
-  private sync = new Float64Array(16);
-  private async_ = new Float64Array(16);
+  private end = new Float64Array(INITIAL_ROWS);
+  private align = new Float64Array(INITIAL_ROWS);
+  private sync = new Float64Array(INITIAL_ROWS);
+  private async_ = new Float64Array(INITIAL_ROWS);
   /** NaN: some subtask's state was kept unserialized (no byte count). */
-  private bytes = new Float64Array(16);
-  private chan = new Float64Array(16);
-  private acked = new Int32Array(16);
-  private total = new Int32Array(16);
+  private bytes = new Float64Array(INITIAL_ROWS);
+  private chan = new Float64Array(INITIAL_ROWS);
+  private acked = new Int32Array(INITIAL_ROWS);
+  private total = new Int32Array(INITIAL_ROWS);
   /** 0 in progress, 1 completed, 2 failed. */
-  private status = new Uint8Array(16);
+  private status = new Uint8Array(INITIAL_ROWS);
   /** 1 final, 2 savepoint, 4 unaligned. */
-  private flags = new Uint8Array(16);
+  private flags = new Uint8Array(INITIAL_ROWS);
   /** Rare: failure text by row. */
   private readonly failures_ = new Map<number, { reason: string; key: CheckpointFailureReasonKey }>();
   /** Rows of checkpoints still in progress (the only ones acks and endings update): as small as the pending set. */
