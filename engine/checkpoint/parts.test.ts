@@ -248,4 +248,20 @@ describe("checkpoint statistics", () => {
     t.failed({ id: 1, triggerTime: 0, final: false, savepoint: false, status: "aborted", endTime: 10, reason: "CHECKPOINT_EXPIRED" });
     expect(t.history[0].status).toBe("completed");
   });
+
+  it("keep every row, in trigger order, past the columns' first size (they double)", () => {
+    const t = new CheckpointStatsTracker();
+    for (let id = 1; id <= 1_000; id++) {
+      const p = pendingCheckpoint({ id, triggerTime: id * 10, final: false, savepoint: false }, ["a"]);
+      t.triggered(p);
+      acknowledge(p, "a", { handle: handle("a"), stats: { ...stats("a"), stateBytes: id } });
+      t.acknowledged(p, { ...stats("a"), stateBytes: id });
+      if (id % 7 === 0) t.failed({ id, triggerTime: id * 10, final: false, savepoint: false, status: "aborted", endTime: id * 10 + 3, reason: "CHECKPOINT_EXPIRED" });
+      else t.completed(id, id * 10 + 5);
+    }
+    expect(t.history.map((c) => c.id)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+    expect(t.history[998]).toMatchObject({ id: 999, status: "completed", triggerTime: 9_990, endTime: 9_995, endToEndMs: 5, stateBytes: 999, acknowledged: 1, total: 1 });
+    expect(t.history[699]).toMatchObject({ id: 700, status: "failed", endToEndMs: 3, failureReasonKey: "CHECKPOINT_EXPIRED" });
+    expect(t.counts()).toEqual({ completed: 858, failed: 142, inProgress: 0 });
+  });
 });

@@ -195,32 +195,24 @@ export class CheckpointStatsTracker {
 
   private grow(): void {
     const cap = this.ids.length * 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.ids = f64(this.ids);
-    this.trig = f64(this.trig);
-    this.end = f64(this.end);
-    this.align = f64(this.align);
-    this.sync = f64(this.sync);
-    this.async_ = f64(this.async_);
-    this.bytes = f64(this.bytes);
-    this.chan = f64(this.chan);
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.acked = i32(this.acked);
-    this.total = i32(this.total);
-    const u8 = (a: Uint8Array) => {
-      const b = new Uint8Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.status = u8(this.status);
-    this.flags = u8(this.flags);
+    this.ids = grown(this.ids, cap);
+    this.trig = grown(this.trig, cap);
+    this.end = grown(this.end, cap);
+    this.align = grown(this.align, cap);
+    this.sync = grown(this.sync, cap);
+    this.async_ = grown(this.async_, cap);
+    this.bytes = grown(this.bytes, cap);
+    this.chan = grown(this.chan, cap);
+    this.acked = grown(this.acked, cap);
+    this.total = grown(this.total, cap);
+    this.status = grown(this.status, cap);
+    this.flags = grown(this.flags, cap);
   }
+}
+
+/** A copy of column `a` with room for `cap` rows. */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
 }
