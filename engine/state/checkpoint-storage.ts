@@ -22,7 +22,8 @@ export interface StateHandle {
 
 /**
  * State bytes that write themselves: file storage streams them in chunks (no whole-state copy),
- * memory storage takes them whole. Each method encodes anew; call one of them once.
+ * memory storage keeps the payload and takes the bytes whole only when they are read. Each
+ * method encodes anew; call one of them once.
  */
 export interface StatePayload {
   /** Feeds the encoding to `sink` chunk by chunk (the last call has last = true); returns the byte count. */
