@@ -9,7 +9,7 @@ import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
 import type { SnapshotStrategy } from "./snapshot-strategy.ts";
 import { snapshotPayload } from "./snapshot-codec.ts";
 import { ById } from "./by-id.ts";
-import { TraceEvent } from "../kernel/trace.ts";
+import { subtaskTraceId, TraceEvent } from "../kernel/trace.ts";
 
 /** A subtask's snapshot: one entry per operator uid of its chain, plus unaligned channel state. */
 export type TaskSnapshot = Record<string, OperatorSnapshot>;
@@ -86,7 +86,7 @@ export class SubtaskCheckpointer {
 
   constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {
     this.tid = `v${task.vertexId}.${task.subtask}`;
-    this.tcode = task.vertexId * 65_536 + task.subtask;
+    this.tcode = subtaskTraceId(task.vertexId, task.subtask);
     this.whole = Object.freeze({ task: task.name, vertex: task.vertexName, subtask: task.subtask });
   }
 

@@ -29,7 +29,12 @@ export const TraceEvent = {
 } as const;
 export type TraceEventKind = (typeof TraceEvent)[keyof typeof TraceEvent];
 
-/** The `task` number of the coordinator's events (a task's is vertex * 65536 + subtask, never negative). */
+/** A subtask's number in Trace.event (the coordinator's is COORDINATOR_TRACE_ID): one per subtask, never negative. */
+export function subtaskTraceId(vertexId: number, subtask: number): number {
+  return vertexId * 65_536 + subtask;
+}
+
+/** The `task` number of the coordinator's events (a task's is subtaskTraceId's, never negative). */
 export const COORDINATOR_TRACE_ID = -1;
 
 /**
