@@ -9,7 +9,7 @@ import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
 import type { SnapshotStrategy } from "./snapshot-strategy.ts";
 import { snapshotPayload } from "./snapshot-codec.ts";
 import { ById } from "./by-id.ts";
-import { subtaskTraceId, TraceEvent } from "../kernel/trace.ts";
+import { subtaskTraceId, subtaskTraceName, TraceEvent } from "../kernel/trace.ts";
 
 /** A subtask's snapshot: one entry per operator uid of its chain, plus unaligned channel state. */
 export type TaskSnapshot = Record<string, OperatorSnapshot>;
@@ -85,7 +85,7 @@ export class SubtaskCheckpointer {
   private readonly whole: Omit<StateHandle, "file" | "bytes">;
 
   constructor(private readonly task: CheckpointedTask, private readonly host: CheckpointerHost, private readonly strategy: SnapshotStrategy) {
-    this.tid = `v${task.vertexId}.${task.subtask}`;
+    this.tid = subtaskTraceName(task.vertexId, task.subtask);
     this.tcode = subtaskTraceId(task.vertexId, task.subtask);
     this.whole = Object.freeze({ task: task.name, vertex: task.vertexName, subtask: task.subtask });
   }

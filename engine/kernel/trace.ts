@@ -34,6 +34,11 @@ export function subtaskTraceId(vertexId: number, subtask: number): number {
   return vertexId * 65_536 + subtask;
 }
 
+/** A subtask's short name in kept trace lines ("v1.0": vertex 1, subtask 0); deploy traces which task it is. */
+export function subtaskTraceName(vertexId: number, subtask: number): string {
+  return `v${vertexId}.${subtask}`;
+}
+
 /** The `task` number of the coordinator's events (a task's is subtaskTraceId's, never negative). */
 export const COORDINATOR_TRACE_ID = -1;
 

@@ -1,4 +1,4 @@
-import { subtaskTraceId } from "../kernel/trace.ts";
+import { subtaskTraceId, subtaskTraceName } from "../kernel/trace.ts";
 import type { Source } from "../api/source.ts";
 import type { Transformation } from "../api/transformation.ts";
 import { DiffingIncrementalSnapshots, FULL_SNAPSHOTS } from "../checkpoint/snapshot-strategy.ts";
@@ -84,7 +84,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
     for (let i = 0; i < v.parallelism; i++) {
       const name = `${v.name}#${i}`;
       // Frequent trace lines (operators', sinks', checkpoints') name the task by this short id; the mapping is traced once per attempt.
-      const tid = `v${v.id}.${i}`;
+      const tid = subtaskTraceName(v.id, i);
       const tcode = subtaskTraceId(v.id, i); // the same subtask's number as its Task's in Trace.event
       host.trace(`${tid} is ${name}`);
       const writers: RecordWriter[] = [];

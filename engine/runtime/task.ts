@@ -1,5 +1,5 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
-import { subtaskTraceId, type Trace } from "../kernel/trace.ts";
+import { subtaskTraceId, subtaskTraceName, type Trace } from "../kernel/trace.ts";
 import type { FaultPoint, TaskClock } from "../checkpoint/faults.ts";
 import type { CheckpointOptions } from "../checkpoint/gateway.ts";
 import { EndOfInput } from "../checkpoint/end-of-input.ts";
@@ -68,7 +68,7 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
     strategy: SnapshotStrategy,
     isSource: boolean,
   ) {
-    this.tid = `v${vertexId}.${subtask}`;
+    this.tid = subtaskTraceName(vertexId, subtask);
     this.tcode = subtaskTraceId(vertexId, subtask);
     this.tr = host.kernel.trace;
     this.checkpointer = new SubtaskCheckpointer(this, host, strategy);
