@@ -16,9 +16,9 @@ export class FlushOrder {
     this.ends = new Int32Array(width + 1);
   }
 
-  sort(slots: readonly Slot[]): Slot[] {
+  /** The first `n` of `slots` in key-group order. */
+  sort(slots: readonly Slot[], n: number = slots.length): Slot[] {
     const { ends, start } = this;
-    const n = slots.length;
     ends.fill(0);
     for (let j = 0; j < n; j++) ends[slots[j]!.kg - start + 1]++;
     for (let g = 1; g < ends.length; g++) ends[g] += ends[g - 1];

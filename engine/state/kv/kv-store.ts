@@ -127,7 +127,7 @@ function stateKeyEncoder() {
         target.set(key, start);
         return start + key.length;
       }
-      w.into(target, start).keyGroup(key.kg).part(key.key).part(key.ns).bytes(key.sb.nameBytes);
+      w.into(target, start).keyGroup(key.kg).part(key.key).bytes(key.sb.suffix(key.ns));
       // A part too long for lmdb's buffer moved the writer to its own: far beyond the limit too.
       const n = w.buf === target ? w.pos - start : Infinity;
       if (n > MAX_KEY_BYTES) throw new Error(`state key of ${w.buf === target ? n : "more than 2,000"} bytes (key ${JSON.stringify(key.key).slice(0, 80)}, state "${key.sb.name}") exceeds lmdb's ${MAX_KEY_BYTES}`);
