@@ -94,6 +94,33 @@ function play(b: KeyedStateBackend, keys: number, adds: number, perWindow: numbe
 }
 
 describe("KvKeyedStateBackend with partial flushes", () => {
+  it("keeps the entries of a failed transaction dirty: a key too long for lmdb fails every flush, none is dropped", () => {
+    const b = new KvKeyedStateBackend({ start: 0, end: 127 }, path.join(root, `t${seq++}`), { writeBufferEntries: 4 });
+    try {
+      const v = b.getValueState<number>("v");
+      const long = "k".repeat(3000);
+      for (const [k, x] of [["a", 1], [long, 2], ["b", 3], ["c", 4]] as const) b.setCurrentKey(k, assignToKeyGroup(k, 128)), v.update(x);
+      // A fifth write finds the buffer full: a partial flush; whichever run holds the long key fails.
+      let failed = 0;
+      for (const k of ["d", "e", "f", "g", "h", "i"]) {
+        b.setCurrentKey(k, assignToKeyGroup(k, 128));
+        try {
+          v.update(5);
+        } catch {
+          failed++;
+        }
+      }
+      expect(failed).toBeGreaterThan(0);
+      expect(() => b.size()).toThrow(/exceeds lmdb's 1978/);
+      expect(() => b.size()).toThrow(/exceeds lmdb's 1978/);
+      // Still cached and still dirty: the value is there to read.
+      b.setCurrentKey(long, assignToKeyGroup(long, 128));
+      expect(v.value()).toBe(2);
+    } finally {
+      b.dispose();
+    }
+  });
+
   it("gives the heap backend's sums, snapshots and sizes whatever share of the buffer a flush writes", () => {
     const heap = play(new HeapKeyedStateBackend({ start: 0, end: 127 }), 3000, 40_000, 15_000);
     for (const flushShare of [1, 0.5, 0.125, 0.01]) {

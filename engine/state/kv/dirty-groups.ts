@@ -65,6 +65,14 @@ export class DirtyGroups {
     return out;
   }
 
+  /** Lists taken slots again (their transaction failed), dead ones counted as such. */
+  putBack(slots: readonly Slot[]): void {
+    for (const s of slots) {
+      this.add(s);
+      if (s.del && !s.inDb) this.dead++;
+    }
+  }
+
   /** Drops listed slots that have nothing to write (deleted, no row in lmdb); they become clean. */
   compact(): void {
     let size = 0;

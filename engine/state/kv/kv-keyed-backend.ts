@@ -16,7 +16,6 @@ import { decodeValue, ValueWriter } from "./value-codec.ts";
 
 export type { KvKeyedBackendOptions } from "./kv-store.ts";
 
-
 /**
  * Keyed state in an lmdb environment (Flink's EmbeddedRocksDBStateBackend): one environment and its root database per
  * task, in a local directory that is disposable because state is rebuilt from the checkpoint. Semantics mirror
@@ -196,17 +195,26 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     else this.writeOut(this.dirty.takeRun(want));
   }
 
-  /** Writes `slots` in one transaction, in their order; they stay cached, clean, and know lmdb's row now. */
+  /**
+   * Writes `slots` (already taken off the dirty list) in one transaction, in their order; they
+   * stay cached, clean, and know lmdb's row now. If the transaction fails (a key too long for
+   * lmdb), it wrote nothing and the slots go back on the list: still dirty, not lost.
+   */
   private writeOut(slots: Slot[]): void {
     const n = slots.length;
     const { db, values } = this;
-    db.transactionSync(() => {
-      for (let j = 0; j < n; j++) {
-        const s = slots[j]!;
-        if (!s.del) void db.put(slotKey(s), values.encode(s.v));
-        else if (s.inDb) void db.remove(slotKey(s));
-      }
-    });
+    try {
+      db.transactionSync(() => {
+        for (let j = 0; j < n; j++) {
+          const s = slots[j]!;
+          if (!s.del) void db.put(slotKey(s), values.encode(s.v));
+          else if (s.inDb) void db.remove(slotKey(s));
+        }
+      });
+    } catch (e) {
+      this.dirty.putBack(slots);
+      throw e;
+    }
     for (let j = 0; j < n; j++) {
       const s = slots[j]!;
       s.dirty = false;
