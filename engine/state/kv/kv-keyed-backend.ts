@@ -10,7 +10,7 @@ import { CurrentKeyScope } from "../keyed-state.ts";
 import { KvTimerService } from "./kv-timers.ts";
 import { addNs, countNs, findNs, kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, removeNs, Slot, StateBuffer, type KvSlots } from "./kv-state-handles.ts";
 import { decodeStateKey } from "./key-codec.ts";
-import { FlushOrder } from "./flush-order.ts";
+import { DirtyGroups } from "./dirty-groups.ts";
 import { keyGroupStates, openStateDb, scanRows, slotKey, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
 import { decodeValue, ValueWriter } from "./value-codec.ts";
 
@@ -25,30 +25,29 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   private readonly db: RootDatabase<Buffer, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
   private readonly limit: number;
+  private readonly share: number;
   /** Cached slots (both generations) that trigger a rotation. */
   private readonly capacity: number;
   private readonly noCache: boolean;
   /** Slots cached in both generations of all states, and in the old ones. */
   private slots = 0;
   private oldSlots = 0;
-  /** Dirty slots since the last flush. */
-  private readonly dirty: Slot[] = [];
-  /** Listed slots deleted with no row in lmdb: nothing to write, dropped by compact(). */
-  private deadDirty = 0;
+  /** Dirty slots since they were last written (the write buffer). */
+  private readonly dirty: DirtyGroups;
   private readonly changed: Uint8Array;
   private readonly values = new ValueWriter();
-  private readonly writeOrder: FlushOrder;
   private disposed = false;
   private timers?: KvTimerService;
 
   constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
     super();
     this.limit = Math.max(1, opts.writeBufferEntries ?? 65_536);
+    this.share = Math.min(1, Math.max(0, opts.flushShare ?? 0.125));
     // A full write buffer must leave room for clean entries, or every flush would empty the cache.
     this.capacity = Math.max(2 * this.limit, opts.readCacheEntries ?? 1 << 17);
     this.noCache = opts.readCacheEntries === 0;
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
-    this.writeOrder = new FlushOrder(keyGroupRange.start, this.changed.length);
+    this.dirty = new DirtyGroups(keyGroupRange.start, this.changed.length);
     this.db = openStateDb(dir);
   }
 
@@ -119,17 +118,19 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   /** The slot to modify, marked dirty. Flushes first when the write buffer is full. */
   /** @internal */ slotForWrite(sb: StateBuffer, ns: Namespace, load: boolean): Slot {
-    if (this.dirty.length >= this.limit) {
+    const d = this.dirty;
+    if (d.size >= this.limit) {
       // Windows that opened and fired since the flush fill the list without anything to write:
       // dropping them keeps them from living (and being scanned) until a flush.
-      if (this.deadDirty * 2 >= this.dirty.length) this.compact();
-      else this.flush();
+      if (d.dead * 2 >= d.size) d.compact();
+      else if (this.noCache) this.flush();
+      else this.flushPart();
     }
     const s = this.cached(sb, ns, load);
     this.changed[this.kg - this.keyGroupRange.start] = 1;
     if (!s.dirty) {
       s.dirty = true;
-      this.dirty.push(s);
+      d.add(s);
     }
     return s;
   }
@@ -154,7 +155,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     s.v = undefined;
     s.del = true;
     if (s.inDb) return;
-    if (s.dirty) this.deadDirty++;
+    if (s.dirty) this.dirty.dead++;
     // The slot came from cached(), so its key's slots are in the young generation.
     const m = sb.young[s.kg - this.keyGroupRange.start];
     const e = m?.get(s.key);
@@ -174,40 +175,51 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
    * synchronous job never lets it do (measured: +400 MB in 30k flushes).
    */
   flush(): void {
-    const d = this.dirty;
-    const n = d.length;
-    if (n === 0) return;
-    const order = this.writeOrder.sort(d);
-    const { db, values } = this;
-    db.transactionSync(() => {
-      for (let j = 0; j < n; j++) {
-        const s = order[j]!;
-        if (!s.del) void db.put(slotKey(s), values.encode(s.v));
-        else if (s.inDb) void db.remove(slotKey(s));
-      }
-    });
-    // Written: the slots stay cached, clean, and know lmdb's row now.
-    for (let j = 0; j < n; j++) {
-      const s = d[j]!;
-      s.dirty = false;
-      s.inDb = !s.del;
-    }
-    d.length = 0;
-    this.deadDirty = 0;
+    if (this.dirty.size === 0) return;
+    this.writeOut(this.dirty.takeAll());
     if (this.noCache) this.dropCache();
   }
 
-  /** Drops listed slots that have nothing to write (deleted, no row in lmdb); they become clean. */
-  private compact(): void {
-    const d = this.dirty;
-    let k = 0;
-    for (let j = 0; j < d.length; j++) {
-      const s = d[j]!;
-      if (s.del && !s.inDb) s.dirty = false;
-      else d[k++] = s;
+  /**
+   * A full write buffer writes only part of itself (`flushShare`): the dirty slots of a run of
+   * key groups, taken round-robin, until that share of the buffer is covered; the rest stay
+   * dirty. Entries still buffered absorb further adds without a put (with the buffer kept
+   * between 1 - share and all of its size instead of between empty and full, more adds find
+   * their entry already dirty), and because the key group leads the lmdb key, the transaction
+   * touches only that run's part of the B-tree: a transaction's fixed cost (copying and writing
+   * every page it touches) shrinks with it.
+   */
+  private flushPart(): void {
+    const want = Math.max(1, Math.ceil(this.dirty.size * this.share));
+    if (want >= this.dirty.size) this.flush();
+    else this.writeOut(this.dirty.takeRun(want));
+  }
+
+  /**
+   * Writes `slots` (already taken off the dirty list) in one transaction, in their order; they
+   * stay cached, clean, and know lmdb's row now. If the transaction fails (a key too long for
+   * lmdb), it wrote nothing and the slots go back on the list: still dirty, not lost.
+   */
+  private writeOut(slots: Slot[]): void {
+    const n = slots.length;
+    const { db, values } = this;
+    try {
+      db.transactionSync(() => {
+        for (let j = 0; j < n; j++) {
+          const s = slots[j]!;
+          if (!s.del) void db.put(slotKey(s), values.encode(s.v));
+          else if (s.inDb) void db.remove(slotKey(s));
+        }
+      });
+    } catch (e) {
+      this.dirty.putBack(slots);
+      throw e;
     }
-    d.length = k;
-    this.deadDirty = 0;
+    for (let j = 0; j < n; j++) {
+      const s = slots[j]!;
+      s.dirty = false;
+      s.inDb = !s.del;
+    }
   }
 
   /** @internal For tests: throws unless the slot counts match what the generations hold. */
@@ -307,8 +319,7 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.disposed = true;
     this.timers?.close();
     this.buffers.clear();
-    this.dirty.length = 0;
-    this.deadDirty = 0;
+    this.dirty.clear();
     // No async writes are ever queued, so close finishes synchronously; the promise is moot.
     void this.db.close().catch(() => undefined);
     fs.rmSync(this.dir, { recursive: true, force: true });

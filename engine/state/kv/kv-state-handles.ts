@@ -92,10 +92,28 @@ export class StateBuffer {
   young: Generation;
   /** Keys not touched since the last rotation; a touch moves the key's chain to `young`, a rotation drops what is left. */
   old: Generation;
+  /** The last namespace's key suffix (namespace part, then the name), for the flush's key encoder. */
+  private suffixNs: Namespace | undefined = undefined;
+  private suffixBytes: Uint8Array | undefined = undefined;
   constructor(readonly name: string, private readonly width: number) {
     this.nameBytes = encodePart(name);
     this.young = new Array(width);
     this.old = new Array(width);
+  }
+  /**
+   * The encoded `namespace | name` that ends every lmdb key of this state in `ns`. A flush walks
+   * many slots of one namespace (a window's keys), so the last one is kept: the key encoder then
+   * copies it instead of encoding a number and copying the name per put. (=== is the right test:
+   * 0 and -0 encode alike; NaN never matches and is encoded afresh.)
+   */
+  suffix(ns: Namespace): Uint8Array {
+    if (ns === this.suffixNs && this.suffixBytes !== undefined) return this.suffixBytes;
+    const ps = encodePart(ns);
+    const b = new Uint8Array(ps.length + this.nameBytes.length);
+    b.set(ps, 0);
+    b.set(this.nameBytes, ps.length);
+    this.suffixNs = ns;
+    return (this.suffixBytes = b);
   }
   /** Only right after a flush: no slot may be dirty. */
   rotate(): void {

@@ -26,14 +26,18 @@ const MAX_I64 = 2n ** 63n - 1n;
 // lmdb's read buffer is reused, so embedded binary must not point into it.
 const packr = new Packr({ useRecords: true, mapsAsObjects: false, useBigIntExtension: true, copyBuffers: true } as ConstructorParameters<typeof Packr>[0]);
 
-/** Exactly the own keys `sum` then `count`, on a plain object (the caller checked their types). */
+/**
+ * Exactly the enumerable string keys `sum` then `count`, on a plain object (the caller checked
+ * their types). Symbol keys are not looked for: msgpack drops them too (it packs string keys),
+ * so the fixed form loses nothing the other would keep, and the check allocated an array per value.
+ */
 function isSumAccShape(v: object): boolean {
   if (Object.getPrototypeOf(v) !== Object.prototype) return false;
   let n = 0;
   for (const k in v) {
     if (k !== (n === 0 ? "sum" : "count") || ++n > 2) return false;
   }
-  return n === 2 && Object.getOwnPropertySymbols(v).length === 0;
+  return n === 2;
 }
 
 // The numbers go through typed arrays over one 16-byte buffer: a store each, no BigInt
