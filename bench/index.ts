@@ -14,6 +14,18 @@ import { startProgress, type Progress } from "../bin/progress.ts";
  * the same exact sums, the cost of checkpointing, and checkpoint cost against state size.
  * Each figure is the best of `reps` runs after a warm-up (the JIT needs one).
  */
+/** The best of `reps` rounds of each of `fs`, run in turn within every round. */
+function bestInterleaved<T extends { tradesPerSec: number }>(reps: number, fs: readonly (() => T)[]): T[] {
+  const b: (T | undefined)[] = fs.map(() => undefined);
+  for (let i = 0; i < reps; i++) {
+    fs.forEach((f, k) => {
+      const r = f();
+      if (!b[k] || r.tradesPerSec > b[k]!.tradesPerSec) b[k] = r;
+    });
+  }
+  return b as T[];
+}
+
 function best<T extends { tradesPerSec: number }>(reps: number, f: () => T): T {
   let b: T | undefined;
   for (let i = 0; i < reps; i++) {
@@ -23,8 +35,8 @@ function best<T extends { tradesPerSec: number }>(reps: number, f: () => T): T {
   return b!;
 }
 
-/** Figures measured (each a step of the progress bar): tape, warm-up, 8 throughputs (hand loop, p1, p4, 1 s and 60 s checkpoints, 3 backends), state ops, 3 sizes, 3 incremental, feed, chaos. */
-export const BENCH_STEPS = 24;
+/** Figures measured (each a step of the progress bar): tape, warm-up, 6 throughput steps (hand loop; p1 with 1 s and 60 s checkpoints, interleaved; p4; 3 backends), state ops, 3 sizes, 3 incremental, feed, chaos. */
+export const BENCH_STEPS = 22;
 
 export async function benchCommand(argv: string[], progress: Progress = startProgress({ label: "bench", total: BENCH_STEPS, unit: "steps" })): Promise<number> {
   const json = argv.includes("--json");
@@ -51,10 +63,16 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
   // Every engine run must commit exactly the hand loop's windows, or the bench stops.
   const o = hand.sums;
   step(() => seedJobThroughput(tape, 1, undefined, "memory", o)); // warm-up
-  const p1 = step(() => best(3, () => seedJobThroughput(tape, 1, undefined, "memory", o)));
+  // The checkpoint overheads compare runs with and without checkpoints: measured in interleaved
+  // rounds (off, 1 s, 60 s), best of five each, so a drift of the process (its heap, the JIT,
+  // another program) over the minute the rounds take falls on all three alike, not on whichever
+  // came last. Three separate best-of-three read 7-13 % for the same code on an idle machine.
+  const [p1, cp1s, cp60s] = step(() => bestInterleaved(5, [
+    () => seedJobThroughput(tape, 1, undefined, "memory", o),
+    () => seedJobThroughput(tape, 1, 1_000, "memory", o),
+    () => seedJobThroughput(tape, 1, 60_000, "memory", o),
+  ]));
   const p4 = step(() => best(3, () => seedJobThroughput(tape, 4, undefined, "memory", o)));
-  const cp1s = step(() => best(3, () => seedJobThroughput(tape, 1, 1_000, "memory", o)));
-  const cp60s = step(() => best(3, () => seedJobThroughput(tape, 1, 60_000, "memory", o)));
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   // The seed job's own configuration (60 s checkpoints) on each state backend.
   const mem60 = step(() => best(2, () => seedJobThroughput(tape, 1, 60_000, "memory", o)));
