@@ -73,19 +73,16 @@ export class CompletedCheckpointStore {
 
   private retain(pendingBases: ReadonlyMap<number, number>): void {
     const keep = Math.max(1, this.numRetained);
-    if (this.retained.length > keep && this.kept.size === 0 && pendingBases.size === 0 && this.noChains()) {
-      // The common case: nothing reads another checkpoint, so the oldest go straight away (no
-      // detour through `kept`, a set that filled and emptied at every completion).
+    if (pendingBases.size === 0 && this.noChains()) {
+      // Nothing retained or pending reads another checkpoint: every retired one goes, oldest first
+      // (those kept for a chain before the retiring ones), without a detour through `kept`, a set
+      // that would fill and empty at every completion.
+      for (const old of this.kept) this.dropKept(old);
       while (this.retained.length > keep) this.drop(this.retained.shift()!);
       return;
     }
     while (this.retained.length > keep) this.kept.add(this.retained.shift()!);
     if (this.kept.size === 0) return;
-    if (pendingBases.size === 0 && this.noChains()) {
-      // Nothing retained or pending reads another checkpoint: every retired one goes, oldest first.
-      for (const old of this.kept) this.dropKept(old);
-      return;
-    }
     const needed = new Set<number>();
     const walk = (id: number) => {
       if (needed.has(id)) return;

@@ -1,6 +1,6 @@
 import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
-import type { OperatorSnapshot, StreamOperator } from "../runtime/operator.ts";
+import { listSnapshot, type OperatorSnapshot, type StreamOperator } from "../runtime/operator.ts";
 import type { SubtaskCheckpointStats } from "./checkpoint.ts";
 import type { InFlightBatch } from "./checkpointed-input.ts";
 import type { FaultPoint } from "./faults.ts";
@@ -139,7 +139,7 @@ export class SubtaskCheckpointer {
     const t = this.task, h = this.host;
     const storage = h.storageFor(id);
     if (!storage) return; // aborted meanwhile: writing now would only leave an orphan behind
-    const snap: TaskSnapshot = p.inFlight?.length ? { ...p.snap, [IN_FLIGHT_KEY]: { keyed: [], timers: [], list: p.inFlight } } : p.snap;
+    const snap: TaskSnapshot = p.inFlight?.length ? { ...p.snap, [IN_FLIGHT_KEY]: listSnapshot(p.inFlight) } : p.snap;
     let handle: StateHandle;
     // In-memory storage keeps the snapshot as objects: its async phase does no work worth two clock reads.
     const timed = storage.durable;

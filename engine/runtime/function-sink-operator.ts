@@ -3,7 +3,7 @@ import { isCheckpointedFunction } from "../api/functions.ts";
 import type { Sink, SinkWriter } from "../api/sink.ts";
 import { MIN_WATERMARK } from "./elements.ts";
 import { FunctionOperatorState, openFunction } from "./function-context.ts";
-import { AbstractStreamOperator, type OperatorSnapshot, type RestoredState } from "./operator.ts";
+import { AbstractStreamOperator, listSnapshot, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 
 /**
  * `addSink(SinkFunction)`: the plan sees an ordinary, non-transactional sink; the operator
@@ -66,7 +66,7 @@ export class SinkFunctionOperator<T> extends AbstractStreamOperator<T, never> im
 
   override snapshotState(checkpointId: number): OperatorSnapshot {
     if (isCheckpointedFunction(this.fn)) this.fn.snapshotState({ getCheckpointId: () => checkpointId });
-    return { keyed: [], timers: [], list: this.state.snapshot() };
+    return listSnapshot(this.state.snapshot());
   }
 
   override notifyCheckpointComplete(checkpointId: number): void {

@@ -88,6 +88,11 @@ export interface StreamOperator<IN = any, OUT = any> {
 /** Shared by every snapshot without state; frozen to the leaves, as snapshots are read-only to every consumer. */
 export const EMPTY_SNAPSHOT: OperatorSnapshot = Object.freeze({ keyed: Object.freeze([]), timers: Object.freeze([]), list: Object.freeze([]) }) as unknown as OperatorSnapshot;
 
+/** A snapshot of operator list state only (sources' offsets, sinks' pending transactions): no keyed state or timers. */
+export function listSnapshot(list: unknown[]): OperatorSnapshot {
+  return { keyed: EMPTY_SNAPSHOT.keyed, timers: EMPTY_SNAPSHOT.timers, list };
+}
+
 /** Defaults for the many operators that hold no state. */
 export abstract class AbstractStreamOperator<IN, OUT> implements StreamOperator<IN, OUT> {
   protected ctx!: OperatorContext;

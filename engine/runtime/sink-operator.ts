@@ -1,5 +1,5 @@
 import type { Sink, SinkWriter } from "../api/sink.ts";
-import { AbstractStreamOperator, EMPTY_SNAPSHOT, type OperatorSnapshot, type RestoredState } from "./operator.ts";
+import { AbstractStreamOperator, listSnapshot, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 import { ListStateDescriptor } from "../api/functions.ts";
 import { FunctionOperatorState } from "./function-context.ts";
 
@@ -74,8 +74,7 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
       this.writerState.getListState(WRITER_STATE).update(this.writer.snapshotState(checkpointId));
       for (const s of this.writerState.snapshot()) list.push(s);
     }
-    // No keyed state or timers: the shared empty arrays every stateless operator's snapshot holds.
-    return { keyed: EMPTY_SNAPSHOT.keyed, timers: EMPTY_SNAPSHOT.timers, list };
+    return listSnapshot(list);
   }
 
   override notifyCheckpointComplete(checkpointId: number): void {

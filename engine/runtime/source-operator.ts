@@ -1,5 +1,5 @@
 import type { SourceReader } from "../api/source.ts";
-import { AbstractStreamOperator, EMPTY_SNAPSHOT, type OperatorSnapshot, type RestoredState } from "./operator.ts";
+import { AbstractStreamOperator, listSnapshot, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 
 /** Head of a source task's chain: forwards records and keeps the reader's offsets in list state. */
 export class SourceOperator<T> extends AbstractStreamOperator<T, T> {
@@ -13,7 +13,7 @@ export class SourceOperator<T> extends AbstractStreamOperator<T, T> {
     this.output.collect(value, ts);
   }
   override snapshotState(checkpointId: number): OperatorSnapshot {
-    return { keyed: EMPTY_SNAPSHOT.keyed, timers: EMPTY_SNAPSHOT.timers, list: this.reader.snapshotState(checkpointId) };
+    return listSnapshot(this.reader.snapshotState(checkpointId));
   }
   override notifyCheckpointComplete(checkpointId: number): void {
     this.reader.notifyCheckpointComplete?.(checkpointId);
