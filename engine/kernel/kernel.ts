@@ -38,11 +38,12 @@ function iso(t: number): string {
 /** Default idle budget: about two weeks of idle virtual time at a 60 s checkpoint interval (~9 events a checkpoint), seconds of work. */
 export const DEFAULT_IDLE_EVENT_LIMIT = 250_000;
 
+/** A queued event; recycled once run (a scheduler event per record batch and nine per checkpoint: issue 11). */
 interface Ev {
   time: number;
   tie: number;
   seq: number;
-  target: Runnable;
+  target: Runnable | undefined;
 }
 
 export class Kernel {
@@ -54,11 +55,14 @@ export class Kernel {
   private idleEvents = 0;
   private lastInput: number;
   readonly rng: Rng;
-  private readonly schedRng: Rng;
+  /** Tiebreak generator (xorshift32), seeded from the scheduler's fork of the root RNG: one draw per event. */
+  private tie: number;
+  /** Events already run, reused by `at` (no object per event). */
+  private readonly free: Ev[] = [];
 
   constructor(readonly seed: string, startTime = 0, readonly trace = new Trace()) {
     this.rng = new Rng(seed);
-    this.schedRng = this.rng.fork("scheduler");
+    this.tie = this.rng.fork("scheduler").int(0xffffffff) + 1; // never 0: xorshift stays at 0
     this.clock = startTime;
     this.lastInput = startTime;
   }
@@ -84,7 +88,18 @@ export class Kernel {
 
   /** Runs `target` at virtual time `at` (never in the past). */
   at(at: number, target: Runnable): void {
-    const ev: Ev = { time: at < this.clock ? this.clock : at, tie: this.schedRng.next(), seq: this.seq++, target };
+    let x = this.tie;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.tie = x;
+    const time = at < this.clock ? this.clock : at;
+    const ev = this.free.pop();
+    if (ev === undefined) return this.heap.push({ time, tie: x, seq: this.seq++, target });
+    ev.time = time;
+    ev.tie = x;
+    ev.seq = this.seq++;
+    ev.target = target;
     this.heap.push(ev);
   }
 
@@ -116,8 +131,11 @@ export class Kernel {
     while (!this.stopped && this.heap.size > 0 && this.heap.peek()!.time <= until) {
       if (++this.idleEvents > this.idleLimit) throw new IdleTimeError(this.idleLimit, this.lastInput, this.clock, this.latestPending());
       const ev = this.heap.pop()!;
+      const target = ev.target!;
       this.clock = ev.time;
-      ev.target.run(ev.time);
+      ev.target = undefined;
+      this.free.push(ev);
+      target.run(this.clock);
     }
   }
 
