@@ -31,6 +31,12 @@ export interface TaskGateway {
 /** Tasks -> coordinator (Flink's CheckpointResponder). */
 export interface CoordinatorGateway {
   acknowledge(task: string, checkpointId: number, handle: StateHandle, stats: SubtaskCheckpointStats, now: number): AckResult;
+  /**
+   * An acknowledgement whose transit the task already waited out: with in-memory storage the state
+   * travels inside the ack (Flink's JobManagerCheckpointStorage), so the end of the async phase and
+   * the ack's arrival are one event, and this delivers it now.
+   */
+  acknowledgeArrived?(task: string, checkpointId: number, handle: StateHandle, stats: SubtaskCheckpointStats, now: number): AckResult;
   /** The task could not take its part of the checkpoint (an I/O error in the async phase, ...). */
   decline(task: string, checkpointId: number, reason: CheckpointFailureReasonKey, cause: string, now: number): void;
 }

@@ -27,6 +27,8 @@ export interface CheckpointerHost {
   wallMs(): number;
   /** Virtual ms the async phase of one snapshot takes (seeded). */
   asyncDelay(): number;
+  /** Virtual ms an acknowledgement takes to reach the coordinator (seeded; the transport's latency). */
+  ackLatency(): number;
   /** Where checkpoint `id` goes, or undefined when it is no longer pending (nothing to write). */
   storageFor(checkpointId: number): CheckpointStorage | undefined;
   /** Tasks -> coordinator, with the transport's latency. */
@@ -51,6 +53,11 @@ export interface CheckpointedTask {
 class InProgress implements Runnable {
   inFlight?: InFlightBatch[];
   asyncDone = false;
+  /**
+   * The state travels inside the ack (in-memory storage, aligned): this event is the ack's arrival
+   * as well as the async phase's end, scheduled after both, and the ack is delivered, not sent.
+   */
+  carried = false;
   constructor(
     readonly owner: SubtaskCheckpointer,
     readonly id: number,
@@ -108,8 +115,10 @@ export class SubtaskCheckpointer {
     h.kernel.trace.event(h.kernel.now(), this.tcode, this.tid, TraceEvent.cpSnapshot, checkpointId, unaligned ? 1 : 0);
     const p = new InProgress(this, checkpointId, snap, parent, alignmentMs, syncWallMs, !unaligned);
     if (unaligned) p.inFlight = [];
+    // Unaligned: the ack waits for the in-flight records too, so it is sent when both are done.
+    else p.carried = h.coordinatorGateway.acknowledgeArrived !== undefined && h.storageFor(checkpointId)?.durable === false;
     this.inProgress.set(p);
-    h.kernel.after(slow + h.asyncDelay() + h.slowdown("checkpoint.async-write", t.name, checkpointId), p);
+    h.kernel.after(slow + h.asyncDelay() + h.slowdown("checkpoint.async-write", t.name, checkpointId) + (p.carried ? h.ackLatency() : 0), p);
   }
 
   /** The async phase's virtual time has passed (InProgress.run). */
@@ -163,7 +172,9 @@ export class SubtaskCheckpointer {
       for (const b of p.inFlight) records += b.values.length;
       stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs, stateBytes: handle.bytes, unaligned: true, channelStateRecords: records };
     } else stats = { task: t.name, ackTime: h.kernel.now(), alignmentMs: p.alignmentMs, syncWallMs: p.syncWallMs, asyncWallMs, stateBytes: handle.bytes };
-    h.coordinatorGateway.acknowledge(t.name, id, handle, stats, h.kernel.now());
+    const g = h.coordinatorGateway;
+    if (p.carried) g.acknowledgeArrived!(t.name, id, handle, stats, h.kernel.now());
+    else g.acknowledge(t.name, id, handle, stats, h.kernel.now());
   }
 
   notifyComplete(checkpointId: number): void {

@@ -162,6 +162,10 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     return performance.now(); // real-time: checkpoint statistics only; never traced or decided on
   }
 
+  ackLatency(): number {
+    return this.transport.latency();
+  }
+
   asyncDelay(): number {
     return this.spec.exec.asyncMin + this.transport.rng.int(this.spec.exec.asyncMax - this.spec.exec.asyncMin + 1);
   }
@@ -180,6 +184,10 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   readonly coordinatorGateway: CoordinatorGateway = {
     acknowledge: (task, id, handle, stats) => {
       this.transport.post(new AckMessage(this, task, id, handle, stats));
+      return "ok";
+    },
+    acknowledgeArrived: (task, id, handle, stats) => {
+      this.deliverAck(task, id, handle, stats);
       return "ok";
     },
     decline: (task, id, reason, cause) => this.transport.send(() => this.toCoordinator(() => this.coordinator?.decline(task, id, reason, cause, this.kernel.now()))),

@@ -41,6 +41,11 @@ export class RpcTransport {
 
   /** `message` was made with the current attempt (`this.attempt()`). */
   post(message: RpcMessage): void {
-    this.kernel.after(this.min + this.rng.int(this.max - this.min + 1), message);
+    this.kernel.after(this.latency(), message);
+  }
+
+  /** One message's transit time, drawn from the seeded latency range. */
+  latency(): number {
+    return this.min + this.rng.int(this.max - this.min + 1);
   }
 }
