@@ -49,8 +49,8 @@ export const COORDINATOR_TRACE_ID = -1;
  *
  * Two kinds of entry, one sequence. Rare decisions are text (`line`), hashed with sha256 in
  * 64 KiB chunks. The per-batch ones (a batch emitted, taken, a watermark advanced) run tens of
- * thousands of times a second, so `event` folds their numbers, with their position in the
- * sequence, into two 32-bit multiply-xor lanes instead of formatting a string; `hash` ends the
+ * thousands of times a second, so `event` folds their numbers, in sequence, into two 32-bit
+ * multiply-xor lanes instead of formatting a string; `hash` ends the
  * sha256 input with the fold. The digest is thus a deterministic function of the same events in
  * the same order, and kept lines read exactly as if every entry had been text.
  */
@@ -86,11 +86,14 @@ export class Trace {
    * only when lines are kept): kind, and up to two numbers. No allocation unless lines are kept.
    */
   event(time: number, task: number, tid: string, kind: TraceEventKind, a: number, b = 0): void {
-    this.mix(this.n);
+    // Five words, not eight (issue 11: several events per checkpoint and one per batch). Task,
+    // kind, whether `a` is an int32 (then one word) and the position share one: the position is
+    // what ties events to the text lines between them, which the fold does not see.
+    const small = (a | 0) === a;
     this.mixNum(time);
-    this.mix(task);
-    this.mix(kind);
-    this.mixNum(a);
+    this.mix(((task << 5) ^ (kind << 1) ^ (small ? 1 : 0)) + Math.imul(this.n, 0x9e3779b1));
+    if (small) this.mix(a);
+    else this.mixNum(a);
     this.mix(b | 0);
     if (this.kept) this.kept.push(`${time} ${format(tid, kind, a, b)}\n`);
     this.n++;
