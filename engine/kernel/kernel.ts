@@ -35,10 +35,10 @@ function iso(t: number): string {
   return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
 }
 
-/** Default idle budget: about two weeks of idle virtual time at a 60 s checkpoint interval (~9 events a checkpoint), seconds of work. */
+/** Default idle budget: about two weeks of idle virtual time at a 60 s checkpoint interval (7 to 9 events a checkpoint), seconds of work. */
 export const DEFAULT_IDLE_EVENT_LIMIT = 250_000;
 
-/** A queued event; recycled once run (a scheduler event per record batch and nine per checkpoint: issue 11). */
+/** A queued event; recycled once run (a scheduler event per record batch and seven or more per checkpoint: issue 11). */
 interface Ev {
   time: number;
   tie: number;
