@@ -21,6 +21,26 @@ describe("kernel", () => {
     expect(differs).toBe(true);
   });
 
+  it("recycles run events: everything scheduled from inside a run (reusing its object) runs once, at its time", () => {
+    const k = new Kernel("r", 0);
+    const runs = new Map<number, number[]>();
+    let next = 1;
+    const spawn = (id: number, at: number) =>
+      k.at(at, {
+        run: (t) => {
+          runs.set(id, [...(runs.get(id) ?? []), t]);
+          // Two children per event, one now (same instant) and one later, until 200 exist.
+          if (next < 200) spawn(next++, t);
+          if (next < 200) spawn(next++, t + (id % 3));
+        },
+      });
+    spawn(0, 0);
+    k.run();
+    expect(runs.size).toBe(200);
+    expect([...runs.values()].every((ts) => ts.length === 1)).toBe(true);
+    expect(k.pending()).toBe(0);
+  });
+
   it("advances virtual time event by event and stops when asked", () => {
     const k = new Kernel("x", 0);
     const times: number[] = [];

@@ -49,8 +49,8 @@ export const COORDINATOR_TRACE_ID = -1;
  *
  * Two kinds of entry, one sequence. Rare decisions are text (`line`), hashed with sha256 in
  * 64 KiB chunks. The per-batch ones (a batch emitted, taken, a watermark advanced) run tens of
- * thousands of times a second, so `event` folds their numbers, in sequence, into two 32-bit
- * multiply-xor lanes instead of formatting a string; `hash` ends the
+ * thousands of times a second, so `event` folds their numbers, with their position in the
+ * sequence, into two 32-bit multiply-xor lanes instead of formatting a string; `hash` ends the
  * sha256 input with the fold. The digest is thus a deterministic function of the same events in
  * the same order, and kept lines read exactly as if every entry had been text.
  */
