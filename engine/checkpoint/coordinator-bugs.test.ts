@@ -114,3 +114,33 @@ describe("regressions of issue 9", () => {
     expect(d.failures[0]).toBeInstanceOf(CheckpointFailureThresholdError);
   });
 });
+
+describe("stop-with-savepoint", () => {
+  it("no periodic checkpoint starts while the stop's savepoint is in progress, even one whose timer was armed before it", () => {
+    // Found by `flinch chaos --backend memory` (run 3841 of seed 42): a slow alignment held the
+    // savepoint past the next periodic tick; checkpoint 6 was triggered, completed after the
+    // savepoint, and committed output the job restarted from the savepoint produced again.
+    const h = manual({ interval: 100, maxConcurrentCheckpoints: 2 }); // one pending would refuse the tick anyway
+    h.kernel.run(150); // checkpoint 1 at 100; the timer is armed for 200
+    h.both(1);
+    const sp = h.coord.triggerSavepoint(150, new JobManagerCheckpointStorage(), true);
+    h.kernel.run(450); // the savepoint is slow: three periodic ticks pass
+    expect(h.triggered.map((t) => t.id)).toEqual([1, sp]);
+    h.both(sp);
+    expect(h.coord.latestSavepoint()?.id).toBe(sp);
+    h.kernel.run(1_000);
+    expect(h.triggered.map((t) => t.id)).toEqual([1, sp]); // stopped: nothing after the savepoint either
+  });
+
+  it("a stop whose savepoint fails resumes periodic checkpoints", () => {
+    const h = manual({ interval: 100, maxConcurrentCheckpoints: 2 });
+    h.kernel.run(150);
+    h.both(1);
+    const sp = h.coord.triggerSavepoint(150, new JobManagerCheckpointStorage(), true);
+    h.kernel.run(250);
+    h.coord.decline("t0", sp, "IO_EXCEPTION", "EIO", 250);
+    h.kernel.run(360);
+    // Periodic triggering picks up again one interval after the savepoint's trigger, not before the failure.
+    expect(h.stats.history.map((c) => [c.id, c.triggerTime])).toEqual([[1, 100], [sp, 150], [sp + 1, 250], [sp + 2, 350]]);
+  });
+});

@@ -134,6 +134,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   triggerSavepoint(now: number, target: CheckpointStorage, stop = false): number {
     if (stop) {
       this.suspended = true;
+      // The timer armed for the next periodic checkpoint goes too (Flink cancels the periodic
+      // trigger): a savepoint slower than the interval let it fire, and with room for two pending
+      // checkpoints its checkpoint completed after the savepoint and committed output twice.
+      this.timerAt = Infinity;
       for (const p of [...this.pending.values()]) if (!p.savepoint) this.abortPending(p, now, "CHECKPOINT_COORDINATOR_SUSPEND", "stop-with-savepoint");
     }
     this.store.registerSavepoint(this.ids.peek(), target);
