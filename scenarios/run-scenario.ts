@@ -232,6 +232,8 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   else nemesis.attachDisk(fs);
   const feedPlan = nemesis.feedPlan();
   const simFeed = new SimulatedTradeFeed(tape, feedPlan ? { plan: feedPlan } : {});
+  const loadMs = spec.job.rescale?.loadMs;
+  if (stage.savepointAt !== undefined && loadMs) nemesis.load("checkpoint.alignment", simFeed.startTime() + stage.savepointAt, loadMs, 2 * spec.job.windowParallelism);
   const warnings: string[] = [];
   const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
   const j = spec.job;

@@ -138,4 +138,17 @@ describe("stop-with-savepoint and pending checkpoints", () => {
     const { outcome } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("maxConcurrent=3,rescale=30000:1"), faults: parsePlan("slow@checkpoint.alignment#1+12341ms*11") });
     expect(outcome.kind).toBe("passed");
   });
+
+  it("a stop under load whose savepoint outlasts the interval: no periodic checkpoint completes after it, every window once", async () => {
+    const { runCase } = await import("./outcome.ts");
+    const { parseConfig } = await import("./swarm.ts");
+    const { SCENARIOS } = await import("./spec.ts");
+    // The swarm's shrunk case for the bug of 2026-11-30: with room for two pending checkpoints, the
+    // periodic trigger armed before the stop fired during the savepoint, completed after it and
+    // committed output that the job restarted from the savepoint produced again.
+    // Before the fix: 2 of 12 windows committed twice. No fault: only the load the stop comes under.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("maxConcurrent=2,rescale=40001:1:4997"), faults: [] });
+    expect(outcome.kind).toBe("passed");
+    expect(run!.result.startedFrom?.checkpointId).toBeGreaterThan(0); // the second stage started from the stop's savepoint
+  });
 });

@@ -36,8 +36,14 @@ export interface JobSpec {
   diskFaults: DiskFault[];
   /** execution.checkpointing.incremental: keyed state written as deltas against the last completed checkpoint. */
   incremental: boolean;
-  /** Stop with a savepoint `atMs` into the feed, then start the job again from it at window parallelism `parallelism` (a rescale). */
-  rescale?: { atMs: number; parallelism: number };
+  /**
+   * Stop with a savepoint `atMs` into the feed, then start the job again from it at window
+   * parallelism `parallelism` (a rescale). `loadMs`: the stop comes while the window tasks are
+   * under load (backpressure, GC), so each of them takes that much longer to align the next two
+   * barriers (the savepoint's, and a periodic one's already on its way): a savepoint that lasts
+   * past the next periodic trigger, as stops under load do in production.
+   */
+  rescale?: { atMs: number; parallelism: number; loadMs?: number };
   /** A user's job module (absolute path, loaded with loadJobModule) instead of the seed job; checked against its reference run. */
   module?: string;
   /** execution.checkpointing.unaligned (FLIP-76): barriers overtake in-flight records, persisted as channel state. */

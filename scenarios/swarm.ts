@@ -21,8 +21,8 @@ export interface SwarmConfig {
   windowParallelism?: number;
   batchSize?: number;
   restart?: RestartStrategy;
-  /** Stop with a savepoint `atMs` into the feed and restore the job from it at window parallelism `parallelism`. */
-  rescale?: { atMs: number; parallelism: number };
+  /** Stop with a savepoint `atMs` into the feed and restore the job from it at window parallelism `parallelism`; `loadMs`: the stop comes under load (JobSpec.rescale). */
+  rescale?: { atMs: number; parallelism: number; loadMs?: number };
   /** Unaligned checkpoints (FLIP-76), going unaligned after `alignedTimeoutMs` of alignment (0: at once); EXACTLY_ONCE only. */
   unaligned?: { alignedTimeoutMs: number };
 }
@@ -58,7 +58,10 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     batchSize: fc.constantFrom(1, 7, 16, 256),
     restart,
     unaligned: fc.record({ alignedTimeoutMs: fc.constantFrom(0, 0, 50, 500, 5_000) }),
-    rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }) }),
+    // Half the stops come under load that outlasts a periodic interval or two: a savepoint still
+    // pending at the next trigger is where stop-with-savepoint and periodic checkpoints meet.
+    rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }), loadMs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 2 }) })
+      .map((r) => (r.loadMs === undefined ? { atMs: r.atMs, parallelism: r.parallelism } : r)),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
   for (const d of SWARM_DIMENSIONS) if (dims.has(d)) rec[d] = opt(all[d] as fc.Arbitrary<unknown>);
@@ -94,7 +97,10 @@ export function describeConfig(c: SwarmConfig): string {
   return SWARM_DIMENSIONS.filter((d) => c[d] !== undefined).map((d) => {
     const v = c[d]!;
     if (d === "restart") return `restart=${describeRestart(v as RestartStrategy)}`;
-    if (d === "rescale") return `rescale=${(v as { atMs: number }).atMs}:${(v as { parallelism: number }).parallelism}`;
+    if (d === "rescale") {
+      const r = v as NonNullable<SwarmConfig["rescale"]>;
+      return `rescale=${r.atMs}:${r.parallelism}${r.loadMs === undefined ? "" : `:${r.loadMs}`}`;
+    }
     if (d === "unaligned") return `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`;
     return `${d}=${String(v)}`;
   }).join(",");
@@ -138,9 +144,9 @@ export function parseConfig(text: string): SwarmConfig {
       if (!/^\d+$/.test(v)) throw bad("expected unaligned=<aligned-checkpoint timeout in ms>");
       c.unaligned = { alignedTimeoutMs: Number(v) };
     } else if (k === "rescale") {
-      const m = /^(\d+):(\d+)$/.exec(v);
-      if (!m || Number(m[2]) < 1) throw bad("expected rescale=<atMs>:<parallelism>");
-      c.rescale = { atMs: Number(m[1]), parallelism: Number(m[2]) };
+      const m = /^(\d+):(\d+)(?::(\d+))?$/.exec(v);
+      if (!m || Number(m[2]) < 1) throw bad("expected rescale=<atMs>:<parallelism>[:<loadMs>]");
+      c.rescale = { atMs: Number(m[1]), parallelism: Number(m[2]), ...(m[3] !== undefined ? { loadMs: Number(m[3]) } : {}) };
     } else {
       const n = Number(v);
       const [lo, hi] = BOUNDS[k];
@@ -156,7 +162,8 @@ export function configLabels(c: SwarmConfig): string[] {
   return SWARM_DIMENSIONS.filter((d) => c[d] !== undefined).flatMap((d) => {
     const v = c[d]!;
     if (d === "restart") return [d, `restart=${(v as RestartStrategy).kind}`];
-    if (d === "rescale" || d === "incremental" || d === "checkpointIntervalMs") return [d];
+    if (d === "rescale") return (v as NonNullable<SwarmConfig["rescale"]>).loadMs === undefined ? [d] : [d, "rescale=under-load"];
+    if (d === "incremental" || d === "checkpointIntervalMs") return [d];
     if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];
     return [d, `${d}=${String(v)}`];
   });

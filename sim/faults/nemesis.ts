@@ -33,6 +33,8 @@ export class Nemesis implements FaultInjector {
   private readonly dying: { index: number; task: string }[] = [];
   private fs?: Fs;
   private healedAt = 0;
+  /** Load the configuration puts on the job (not faults of the plan: never reported, never shrunk as faults). */
+  private readonly loads: { point: FaultPoint; from: number; ms: number; left: number }[] = [];
 
   /** `onKill` ends a real process (SIGKILL); without it a kill is simulated by throwing ProcessKilled. */
   constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite, faultIndex: number) => void) {
@@ -74,8 +76,21 @@ export class Nemesis implements FaultInjector {
     }
   }
 
+  /**
+   * From virtual time `from` on, the next `passages` passages of `point` (any task) each take `ms`
+   * more: a job under load at a moment the configuration names (a rescale's stop), not a fault.
+   */
+  load(point: FaultPoint, from: number, ms: number, passages: number): void {
+    this.loads.push({ point, from, ms, left: passages });
+  }
+
   slowdown(site: FaultSite): number {
     let ms = 0;
+    for (const l of this.loads) {
+      if (l.left === 0 || l.point !== site.point || site.time < l.from) continue;
+      l.left--;
+      ms += l.ms;
+    }
     for (const i of this.slows) {
       const f = this.plan[i] as SlowFault;
       if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) continue;
