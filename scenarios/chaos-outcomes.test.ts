@@ -26,6 +26,12 @@ describe("every outcome is classified", () => {
     expect(outcome).toMatchObject({ kind: "liveness", property: "the job finished" });
   });
 
+  it("an fsync EIO while discarding a failed task's pending checkpoint is survived (a swarm finding that crashed the run)", () => {
+    // `flinch chaos --seed 3`, run 4101, before the fix: crashed with "EIO: i/o error, fsync '/flinch/checkpoints/job'".
+    const { outcome } = runCase(SCENARIOS.swarm.spec, { engineSeed: 22, config: { batchSize: 1 }, faults: parsePlan("disk:eio-fsync#21, crash@checkpoint.alignment#5") });
+    expect(outcome.kind).toBe("passed");
+  });
+
   it("a throw is `crashed` with its stack, and the printed replay line reproduces it", async () => {
     // 51 kills: the harness refuses a run that never stops dying (a throw no correct run makes).
     const plan = Array.from({ length: 51 }, () => "kill@task.process#1").join(", ");

@@ -104,17 +104,10 @@ export class CompletedCheckpointStore {
 
   private drop(old: number): void {
     this.parents.delete(old);
-    // Deleting a subsumed checkpoint is housekeeping after the newer one completed (Flink discards
-    // asynchronously and only logs a failure): an I/O error here must not fail the job, or the
-    // newer checkpoint, durable already, would be restored from as if it had never completed.
-    // What is left on disk is older than a retained checkpoint, so restore never prefers it.
-    try {
-      this.storage.discard(old);
-      if (this.discarded) this.discarded(old);
-      else this.trace(`coordinator discard cp=${old}`);
-    } catch (e) {
-      this.trace(`coordinator discard cp=${old} failed: ${(e as Error).message}`);
-    }
+    // What is left on disk after a failed discard is older than a retained checkpoint, so restore never prefers it.
+    if (!discardQuietly(this.storage, old, this.trace)) return;
+    if (this.discarded) this.discarded(old);
+    else this.trace(`coordinator discard cp=${old}`);
   }
 
   /** Every retained checkpoint is known to be whole (no parents): with no pending base, the common, non-incremental case. */
@@ -135,5 +128,23 @@ export class CompletedCheckpointStore {
       this.parents.set(id, p);
     }
     return p;
+  }
+}
+
+/**
+ * Deletes checkpoint `id` from `storage` as housekeeping, as Flink discards retired and aborted
+ * checkpoints (asynchronously, logging a failure): an I/O error is traced and the run goes on.
+ * Failing the job instead would, after a completion, restore as if the newer checkpoint had never
+ * completed, and after a task failure or an abort, turn a failing disk's fsync into a crash of the
+ * run. What a failed discard leaves is never restored from: a retired checkpoint is older than a
+ * retained one, and an aborted one has no metadata. Returns whether the discard succeeded.
+ */
+export function discardQuietly(storage: CheckpointStorage, id: number, trace: (line: string) => void): boolean {
+  try {
+    storage.discard(id);
+    return true;
+  } catch (e) {
+    trace(`coordinator discard cp=${id} failed: ${(e as Error).message}`);
+    return false;
   }
 }

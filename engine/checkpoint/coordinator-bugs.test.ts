@@ -144,3 +144,37 @@ describe("stop-with-savepoint", () => {
     expect(h.stats.history.map((c) => [c.id, c.triggerTime])).toEqual([[1, 100], [sp, 150], [sp + 1, 250], [sp + 2, 350]]);
   });
 });
+
+describe("discarding an aborted checkpoint's files", () => {
+  /** Memory storage whose discard fails as a failing disk's would (an EIO on the directory's fsync). */
+  class FailingDiscard extends JobManagerCheckpointStorage {
+    override discard(id: number): void {
+      throw Object.assign(new Error(`EIO: i/o error, fsync '/flinch/checkpoints/job' (discarding chk-${id})`), { code: "EIO" });
+    }
+  }
+
+  it("is housekeeping: an I/O error there is traced, and a task failure, an abort or a failover still goes on", () => {
+    // Found by `flinch chaos --seed 3` (run 4101): an fsync EIO while discarding the checkpoint a
+    // failed task left pending escaped the coordinator, and the run ended in a stack trace.
+    const kernel = new Kernel("discard", 0);
+    const lines: string[] = [];
+    const failures: unknown[] = [];
+    const stats = new CheckpointStatsTracker();
+    const host: CoordinatorHost = {
+      kernel, trace: (l) => void lines.push(l), fault: () => {}, taskNames: () => ["t0", "t1"],
+      triggerCheckpoint: () => {}, notifyCheckpointComplete: () => {}, notifyCheckpointAborted: () => {},
+      failJob: (e) => void failures.push(e), allSourcesFinishing: () => false,
+    };
+    const coord = new CheckpointCoordinator(Object.assign(new CheckpointConfig(), { interval: 100, maxConcurrentCheckpoints: 2, tolerableCheckpointFailureNumber: 5 }), new FailingDiscard(), host, stats, 128);
+    coord.start(0);
+    kernel.run(250); // checkpoints 1 and 2 pending
+    expect(() => coord.onTaskFailure("t0", 250, "crash")).not.toThrow();
+    kernel.run(350); // checkpoint 3
+    expect(() => coord.decline("t1", 3, "IO_EXCEPTION", "EIO", 350)).not.toThrow();
+    kernel.run(450); // checkpoint 4
+    expect(() => coord.onFailover(450)).not.toThrow();
+    expect(failures).toEqual([]);
+    expect(stats.history.map((c) => [c.id, c.status, c.failureReasonKey])).toEqual([[1, "failed", "TASK_FAILURE"], [2, "failed", "TASK_FAILURE"], [3, "failed", "IO_EXCEPTION"], [4, "failed", "JOB_FAILOVER_REGION"]]);
+    expect(lines.filter((l) => l.includes("discard")).map((l) => l.replace(/ failed: .*/, " failed"))).toEqual(["coordinator discard cp=1 failed", "coordinator discard cp=2 failed", "coordinator discard cp=3 failed", "coordinator discard cp=4 failed"]);
+  });
+});

@@ -6,7 +6,7 @@ import type { FaultPoint } from "./faults.ts";
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { abort, acknowledge, complete, isFullyAcknowledged, isWaitingFor, pendingCheckpoint, taskIndex, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats, type TaskIndex } from "./checkpoint.ts";
 import { ById } from "./by-id.ts";
-import { CompletedCheckpointStore } from "./completed-store.ts";
+import { CompletedCheckpointStore, discardQuietly } from "./completed-store.ts";
 import { FailureManager } from "./failure-manager.ts";
 import type { CheckpointOptions, CoordinatorGateway, TaskGateway } from "./gateway.ts";
 import { CheckpointIdCounter } from "./id-counter.ts";
@@ -250,7 +250,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private abortPending(p: PendingCheckpoint, now: number, reason: CheckpointFailureReasonKey, cause?: string): void {
     if (!this.pending.delete(p.id)) return;
     this.bases.delete(p.id);
-    this.storageFor(p.id).discard(p.id);
+    this.discard(p.id);
     const a = abort(p, now, reason, cause);
     this.stats.failed(a);
     this.host.trace(`coordinator abort cp=${p.id} ${reason}`);
@@ -267,6 +267,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.afterEnd(now);
   }
 
+  /** An aborted checkpoint's files go; a failing disk does not stop the abort (discardQuietly). */
+  private discard(id: number): void {
+    discardQuietly(this.storageFor(id), id, (l) => this.host.trace(l));
+  }
+
   private afterEnd(now: number): void {
     if (!this.finalWanted && !this.queued) return;
     this.queued = false;
@@ -279,14 +284,14 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       if (!isWaitingFor(p, task)) continue;
       this.pending.delete(p.id);
       this.stats.failed(abort(p, now, "TASK_FAILURE", `${task}: ${cause}`));
-      this.storageFor(p.id).discard(p.id);
+      this.discard(p.id);
     }
   }
 
   /** A failover cancels every pending checkpoint; tasks are gone, so nobody is notified, and nothing counts. */
   onFailover(now: number): void {
     for (const p of [...this.pending.values()]) {
-      this.storageFor(p.id).discard(p.id);
+      this.discard(p.id);
       this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
     }
     this.pending.clear();
