@@ -144,6 +144,8 @@ export function discardQuietly(storage: CheckpointStorage, id: number, trace: (l
     storage.discard(id);
     return true;
   } catch (e) {
+    // Only what the file system refused (an errno code): anything else is a bug, and surfaces.
+    if (typeof (e as { code?: unknown } | null)?.code !== "string") throw e;
     trace(`coordinator discard cp=${id} failed: ${(e as Error).message}`);
     return false;
   }

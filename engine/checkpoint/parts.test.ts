@@ -154,9 +154,10 @@ describe("the completed-checkpoint store", () => {
     const lines: string[] = [];
     const store = new CompletedCheckpointStore(storage, 1, (l) => lines.push(l));
     const discard = storage.discard.bind(storage);
+    let failure: Error = Object.assign(new Error("EIO: i/o error, fsync '/flinch/checkpoints/job'"), { code: "EIO" }); // as the Fs throws it
     storage.discard = (id: number) => {
       discard(id);
-      throw new Error("EIO: i/o error, fsync '/flinch/checkpoints/job'");
+      throw failure;
     };
     put(storage, 1);
     store.add(done(1), NONE);
@@ -165,6 +166,10 @@ describe("the completed-checkpoint store", () => {
     expect(store.latest()).toBe(2);
     expect(store.completed).toEqual([2]);
     expect(lines).toEqual(["coordinator discard cp=1 failed: EIO: i/o error, fsync '/flinch/checkpoints/job'"]);
+    // What the file system did not refuse is a bug, and is not swallowed as housekeeping.
+    failure = new TypeError("Cannot read properties of undefined");
+    put(storage, 3);
+    expect(() => store.add(done(3), NONE)).toThrow(TypeError);
   });
 
   // Out-of-order completion, incremental chains and pending checkpoints' bases, against the rule
