@@ -151,4 +151,19 @@ describe("stop-with-savepoint and pending checkpoints", () => {
     expect(outcome.kind).toBe("passed");
     expect(run!.result.startedFrom?.checkpointId).toBeGreaterThan(0); // the second stage started from the stop's savepoint
   });
+
+  it("a process killed after a coordinator crash cancelled the stop resumes from the completed savepoint, not the checkpoint before it", async () => {
+    const { runCase } = await import("./outcome.ts");
+    const { parseConfig } = await import("./swarm.ts");
+    const { parsePlan } = await import("../sim/faults/fault-plan.ts");
+    const { SCENARIOS } = await import("./spec.ts");
+    // `flinch chaos --seed 16`, run 3456 (and two in three engine seeds of this plan): the coordinator crashed
+    // between the savepoint's metadata and its announcement, the failover restored from the savepoint (the sinks
+    // committed on it), and the process killed later was resumed from the checkpoint before it: 3 windows twice.
+    for (const engineSeed of [0, 1, 3]) {
+      const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed, config: parseConfig("windowParallelism=4,rescale=47566:1"), faults: parsePlan("crash@checkpoint.complete#5, slow@checkpoint.sync-snapshot#25+5000ms*7>kill") });
+      expect(outcome.kind).toBe("passed");
+      expect(run!.kills.map((k) => k.resumedFrom)).toEqual([5]); // savepoint 5, not checkpoint 4
+    }
+  });
 });

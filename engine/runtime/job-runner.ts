@@ -52,9 +52,14 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     return this.firstRestore;
   }
   private firstRestore?: RestorePoint;
-  /** Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint storage). */
+  /**
+   * Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint
+   * storage). Completed means its metadata is written (the coordinator's commit point), not that the
+   * completion was announced: a coordinator that crashed in between has a savepoint all the same,
+   * a failover restores from it, and a new process must not resume from anything older.
+   */
   get savepointId(): number | undefined {
-    return this.savepoints.completedId;
+    return this.coordinator?.latestSavepoint()?.id ?? this.savepoints.completedId;
   }
   /** Set when the job ended by stop-with-savepoint (a failover between the savepoint and the stop cancels the stop, as in Flink). */
   stoppedWithSavepoint?: number;
