@@ -11,6 +11,10 @@ import { InjectedCrash, type FaultInjector } from "../engine/checkpoint/faults.t
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { parseCommittedLine } from "./committed.ts";
 import { windowLines, windowOracle } from "./oracle.ts";
+import { runCase } from "./outcome.ts";
+import { SCENARIOS } from "./spec.ts";
+import { parseConfig } from "./swarm.ts";
+import { parsePlan } from "../sim/faults/fault-plan.ts";
 
 const tape = generateTape({ seed: "savepoint", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"], durationMs: 10 * 60_000, ratePerSec: 15 });
 const feed = new SimulatedTradeFeed(tape);
@@ -128,21 +132,14 @@ describe("savepoints", () => {
 });
 
 describe("stop-with-savepoint and pending checkpoints", () => {
-  it("suspends periodic checkpoints and aborts the pending ones, so none commits output past the savepoint's barrier (a swarm finding)", async () => {
-    const { runCase } = await import("./outcome.ts");
-    const { parseConfig } = await import("./swarm.ts");
-    const { parsePlan } = await import("../sim/faults/fault-plan.ts");
-    const { SCENARIOS } = await import("./spec.ts");
+  it("suspends periodic checkpoints and aborts the pending ones, so none commits output past the savepoint's barrier (a swarm finding)", () => {
     // Before the fix: 3 of 12 windows committed twice (a checkpoint triggered with maxConcurrent=3 completed after the
     // savepoint, committing the epoch the restored job then produced again).
     const { outcome } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("maxConcurrent=3,rescale=30000:1"), faults: parsePlan("slow@checkpoint.alignment#1+12341ms*11") });
     expect(outcome.kind).toBe("passed");
   });
 
-  it("a stop under load whose savepoint outlasts the interval: no periodic checkpoint completes after it, every window once", async () => {
-    const { runCase } = await import("./outcome.ts");
-    const { parseConfig } = await import("./swarm.ts");
-    const { SCENARIOS } = await import("./spec.ts");
+  it("a stop under load whose savepoint outlasts the interval: no periodic checkpoint completes after it, every window once", () => {
     // The swarm's shrunk case for the bug of 2026-11-30: with room for two pending checkpoints, the
     // periodic trigger armed before the stop fired during the savepoint, completed after it and
     // committed output that the job restarted from the savepoint produced again.
@@ -152,11 +149,7 @@ describe("stop-with-savepoint and pending checkpoints", () => {
     expect(run!.result.startedFrom?.checkpointId).toBeGreaterThan(0); // the second stage started from the stop's savepoint
   });
 
-  it("a process killed after a coordinator crash cancelled the stop resumes from the completed savepoint, not the checkpoint before it", async () => {
-    const { runCase } = await import("./outcome.ts");
-    const { parseConfig } = await import("./swarm.ts");
-    const { parsePlan } = await import("../sim/faults/fault-plan.ts");
-    const { SCENARIOS } = await import("./spec.ts");
+  it("a process killed after a coordinator crash cancelled the stop resumes from the completed savepoint, not the checkpoint before it", () => {
     // `flinch chaos --seed 16`, run 3456 (and two in three engine seeds of this plan): the coordinator crashed
     // between the savepoint's metadata and its announcement, the failover restored from the savepoint (the sinks
     // committed on it), and the process killed later was resumed from the checkpoint before it: 3 windows twice.

@@ -7,17 +7,17 @@ import type { CheckpointOptions } from "./gateway.ts";
 import { CheckpointStatsTracker } from "./stats.ts";
 
 /** A coordinator over two tasks whose acks the test sends by hand. */
-function manual(conf: Partial<CheckpointConfig>) {
+function manual(conf: Partial<CheckpointConfig>, storage = new JobManagerCheckpointStorage()) {
   const kernel = new Kernel("coord-manual", 0);
   const cfg = Object.assign(new CheckpointConfig(), { interval: 100 }, conf);
-  const storage = new JobManagerCheckpointStorage();
+  const lines: string[] = [];
   const stats = new CheckpointStatsTracker();
   const triggered: { id: number; options: CheckpointOptions }[] = [];
   const aborted: { id: number; reason: string }[] = [];
   const failures: unknown[] = [];
   const host: CoordinatorHost = {
     kernel,
-    trace: () => {},
+    trace: (l) => void lines.push(l),
     fault: () => {},
     taskNames: () => ["t0", "t1"],
     triggerCheckpoint: (id, options) => void triggered.push({ id, options }),
@@ -40,7 +40,7 @@ function manual(conf: Partial<CheckpointConfig>) {
     ack("t0", id, parent);
     ack("t1", id, parent);
   };
-  return { kernel, coord, storage, stats, triggered, aborted, failures, ack, both };
+  return { kernel, coord, storage, stats, triggered, aborted, failures, ack, both, lines };
 }
 
 describe("regressions of issue 9", () => {
@@ -156,17 +156,7 @@ describe("discarding an aborted checkpoint's files", () => {
   it("is housekeeping: an I/O error there is traced, and a task failure, an abort or a failover still goes on", () => {
     // Found by `flinch chaos --seed 3` (run 4101): an fsync EIO while discarding the checkpoint a
     // failed task left pending escaped the coordinator, and the run ended in a stack trace.
-    const kernel = new Kernel("discard", 0);
-    const lines: string[] = [];
-    const failures: unknown[] = [];
-    const stats = new CheckpointStatsTracker();
-    const host: CoordinatorHost = {
-      kernel, trace: (l) => void lines.push(l), fault: () => {}, taskNames: () => ["t0", "t1"],
-      triggerCheckpoint: () => {}, notifyCheckpointComplete: () => {}, notifyCheckpointAborted: () => {},
-      failJob: (e) => void failures.push(e), allSourcesFinishing: () => false,
-    };
-    const coord = new CheckpointCoordinator(Object.assign(new CheckpointConfig(), { interval: 100, maxConcurrentCheckpoints: 2, tolerableCheckpointFailureNumber: 5 }), new FailingDiscard(), host, stats, 128);
-    coord.start(0);
+    const { kernel, coord, stats, failures, lines } = manual({ maxConcurrentCheckpoints: 2, tolerableCheckpointFailureNumber: 5 }, new FailingDiscard());
     kernel.run(250); // checkpoints 1 and 2 pending
     expect(() => coord.onTaskFailure("t0", 250, "crash")).not.toThrow();
     kernel.run(350); // checkpoint 3

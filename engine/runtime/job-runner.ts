@@ -59,7 +59,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
    * a failover restores from it, and a new process must not resume from anything older.
    */
   get savepointId(): number | undefined {
-    return this.coordinator?.latestSavepoint()?.id ?? this.savepoints.completedId;
+    return this.coordinator?.latestSavepoint()?.id;
   }
   /** Set when the job ended by stop-with-savepoint (a failover between the savepoint and the stop cancels the stop, as in Flink). */
   stoppedWithSavepoint?: number;
