@@ -54,7 +54,7 @@ export function classify(run: Pick<ScenarioRun, "checks">): Outcome {
 export function caseSpec(spec: ScenarioSpec, c: RunCase): ScenarioSpec {
   const job = applyConfig(spec.job, c.config);
   const noKills = job.backend === "memory";
-  const faults = noKills ? c.faults.map((f): Fault => (f.kind === "kill" ? { ...f, kind: "crash" } : f.kind === "slow" && f.then === "kill" ? { ...f, then: "crash" } : f)) : [...c.faults];
+  const faults = noKills ? c.faults.map((f): Fault => (f.kind === "kill" ? { ...f, kind: "crash" } : (f.kind === "slow" || f.kind === "disk") && f.then === "kill" ? { ...f, then: "crash" } : f)) : [...c.faults];
   return { ...spec, seed: String(c.engineSeed), job, faults };
 }
 

@@ -3,6 +3,7 @@ import { fc, test } from "@fast-check/vitest";
 import { faultPlan } from "./arbitraries/fault-plan.ts";
 import { caseSpec, runCase, type RunCase } from "./outcome.ts";
 import { SCENARIOS } from "./spec.ts";
+import { describePlan, parsePlan } from "../sim/faults/fault-plan.ts";
 import { swarmConfig } from "./swarm.ts";
 
 const spec = SCENARIOS.swarm.spec;
@@ -12,6 +13,10 @@ describe("process kills in rescaled runs", () => {
     const kill = [{ kind: "kill" as const, point: "sink.commit" as const, occurrence: 2 }];
     expect(caseSpec(spec, { engineSeed: 1, config: { backend: "file", rescale: { atMs: 60_000, parallelism: 3 } }, faults: kill }).faults[0].kind).toBe("kill");
     expect(caseSpec(spec, { engineSeed: 1, config: { backend: "memory", rescale: { atMs: 60_000, parallelism: 3 } }, faults: kill }).faults[0].kind).toBe("crash");
+    // So does the death after a slow spell or a failing disk: with memory storage it is a crash.
+    const later = parsePlan("slow@checkpoint.ack#1+10ms>kill, disk:eio-write#4>kill+1ms");
+    expect(describePlan(caseSpec(spec, { engineSeed: 1, config: { backend: "memory" }, faults: later }).faults)).toBe("slow@checkpoint.ack#1+10ms>crash, disk:eio-write#4>crash+1ms");
+    expect(describePlan(caseSpec(spec, { engineSeed: 1, config: { backend: "kv" }, faults: later }).faults)).toBe(describePlan(later));
   });
 
   it("a process killed while committing its stop's savepoint resumes from that savepoint, stops again and rescales", () => {

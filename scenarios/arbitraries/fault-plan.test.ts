@@ -35,6 +35,11 @@ describe("the fault model round-trips through its text form", () => {
     expect(new Set(slows.map((f) => f.point))).toEqual(new Set(SLOW_POINTS));
     expect(slows.some((f) => (f.times ?? 1) > 1)).toBe(true);
     expect(new Set(slows.map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));
+    // A failing disk call is sometimes followed by a death, at once or up to 30 s later; other disk faults never are.
+    const disks = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "disk");
+    expect(new Set(disks.filter((f) => f.disk.kind === "eio" || f.disk.kind === "enospc").map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));
+    expect(disks.some((f) => f.then !== undefined && f.afterMs === undefined) && disks.some((f) => (f.afterMs ?? 0) > 0)).toBe(true);
+    expect(disks.filter((f) => f.disk.kind !== "eio" && f.disk.kind !== "enospc" && f.then !== undefined)).toEqual([]);
     // Skews: of one source subtask or all, forward and back, stepping later or from the start, drifting or not.
     const skews = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "skew");
     expect(new Set(skews.map((f) => f.task))).toEqual(new Set([undefined, "#0", "Source"]));

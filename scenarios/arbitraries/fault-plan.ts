@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { FAULT_POINTS, SLOW_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
-import type { Fault, FaultKind } from "../../sim/faults/fault-plan.ts";
+import { failsACall, type Fault, type FaultKind } from "../../sim/faults/fault-plan.ts";
 import type { DiskFault } from "../../sim/faults/sim-fs.ts";
 import { feedFaultPlan } from "../../sim/binance/toxics-arbitrary.ts";
 import { FEED_TOXIC_KINDS } from "../../sim/binance/toxics.ts";
@@ -35,7 +35,12 @@ export const SURVIVABLE_DISK_KINDS: readonly DiskKind[] = ["enospc", "eio", "tor
 
 const DISK_PATHS = ["_metadata", "chk-", "out/", "_pending", "shared"];
 
-function diskFault(kinds: readonly DiskKind[]): fc.Arbitrary<Fault> {
+/**
+ * `deaths`: the kinds of death the plan may draw. A full disk or a failing call is followed by
+ * one (a task crash, or the process killed) in half the draws: at once, or within 30 s. A failing
+ * disk and a failing machine come together, and what the protocol did between the two is checked.
+ */
+function diskFault(kinds: readonly DiskKind[], deaths: readonly ("crash" | "kill")[]): fc.Arbitrary<Fault> {
   const path = fc.option(fc.constantFrom(...DISK_PATHS), { nil: undefined });
   const at = (p: string | undefined) => (p === undefined ? {} : { path: p });
   const one = (k: DiskKind): fc.Arbitrary<DiskFault> => {
@@ -46,7 +51,14 @@ function diskFault(kinds: readonly DiskKind[]): fc.Arbitrary<Fault> {
       case "lying-fsync": case "torn": case "lost": return path.map((p) => ({ kind: k, ...at(p) }));
     }
   };
-  return fc.constantFrom(...kinds).chain(one).map((disk): Fault => ({ kind: "disk", disk }));
+  const death = deaths.length
+    ? fc.option(fc.record({ then: fc.constantFrom(...deaths), afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30_000 })) }), { nil: undefined, freq: 2 })
+    : fc.constant(undefined);
+  return fc.constantFrom(...kinds).chain(one).chain((disk) => (failsACall(disk) ? death : fc.constant(undefined)).map((d): Fault => {
+    if (d === undefined) return { kind: "disk", disk };
+    // 0 ms is written as no delay at all (`>crash`), as the text form reads it back.
+    return { kind: "disk", disk, then: d.then, ...(d.afterMs > 0 ? { afterMs: d.afterMs } : {}) };
+  }));
 }
 
 function withDefaults(c: FaultPlanConstraints) {
@@ -102,7 +114,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {
     switch (k) {
       case "crash": case "kill": case "slow": return atPoint(k);
-      case "disk": return diskFault(r.diskKinds);
+      case "disk": return diskFault(r.diskKinds, (["crash", "kill"] as const).filter((k) => r.kinds.includes(k)));
       case "skew": return skew;
       case "toxic": return fc.constantFrom(...FEED_TOXIC_KINDS).chain((k) => feedFaultPlan({ kinds: [k], maxConnectionProbability: 0.002, maxFrameProbability: 0.05 }).filter((p) => p.toxics.length > 0)).map((p): Fault => ({ kind: "toxic", toxic: p.toxics[0] }));
     }

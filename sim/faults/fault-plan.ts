@@ -24,6 +24,12 @@ import type { DiskFault } from "./sim-fs.ts";
  * - `disk`: a fault armed on the simulated disk from the start (sim-fs.ts): ENOSPC, EIO, an fsync
  *   that lies, a bit flip (applied before each restore, to the stored bytes of the first file
  *   whose path contains `path`), and at the next power loss a forced torn write or lost write.
+ *   An ENOSPC or EIO may be followed by a death (`then`): at the first fault point at least
+ *   `afterMs` virtual ms after the failed call, the task passing it crashes (or the process is
+ *   killed). A failing disk and a failing machine come together, and a protocol that acts on a
+ *   write before it knows the write succeeded is caught only when a failure follows closely: a
+ *   coordinator that told the sinks to commit a checkpoint whose metadata never got written
+ *   commits output a restore from the checkpoint before replays.
  * - `toxic`: a misbehaving exchange (toxics.ts): duplicates, reorders, drops, disconnects, ...
  * - `skew`: the clock of the source subtasks matching `task` is off (a TaskManager whose NTP
  *   stepped it, or a clock that runs fast or slow): from `fromMs` ms into each process on, it
@@ -49,7 +55,19 @@ export type SlowFault = {
   /** After the last slow step, that task crashes (or the process dies) at its next fault point. */
   readonly then?: "crash" | "kill";
 };
-export type DiskFaultEntry = { readonly kind: "disk"; readonly disk: DiskFault };
+export type DiskFaultEntry = {
+  readonly kind: "disk";
+  readonly disk: DiskFault;
+  /** ENOSPC and EIO only: after the call fails, a task crashes (or the process dies)... */
+  readonly then?: "crash" | "kill";
+  /** ...at the first fault point at least this many virtual ms later (absent = the next one). */
+  readonly afterMs?: number;
+};
+
+/** The disk faults that fail a call, and so can be followed by a death (`then`). */
+export function failsACall(d: DiskFault): boolean {
+  return d.kind === "enospc" || d.kind === "eio";
+}
 export type ToxicFault = { readonly kind: "toxic"; readonly toxic: FeedToxic };
 export type SkewFault = {
   readonly kind: "skew";
@@ -90,9 +108,10 @@ export function describeFault(f: Fault): string {
     case "disk": {
       const d = f.disk;
       const at = d.path === undefined ? "" : `@${d.path}`;
+      const then = f.then === undefined ? "" : `>${f.then}${f.afterMs === undefined ? "" : `+${f.afterMs}ms`}`;
       switch (d.kind) {
-        case "enospc": return `disk:enospc${at}${d.afterBytes === undefined ? "" : `+${d.afterBytes}`}`;
-        case "eio": return `disk:eio-${d.op}${at}${d.occurrence === undefined ? "" : `#${d.occurrence}`}`;
+        case "enospc": return `disk:enospc${at}${d.afterBytes === undefined ? "" : `+${d.afterBytes}`}${then}`;
+        case "eio": return `disk:eio-${d.op}${at}${d.occurrence === undefined ? "" : `#${d.occurrence}`}${then}`;
         case "bitflip": return `disk:bitflip${at}${d.offset === undefined ? "" : `+${d.offset}`}${d.bit === undefined ? "" : `.${d.bit}`}`;
         case "lying-fsync": case "torn": case "lost": return `disk:${d.kind}${at}`;
       }
@@ -101,10 +120,10 @@ export function describeFault(f: Fault): string {
 }
 
 /** Paths in a disk fault: no separators of the plan syntax. */
-const PATH = "([^\\s@#+,\\[\\]]+)";
+const PATH = "([^\\s@#+,>\\[\\]]+)";
 const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms(?:\*(\d+))?(?:>(crash|kill))?)?$/;
 const SKEW_RE = /^skew(?:\[([^\]]+)\])?([+-]\d+)ms(?:@(\d+)ms)?(?:~(-?\d+)ppm)?$/;
-const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\+(\\d+))?(?:\\.(\\d))?$`);
+const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\+(\\d+))?(?:\\.(\\d))?(?:>(crash|kill)(?:\\+(\\d+)ms)?)?$`);
 const TOXIC_PARAMS: Record<FeedToxicKind, readonly string[]> = {
   duplicate: ["probability"], drop: ["probability"], malformed: ["probability"], disconnect: ["probability"], "rest-5xx": ["probability"],
   reorder: ["probability", "window"], stall: ["probability", "durationMs"], "server-restart": ["probability", "downMs"],
@@ -139,7 +158,7 @@ export function parseFault(text: string): Fault {
   }
   m = DISK_RE.exec(s);
   if (m) {
-    const [, k, p, occ, num, bit] = m;
+    const [, k, p, occ, num, bit, then, after] = m;
     const at = p !== undefined ? { path: p } : {};
     const disk = ((): DiskFault => {
       if (k.startsWith("eio-")) return { kind: "eio", op: k.slice(4) as "read" | "write" | "fsync", ...at, ...(occ !== undefined ? { occurrence: Number(occ) } : {}) };
@@ -150,7 +169,9 @@ export function parseFault(text: string): Fault {
       }
       return { kind: k as "lying-fsync" | "torn" | "lost", ...at };
     })();
-    return { kind: "disk", disk };
+    if (then === undefined) return { kind: "disk", disk };
+    if (!failsACall(disk)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: only disk:enospc and disk:eio-<op> fail a call, so only they take >crash or >kill`);
+    return { kind: "disk", disk, then: then as "crash" | "kill", ...(after !== undefined ? { afterMs: Number(after) } : {}) };
   }
   if (s.startsWith("toxic:")) {
     const [kind, ...params] = s.slice(6).split("/");
@@ -167,7 +188,7 @@ export function parseFault(text: string): Fault {
   }
   const kind = /^([a-z-]+)[@:]/.exec(s)?.[1];
   if (kind !== undefined && !(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultSyntaxError(`unknown fault kind ${JSON.stringify(kind)} in ${JSON.stringify(s)}; known: ${FAULT_KINDS.join(", ")}`);
-  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, skew[<task>]±<ms>ms[@<from>ms][~<ppm>ppm], disk:<kind>[@<path>]... or toxic:<kind>/<param>=<v>...`);
+  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, skew[<task>]±<ms>ms[@<from>ms][~<ppm>ppm], disk:<kind>[@<path>]...[>crash|kill[+<ms>ms]] or toxic:<kind>/<param>=<v>...`);
 }
 
 export function describePlan(plan: FaultPlan): string {

@@ -109,6 +109,31 @@ describe("nemesis", () => {
     expect(next.fired).toEqual([]);
   });
 
+  it("a disk fault with `then` kills (or crashes) whoever passes the first fault point at least afterMs after the failed call, once; a later process keeps the fault, not the death", () => {
+    const fs = new SimFs(new Rng("n"));
+    fs.mkdirp("/c/chk-5");
+    const plan = parsePlan("disk:eio-write@_metadata#1>kill+500ms, disk:enospc@/e/>crash");
+    expect(describePlan(plan)).toBe("disk:eio-write@_metadata#1>kill+500ms, disk:enospc@/e/>crash");
+    const killed: number[] = [];
+    const n = new Nemesis(plan, (_s, i) => killed.push(i));
+    n.armDisk(fs);
+    const at = (time: number, task = "Window#0") => n.check({ point: "checkpoint.ack", task, time });
+    at(100); // nothing failed yet: nobody dies
+    expect(() => fs.writeFile("/c/chk-5/_metadata", bytes("m"))).toThrow(/EIO/);
+    at(1000); // the failure shows here (fired at 1000), the death is due at 1500
+    at(1499, "Source#0");
+    expect(() => at(1500, "Source#0")).toThrow(ProcessKilled);
+    expect(killed).toEqual([0]);
+    at(1600);
+    expect(n.fired.map((f) => [f.index, f.site.time])).toEqual([[0, 1000]]);
+    expect(describePlan(n.unfired())).toBe("disk:eio-write@_metadata#1, disk:enospc@/e/>crash");
+    // No delay: the first fault point after the failure, in the same check that reports it.
+    fs.mkdirp("/e");
+    expect(() => fs.writeFile("/e/x", bytes("too big"))).toThrow(/ENOSPC/);
+    expect(() => at(2000, "Window#1")).toThrow(InjectedCrash);
+    at(2001);
+  });
+
   it("flips a bit of the stored bytes of the first matching file just before a restore", () => {
     const fs = new SimFs(new Rng("n"));
     fs.mkdirp("/c/chk-2");
@@ -154,6 +179,7 @@ describe("the fault plan syntax", () => {
       ["slow@checkpoint.ack#1+5ms*0", /\*<times> must be >= 1/],
       ["crash@checkpoint.ack#1*2", /cannot parse fault/],
       ["boom", /cannot parse fault "boom"/],
+      ["disk:torn@chk-2/_metadata>crash", /only disk:enospc and disk:eio-<op> fail a call/],
     ];
     for (const [text, msg] of cases) {
       let err: unknown;

@@ -1,7 +1,7 @@
 import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite, type TaskClock } from "../../engine/checkpoint/faults.ts";
 import type { Fs } from "../../engine/state/fs.ts";
 import type { FeedFaultPlan } from "../binance/toxics.ts";
-import type { Fault, FaultPlan, SkewFault, SlowFault } from "./fault-plan.ts";
+import type { DiskFaultEntry, Fault, FaultPlan, SkewFault, SlowFault } from "./fault-plan.ts";
 import { SkewedClock } from "./skewed-clock.ts";
 import { SimFs, type DiskFault } from "./sim-fs.ts";
 
@@ -31,6 +31,10 @@ export class Nemesis implements FaultInjector {
   private readonly flips: number[] = [];
   /** Slow spells that ended with `then`: the task that took the last slow step fails at its next fault point. */
   private readonly dying: { index: number; task: string }[] = [];
+  /** Disk faults with `then` that failed a call: whoever passes a fault point from `at` on dies. */
+  private readonly doomed: { index: number; at: number }[] = [];
+  /** Disk faults whose death has come: a later process keeps the fault, not the death. */
+  private readonly diskDeaths = new Set<number>();
   private fs?: Fs;
   private healedAt = 0;
   /** Load the configuration puts on the job (not faults of the plan: never reported, never shrunk as faults). */
@@ -58,6 +62,7 @@ export class Nemesis implements FaultInjector {
     }
     if (site.point === "restore" && this.flips.length) this.flipBits(site);
     if (this.dying.length) this.die(site);
+    if (this.doomed.length) this.dieAfterDisk(site);
     const plan = this.plan;
     for (const i of this.stops) {
       const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;
@@ -119,6 +124,20 @@ export class Nemesis implements FaultInjector {
     throw new InjectedCrash(site, i);
   }
 
+  /** A disk fault's death: the first fault point at or after its time, whichever task passes it. */
+  private dieAfterDisk(site: FaultSite): void {
+    const at = this.doomed.findIndex((d) => site.time >= d.at);
+    if (at < 0) return;
+    const i = this.doomed[at].index;
+    this.doomed.splice(at, 1);
+    this.diskDeaths.add(i);
+    if ((this.plan[i] as DiskFaultEntry).then === "kill") {
+      this.onKill?.(site, i);
+      throw new ProcessKilled(site, i);
+    }
+    throw new InjectedCrash(site, i);
+  }
+
   /**
    * A source task's clock: the first skew of the plan that matches the task, or undefined (the
    * kernel's time). `fromMs` counts from the first clock reading of any task of this process
@@ -171,6 +190,8 @@ export class Nemesis implements FaultInjector {
       if (this.done[i]) return [];
       // A slow spell cut short by the kill: the new process is slow for the passages still due.
       if (f.kind === "slow" && this.seen[i] >= f.occurrence) return [{ ...f, occurrence: 1, times: f.occurrence + (f.times ?? 1) - 1 - this.seen[i] }];
+      // The disk stays as it is; the machine that died with it does not die again.
+      if (f.kind === "disk" && this.diskDeaths.has(i)) return [{ kind: "disk", disk: f.disk }];
       return [f];
     });
   }
@@ -187,7 +208,9 @@ export class Nemesis implements FaultInjector {
       const i = this.plan.findIndex((f) => f.kind === "disk" && f.disk === trips[this.tripsSeen]);
       if (i < 0 || this.diskShown.has(i)) continue;
       this.diskShown.add(i);
-      this.fired.push({ fault: this.plan[i], index: i, site: { ...site, task: "disk" } });
+      const f = this.plan[i] as DiskFaultEntry;
+      this.fired.push({ fault: f, index: i, site: { ...site, task: "disk" } });
+      if (f.then !== undefined) this.doomed.push({ index: i, at: site.time + (f.afterMs ?? 0) });
     }
   }
 
