@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
 import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
-import { describeFault, type Fault } from "../sim/faults/fault-plan.ts";
+import { describeFault, parsePlan, type Fault } from "../sim/faults/fault-plan.ts";
 import { runChaos } from "./chaos.ts";
 import { runScenario, type ScenarioRun } from "./run-scenario.ts";
 import { SCENARIOS, scenario, type ScenarioSpec } from "./spec.ts";
@@ -52,7 +52,7 @@ describe("exactly-once under crashes at every fault point", () => {
     for (const r of restoresFromTrace(run)) expect(r.used).toBe(r.latest);
   });
 
-  it("recovers from a crash at each of the 12 fault points (every point really fires)", () => {
+  it("recovers from a crash at each of the 13 fault points (every point really fires)", () => {
     for (const point of FAULT_POINTS) {
       const faults: Fault[] = point === "restore"
         ? [{ kind: "crash", point: "checkpoint.complete", occurrence: 2 }, { kind: "crash", point: "restore", occurrence: 1 }]
@@ -62,6 +62,20 @@ describe("exactly-once under crashes at every fault point", () => {
       for (const c of run.checks) expect(c.valid, `${point}: ${c.property}: ${c.message}`).toBe(true);
       for (const r of restoresFromTrace(run)) expect(r.used).toBe(r.latest);
     }
+  });
+});
+
+describe("completion notices that reach a task late (slow@checkpoint.notify)", () => {
+  it("the sink's epoch stays pending through the next checkpoints; a crash before its notice arrives commits it once, from the checkpoint restored", () => {
+    // Checkpoint 5 holds the first window's rows; its notice and the next two reach the sink 25 s
+    // late (the interval is 10 s), then the task dies. Checkpoint 7's snapshot must still hold
+    // checkpoint 5's pre-committed transaction, or the restore from 7 loses those rows.
+    const faults = parsePlan("slow@checkpoint.notify#5[Sink]+25000ms*3>crash");
+    const run = runScenario(spec(1, "notify", faults), { keepTrace: true });
+    expect(run.fired.map((f) => describeFault(f.fault))).toEqual(faults.map(describeFault));
+    for (const c of run.checks) expect(c.valid, `${c.property}: ${c.message}`).toBe(true);
+    const story = run.result.trace.map((l) => l.replace(/^\d+ /, "").trim()).filter((l) => /^coordinator complete cp=[5-7]$|cp5|^restore from/.test(l));
+    expect(story).toEqual(["v1.0 sink.pre-commit 0-1-0-cp5 n=3", "coordinator complete cp=5", "coordinator complete cp=6", "coordinator complete cp=7", "restore from cp=7", "v1.0 sink.commit 0-1-0-cp5"]);
   });
 });
 

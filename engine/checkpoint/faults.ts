@@ -12,6 +12,7 @@ export const FAULT_POINTS = [
   "checkpoint.ack",
   "checkpoint.metadata",
   "checkpoint.complete",
+  "checkpoint.notify",
   "sink.pre-commit",
   "sink.commit",
   "restore",
@@ -22,8 +23,11 @@ export type FaultPoint = (typeof FAULT_POINTS)[number];
 /**
  * The points where the engine asks for a slowdown (FaultInjector.slowdown): a slow step
  * anywhere else would never take effect, so fault arbitraries draw slow steps only here.
+ * `checkpoint.notify` is a task receiving the notice that a checkpoint completed: slow there,
+ * the notice reaches that task late (a slow RPC to its TaskManager), and the task works on
+ * meanwhile, taking the next checkpoints with the completed one still uncommitted.
  */
-export const SLOW_POINTS = ["checkpoint.alignment", "checkpoint.sync-snapshot", "checkpoint.async-write"] as const satisfies readonly FaultPoint[];
+export const SLOW_POINTS = ["checkpoint.alignment", "checkpoint.sync-snapshot", "checkpoint.async-write", "checkpoint.notify"] as const satisfies readonly FaultPoint[];
 
 export interface FaultSite {
   readonly point: FaultPoint;

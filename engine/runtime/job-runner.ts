@@ -227,15 +227,15 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void {
-    for (const t of this.sources) this.transport.post(new TaskMessage(this.attempt, this.currentAttempt, TRIGGER, t, checkpointId, options));
+    for (const t of this.sources) this.transport.post(new TaskMessage(this, TRIGGER, t, checkpointId, options));
   }
 
   notifyCheckpointComplete(checkpointId: number, _final: boolean): void {
-    for (const t of this.tasks) this.transport.post(new TaskMessage(this.attempt, this.currentAttempt, COMPLETE, t, checkpointId));
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this, COMPLETE, t, checkpointId));
   }
 
   notifyCheckpointAborted(checkpointId: number, _reason: CheckpointFailureReasonKey): void {
-    for (const t of this.tasks) this.transport.post(new TaskMessage(this.attempt, this.currentAttempt, ABORTED, t, checkpointId));
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this, ABORTED, t, checkpointId));
   }
 
   private readonly currentAttempt = (): number => this.attempt;
@@ -342,13 +342,22 @@ const TRIGGER = 0, COMPLETE = 1, ABORTED = 2;
 
 /** Coordinator -> one task: a trigger (sources only), or a completion or abort notice. */
 class TaskMessage extends RpcMessage {
-  constructor(sent: number, attempt: () => number, private readonly kind: typeof TRIGGER | typeof COMPLETE | typeof ABORTED, private readonly task: Task, private readonly id: number, private readonly options?: CheckpointOptions) {
-    super(sent, attempt);
+  /** A completion notice the fault injector made late, arriving now: it is not delayed again. */
+  private late = false;
+  constructor(private readonly runner: JobRunner, private readonly kind: typeof TRIGGER | typeof COMPLETE | typeof ABORTED, private readonly task: Task, private readonly id: number, private readonly options?: CheckpointOptions) {
+    super(runner.attempt, runner.currentAttemptFn());
   }
   protected deliver(): void {
     if (this.kind === TRIGGER) this.task.triggerCheckpoint(this.id, this.options!);
-    else if (this.kind === COMPLETE) this.task.notifyCheckpointComplete(this.id);
-    else this.task.notifyCheckpointAborted(this.id);
+    else if (this.kind === COMPLETE) {
+      // A slow RPC to this task's TaskManager: the notice arrives later, and still dies with its attempt.
+      const ms = this.late ? 0 : this.runner.slowdown("checkpoint.notify", this.task.name, this.id);
+      if (ms > 0) {
+        this.late = true;
+        return this.runner.kernel.after(ms, this);
+      }
+      this.task.notifyCheckpointComplete(this.id);
+    } else this.task.notifyCheckpointAborted(this.id);
   }
 }
 

@@ -201,8 +201,9 @@ export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTas
 
   notifyCheckpointComplete(checkpointId: number): void {
     if (this.status === "canceled" || this.status === "finished") return;
-    this.checkpointer.notifyComplete(checkpointId);
     try {
+      this.fault("checkpoint.notify", checkpointId);
+      this.checkpointer.notifyComplete(checkpointId);
       const chain = this.chain;
       for (let i = 0; i < chain.length; i++) chain[i].notifyCheckpointComplete(checkpointId);
       if (this.finishRule.checkpointCompleted(checkpointId)) this.finishAfterFinalCheckpoint();
