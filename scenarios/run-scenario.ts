@@ -273,7 +273,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   env.setRestartStrategy(j.restart);
 
   const printed: string[] = [];
-  const sink = j.sink === "transactional" ? new TransactionalFileSink<unknown>(`file://${OUT}`) : new PrintSink<unknown>(undefined, (l) => printed.push(l));
+  const sink = j.sink === "transactional" ? new TransactionalFileSink<unknown>(`file://${OUT}`, j.compactAfter !== undefined ? { compactAfter: j.compactAfter } : {}) : new PrintSink<unknown>(undefined, (l) => printed.push(l));
   const trades = env
     .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness<Trade>(Duration.ofMillis(j.outOfOrdernessMs)), "Binance Trade Source")
     .setParallelism(j.sourceParallelism);

@@ -159,4 +159,13 @@ describe("stop-with-savepoint and pending checkpoints", () => {
       expect(run!.kills.map((k) => k.resumedFrom)).toEqual([5]); // savepoint 5, not checkpoint 4
     }
   });
+
+  it("a job from the savepoint compacts only its own sink transactions, so a later restore finds them (a swarm finding)", () => {
+    // The restored job's writer (subtask 0, attempt 1 again) took the old job's 0-1-2-cp10 for its own and
+    // compacted it with 0-1-0-cp20 into a range r2-0; the restore from cp 20 then found 0-1-0-cp20 in no range
+    // and failed every attempt: "pre-committed data lost", the job FAILED after 10 restarts.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("checkpointIntervalMs=17977,rescale=167139:3,compactAfter=2"), faults: parsePlan("slow@checkpoint.sync-snapshot#44+17427ms*8>crash") }, { keepTrace: true });
+    expect(outcome.kind).toBe("passed");
+    expect(run!.result.trace.filter((l) => / restore from cp=\d+/.test(l)).map((l) => l.trim().split(" ").pop())).toEqual(["cp=20"]);
+  });
 });

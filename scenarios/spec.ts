@@ -50,6 +50,8 @@ export interface JobSpec {
   unaligned?: boolean;
   /** execution.checkpointing.aligned-checkpoint-timeout: start aligned, go unaligned after this long (0: at once). */
   alignedTimeoutMs?: number;
+  /** The transactional sink compacts once this many of a writer's committed epochs are visible (absent: its default, 16). */
+  compactAfter?: number;
 }
 
 export type FeedSpec =

@@ -25,12 +25,18 @@ export interface SwarmConfig {
   rescale?: { atMs: number; parallelism: number; loadMs?: number };
   /** Unaligned checkpoints (FLIP-76), going unaligned after `alignedTimeoutMs` of alignment (0: at once); EXACTLY_ONCE only. */
   unaligned?: { alignedTimeoutMs: number };
+  /**
+   * The file sink compacts a writer's committed epochs into one range file once this many are
+   * visible. Its default (16) is rarely reached in a run of a few minutes, so without this draw
+   * chaos never puts a fault near a compaction.
+   */
+  compactAfter?: number;
 }
 
 export type SwarmDimension = keyof SwarmConfig;
 export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
   "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
-  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter",
 ];
 
 /** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
@@ -62,6 +68,7 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     // pending at the next trigger is where stop-with-savepoint and periodic checkpoints meet.
     rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }), loadMs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 2 }) })
       .map((r) => (r.loadMs === undefined ? { atMs: r.atMs, parallelism: r.parallelism } : r)),
+    compactAfter: fc.integer({ min: 1, max: 4 }),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
   for (const d of SWARM_DIMENSIONS) if (dims.has(d)) rec[d] = opt(all[d] as fc.Arbitrary<unknown>);
@@ -114,7 +121,7 @@ export class ConfigSyntaxError extends Error {
 
 const BOUNDS: Record<string, [number, number]> = {
   checkpointIntervalMs: [1, 86_400_000], maxConcurrent: [1, 16], tolerableFailures: [0, 1_000], retained: [1, 100],
-  sourceParallelism: [1, 64], windowParallelism: [1, 64], batchSize: [1, 100_000],
+  sourceParallelism: [1, 64], windowParallelism: [1, 64], batchSize: [1, 100_000], compactAfter: [1, 1_000_000],
 };
 
 export function parseConfig(text: string): SwarmConfig {

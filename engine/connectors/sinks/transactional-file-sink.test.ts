@@ -96,6 +96,19 @@ describe("TransactionalFileSink", () => {
     expect(() => w.commit(h)).toThrow(/neither pending nor committed/);
   });
 
+  it("a job started from a savepoint (attempt 1 again) keeps the old job's transactions out of its ranges, so its own are found again", () => {
+    const s = setup({ compactAfter: 2 });
+    const old = epochs(s.writer(1), 1, 3); // the job before the stop: seq 0..2 (cp 1..3), a range of 0..1
+    const w = s.writer(1); // the job from the savepoint: subtask 0, attempt 1, seq 0 again
+    w.recover(old[2]); // the savepoint lists the stop's transaction 0-1-2-cp3 (committed already)
+    const own = epochs(w, 4, 5);
+    // Used to: the recovered 0-1-2-cp3 counted as this writer's own and its range ran r2-0 (cp3-4).
+    expect(s.parts().filter((f) => f.includes("-r"))).toEqual(["part-0-1-r0-1-cp1-2.jsonl", "part-0-1-r0-1-cp4-5.jsonl"]);
+    // The next recovery lists cp 4's transaction: it is found in the range, not reported lost.
+    s.writer(2).recover(own[0]);
+    expect(s.lines()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("a resumed process (attempt and seq start again) never hides the killed process's files", () => {
     const s = setup({ compactAfter: 4 });
     epochs(s.writer(1), 1, 3); // process 1: cp 1..3, seq 0..2, attempt 1

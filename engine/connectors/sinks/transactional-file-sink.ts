@@ -58,8 +58,16 @@ class FileTxnWriter<T> implements SinkWriter<T> {
   private seq = 0;
   private readonly pendingDir: string;
   private readonly fs: Fs;
-  /** This attempt's committed epochs not yet compacted, in seq order (commits happen in checkpoint order). */
+  /** This writer's committed epochs not yet compacted, in seq order (commits happen in checkpoint order). */
   private loose: { seq: number; cp: number; file: string }[] = [];
+  /**
+   * Transactions this writer pre-committed and has not committed yet: only these roll into its
+   * range. Its name (subtask, attempt) does not tell them from restored ones: a job started from a
+   * savepoint counts attempts from 1 again, so it recovers the transactions of the job before it
+   * under the same subtask and attempt, and a range of both ran from seq 2 to seq 0, which no
+   * recovery found again ("pre-committed data lost", found by chaos with compactAfter=2 and a rescale).
+   */
+  private readonly own = new Set<string>();
   /** The open range: seqs from..to (checkpoints cpFrom..cpTo) of this attempt already compacted into `file`. */
   private range?: { from: number; to: number; cpFrom: number; cpTo: number; file: string; bytes: number };
 
@@ -83,6 +91,7 @@ class FileTxnWriter<T> implements SinkWriter<T> {
     this.fs.fsync(file);
     this.fs.fsyncDir(this.pendingDir);
     const h: Handle = { txn, records: this.lines.length };
+    this.own.add(txn);
     this.lines = [];
     this.ctx.trace(`sink.pre-commit ${txn} n=${h.records}`);
     return [h];
@@ -101,10 +110,8 @@ class FileTxnWriter<T> implements SinkWriter<T> {
         throw new Error(`TransactionalFileSink: transaction ${h.txn} is neither pending nor committed in ${this.dir} (pre-committed data lost)`);
       }
       this.ctx.trace(`sink.commit ${h.txn}`);
-      // Only this attempt's own epochs roll into its range; restored ones from earlier attempts stay as they are.
-      if (name?.kind === "txn" && name.subtask === this.ctx.subtaskIndex && name.attempt === this.ctx.attempt && this.fs.exists(to)) {
-        this.loose.push({ seq: name.seq, cp: name.cp, file: to });
-      }
+      // Only this writer's own epochs roll into its range; restored ones stay as they are.
+      if (this.own.delete(h.txn) && name?.kind === "txn" && this.fs.exists(to)) this.loose.push({ seq: name.seq, cp: name.cp, file: to });
     }
     if (this.loose.length >= this.rolling.compactAfter) this.compact();
   }
