@@ -27,6 +27,13 @@ describe("checker messages", () => {
     expect(checkOracle(oracle, oracle).message).toBe("2 windows, exact sums and counts");
   });
 
+  it("a committed line that is not a window row (torn output) is a violation naming the line, with what else differs", () => {
+    const r = checkOracle([oracle[0]], oracle, ["/flinch/out:2: malformed JSON: Unexpected end of JSON input"]);
+    expect(r.valid).toBe(false);
+    expect(r.message).toBe("1 committed line is not a window row (torn or damaged output): /flinch/out:2: malformed JSON: Unexpected end of JSON input; "
+      + "and 1 of 2 windows differ: BTCUSDT 2024-08-09T00:02:00Z–00:03:00Z missing (expected 1 in 10 trades)");
+  });
+
   it("says how committed + late differs from the tape", () => {
     const totals = new Map([["BTCUSDT", { quantity: 30_552_900_000n, count: 5169 }]]);
     const r = checkConservation([row("BTCUSDT", T, 30_553_300_000n, 5170)], new Map(), totals);

@@ -24,7 +24,8 @@ export const PROPERTIES = {
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;
 
-export function checkOracle(committed: readonly CommittedRow[], oracle: readonly WindowRow[]): CheckResult {
+/** `corrupt`: committed lines that are not window rows at all (a torn or damaged output file), by `file:line: reason`. */
+export function checkOracle(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = []): CheckResult {
   const got = new Map<string, CommittedRow[]>();
   for (const r of committed) {
     const k = key(r.symbol, r.start);
@@ -44,6 +45,13 @@ export function checkOracle(committed: readonly CommittedRow[], oracle: readonly
     }
   }
   for (const rows of got.values()) problems.push(`${windowAt(rows[0].symbol, rows[0].start, rows[0].end)} committed but not in the tape`);
+  if (corrupt.length) {
+    return {
+      property: PROPERTIES.oracle,
+      valid: false,
+      message: `${count(corrupt.length, "committed line")} ${corrupt.length === 1 ? "is" : "are"} not a window row (torn or damaged output): ${corrupt.slice(0, 3).join("; ")}${corrupt.length > 3 ? "; …" : ""}${problems.length ? `; and ${problems.length} of ${count(oracle.length, "window")} differ: ${problems.slice(0, 3).join("; ")}` : ""}`,
+    };
+  }
   return {
     property: PROPERTIES.oracle,
     valid: problems.length === 0,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { test, fc } from "@fast-check/vitest";
-import { FAULT_POINTS } from "../engine/checkpoint/faults.ts";
+import { CRASH_POINTS } from "../engine/checkpoint/faults.ts";
 import { describeFault, parsePlan, type Fault } from "../sim/faults/fault-plan.ts";
 import { runChaos } from "./chaos.ts";
 import { runScenario, type ScenarioRun } from "./run-scenario.ts";
@@ -39,7 +39,7 @@ function restoresFromTrace(run: ScenarioRun): { used: number | null; latest: num
 
 describe("exactly-once under crashes at every fault point", () => {
   const arb = fc
-    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...FAULT_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), sub: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) })
+    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...CRASH_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), sub: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) })
     .map(({ p, point, seed, frac, sub }) => {
       const max = Math.max(1, passagesFor(p).get(point) ?? 1);
       const fault: Fault = { kind: "crash", point, occurrence: 1 + Math.floor(frac * max), ...(sub !== undefined && sub < p ? { task: `#${sub}` } : {}) };
@@ -52,8 +52,8 @@ describe("exactly-once under crashes at every fault point", () => {
     for (const r of restoresFromTrace(run)) expect(r.used).toBe(r.latest);
   });
 
-  it("recovers from a crash at each of the 13 fault points (every point really fires)", () => {
-    for (const point of FAULT_POINTS) {
+  it("recovers from a crash at each of the 13 points a task can crash at (every point really fires)", () => {
+    for (const point of CRASH_POINTS) {
       const faults: Fault[] = point === "restore"
         ? [{ kind: "crash", point: "checkpoint.complete", occurrence: 2 }, { kind: "crash", point: "restore", occurrence: 1 }]
         : [{ kind: "crash", point, occurrence: 2 }];
@@ -81,7 +81,7 @@ describe("completion notices that reach a task late (slow@checkpoint.notify)", (
 
 describe("exactly-once with unaligned checkpoints (FLIP-76)", () => {
   const arb = fc
-    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...FAULT_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), timeout: fc.constantFrom<number>(0, 0, 3, 20) })
+    .record({ p: fc.integer({ min: 1, max: 4 }), point: fc.constantFrom(...CRASH_POINTS), seed: fc.integer({ min: 0, max: 1e9 }), frac: fc.double({ min: 0, max: 1, noNaN: true }), timeout: fc.constantFrom<number>(0, 0, 3, 20) })
     .map(({ p, point, seed, frac, timeout }) => {
       const max = Math.max(1, passagesFor(p).get(point) ?? 1);
       return { p, seed: String(seed), timeout, fault: { kind: "crash", point, occurrence: 1 + Math.floor(frac * max) } as Fault };

@@ -22,7 +22,7 @@ import { Nemesis, type FiredFault } from "../sim/faults/nemesis.ts";
 import type { Fault } from "../sim/faults/fault-plan.ts";
 import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle, checkRestores, compose, type CheckResult } from "./checkers.ts";
 import { ProcessKilled, type FaultInjector, type FaultSite } from "../engine/checkpoint/faults.ts";
-import { parseCommittedLine, type CommittedRow } from "./committed.ts";
+import { OutputFormatError, parseCommittedLine, type CommittedRow } from "./committed.ts";
 import type { WindowRow } from "./oracle.ts";
 import { DEFAULT_SCENARIO, type ScenarioSpec } from "./spec.ts";
 import { oracleOf, tapeFor, totalsOf } from "./tape-cache.ts";
@@ -152,7 +152,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
     const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged);
     try {
-      const result = job.env.executeSync(spec.name);
+      const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
       afterKill = undefined;
@@ -176,7 +176,9 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
       // What the next process must find: the newest snapshot completed here (a checkpoint, or the stop's savepoint), or else
       // the one this process itself started from (the checkpoint it resumed from, or the savepoint it started from).
-      const completed = job.lastCompleted();
+      // A kill inside the coordinator's metadata write: the disk, not the dead coordinator, says whether
+      // that checkpoint completed (its _metadata is the commit point), and the next process finds it if so.
+      const completed = max(job.lastCompleted(), job.committedOnDisk());
       const sp = stage === "before" ? job.env.lastRunner?.savepointId : undefined;
       if (sp !== undefined && (completed === undefined || sp > completed)) from = `${root}/savepoints/chk-${sp}`;
       else if (completed !== undefined) from = undefined;
@@ -213,10 +215,33 @@ interface PreparedJob {
   env: StreamExecutionEnvironment;
   nemesis: Nemesis;
   storageDurable: boolean;
+  /** The job's virtual time (its runner's clock; undefined before the job has a runner). */
+  now(): number | undefined;
   /** Latest checkpoint completed in this process (for a kill: what a new process should find). */
   lastCompleted(): number | undefined;
+  /** After a kill: the newest checkpoint still pending in the dead process whose metadata is on disk (a kill within its commit). */
+  committedOnDisk(): number | undefined;
   startedFrom(): number | undefined;
   finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[], stages?: JobExecutionResult[]): ScenarioRun;
+}
+
+/**
+ * Runs `run` with the disk's changing calls counted as the fault point `fs.write` (a kill may
+ * fall between two of them), from the moment the job has a runner: what the harness reads or
+ * writes around a process (its set-up, the checks, a test's tampering between processes) is not
+ * the job's, and a fault there would have no task or coordinator to fail.
+ */
+function watchDisk<T>(fs: Fs, job: PreparedJob, run: () => T): T {
+  if (!(fs instanceof SimFs)) return run();
+  fs.onChange = (path) => {
+    const now = job.now();
+    if (now !== undefined) job.nemesis.check({ point: "fs.write", task: path, time: now });
+  };
+  try {
+    return run();
+  } finally {
+    fs.onChange = undefined;
+  }
 }
 
 function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}): PreparedJob {
@@ -294,10 +319,20 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     const lines = j.sink === "transactional" ? readCommittedLines(fs, `file://${OUT}`) : printed;
     const late = lateTotals(result);
     const custom = j.module !== undefined;
-    const committed = custom ? [] : lines.map((l, i) => parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1));
+    // The job's own output: a line that is not a window row is a violation (torn output), not an input error.
+    const corrupt: string[] = [];
+    const committed = custom ? [] : lines.flatMap((l, i) => {
+      try {
+        return [parseCommittedLine(l, j.sink === "transactional" ? OUT : "<print>", i + 1)];
+      } catch (e) {
+        if (!(e instanceof OutputFormatError)) throw e;
+        corrupt.push(e.message);
+        return [];
+      }
+    });
     const oracle = custom ? [] : oracleOf(tape, j.windowMs);
     const checks = [
-      ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle), checkOnce(committed)]),
+      ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : [checkOracle(committed, oracle, corrupt), checkOnce(committed)]),
       stages ? restoresOfStages(stages) : checkRestores(result),
       ...(custom ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result, realFeed ? undefined : LIVENESS_MARGIN_MS),
@@ -312,6 +347,12 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const durable = j.backend !== "memory";
   return {
     env, nemesis, finish, storageDurable: durable,
+    now: () => env.lastRunner?.kernel.now(),
+    committedOnDisk: () => {
+      const c = env.lastRunner?.coordinator;
+      if (!c || !durable) return undefined;
+      return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.isPending(id));
+    },
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,
   };
@@ -357,4 +398,9 @@ export function lateTotals(r: JobExecutionResult): Map<string, { quantity: bigin
     m.set(rep.key, { quantity: cur.quantity + BigInt(acc.sum), count: cur.count + acc.count });
   }
   return m;
+}
+
+/** The larger of two optional ids. */
+function max(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }

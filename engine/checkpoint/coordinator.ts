@@ -2,7 +2,7 @@ import type { Kernel, Runnable } from "../kernel/kernel.ts";
 import { COORDINATOR_TRACE_ID, TraceEvent, type Trace } from "../kernel/trace.ts";
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import type { CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
-import type { FaultPoint } from "./faults.ts";
+import { ProcessKilled, type FaultPoint } from "./faults.ts";
 import type { CheckpointFailureReasonKey } from "./failure-reason.ts";
 import { abort, acknowledge, complete, isFullyAcknowledged, isWaitingFor, pendingCheckpoint, taskIndex, type AckResult, type PendingCheckpoint, type SubtaskCheckpointStats, type TaskIndex } from "./checkpoint.ts";
 import { ById } from "./by-id.ts";
@@ -227,6 +227,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     try {
       this.storageFor(id).writeMetadata({ checkpointId: id, timestamp: now, savepoint: p.savepoint, maxParallelism: this.maxParallelism, handles });
     } catch (e) {
+      if (e instanceof ProcessKilled) throw e; // the process died in the write: nothing is left to abort
       this.abortPending(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
       return;
     }

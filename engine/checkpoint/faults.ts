@@ -16,9 +16,23 @@ export const FAULT_POINTS = [
   "sink.pre-commit",
   "sink.commit",
   "restore",
+  "fs.write",
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+/**
+ * `fs.write`: a call that changes the simulated disk (write, append, mkdir, rename, unlink,
+ * rmrf, fsync, fsyncDir), just before it happens; the site's task is the call's path, so
+ * `kill@fs.write#3[_metadata]` kills the process before the third such call on a `_metadata`
+ * path. A kill there falls between two calls of one write sequence (a sink's compaction, a
+ * checkpoint's metadata written and renamed), which kills at the engine's own points never do.
+ * Only process kills are drawn there: a task crash is a task's, a file-system call the process's.
+ */
+export const FS_WRITE: FaultPoint = "fs.write";
+
+/** Where a task may crash: every point but `fs.write`. */
+export const CRASH_POINTS: readonly FaultPoint[] = FAULT_POINTS.filter((p) => p !== FS_WRITE);
 
 /**
  * The points where the engine asks for a slowdown (FaultInjector.slowdown): a slow step

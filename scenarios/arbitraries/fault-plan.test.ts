@@ -40,6 +40,12 @@ describe("the fault model round-trips through its text form", () => {
     expect(new Set(disks.filter((f) => f.disk.kind === "eio" || f.disk.kind === "enospc").map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));
     expect(disks.some((f) => f.then !== undefined && f.afterMs === undefined) && disks.some((f) => (f.afterMs ?? 0) > 0)).toBe(true);
     expect(disks.filter((f) => f.disk.kind !== "eio" && f.disk.kind !== "enospc" && f.then !== undefined)).toEqual([]);
+    // Kills between two file-system calls, on any path or on one kind of path; never a task crash there.
+    const points = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().flatMap((f) => (f.kind === "crash" || f.kind === "kill" ? [f] : []));
+    const atFs = points.filter((f) => f.point === "fs.write");
+    expect(atFs.length).toBeGreaterThan(0);
+    expect(new Set(atFs.map((f) => f.kind))).toEqual(new Set(["kill"]));
+    expect(atFs.some((f) => f.task === undefined) && atFs.some((f) => f.task === "_metadata")).toBe(true);
     // Skews: of one source subtask or all, forward and back, stepping later or from the start, drifting or not.
     const skews = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "skew");
     expect(new Set(skews.map((f) => f.task))).toEqual(new Set([undefined, "#0", "Source"]));

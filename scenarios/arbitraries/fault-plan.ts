@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { FAULT_POINTS, SLOW_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
+import { CRASH_POINTS, FAULT_POINTS, FS_WRITE, SLOW_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
 import { failsACall, type Fault, type FaultKind } from "../../sim/faults/fault-plan.ts";
 import type { DiskFault } from "../../sim/faults/sim-fs.ts";
 import { feedFaultPlan } from "../../sim/binance/toxics-arbitrary.ts";
@@ -79,9 +79,21 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const r = withDefaults(c);
   // A slow step takes effect only where the engine asks for a slowdown: drawn elsewhere it is a no-op run.
   const slowPoints = r.points.filter((p) => (SLOW_POINTS as readonly FaultPoint[]).includes(p));
-  const atPoint = (kind: "crash" | "kill" | "slow") => fc.constantFrom(...(kind === "slow" && slowPoints.length ? slowPoints : r.points)).chain((point) => {
+  // A file-system call is the process's, not a task's: only kills are drawn there, and a third of
+  // them, since every write sequence (a checkpoint's commit, a sink's compaction) must survive a
+  // kill between any two of its calls, and there are hundreds of such calls in a run.
+  const enginePoints = r.points.filter((p) => CRASH_POINTS.includes(p));
+  const pointOf = (kind: "crash" | "kill" | "slow"): fc.Arbitrary<FaultPoint> => {
+    if (kind === "slow" && slowPoints.length) return fc.constantFrom(...slowPoints);
+    if (!r.points.includes(FS_WRITE) || enginePoints.length === 0) return fc.constantFrom(...r.points);
+    if (kind === "crash") return fc.constantFrom(...enginePoints);
+    return fc.oneof({ arbitrary: fc.constantFrom(...enginePoints), weight: 2 }, { arbitrary: fc.constant(FS_WRITE), weight: 1 });
+  };
+  const atPoint = (kind: "crash" | "kill" | "slow") => pointOf(kind).chain((point) => {
     const max = Math.max(2, r.passages.get(point) ?? 2);
-    const task = r.tasks.length ? fc.option(fc.constantFrom(...r.tasks), { nil: undefined, freq: 2 }) : fc.constant(undefined);
+    // At `fs.write` the site's "task" is the call's path.
+    const targets = point === FS_WRITE ? DISK_PATHS : r.tasks;
+    const task = targets.length ? fc.option(fc.constantFrom(...targets), { nil: undefined, freq: 2 }) : fc.constant(undefined);
     // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
     // (what maxConcurrent > 1 is for), and past the checkpoint timeout (expiry).
     const ms = fc.oneof(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 5_000, max: 60_000 }), fc.integer({ min: 1, max: r.maxSlowMs }));

@@ -134,6 +134,29 @@ describe("nemesis", () => {
     at(2001);
   });
 
+  it("kill@fs.write#n[path] kills the process just before the n-th disk-changing call on a matching path (the rename, here); the call does not happen", () => {
+    const fs = new SimFs(new Rng("n"));
+    const n = new Nemesis(parsePlan("kill@fs.write#3[_metadata]"));
+    const seen: string[] = [];
+    fs.onChange = (p) => {
+      seen.push(p);
+      n.check({ point: "fs.write", task: p, time: 5 });
+    };
+    fs.mkdirp("/c/chk-1");
+    fs.writeFile("/c/chk-1/_metadata.tmp", bytes("m"));
+    fs.fsync("/c/chk-1/_metadata.tmp");
+    expect(() => fs.rename("/c/chk-1/_metadata.tmp", "/c/chk-1/_metadata")).toThrow(ProcessKilled);
+    expect(fs.exists("/c/chk-1/_metadata")).toBe(false);
+    expect(seen).toEqual(["/c/chk-1", "/c/chk-1/_metadata.tmp", "/c/chk-1/_metadata.tmp", "/c/chk-1/_metadata"]);
+    expect(n.passages.get("fs.write")).toBe(4);
+    expect(n.fired.map((f) => [describeFault(f.fault), f.site.task])).toEqual([["kill@fs.write#3[_metadata]", "/c/chk-1/_metadata"]]);
+    // Reads are not counted; nor is anything once the hook is gone (the harness's own reads and writes).
+    fs.readFile("/c/chk-1/_metadata.tmp");
+    fs.onChange = undefined;
+    fs.unlink("/c/chk-1/_metadata.tmp");
+    expect(n.passages.get("fs.write")).toBe(4);
+  });
+
   it("flips a bit of the stored bytes of the first matching file just before a restore", () => {
     const fs = new SimFs(new Rng("n"));
     fs.mkdirp("/c/chk-2");

@@ -61,8 +61,11 @@ export class Nemesis implements FaultInjector {
       this.fs.clear(["enospc", "eio"]);
     }
     if (site.point === "restore" && this.flips.length) this.flipBits(site);
-    if (this.dying.length) this.die(site);
-    if (this.doomed.length) this.dieAfterDisk(site);
+    // Deaths come at the engine's own points (a task's): a file-system call is only counted.
+    if (site.point !== "fs.write") {
+      if (this.dying.length) this.die(site);
+      if (this.doomed.length) this.dieAfterDisk(site);
+    }
     const plan = this.plan;
     for (const i of this.stops) {
       const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;

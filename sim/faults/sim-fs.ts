@@ -118,9 +118,17 @@ export class SimFs implements Fs {
   /** The armed fault behind each of those errors, in order (the nemesis reports each as fired). */
   readonly trips: DiskFault[] = [];
 
+  /**
+   * Told of every call that changes the disk (write, append, mkdir, rename, unlink, rmrf, fsync,
+   * fsyncDir), before it happens, with its path: the nemesis counts them as the fault point
+   * `fs.write` and may kill the process there, between two calls of one write sequence.
+   */
+  onChange?: (path: string) => void;
+
   constructor(private readonly rng: Rng, private readonly opts: SimFsOptions = {}) {}
 
   mkdirp(dir: string): void {
+    this.onChange?.(dir);
     const missing: string[] = [];
     for (let d = norm(dir); !this.live.dirs.has(d); d = path.dirname(d)) {
       if (this.live.files.has(d)) throw fsError("ENOTDIR", `not a directory, mkdir '${d}'`);
@@ -129,9 +137,11 @@ export class SimFs implements Fs {
     for (const d of missing) this.change({ op: "mkdir", path: d });
   }
   writeFile(p: string, data: Uint8Array): void {
+    this.onChange?.(p);
     this.write(norm(p), data, (_old, chunk) => chunk.slice());
   }
   appendFile(p: string, data: Uint8Array): void {
+    this.onChange?.(p);
     this.write(norm(p), data, (old, chunk) => {
       const out = new Uint8Array(old.length + chunk.length);
       out.set(old);
@@ -156,6 +166,7 @@ export class SimFs implements Fs {
     return [...out].sort();
   }
   rename(from: string, to: string): void {
+    this.onChange?.(to);
     const f = norm(from);
     const t = norm(to);
     const ino = this.live.files.get(f);
@@ -165,20 +176,24 @@ export class SimFs implements Fs {
     if (f !== t) this.change({ op: "rename", from: f, to: t, ino });
   }
   unlink(p: string): void {
+    this.onChange?.(p);
     const n = norm(p);
     if (this.live.files.has(n)) this.change({ op: "unlink", path: n });
   }
   rmrf(p: string): void {
+    this.onChange?.(p);
     const n = norm(p);
     if (this.exists(n)) this.change({ op: "rmrf", path: n });
   }
   fsync(p: string): void {
+    this.onChange?.(p);
     const n = norm(p);
     this.eio("fsync", n);
     const node = this.node(n, "fsync");
     if (!this.lies(n)) node.synced = node.data;
   }
   fsyncDir(dir: string): void {
+    this.onChange?.(dir);
     const d = norm(dir);
     this.eio("fsync", d);
     if (!this.live.dirs.has(d)) throw fsError("ENOENT", `no such directory, fsync '${dir}'`);
