@@ -75,11 +75,7 @@ export class Nemesis implements FaultInjector {
       if (++this.seen[i] === f.occurrence) {
         this.done[i] = true;
         this.fired.push({ fault: f, index: i, site });
-        if (f.kind === "kill") {
-          this.onKill?.(site, i);
-          throw new ProcessKilled(site, i);
-        }
-        throw new InjectedCrash(site, i);
+        this.fail(f.kind, site, i);
       }
     }
   }
@@ -120,11 +116,7 @@ export class Nemesis implements FaultInjector {
     if (at < 0) return;
     const i = this.dying[at].index;
     this.dying.splice(at, 1);
-    if ((this.plan[i] as SlowFault).then === "kill") {
-      this.onKill?.(site, i);
-      throw new ProcessKilled(site, i);
-    }
-    throw new InjectedCrash(site, i);
+    this.fail((this.plan[i] as SlowFault).then!, site, i);
   }
 
   /** A disk fault's death: the first fault point at or after its time, whichever task passes it. */
@@ -134,7 +126,12 @@ export class Nemesis implements FaultInjector {
     const i = this.doomed[at].index;
     this.doomed.splice(at, 1);
     this.diskDeaths.add(i);
-    if ((this.plan[i] as DiskFaultEntry).then === "kill") {
+    this.fail((this.plan[i] as DiskFaultEntry).then!, site, i);
+  }
+
+  /** Fault `i` fails the task passing `site` (a crash), or the whole process (a kill). */
+  private fail(how: "crash" | "kill", site: FaultSite, i: number): never {
+    if (how === "kill") {
       this.onKill?.(site, i);
       throw new ProcessKilled(site, i);
     }
