@@ -73,6 +73,14 @@ describe("process kills on the file backend, with a disk that loses unsynced wri
     expect(run!.kills.map((k) => [k.site, k.lastCompleted, k.resumedFrom])).toEqual([["fs.write in /flinch/checkpoints/job/chk-16", 16, 16]]);
   });
 
+  it("with memory storage a kill at a file-system call is a crash; one in the coordinator's clean-up during a failover does not end the run", () => {
+    // `flinch chaos --kinds kill --seed 503`: the crash (a kill, converted: memory storage) hit the discard of a
+    // savepoint directory while a task failure was being handled, escaped the failover and ended the run as crashed.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("backend=memory,rescale=10000:1"), faults: parsePlan("kill@fs.write#6, kill@fs.write#6") }, { keepTrace: true });
+    expect(outcome.kind).toBe("passed");
+    expect(run!.result.trace.filter((l) => l.includes("coordinator failed during failover")).map((l) => l.trim().replace(/^\d+ /, ""))).toEqual(["coordinator failed during failover: injected crash at fs.write in /flinch/savepoints/chk-1"]);
+  });
+
   it("the memory backend's JobManager storage loses every checkpoint in a kill, and the run says so", () => {
     const run = runScenario(spec(2, "mem", [{ kind: "kill", point: "checkpoint.complete", occurrence: 4 }], { backend: "memory" }));
     const k = run.checks.find((c) => c.property.startsWith("after a process kill"))!;

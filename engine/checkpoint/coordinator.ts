@@ -289,16 +289,19 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     }
   }
 
-  /** A failover cancels every pending checkpoint; tasks are gone, so nobody is notified, and nothing counts. */
+  /**
+   * A failover cancels every pending checkpoint; tasks are gone, so nobody is notified, and nothing
+   * counts. The coordinator's state is reset before any file is touched: deleting files is
+   * housekeeping, and a failure there (a crash injected at a disk call) leaves only files behind.
+   */
   onFailover(now: number): void {
-    for (const p of [...this.pending.values()]) {
-      this.discard(p.id);
-      this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
-    }
+    const cancelled = [...this.pending.values()];
     this.pending.clear();
     this.bases.clear();
-    this.store.release(this.bases);
     Object.assign(this, { running: false, timerAt: Infinity, expiryAt: Infinity });
+    for (const p of cancelled) this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
+    for (const p of cancelled) this.discard(p.id);
+    this.store.release(this.bases);
   }
 }
 

@@ -247,9 +247,23 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
 
   failTask(task: Task, error: unknown): void {
     if (!(error instanceof ProcessKilled) && this.status === "RUNNING") {
-      this.coordinator?.onTaskFailure(task.name, this.kernel.now(), error instanceof Error ? error.message : String(error));
+      this.duringFailover(() => this.coordinator?.onTaskFailure(task.name, this.kernel.now(), error instanceof Error ? error.message : String(error)));
     }
     this.failover(task.name, error);
+  }
+
+  /**
+   * The coordinator's clean-up as the job fails over (discarding the checkpoints that can no
+   * longer complete). A crash injected there, at a failing disk call, is the coordinator failing
+   * too: the failover under way is what that would cause, so it goes on. Anything else surfaces.
+   */
+  private duringFailover(cleanUp: () => void): void {
+    try {
+      cleanUp();
+    } catch (e) {
+      if (!(e instanceof InjectedCrash)) throw e;
+      this.trace(`coordinator failed during failover: ${e.message}`);
+    }
   }
 
   failJob(error: unknown): void {
@@ -274,7 +288,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.trace(`failure in ${where}: ${msg}`);
     for (const t of this.tasks) t.cancel();
     this.kernel.clear();
-    this.coordinator?.onFailover(now);
+    this.duringFailover(() => this.coordinator?.onFailover(now));
     const d = this.backoff.onFailure(now);
     if (!d.restart) {
       this.status = "FAILED";
