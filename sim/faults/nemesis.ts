@@ -33,8 +33,6 @@ export class Nemesis implements FaultInjector {
   private readonly dying: { index: number; task: string }[] = [];
   /** Disk faults with `then` that failed a call: whoever passes a fault point from `at` on dies. */
   private readonly doomed: { index: number; at: number }[] = [];
-  /** Disk faults whose death has come: a later process keeps the fault, not the death. */
-  private readonly diskDeaths = new Set<number>();
   private fs?: Fs;
   private healedAt = 0;
   /** Load the configuration puts on the job (not faults of the plan: never reported, never shrunk as faults). */
@@ -125,7 +123,6 @@ export class Nemesis implements FaultInjector {
     if (at < 0) return;
     const i = this.doomed[at].index;
     this.doomed.splice(at, 1);
-    this.diskDeaths.add(i);
     this.fail((this.plan[i] as DiskFaultEntry).then!, site, i);
   }
 
@@ -190,8 +187,9 @@ export class Nemesis implements FaultInjector {
       if (this.done[i]) return [];
       // A slow spell cut short by the kill: the new process is slow for the passages still due.
       if (f.kind === "slow" && this.seen[i] >= f.occurrence) return [{ ...f, occurrence: 1, times: f.occurrence + (f.times ?? 1) - 1 - this.seen[i] }];
-      // The disk stays as it is; the machine that died with it does not die again.
-      if (f.kind === "disk" && this.diskDeaths.has(i)) return [{ kind: "disk", disk: f.disk }];
+      // A disk fault that failed its call here stays armed on the disk, but its death was this
+      // process's: the next one does not die of it again.
+      if (f.kind === "disk" && f.then !== undefined && this.diskShown.has(i)) return [{ kind: "disk", disk: f.disk }];
       return [f];
     });
   }
