@@ -78,6 +78,33 @@ describe("SimFs crash model", () => {
     expect([...outcomes].sort()).toEqual(["final", "tmp"]);
   });
 
+  it("a rename between directories is a link and an unlink, each durable only by fsyncDir of its own directory", () => {
+    // What survives a power loss, by which directories were fsynced after the rename.
+    const outcomes = (syncs: readonly string[]): string[] => {
+      const seen = new Set<string>();
+      for (const seed of seeds) {
+        const fs = disk(seed);
+        fs.mkdirp("/d/p");
+        fs.mkdirp("/d/out");
+        fs.fsyncDir("/d");
+        durableFile(fs, "/d/p/t", "payload");
+        fs.rename("/d/p/t", "/d/out/t");
+        for (const d of syncs) fs.fsyncDir(d);
+        fs.crash();
+        const names = ["/d/p/t", "/d/out/t"].filter((p) => fs.exists(p));
+        for (const p of names) expect(text(fs.readFile(p))).toBe("payload");
+        seen.add(names.join(" + ") || "neither");
+      }
+      return [...seen].sort();
+    };
+    expect(outcomes([])).toEqual(["/d/out/t", "/d/p/t", "/d/p/t + /d/out/t"]);
+    expect(outcomes(["/d/out"])).toEqual(["/d/out/t", "/d/p/t + /d/out/t"]);
+    // The source's fsync alone makes the old name's removal durable, not the new name: the data can be gone.
+    expect(outcomes(["/d/p"])).toEqual(["/d/out/t", "neither"]);
+    expect(outcomes(["/d/out", "/d/p"])).toEqual(["/d/out/t"]);
+    expect(outcomes(["/d/p", "/d/out"])).toEqual(["/d/out/t"]);
+  });
+
   it("tears an unsynced append to a seeded prefix: same seed, same outcome", () => {
     const run = (seed: string): [string, CrashReport] => {
       const fs = disk(seed, 1);

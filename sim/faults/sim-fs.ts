@@ -2,13 +2,18 @@
  * SimFs: the simulated disk, with the crash model of Jepsen's LazyFS. What it can do:
  * - File data written by writeFile/appendFile is volatile until fsync(path) of that file.
  * - Directory-entry changes (a created file, mkdir, rename, unlink, rmrf) are volatile until
- *   fsyncDir of the directory they change; a rename changes two, and fsyncDir of either persists it.
+ *   fsyncDir of the directory they change. A rename within one directory is one change. A rename
+ *   between two directories is two, as POSIX leaves it: the new name (a link in the destination)
+ *   and then the removal of the old one (in the source), each durable only by fsyncDir of its own
+ *   directory. So after a power loss such a rename may have left both names, or, if only the
+ *   source was fsynced, neither (ext4 would commit both with either fsync; POSIX promises less, and
+ *   a missing fsync of the destination is a finding).
  * - crash() is power loss. Unsynced entry changes form an ordered journal of which a seeded prefix
- *   (possibly empty) survives; a rename or rmrf survives or reverts whole; whatever lies in a directory
- *   that did not survive vanishes. Each surviving file with unsynced data either reverts to its
- *   last fsynced contents, or is TORN: it keeps its bytes in common with the synced contents plus
- *   a seeded prefix (at least 1 byte, never all) of the unsynced ones. Mode "lose-all" drops every
- *   unsynced change and draws nothing.
+ *   (possibly empty) survives; a rename within one directory, or an rmrf, survives or reverts
+ *   whole; whatever lies in a directory that did not survive vanishes. Each surviving file with
+ *   unsynced data either reverts to its last fsynced contents, or is TORN: it keeps its bytes in
+ *   common with the synced contents plus a seeded prefix (at least 1 byte, never all) of the
+ *   unsynced ones. Mode "lose-all" drops every unsynced change and draws nothing.
  * - Injected faults (`DiskFault`, plain data): ENOSPC once a byte budget of writes is spent (the
  *   bytes that fit are written, a short write); EIO on read, write or fsync/fsyncDir (every
  *   matching call, or only the n-th); one flipped bit in a file's stored (fsynced) contents; an
@@ -173,7 +178,12 @@ export class SimFs implements Fs {
     if (ino === undefined) throw fsError("ENOENT", `no such file, rename '${from}' -> '${to}'`);
     if (!this.live.dirs.has(path.dirname(t))) throw fsError("ENOENT", `no such directory, rename '${from}' -> '${to}'`);
     if (this.live.dirs.has(t)) throw fsError("EISDIR", `illegal operation on a directory, rename '${from}' -> '${to}'`);
-    if (f !== t) this.change({ op: "rename", from: f, to: t, ino });
+    if (f === t) return;
+    if (path.dirname(f) === path.dirname(t)) this.change({ op: "rename", from: f, to: t, ino });
+    else {
+      this.change({ op: "create", path: t, ino });
+      this.change({ op: "unlink", path: f });
+    }
   }
   unlink(p: string): void {
     this.onChange?.(p);
