@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import type { FaultPoint } from "../engine/checkpoint/faults.ts";
 import { describeFault, describePlan, faultLabel, type Fault, type FaultKind } from "../sim/faults/fault-plan.ts";
-import { faultPlan, type DiskKind } from "./arbitraries/fault-plan.ts";
+import { DISK_PATHS, faultPlan, type DiskKind } from "./arbitraries/fault-plan.ts";
 import { caseSpec, outcomeMessage, outcomeProperty, runCase, type Outcome, type OutcomeKind, type RunCase } from "./outcome.ts";
 import { formatReplayLine } from "./replay-line.ts";
 import { runScenario, type RunOptions, type ScenarioRun } from "./run-scenario.ts";
@@ -107,9 +107,10 @@ export class ChaosCampaign {
 
   constructor(readonly o: ChaosOptions) {
     // Calibration: how often each point is passed without faults bounds the occurrences drawn.
+    const tasks = ["#0", "#1", "#2", "#3", "Source", "Window", "coordinator"];
     if (o.passages === undefined) {
       try {
-        this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } }, this.runOpts());
+        this.sample = runScenario({ ...o.spec, faults: [], feedFaults: undefined, job: { ...o.spec.job, diskFaults: [] } }, { ...this.runOpts(), countTargets: [...tasks, ...DISK_PATHS] });
       } catch (e) {
         if (e && typeof e === "object" && (e as { exitCode?: unknown }).exitCode === 2) throw e; // bad input (a missing fixture): the user's, not a finding
       }
@@ -117,7 +118,6 @@ export class ChaosCampaign {
     const passages = o.passages !== undefined ? new Map(o.passages) : (this.sample?.passages ?? new Map<string, number>());
     const spec = o.spec;
     const kinds = o.kinds ?? spec.faultKinds ?? ["crash", "kill"];
-    const tasks = ["#0", "#1", "#2", "#3", "Source", "Window", "coordinator"];
     this.arb = fc.record({
       engineSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       config: swarmConfig(spec, { dimensions: spec.swarm ?? [] }),

@@ -94,6 +94,8 @@ export interface RunOptions {
   onProgress?: (virtualTime: number, batches: number) => void;
   /** This is a reference run (no faults): it is not itself checked against one. */
   reference?: boolean;
+  /** Count passages per fault target too (`Nemesis.countTargets`): a chaos calibration. */
+  countTargets?: readonly string[];
   /** Defaults to a fresh in-memory file system per run. */
   fs?: Fs;
   log?: Logger;
@@ -253,6 +255,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   let envRef: StreamExecutionEnvironment | undefined;
   const latest = () => envRef?.lastRunner?.coordinator?.latestCompleted() ?? envRef?.lastRunner?.startedFrom;
   const nemesis = new Nemesis(spec.faults, opts.onKill ? (site, i) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom, i) : undefined);
+  if (opts.countTargets) nemesis.countTargets(opts.countTargets);
   if (armDisk) nemesis.armDisk(fs);
   else nemesis.attachDisk(fs);
   const feedPlan = nemesis.feedPlan();

@@ -5,6 +5,7 @@ import { describeFault, describePlan, faultLabel, parseFault, parsePlan } from "
 import { SCENARIOS } from "../spec.ts";
 import { describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
 import { faultPlan } from "./fault-plan.ts";
+import { targetKey } from "../../sim/faults/nemesis.ts";
 
 const passages = new Map(FAULT_POINTS.map((p) => [p, 30]));
 const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic", "skew"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
@@ -25,6 +26,17 @@ describe("the fault model round-trips through its text form", () => {
     expect(parsePlan("crash@restore#1, skew+250ms")).toEqual([{ kind: "crash", point: "restore", occurrence: 1 }, { kind: "skew", ms: 250 }]);
     expect(() => parseFault("skew+5ms~-1000000ppm")).toThrow(/ppm must be within/);
     expect(() => parseFault("skew5ms")).toThrow(/skew\[<task>\]±<ms>ms/);
+  });
+
+  test("a fault aimed at a target draws its occurrence within that target's passages; an uncounted or unpassed target within the point's", () => {
+    const counted = new Map([["task.process", 1000], [targetKey("task.process", "#0"), 10], [targetKey("task.process", "Source"), 0]]);
+    const plans = fc.sample(faultPlan({ passages: counted, points: ["task.process"], tasks: ["#0", "Source", "Window"], kinds: ["crash"] }), { numRuns: 2000, seed: 3 }).flat();
+    const highest = (task: string | undefined) => Math.max(...plans.filter((f) => f.kind === "crash" && f.task === task).map((f) => (f as { occurrence: number }).occurrence));
+    expect(highest("#0")).toBe(10);
+    for (const task of ["Source", "Window", undefined]) {
+      expect(highest(task), String(task)).toBeGreaterThan(10);
+      expect(highest(task), String(task)).toBeLessThanOrEqual(1000);
+    }
   });
 
   test("the arbitraries draw every fault kind and every configuration dimension", () => {

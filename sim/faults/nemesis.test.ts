@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InjectedCrash, ProcessKilled } from "../../engine/checkpoint/faults.ts";
 import { Rng } from "../../engine/kernel/rng.ts";
-import { Nemesis } from "./nemesis.ts";
+import { Nemesis, targetKey } from "./nemesis.ts";
 import { describeFault, describePlan, FaultSyntaxError, parseFault, parsePlan, validatePlan } from "./fault-plan.ts";
 import { SimFs } from "./sim-fs.ts";
 
@@ -18,6 +18,19 @@ describe("nemesis", () => {
     expect(n.fired).toHaveLength(1);
     expect(n.unfired()).toEqual([]);
     expect(n.passages.get("checkpoint.ack")).toBe(4);
+  });
+
+  it("countTargets counts, per point, the passages each target matches, zero included once the point is passed", () => {
+    const n = new Nemesis([]);
+    n.countTargets(["#1", "Source"]);
+    n.check(site("checkpoint.ack", "Window#0"));
+    n.check(site("checkpoint.ack", "Window#1"));
+    n.check(site("checkpoint.ack", "Source#1"));
+    expect([...n.passages]).toEqual([["checkpoint.ack", 3], [targetKey("checkpoint.ack", "#1"), 2], [targetKey("checkpoint.ack", "Source"), 1]]);
+    // Without countTargets only the point is counted.
+    const plain = new Nemesis([]);
+    plain.check(site("checkpoint.ack", "Window#1"));
+    expect([...plain.passages]).toEqual([["checkpoint.ack", 1]]);
   });
 
   it("a crash with /from=T counts only passages at or after virtual time T, and round-trips", () => {

@@ -24,7 +24,9 @@ export class Nemesis implements FaultInjector {
   private readonly seen: number[];
   private readonly done: boolean[];
   readonly fired: FiredFault[] = [];
-  readonly passages = new Map<FaultPoint, number>();
+  readonly passages = new Map<string, number>();
+  /** Set by countTargets. */
+  private targets?: readonly string[];
   /** Indices of crash/kill faults, and of slow faults: the per-site loops touch only these. */
   private readonly stops: number[] = [];
   private readonly slows: number[] = [];
@@ -49,8 +51,23 @@ export class Nemesis implements FaultInjector {
     });
   }
 
+  /**
+   * Also counts, per point, the passages whose task (or path) contains each of `targets`, under
+   * `targetKey(point, target)`, zero included from the point's first passage: what a fault aimed
+   * at that target can reach. A calibration's business, not a faulty run's (a loop per passage).
+   */
+  countTargets(targets: readonly string[]): void {
+    this.targets = targets;
+  }
+
   check(site: FaultSite): void {
-    this.passages.set(site.point, (this.passages.get(site.point) ?? 0) + 1);
+    const n = this.passages.get(site.point);
+    this.passages.set(site.point, (n ?? 0) + 1);
+    if (this.targets) for (const t of this.targets) {
+      const key = targetKey(site.point, t);
+      const m = n === undefined ? 0 : this.passages.get(key)!;
+      this.passages.set(key, site.task.includes(t) ? m + 1 : m);
+    }
     if (this.fs instanceof SimFs && this.fs.trips.length > this.tripsSeen) this.diskFired(this.fs.trips, site);
     // Heal: a full disk or failing I/O lasts until it has failed something, and the job has
     // restarted or triggered its next checkpoint since (the fault phase is over: liveness is due).
@@ -230,3 +247,6 @@ export class Nemesis implements FaultInjector {
     }
   }
 }
+
+/** The key under which `Nemesis.countTargets` counts a point's passages that a fault aimed at `target` matches. */
+export const targetKey = (point: string, target: string): string => `${point}[${target}]`;
