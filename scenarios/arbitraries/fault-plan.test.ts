@@ -28,15 +28,28 @@ describe("the fault model round-trips through its text form", () => {
     expect(() => parseFault("skew5ms")).toThrow(/skew\[<task>\]±<ms>ms/);
   });
 
-  test("a fault aimed at a target draws its occurrence within that target's passages; an uncounted or unpassed target within the point's", () => {
-    const counted = new Map([["task.process", 1000], [targetKey("task.process", "#0"), 10], [targetKey("task.process", "Source"), 0]]);
-    const plans = fc.sample(faultPlan({ passages: counted, points: ["task.process"], tasks: ["#0", "Source", "Window"], kinds: ["crash"] }), { numRuns: 2000, seed: 3 }).flat();
+  test("a fault aimed at a target draws its occurrence within that target's passages; a subtask the calibration never passed, within the point's", () => {
+    const counted = new Map([["task.process", 1000], [targetKey("task.process", "#0"), 10], [targetKey("task.process", "#3"), 0], [targetKey("task.process", "Window"), 500]]);
+    const plans = fc.sample(faultPlan({ passages: counted, points: ["task.process"], tasks: ["#0", "#3", "Window"], kinds: ["crash"] }), { numRuns: 2000, seed: 3 }).flat();
     const highest = (task: string | undefined) => Math.max(...plans.filter((f) => f.kind === "crash" && f.task === task).map((f) => (f as { occurrence: number }).occurrence));
     expect(highest("#0")).toBe(10);
-    for (const task of ["Source", "Window", undefined]) {
-      expect(highest(task), String(task)).toBeGreaterThan(10);
+    expect(highest("Window")).toBe(500);
+    for (const task of ["#3", undefined]) {
+      expect(highest(task), String(task)).toBeGreaterThan(500);
       expect(highest(task), String(task)).toBeLessThanOrEqual(1000);
     }
+  });
+
+  test("a fault never aims at a task the calibration counted and never saw pass the point, bar a subtask index where other subtasks pass", () => {
+    const tasks = ["#0", "#3", "Source", "Window", "coordinator"];
+    const counted = new Map([
+      ["checkpoint.trigger", 20], ...tasks.map((t) => [targetKey("checkpoint.trigger", t), t === "coordinator" ? 20 : 0] as const),
+      ["checkpoint.alignment", 40], ...tasks.map((t) => [targetKey("checkpoint.alignment", t), t === "#0" || t === "Window" ? 40 : 0] as const),
+    ]);
+    const aimedAt = (point: "checkpoint.trigger" | "checkpoint.alignment") =>
+      new Set(fc.sample(faultPlan({ passages: counted, points: [point], tasks, kinds: ["crash"] }), { numRuns: 500, seed: 5 }).flat().map((f) => (f as { task?: string }).task));
+    expect(aimedAt("checkpoint.trigger")).toEqual(new Set([undefined, "coordinator"]));
+    expect(aimedAt("checkpoint.alignment")).toEqual(new Set([undefined, "#0", "#3", "Window"]));
   });
 
   test("the arbitraries draw every fault kind and every configuration dimension", () => {

@@ -96,6 +96,19 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     if (kind === "crash") return fc.constantFrom(...enginePoints);
     return fc.oneof({ arbitrary: fc.constantFrom(...enginePoints), weight: 2 }, { arbitrary: fc.constant(FS_WRITE), weight: 1 });
   };
+  // What a fault at `point` may aim at. At `fs.write` the site's "task" is the call's path: every
+  // path kind, each of which some configuration writes. Elsewhere a task the calibration counted
+  // and never saw pass the point is left out (a window task at the coordinator's trigger, a source
+  // at alignment: such a fault never fires), except a subtask index (`#3`) where other subtasks
+  // pass, since the run's own parallelism may create it.
+  const targetsAt = (point: FaultPoint): readonly string[] => {
+    if (point === FS_WRITE) return DISK_PATHS;
+    const count = (t: string) => r.passages.get(targetKey(point, t));
+    if (!r.tasks.some((t) => count(t) !== undefined)) return r.tasks;
+    const subtask = (t: string) => /^#\d+$/.test(t);
+    const subtasksPass = r.tasks.some((t) => subtask(t) && count(t)! > 0);
+    return r.tasks.filter((t) => count(t)! > 0 || (subtasksPass && subtask(t)));
+  };
   const atPoint = (kind: "crash" | "kill" | "slow") => pointOf(kind).chain((point) => {
     // A fault aimed at one task (or path) counts only its passages: drawn within the point's
     // total, most aimed faults would never fire (a kill aimed at `_metadata` matches 54 of the
@@ -103,8 +116,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     // source subtask, incremental state's `shared`) may exist in the run's own configuration:
     // it keeps the point's total.
     const maxFor = (task: string | undefined) => Math.max(2, (task === undefined ? 0 : r.passages.get(targetKey(point, task)) ?? 0) || (r.passages.get(point) ?? 2));
-    // At `fs.write` the site's "task" is the call's path.
-    const targets = point === FS_WRITE ? DISK_PATHS : r.tasks;
+    const targets = targetsAt(point);
     const aimed = targets.length ? fc.option(fc.constantFrom(...targets), { nil: undefined, freq: 2 }) : fc.constant(undefined);
     // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
     // (what maxConcurrent > 1 is for), and past the checkpoint timeout (expiry).
