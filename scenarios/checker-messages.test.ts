@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkConservation, checkFinished, checkKills, checkOnce, checkOracle } from "./checkers.ts";
+import { checkAtLeastOnce, checkConservation, checkFinished, checkKills, checkOnce, checkOracle } from "./checkers.ts";
 import type { CommittedRow } from "./committed.ts";
 import type { WindowRow } from "./oracle.ts";
 
@@ -32,6 +32,17 @@ describe("checker messages", () => {
     expect(r.valid).toBe(false);
     expect(r.message).toBe("1 committed line is not a window row (torn or damaged output): /flinch/out:2: malformed JSON: Unexpected end of JSON input; "
       + "and 1 of 2 windows differ: BTCUSDT 2024-08-09T00:02:00Z–00:03:00Z missing (expected 1 in 10 trades)");
+  });
+
+  it("at least once: a window may hold trades twice or come twice, but none short, none missing, none invented", () => {
+    expect(checkAtLeastOnce(oracle, oracle)).toEqual({ property: "committed output covers the oracle (at least once)", valid: true, message: "2 windows, each with at least its trades" });
+    // A replayed record counted twice, and a window committed again holding only the replayed part: both allowed.
+    expect(checkAtLeastOnce([row("BTCUSDT", T, 30_553_300_000n, 5170), oracle[1], row("BTCUSDT", T + M, 2n, 1)], oracle).valid).toBe(true);
+    const r = checkAtLeastOnce([row("BTCUSDT", T, 30_552_800_000n, 5169), row("ETHUSDT", T, 1n, 1)], oracle);
+    expect(r.valid).toBe(false);
+    expect(r.message).toBe("3 windows short, missing or not in the tape (of 2 windows): BTCUSDT 2024-08-09T00:01:00Z–00:02:00Z committed 305.528 in 5,169 trades over all its rows, less than the tape's 305.529 in 5,169 trades; "
+      + "BTCUSDT 2024-08-09T00:02:00Z–00:03:00Z missing (expected 1 in 10 trades); ETHUSDT 2024-08-09T00:01:00Z–00:02:00Z committed but not in the tape");
+    expect(checkAtLeastOnce(oracle, oracle, ["/flinch/out:2: malformed JSON"]).valid).toBe(false);
   });
 
   it("says how committed + late differs from the tape", () => {

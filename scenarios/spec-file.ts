@@ -58,7 +58,7 @@ export function parseScenarioFile(text: string, file: string): ScenarioSpec {
   const fail = (field: string, why: string) => new ScenarioFileError(`${file}: ${field}: ${why}`);
   if (object(raw)) throw fail("(top level)", object(raw)!);
   const r = raw as Record<string, unknown>;
-  const TOP = ["name", "description", "seed", "job", "feed", "faults", "faultKinds", "swarm", "feedFaults", "drawFeedFaults"];
+  const TOP = ["name", "description", "seed", "job", "feed", "faults", "faultKinds", "swarm", "feedFaults", "drawFeedFaults", "guarantee"];
   for (const k of Object.keys(r)) if (!TOP.includes(k)) throw fail(k, `unknown field; known: ${TOP.join(", ")}`);
   if (r.name !== undefined && typeof r.name !== "string") throw fail("name", "expected a string");
   if (r.seed !== undefined && typeof r.seed !== "string" && !Number.isSafeInteger(r.seed)) throw fail("seed", "expected a string or a whole number");
@@ -93,6 +93,10 @@ export function parseScenarioFile(text: string, file: string): ScenarioSpec {
       throw new ScenarioFileError(e instanceof Error ? e.message : String(e));
     }
   })();
+  if (r.guarantee !== undefined) {
+    const why = oneOf("exactly-once", "at-least-once")(r.guarantee);
+    if (why) throw fail("guarantee", why);
+  }
   for (const k of (r.faultKinds as unknown[] | undefined) ?? []) if (!(FAULT_KINDS as readonly unknown[]).includes(k)) throw fail("faultKinds", `unknown fault kind ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(", ")}`);
   for (const d of (r.swarm as unknown[] | undefined) ?? []) if (!(SWARM_DIMENSIONS as readonly unknown[]).includes(d)) throw fail("swarm", `unknown dimension ${JSON.stringify(d)}; known: ${SWARM_DIMENSIONS.join(", ")}`);
   const feedFaults = r.feedFaults as { toxics?: { kind?: unknown }[] } | undefined;

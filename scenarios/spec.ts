@@ -73,6 +73,11 @@ export interface ScenarioSpec {
   feedFaults?: FeedFaultPlan;
   /** Chaos draws a feed fault plan for every run (with the engine faults). */
   drawFeedFaults?: boolean;
+  /**
+   * The delivery guarantee the output is checked for; default the job's mode. A teeth scenario
+   * checks an AT_LEAST_ONCE job for exactly-once, to show the harness sees the difference.
+   */
+  guarantee?: Mode;
 }
 
 export const DEFAULT_SCENARIO: ScenarioSpec = {
@@ -130,7 +135,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     expect: "hold",
     spec: scenario({
       name: "swarm",
-      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics, source clock skew)",
+      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint, sink compaction, and AT_LEAST_ONCE in one run in five, checked for at-least-once output) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics, source clock skew)",
       faultKinds: ["crash", "kill", "slow", "disk", "toxic", "skew"],
       swarm: [...SWARM_DIMENSIONS],
       // Checkpoint bugs need checkpoints, windows and faults, not volume: a small tape makes runs cheap, so many more of them.
@@ -162,8 +167,9 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     expect: "violate",
     spec: scenario({
       name: "at-least-once",
-      description: "AT_LEAST_ONCE with 2+ source subtasks: records that overtake a barrier are in the snapshot and replayed after a restore (counted twice)",
+      description: "AT_LEAST_ONCE with 2+ source subtasks, checked for exactly-once: records that overtake a barrier are in the snapshot and replayed after a restore (counted twice)",
       job: { mode: "at-least-once" },
+      guarantee: "exactly-once",
       faultKinds: ["crash"],
     }),
   },

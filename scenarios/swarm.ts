@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
-import type { Backend, JobSpec, ScenarioSpec } from "./spec.ts";
+import type { Backend, JobSpec, Mode, ScenarioSpec } from "./spec.ts";
 
 /**
  * Swarm testing (Groce et al. 2012, TigerBeetle's VOPR): each run draws its configuration as
@@ -31,12 +31,18 @@ export interface SwarmConfig {
    * chaos never puts a fault near a compaction.
    */
   compactAfter?: number;
+  /**
+   * The job's checkpointing mode: AT_LEAST_ONCE (barriers not aligned: a task snapshots on the
+   * last barrier and processes what overtakes the others), checked for at-least-once output.
+   * Without it the at-least-once barrier handler never ran under chaos.
+   */
+  mode?: Mode;
 }
 
 export type SwarmDimension = keyof SwarmConfig;
 export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
   "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
-  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter", "mode",
 ];
 
 /** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
@@ -45,6 +51,8 @@ export interface SwarmBounds {
 }
 
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });
+/** One run in five: AT_LEAST_ONCE is the other guarantee, and exactly-once is what most runs are for. */
+const rare = <T>(a: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: a, weight: 1 });
 
 export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Arbitrary<SwarmConfig> {
   const dims = new Set(bounds.dimensions ?? SWARM_DIMENSIONS);
@@ -69,9 +77,10 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }), loadMs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 2 }) })
       .map((r) => (r.loadMs === undefined ? { atMs: r.atMs, parallelism: r.parallelism } : r)),
     compactAfter: fc.integer({ min: 1, max: 4 }),
+    mode: fc.constant<Mode>("at-least-once"),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const d of SWARM_DIMENSIONS) if (dims.has(d)) rec[d] = opt(all[d] as fc.Arbitrary<unknown>);
+  for (const d of SWARM_DIMENSIONS) if (dims.has(d)) rec[d] = d === "mode" ? rare(all[d]) : opt(all[d] as fc.Arbitrary<unknown>);
   return fc.record(rec).map((r) => {
     const c: Record<string, unknown> = {};
     for (const d of SWARM_DIMENSIONS) if (r[d] !== undefined) c[d] = r[d];
@@ -132,7 +141,10 @@ export function parseConfig(text: string): SwarmConfig {
     const bad = (why: string) => new ConfigSyntaxError(`--config ${JSON.stringify(part)}: ${why}`);
     if (!(SWARM_DIMENSIONS as readonly string[]).includes(k)) throw new ConfigSyntaxError(`--config: unknown dimension ${JSON.stringify(k)}; known: ${SWARM_DIMENSIONS.join(", ")}`);
     if (v === undefined) throw bad("expected <dimension>=<value>");
-    if (k === "backend") {
+    if (k === "mode") {
+      if (v !== "exactly-once" && v !== "at-least-once") throw bad(`unknown mode ${JSON.stringify(v)}; known: exactly-once, at-least-once`);
+      c.mode = v;
+    } else if (k === "backend") {
       if (!["memory", "file", "kv"].includes(v)) throw bad(`unknown backend ${JSON.stringify(v)}; known: memory, file, kv`);
       c.backend = v;
     } else if (k === "incremental") {
