@@ -141,7 +141,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       for (const p of [...this.pending.values()]) if (!p.savepoint) this.abortPending(p, now, "CHECKPOINT_COORDINATOR_SUSPEND", "stop-with-savepoint");
     }
     this.store.registerSavepoint(this.ids.peek(), target);
-    return this.trigger(now, "savepoint");
+    return this.trigger(now, "savepoint", stop);
   }
 
   private arm(at: number): void {
@@ -170,7 +170,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     else this.arm(d.retryAt);
   }
 
-  trigger(now: number, kind: TriggerKind): number {
+  trigger(now: number, kind: TriggerKind, stop = false): number {
     const id = this.ids.getAndIncrement();
     this.host.fault("checkpoint.trigger", "coordinator", id);
     const final = kind === "final", savepoint = kind === "savepoint";
@@ -183,7 +183,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.stats.triggered(p);
     this.tr.event(this.host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpTrigger, id, (final ? 1 : 0) | (savepoint ? 2 : 0));
     this.armExpiry();
-    this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : final || savepoint ? { final, savepoint } : PERIODIC);
+    this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : stop ? { final, savepoint, stop } : final || savepoint ? { final, savepoint } : PERIODIC);
     return id;
   }
 

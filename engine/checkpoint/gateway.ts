@@ -9,6 +9,12 @@ export interface CheckpointOptions {
   /** A savepoint: written whole (never a delta), whatever incremental says. */
   readonly savepoint: boolean;
   /**
+   * The synchronous savepoint of stop-with-savepoint: a source emits nothing after its barrier
+   * (Flink stops the sources first), so no record is read past the offsets the savepoint holds.
+   * Absent for every other checkpoint.
+   */
+  readonly stop?: true;
+  /**
    * Incremental: the completed checkpoint to write deltas against (the coordinator's latest at
    * trigger time), so the coordinator knows every parent a pending checkpoint may need.
    */

@@ -58,8 +58,16 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     this.splitDone[split] = true;
   }
 
+  /**
+   * The stop-with-savepoint whose barrier this source emitted: it reads nothing more until the job
+   * stops, or the savepoint is aborted and the job runs on. Under AT_LEAST_ONCE a record read
+   * after the barrier would reach the snapshot of a task still waiting for another channel's
+   * barrier, and be read again by the job started from the savepoint.
+   */
+  private stoppedAt?: number;
+
   protected step(now: number): void {
-    if (this.status !== "running") return;
+    if (this.status !== "running" || this.stoppedAt !== undefined) return;
     this.emitted = 0;
     const next = this.reader.pollNext(now, this.batchSize, this);
     if (this.emitted > 0) {
@@ -143,9 +151,17 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     try {
       this.fault("checkpoint.source-snapshot", checkpointId);
       this.snapshot(checkpointId, options, 0, false);
+      if (options.stop) this.stoppedAt = checkpointId;
     } catch (e) {
       this.host.failTask(this, e);
     }
+  }
+
+  override notifyCheckpointAborted(checkpointId: number): void {
+    super.notifyCheckpointAborted(checkpointId);
+    if (checkpointId !== this.stoppedAt) return;
+    this.stoppedAt = undefined;
+    this.wake(this.host.kernel.now());
   }
 
   protected override finishAfterFinalCheckpoint(): void {
