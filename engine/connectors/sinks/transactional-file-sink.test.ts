@@ -6,6 +6,8 @@ import { NodeFs } from "../../state/fs.ts";
 import type { SinkWriter } from "../../api/sink.ts";
 import { readCommittedLines, TransactionalFileSink, type RollingPolicy } from "./transactional-file-sink.ts";
 import { liveParts } from "./part-files.ts";
+import { SimFs } from "../../../sim/faults/sim-fs.ts";
+import { Rng } from "../../kernel/rng.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -107,6 +109,24 @@ describe("TransactionalFileSink", () => {
     // The next recovery lists cp 4's transaction: it is found in the range, not reported lost.
     s.writer(2).recover(own[0]);
     expect(s.lines()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("a recovery that finds a transaction committed already makes its rename durable: the commit's directory fsync may have failed", () => {
+    // A swarm finding: the commit's fsync of the output directory failed (EIO), the failover's
+    // recovery found the file in place and did nothing, a later checkpoint no longer listed the
+    // transaction, and a power loss undid the rename: recovery then deleted it from _pending.
+    const fs = new SimFs(new Rng("sink"));
+    const sink = new TransactionalFileSink<{ n: number }>("file:///j/out", {});
+    const writer = (attempt: number) => sink.createWriter({ subtaskIndex: 0, parallelism: 1, attempt, fs, log: { warn: () => {}, info: () => {} }, checkpointingEnabled: true, trace: () => {}, traceEvent: () => {} });
+    const w = writer(1);
+    w.write({ n: 1 }, 1);
+    const h = w.prepareCommit(1);
+    fs.inject({ kind: "eio", op: "fsync", path: "/j/out", occurrence: 1 });
+    expect(() => w.commit(h)).toThrow(/EIO/);
+    fs.clear();
+    writer(2).recover(h);
+    fs.crash("lose-all");
+    expect(readCommittedLines(fs, "/j/out")).toEqual(['{"n":1}']);
   });
 
   it("a resumed process (attempt and seq start again) never hides the killed process's files", () => {

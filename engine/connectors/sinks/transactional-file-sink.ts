@@ -106,7 +106,13 @@ class FileTxnWriter<T> implements SinkWriter<T> {
         this.fs.rename(from, to);
         this.fs.fsyncDir(this.dir);
         this.fs.fsyncDir(this.pendingDir);
-      } else if (!this.fs.exists(to) && !(name?.kind === "txn" && compactedInto(this.fs, this.dir, name))) {
+      } else if (this.fs.exists(to)) {
+        // Committed already (a recovery commits again), perhaps by an attempt whose directory
+        // fsync failed: the rename may still be undone by a power loss, and once a later
+        // checkpoint no longer lists this transaction, recovery would delete it from _pending.
+        this.fs.fsyncDir(this.dir);
+        this.fs.fsyncDir(this.pendingDir);
+      } else if (!(name?.kind === "txn" && compactedInto(this.fs, this.dir, name))) {
         throw new Error(`TransactionalFileSink: transaction ${h.txn} is neither pending nor committed in ${this.dir} (pre-committed data lost)`);
       }
       this.ctx.trace(`sink.commit ${h.txn}`);
