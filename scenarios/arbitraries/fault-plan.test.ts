@@ -40,6 +40,17 @@ describe("the fault model round-trips through its text form", () => {
     }
   });
 
+  test("a failing disk call aimed at a path draws n within about the calls the calibration made there; reads and unaimed ones as before", () => {
+    const counted = new Map([["fs.write", 400], [targetKey("fs.write", "_metadata"), 30], [targetKey("fs.write", "/out"), 0]]);
+    const eio = fc.sample(faultPlan({ passages: counted, kinds: ["disk"], diskKinds: ["eio"] }), { numRuns: 1500, seed: 9 }).flat()
+      .map((f) => (f.kind === "disk" && f.disk.kind === "eio" ? f.disk : undefined)!);
+    const highest = (pred: (d: (typeof eio)[number]) => boolean) => Math.max(...eio.filter(pred).map((d) => d.occurrence!));
+    expect(highest((d) => d.path === "_metadata" && d.op !== "read")).toBe(10);
+    expect(highest((d) => d.op === "read")).toBe(4);
+    expect(highest((d) => d.path === undefined && d.op !== "read")).toBe(40);
+    expect(highest((d) => d.path === "/out" && d.op !== "read")).toBe(40); // never written in the calibration: any number
+  });
+
   test("a fault never aims at a task the calibration counted and never saw pass the point, bar a subtask index where other subtasks pass", () => {
     const tasks = ["#0", "#3", "Source", "Window", "coordinator"];
     const counted = new Map([
