@@ -180,6 +180,13 @@ describe("stop-with-savepoint and pending checkpoints", () => {
     }
   });
 
+  it("a stop whose savepoint was aborted before its trigger reached a source does not stop that source (a swarm finding)", () => {
+    // `flinch chaos --seed 1101`, run 4664: the savepoint's write failed 17 ms after the trigger, the abort notice
+    // reached Source#2 before the trigger did, and the source then stopped for good: still running an hour after the tape.
+    const { outcome } = runCase(SCENARIOS.swarm.spec, { engineSeed: 926962917, config: parseConfig("backend=memory,sourceParallelism=4,rescale=101045:1,unaligned=0"), faults: parsePlan("crash@task.process#2[Window], disk:eio-fsync@chk-#2") });
+    expect(outcome.kind).toBe("passed");
+  });
+
   it("a job from the savepoint compacts only its own sink transactions, so a later restore finds them (a swarm finding)", () => {
     // The restored job's writer (subtask 0, attempt 1 again) took the old job's 0-1-2-cp10 for its own and
     // compacted it with 0-1-0-cp20 into a range r2-0; the restore from cp 20 then found 0-1-0-cp20 in no range

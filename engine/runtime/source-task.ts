@@ -65,6 +65,12 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
    * barrier, and be read again by the job started from the savepoint.
    */
   private stoppedAt?: number;
+  /**
+   * Checkpoints aborted before their trigger reached this task (the notice overtook the trigger
+   * RPC): a stop whose savepoint is already aborted must not stop the source, since no abort
+   * notice would come again to let it read on. Pruned at each trigger.
+   */
+  private readonly abortedEarly = new Set<number>();
 
   protected step(now: number): void {
     if (this.status !== "running" || this.stoppedAt !== undefined) return;
@@ -151,7 +157,8 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     try {
       this.fault("checkpoint.source-snapshot", checkpointId);
       this.snapshot(checkpointId, options, 0, false);
-      if (options.stop) this.stoppedAt = checkpointId;
+      if (options.stop && !this.abortedEarly.has(checkpointId)) this.stoppedAt = checkpointId;
+      if (this.abortedEarly.size > 0) for (const a of this.abortedEarly) if (a <= checkpointId) this.abortedEarly.delete(a);
     } catch (e) {
       this.host.failTask(this, e);
     }
@@ -159,7 +166,10 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
 
   override notifyCheckpointAborted(checkpointId: number): void {
     super.notifyCheckpointAborted(checkpointId);
-    if (checkpointId !== this.stoppedAt) return;
+    if (checkpointId !== this.stoppedAt) {
+      if (this.status !== "canceled" && this.status !== "finished") this.abortedEarly.add(checkpointId);
+      return;
+    }
     this.stoppedAt = undefined;
     this.wake(this.host.kernel.now());
   }
