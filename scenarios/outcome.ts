@@ -2,7 +2,7 @@ import type { Fault } from "../sim/faults/fault-plan.ts";
 import { PROPERTIES } from "./checkers.ts";
 import { runScenario, type RunOptions, type ScenarioRun } from "./run-scenario.ts";
 import type { ScenarioSpec } from "./spec.ts";
-import { applyConfig, type SwarmConfig } from "./swarm.ts";
+import { applyConfig, applyFeed, type SwarmConfig } from "./swarm.ts";
 
 /**
  * Every run ends in exactly one class (VOPR's failure classes): the properties held; a safety
@@ -55,7 +55,7 @@ export function caseSpec(spec: ScenarioSpec, c: RunCase): ScenarioSpec {
   const job = applyConfig(spec.job, c.config);
   const noKills = job.backend === "memory";
   const faults = noKills ? c.faults.map((f): Fault => (f.kind === "kill" ? { ...f, kind: "crash" } : (f.kind === "slow" || f.kind === "disk") && f.then === "kill" ? { ...f, then: "crash" } : f)) : [...c.faults];
-  return { ...spec, seed: String(c.engineSeed), job, faults };
+  return { ...spec, seed: String(c.engineSeed), job, feed: applyFeed(spec.feed, c.config), faults };
 }
 
 /** Runs one case; never throws: a throw is the outcome `crashed`. */

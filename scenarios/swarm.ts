@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { RestartStrategy } from "../engine/api/restart-strategies.ts";
-import type { Backend, JobSpec, Mode, ScenarioSpec } from "./spec.ts";
+import type { Backend, FeedSpec, JobSpec, Mode, ScenarioSpec } from "./spec.ts";
 
 /**
  * Swarm testing (Groce et al. 2012, TigerBeetle's VOPR): each run draws its configuration as
@@ -37,12 +37,23 @@ export interface SwarmConfig {
    * Without it the at-least-once barrier handler never ran under chaos.
    */
   mode?: Mode;
+  /**
+   * The generated feed's symbols: `count` real Binance pairs from SYMBOL_POOL, starting at
+   * `first` (wrapping), at the scenario's total trade rate. A key's key group follows from its
+   * name, so three fixed symbols put keyed state in three fixed key groups of 128, and a bug at
+   * a key-group range's boundary (which subtask owns group 64 at parallelism 2) never showed.
+   */
+  symbols?: { count: number; first: number };
 }
+
+/** Forty USDT pairs: their key groups (of 128) spread over 34 groups, boundaries of ranges included (EGLDUSDT 64, ATOMUSDT 96). */
+export const SYMBOL_POOL: readonly string[] = "BTC ETH BNB SOL XRP ADA DOGE TRX DOT LTC SHIB AVAX LINK ATOM UNI XLM ETC BCH FIL APT ARB OP NEAR ICP VET HBAR AAVE GRT ALGO EGLD SAND MANA AXS THETA XTZ EOS FLOW CHZ SUI PEPE"
+  .split(" ").map((s) => `${s}USDT`);
 
 export type SwarmDimension = keyof SwarmConfig;
 export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
   "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
-  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter", "mode",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter", "mode", "symbols",
 ];
 
 /** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
@@ -81,8 +92,11 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
       .map((r) => (r.loadMs === undefined ? { atMs: r.atMs, parallelism: r.parallelism } : r)),
     compactAfter: fc.integer({ min: 1, max: 4 }),
     mode: fc.constant<Mode>("at-least-once"),
+    symbols: fc.record({ count: fc.integer({ min: 1, max: 10 }), first: fc.integer({ min: 0, max: SYMBOL_POOL.length - 1 }) }),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
+  // Only a generated feed can change its symbols (a fixture is what it is).
+  if (spec.feed.kind !== "generated") dims.delete("symbols");
   for (const d of SWARM_DIMENSIONS) if (dims.has(d)) rec[d] = d === "mode" ? rare(all[d]) : opt(all[d] as fc.Arbitrary<unknown>);
   return fc.record(rec).map((r) => {
     const c: Record<string, unknown> = {};
@@ -91,9 +105,17 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
   });
 }
 
+/** The scenario's generated feed with the configuration's symbols, at the same total trade rate. */
+export function applyFeed(feed: FeedSpec, c: SwarmConfig): FeedSpec {
+  if (!c.symbols || feed.kind !== "generated") return feed;
+  const { count, first } = c.symbols;
+  const symbols = Array.from({ length: count }, (_, i) => SYMBOL_POOL[(first + i) % SYMBOL_POOL.length]);
+  return { ...feed, symbols, ratePerSec: Math.max(1, Math.round((feed.ratePerSec * feed.symbols.length) / count)) };
+}
+
 /** The scenario's job with the configuration applied. */
 export function applyConfig(job: JobSpec, c: SwarmConfig): JobSpec {
-  const { rescale, unaligned, ...rest } = c;
+  const { rescale, unaligned, symbols: _feed, ...rest } = c;
   const out: JobSpec = { ...job };
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   if (rescale) out.rescale = rescale;
@@ -121,6 +143,7 @@ export function describeConfig(c: SwarmConfig): string {
       return `rescale=${r.atMs}:${r.parallelism}${r.loadMs === undefined ? "" : `:${r.loadMs}`}`;
     }
     if (d === "unaligned") return `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`;
+    if (d === "symbols") return `symbols=${(v as { count: number }).count}:${(v as { first: number }).first}`;
     return `${d}=${String(v)}`;
   }).join(",");
 }
@@ -165,6 +188,10 @@ export function parseConfig(text: string): SwarmConfig {
     } else if (k === "unaligned") {
       if (!/^\d+$/.test(v)) throw bad("expected unaligned=<aligned-checkpoint timeout in ms>");
       c.unaligned = { alignedTimeoutMs: Number(v) };
+    } else if (k === "symbols") {
+      const m = /^(\d+):(\d+)$/.exec(v);
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > SYMBOL_POOL.length || Number(m[2]) >= SYMBOL_POOL.length) throw bad(`expected symbols=<count 1..${SYMBOL_POOL.length}>:<first 0..${SYMBOL_POOL.length - 1}>`);
+      c.symbols = { count: Number(m[1]), first: Number(m[2]) };
     } else if (k === "rescale") {
       const m = /^(\d+):(\d+)(?::(\d+))?$/.exec(v);
       if (!m || Number(m[2]) < 1) throw bad("expected rescale=<atMs>:<parallelism>[:<loadMs>]");
@@ -185,6 +212,7 @@ export function configLabels(c: SwarmConfig): string[] {
     const v = c[d]!;
     if (d === "restart") return [d, `restart=${(v as RestartStrategy).kind}`];
     if (d === "rescale") return (v as NonNullable<SwarmConfig["rescale"]>).loadMs === undefined ? [d] : [d, "rescale=under-load"];
+    if (d === "symbols") return [d, `symbols=${(v as { count: number }).count}`];
     if (d === "incremental" || d === "checkpointIntervalMs") return [d];
     if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];
     return [d, `${d}=${String(v)}`];

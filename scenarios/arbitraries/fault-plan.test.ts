@@ -3,7 +3,8 @@ import { fc, test } from "@fast-check/vitest";
 import { FAULT_POINTS, SLOW_POINTS } from "../../engine/checkpoint/faults.ts";
 import { describeFault, describePlan, faultLabel, parseFault, parsePlan } from "../../sim/faults/fault-plan.ts";
 import { SCENARIOS } from "../spec.ts";
-import { describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
+import { applyFeed, ConfigSyntaxError, describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
+import type { ScenarioSpec } from "../spec.ts";
 import { faultPlan } from "./fault-plan.ts";
 import { targetKey } from "../../sim/faults/nemesis.ts";
 
@@ -61,6 +62,15 @@ describe("the fault model round-trips through its text form", () => {
       new Set(fc.sample(faultPlan({ passages: counted, points: [point], tasks, kinds: ["crash"] }), { numRuns: 500, seed: 5 }).flat().map((f) => (f as { task?: string }).task));
     expect(aimedAt("checkpoint.trigger")).toEqual(new Set([undefined, "coordinator"]));
     expect(aimedAt("checkpoint.alignment")).toEqual(new Set([undefined, "#0", "#3", "Window"]));
+  });
+
+  test("symbols=<count>:<first> takes consecutive pairs of the pool, wrapping, at the scenario's total trade rate", () => {
+    const feed = SCENARIOS.swarm.spec.feed as Extract<ScenarioSpec["feed"], { kind: "generated" }>;
+    expect(applyFeed(feed, parseConfig("symbols=3:38"))).toEqual({ ...feed, symbols: ["SUIUSDT", "PEPEUSDT", "BTCUSDT"], ratePerSec: feed.ratePerSec });
+    expect(applyFeed(feed, parseConfig("symbols=10:0"))).toMatchObject({ ratePerSec: 1 }); // 3 × 4 trades/s over 10 symbols
+    expect(applyFeed(feed, {})).toBe(feed);
+    expect(() => parseConfig("symbols=0:1")).toThrow(/expected symbols=<count 1\.\.40>:<first 0\.\.39>/);
+    expect(() => parseConfig("symbols=2:40")).toThrow(ConfigSyntaxError);
   });
 
   test("the arbitraries draw every fault kind and every configuration dimension", () => {
