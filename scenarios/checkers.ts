@@ -25,8 +25,8 @@ export const PROPERTIES = {
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;
 
-/** `corrupt`: committed lines that are not window rows at all (a torn or damaged output file), by `file:line: reason`. */
-export function checkOracle(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = []): CheckResult {
+/** Committed rows by window (symbol and start), in commit order. */
+function rowsByWindow(committed: readonly CommittedRow[]): Map<string, CommittedRow[]> {
   const got = new Map<string, CommittedRow[]>();
   for (const r of committed) {
     const k = key(r.symbol, r.start);
@@ -34,18 +34,36 @@ export function checkOracle(committed: readonly CommittedRow[], oracle: readonly
     if (l) l.push(r);
     else got.set(k, [r]);
   }
+  return got;
+}
+
+/**
+ * Walks the oracle's windows with the rows committed for each (undefined: none), and lists what
+ * `judge` finds wrong, then every committed window the tape does not have.
+ */
+function compareWindows(committed: readonly CommittedRow[], oracle: readonly WindowRow[], judge: (at: string, w: WindowRow, rows: CommittedRow[]) => string | undefined): string[] {
+  const got = rowsByWindow(committed);
   const problems: string[] = [];
   for (const w of oracle) {
     const rows = got.get(key(w.symbol, w.start));
     got.delete(key(w.symbol, w.start));
     const at = windowAt(w.symbol, w.start, w.end);
-    if (!rows) problems.push(`${at} missing (expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")})`);
-    else if (rows.length > 1) problems.push(`${at} committed ${rows.length} times`);
-    else if (rows[0].quantity !== w.quantity || rows[0].count !== w.count) {
-      problems.push(`${at} committed ${fmtQuantity(rows[0].quantity)} in ${count(rows[0].count, "trade")}, expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`);
-    }
+    const why = rows ? judge(at, w, rows) : `${at} missing (expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")})`;
+    if (why) problems.push(why);
   }
   for (const rows of got.values()) problems.push(`${windowAt(rows[0].symbol, rows[0].start, rows[0].end)} committed but not in the tape`);
+  return problems;
+}
+
+/** `corrupt`: committed lines that are not window rows at all (a torn or damaged output file), by `file:line: reason`. */
+export function checkOracle(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = []): CheckResult {
+  const problems = compareWindows(committed, oracle, (at, w, rows) => {
+    if (rows.length > 1) return `${at} committed ${rows.length} times`;
+    if (rows[0].quantity !== w.quantity || rows[0].count !== w.count) {
+      return `${at} committed ${fmtQuantity(rows[0].quantity)} in ${count(rows[0].count, "trade")}, expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`;
+    }
+    return undefined;
+  });
   if (corrupt.length) {
     return {
       property: PROPERTIES.oracle,
@@ -71,22 +89,12 @@ export function checkOracle(committed: readonly CommittedRow[], oracle: readonly
  * for exactly the oracle, as under EXACTLY_ONCE.)
  */
 export function checkAtLeastOnce(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = []): CheckResult {
-  const got = new Map<string, { row: CommittedRow; quantity: bigint; count: number }>();
-  for (const r of committed) {
-    const k = key(r.symbol, r.start);
-    const g = got.get(k);
-    if (g) (g.quantity += r.quantity), (g.count += r.count);
-    else got.set(k, { row: r, quantity: r.quantity, count: r.count });
-  }
-  const problems: string[] = [];
-  for (const w of oracle) {
-    const g = got.get(key(w.symbol, w.start));
-    got.delete(key(w.symbol, w.start));
-    const at = windowAt(w.symbol, w.start, w.end);
-    if (!g) problems.push(`${at} missing (expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")})`);
-    else if (g.count < w.count || g.quantity < w.quantity) problems.push(`${at} committed ${fmtQuantity(g.quantity)} in ${count(g.count, "trade")} over all its rows, less than the tape's ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`);
-  }
-  for (const g of got.values()) problems.push(`${windowAt(g.row.symbol, g.row.start, g.row.end)} committed but not in the tape`);
+  const problems = compareWindows(committed, oracle, (at, w, rows) => {
+    let quantity = 0n, n = 0;
+    for (const r of rows) (quantity += r.quantity), (n += r.count);
+    if (n >= w.count && quantity >= w.quantity) return undefined;
+    return `${at} committed ${fmtQuantity(quantity)} in ${count(n, "trade")} over all its rows, less than the tape's ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`;
+  });
   if (corrupt.length) problems.unshift(`${count(corrupt.length, "committed line")} not a window row (torn or damaged output): ${corrupt.slice(0, 3).join("; ")}`);
   return {
     property: PROPERTIES.atLeastOnce,
