@@ -19,6 +19,7 @@ describe("scenario files are parsed against a schema", () => {
     ["unknown top-level field", { fautls: [] }, /fautls: unknown field/],
     ["bad number", { job: { maxConcurrent: 0 } }, /job\.maxConcurrent: expected a whole number in 1\.\.16/],
     ["unknown disk fault", { job: { diskFaults: [{ kind: "gremlin" }] } }, /job\.diskFaults/],
+    ["unknown guarantee", { guarantee: "at-most-once" }, /guarantee: unknown value "at-most-once"; known: exactly-once, at-least-once/],
   ];
   it.each(bad)("refuses %s by name, as a user error", (_what, json, msg) => {
     let e: unknown;
