@@ -238,10 +238,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     for (const t of this.tasks) this.transport.post(new TaskMessage(this, ABORTED, t, checkpointId));
   }
 
-  private readonly currentAttempt = (): number => this.attempt;
-  currentAttemptFn(): () => number {
-    return this.currentAttempt;
-  }
+  /** The attempt now running: an RPC sent in an earlier one is dropped on arrival. */
+  readonly currentAttempt = (): number => this.attempt;
 
   // ---- life cycle ----
 
@@ -359,7 +357,7 @@ class TaskMessage extends RpcMessage {
   /** A completion notice the fault injector made late, arriving now: it is not delayed again. */
   private late = false;
   constructor(private readonly runner: JobRunner, private readonly kind: typeof TRIGGER | typeof COMPLETE | typeof ABORTED, private readonly task: Task, private readonly id: number, private readonly options?: CheckpointOptions) {
-    super(runner.attempt, runner.currentAttemptFn());
+    super(runner.attempt, runner.currentAttempt);
   }
   protected deliver(): void {
     if (this.kind === TRIGGER) this.task.triggerCheckpoint(this.id, this.options!);
@@ -378,7 +376,7 @@ class TaskMessage extends RpcMessage {
 /** Task -> coordinator: an acknowledgement with the subtask's state handle and figures. */
 class AckMessage extends RpcMessage {
   constructor(private readonly runner: JobRunner, private readonly task: string, private readonly id: number, private readonly handle: StateHandle, private readonly stats: SubtaskCheckpointStats) {
-    super(runner.attempt, runner.currentAttemptFn());
+    super(runner.attempt, runner.currentAttempt);
   }
   protected deliver(): void {
     this.runner.deliverAck(this.task, this.id, this.handle, this.stats);

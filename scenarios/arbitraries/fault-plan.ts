@@ -42,12 +42,15 @@ export const SURVIVABLE_DISK_KINDS: readonly DiskKind[] = ["enospc", "eio", "tor
 // directory itself, whose fsync is what makes a committed file visible after a power loss.
 export const DISK_PATHS = ["_metadata", "chk-", "/out", "_pending", "shared"];
 
+/** How often the calibration saw a point passed by a task (or path) containing `target`; undefined where it did not count targets. */
+type Passed = (point: FaultPoint, target: string) => number | undefined;
+
 /**
  * `deaths`: the kinds of death the plan may draw. A full disk or a failing call is followed by
  * one (a task crash, or the process killed) in half the draws: at once, or within 30 s. A failing
  * disk and a failing machine come together, and what the protocol did between the two is checked.
  */
-function diskFault(kinds: readonly DiskKind[], deaths: readonly ("crash" | "kill")[], passages: ReadonlyMap<string, number>): fc.Arbitrary<Fault> {
+function diskFault(kinds: readonly DiskKind[], deaths: readonly ("crash" | "kill")[], passed: Passed): fc.Arbitrary<Fault> {
   const path = fc.option(fc.constantFrom(...DISK_PATHS), { nil: undefined });
   const at = (p: string | undefined) => (p === undefined ? {} : { path: p });
   // The n-th failing call among those on the path: an aimed fault draws n within about how many
@@ -57,7 +60,7 @@ function diskFault(kinds: readonly DiskKind[], deaths: readonly ("crash" | "kill
   // Unaimed, or a path the calibration never wrote: up to 40.
   const calls = (p: string | undefined, op: "read" | "write" | "fsync") => {
     if (op === "read") return 4;
-    const n = p === undefined ? 0 : passages.get(targetKey(FS_WRITE, p)) ?? 0;
+    const n = p === undefined ? 0 : passed(FS_WRITE, p) ?? 0;
     return n === 0 ? 40 : Math.min(40, Math.max(2, Math.ceil(n / 3)));
   };
   const one = (k: DiskKind): fc.Arbitrary<DiskFault> => {
@@ -109,6 +112,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     if (kind === "crash") return fc.constantFrom(...enginePoints);
     return fc.oneof({ arbitrary: fc.constantFrom(...enginePoints), weight: 2 }, { arbitrary: fc.constant(FS_WRITE), weight: 1 });
   };
+  const passed: Passed = (point, target) => r.passages.get(targetKey(point, target));
   // What a fault at `point` may aim at. At `fs.write` the site's "task" is the call's path: every
   // path kind, each of which some configuration writes. Elsewhere a task the calibration counted
   // and never saw pass the point is left out (a window task at the coordinator's trigger, a source
@@ -116,7 +120,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   // pass, since the run's own parallelism may create it.
   const targetsAt = (point: FaultPoint): readonly string[] => {
     if (point === FS_WRITE) return DISK_PATHS;
-    const count = (t: string) => r.passages.get(targetKey(point, t));
+    const count = (t: string) => passed(point, t);
     if (!r.tasks.some((t) => count(t) !== undefined)) return r.tasks;
     const subtask = (t: string) => /^#\d+$/.test(t);
     const subtasksPass = r.tasks.some((t) => subtask(t) && count(t)! > 0);
@@ -128,7 +132,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     // swarm calibration's 430 disk calls). A target the calibration never passed (a fourth
     // source subtask, incremental state's `shared`) may exist in the run's own configuration:
     // it keeps the point's total.
-    const maxFor = (task: string | undefined) => Math.max(2, (task === undefined ? 0 : r.passages.get(targetKey(point, task)) ?? 0) || (r.passages.get(point) ?? 2));
+    const maxFor = (task: string | undefined) => Math.max(2, (task === undefined ? 0 : passed(point, task) ?? 0) || (r.passages.get(point) ?? 2));
     const targets = targetsAt(point);
     const aimed = targets.length ? fc.option(fc.constantFrom(...targets), { nil: undefined, freq: 2 }) : fc.constant(undefined);
     // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
@@ -164,7 +168,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {
     switch (k) {
       case "crash": case "kill": case "slow": return atPoint(k);
-      case "disk": return diskFault(r.diskKinds, (["crash", "kill"] as const).filter((k) => r.kinds.includes(k)), r.passages);
+      case "disk": return diskFault(r.diskKinds, (["crash", "kill"] as const).filter((k) => r.kinds.includes(k)), passed);
       case "skew": return skew;
       case "toxic": return fc.constantFrom(...FEED_TOXIC_KINDS).chain((k) => feedFaultPlan({ kinds: [k], maxConnectionProbability: 0.002, maxFrameProbability: 0.05 }).filter((p) => p.toxics.length > 0)).map((p): Fault => ({ kind: "toxic", toxic: p.toxics[0] }));
     }

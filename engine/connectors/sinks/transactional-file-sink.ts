@@ -102,18 +102,17 @@ class FileTxnWriter<T> implements SinkWriter<T> {
       const from = path.join(this.pendingDir, `${h.txn}.jsonl`);
       const to = path.join(this.dir, `part-${h.txn}.jsonl`);
       const name = parsePartName(`part-${h.txn}.jsonl`);
-      if (this.fs.exists(from)) {
-        this.fs.rename(from, to);
-        this.fs.fsyncDir(this.dir);
-        this.fs.fsyncDir(this.pendingDir);
-      } else if (this.fs.exists(to)) {
-        // Committed already (a recovery commits again), perhaps by an attempt whose directory
-        // fsync failed: the rename may still be undone by a power loss, and once a later
-        // checkpoint no longer lists this transaction, recovery would delete it from _pending.
-        this.fs.fsyncDir(this.dir);
-        this.fs.fsyncDir(this.pendingDir);
-      } else if (!(name?.kind === "txn" && compactedInto(this.fs, this.dir, name))) {
+      if (this.fs.exists(from)) this.fs.rename(from, to);
+      else if (!this.fs.exists(to) && !(name?.kind === "txn" && compactedInto(this.fs, this.dir, name))) {
         throw new Error(`TransactionalFileSink: transaction ${h.txn} is neither pending nor committed in ${this.dir} (pre-committed data lost)`);
+      }
+      // The rename is durable only with both directories fsynced, the destination's first. Also
+      // when it was done already (a recovery commits again) by an attempt whose directory fsync
+      // failed: a power loss could still undo it, and once a later checkpoint no longer lists the
+      // transaction, recovery would delete it from _pending.
+      if (this.fs.exists(to)) {
+        this.fs.fsyncDir(this.dir);
+        this.fs.fsyncDir(this.pendingDir);
       }
       this.ctx.trace(`sink.commit ${h.txn}`);
       // Only this writer's own epochs roll into its range; restored ones stay as they are.
