@@ -76,6 +76,7 @@ const ROWS: Record<string, Row> = {
   "run --seed abc": { argv: () => ["run", "--seed", "abc"], message: /^flinch run: --seed: expected a whole number from 0 to 4294967295, got "abc"$/ },
   "chaos --seed 1e3": { argv: () => ["chaos", "--seed", "1e3"], message: /^flinch chaos: --seed: expected a whole number/ },
   "replay --crash-every 0": { argv: () => ["replay", P("ok.jsonl"), "--crash-every", "0"], message: /^flinch replay: --crash-every: expected a whole number >= 1, got "0"$/ },
+  "chaos --time-budget 0s": { argv: () => ["chaos", "--time-budget", "0s"], message: /^flinch chaos: --time-budget: expected a duration above 0 \(e\.g\. 60s\), got "0s"$/ },
   "chaos --runs 0": { argv: () => ["chaos", "--runs", "0"], message: /^flinch chaos: --runs: expected a whole number >= 1, got "0"$/ },
   "chaos --backend memroy": { argv: () => ["chaos", "--backend", "memroy"], message: /^flinch chaos: --backend: expected memory\|file\|kv\|all, got "memroy" \(did you mean memory\?\)$/ },
   "record --duration 30d (a timer would fire at once)": { argv: () => ["record", "--url", "ws://127.0.0.1:1/ws", "--out", P("r.jsonl"), "--duration", "30d"], message: /^flinch record: --duration: "30d" is too long/ },

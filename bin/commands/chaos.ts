@@ -74,6 +74,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const modeFlag = str(a, "mode") as Mode | undefined;
   if (modeFlag !== undefined && modeFlag !== "exactly-once" && modeFlag !== "at-least-once") throw new UsageError(`--mode: expected exactly-once|at-least-once, got ${JSON.stringify(modeFlag)}`);
   const budgetMs = duration(a, "time-budget");
+  // A budget of nothing runs nothing, and "0 runs, ok" would read as a pass.
+  if (budgetMs === 0) throw new UsageError(`--time-budget: expected a duration above 0 (e.g. 60s), got ${JSON.stringify(str(a, "time-budget"))}`);
   const runs = int(a, "runs", budgetMs !== undefined ? Number.MAX_SAFE_INTEGER : 100, 1);
   const seed = seedFlag(a, 42);
   const path_ = str(a, "path");
