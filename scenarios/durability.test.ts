@@ -73,6 +73,16 @@ describe("process kills on the file backend, with a disk that loses unsynced wri
     expect(run!.kills.map((k) => [k.site, k.lastCompleted, k.resumedFrom])).toEqual([["fs.write in /flinch/checkpoints/job/chk-16", 16, 16]]);
   });
 
+  it("a kill in the clean-up of a checkpoint whose metadata write failed after the rename: the next process resumes from it, and the check agrees", () => {
+    // A swarm finding against the check (seed 7 of a teeth run): the fsync of chk-2's directory after
+    // the _metadata rename failed (EIO), the coordinator aborted checkpoint 2, and the kill came in
+    // the abort's discard. The rename had reached the disk, so checkpoint 2 was whole there and the
+    // new process rightly resumed from it; the check took the dead coordinator's word (1) for it.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 1706999419, config: parseConfig("windowParallelism=3"), faults: parsePlan("kill@fs.write#50, disk:eio-fsync@chk-#24") });
+    expect(outcome.kind).toBe("passed");
+    expect(run!.kills.map((k) => [k.site, k.lastCompleted, k.resumedFrom])).toEqual([["fs.write in /flinch/checkpoints/job/chk-2", 2, 2]]);
+  });
+
   it("with memory storage a kill at a file-system call is a crash; one in the coordinator's clean-up during a failover does not end the run", () => {
     // `flinch chaos --kinds kill --seed 503`: the crash (a kill, converted: memory storage) hit the discard of a
     // savepoint directory while a task failure was being handled, escaped the failover and ended the run as crashed.

@@ -178,8 +178,9 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       const lost = fs instanceof SimFs ? describeCrash(fs.crash()) : undefined;
       // What the next process must find: the newest snapshot completed here (a checkpoint, or the stop's savepoint), or else
       // the one this process itself started from (the checkpoint it resumed from, or the savepoint it started from).
-      // A kill inside the coordinator's metadata write: the disk, not the dead coordinator, says whether
-      // that checkpoint completed (its _metadata is the commit point), and the next process finds it if so.
+      // A kill inside the coordinator's metadata write, or after that write failed part-way: the disk, not
+      // the dead coordinator, says whether that checkpoint completed (its _metadata is the commit point),
+      // and the next process finds it if so.
       const completed = max(job.lastCompleted(), job.committedOnDisk());
       const sp = stage === "before" ? job.env.lastRunner?.savepointId : undefined;
       if (sp !== undefined && (completed === undefined || sp > completed)) from = `${root}/savepoints/chk-${sp}`;
@@ -221,7 +222,7 @@ interface PreparedJob {
   now(): number | undefined;
   /** Latest checkpoint completed in this process (for a kill: what a new process should find). */
   lastCompleted(): number | undefined;
-  /** After a kill: the newest checkpoint still pending in the dead process whose metadata is on disk (a kill within its commit). */
+  /** After a kill: the newest checkpoint whose metadata is on disk though the dead process had not completed it (a kill within its commit, or after its metadata write failed part-way). */
   committedOnDisk(): number | undefined;
   startedFrom(): number | undefined;
   finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[], stages?: JobExecutionResult[]): ScenarioRun;
@@ -357,7 +358,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     committedOnDisk: () => {
       const c = env.lastRunner?.coordinator;
       if (!c || !durable) return undefined;
-      return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.isPending(id));
+      return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.isPending(id) || c.finalizationFailed(id));
     },
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,

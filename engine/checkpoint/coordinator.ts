@@ -102,6 +102,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   isPending(id: number): boolean {
     return this.pending.has(id);
   }
+  /** Checkpoints whose metadata write failed: aborted here, but possibly whole on disk (rare: a set, never pruned). */
+  private readonly finalizeFailed = new Set<number>();
+  finalizationFailed(id: number): boolean {
+    return this.finalizeFailed.has(id);
+  }
 
   /** The job restored from `id`: new checkpoint ids continue after it (Flink's CheckpointIDCounter.setCount on restore). */
   restoredFrom(id: number): void {
@@ -228,6 +233,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       this.storageFor(id).writeMetadata({ checkpointId: id, timestamp: now, savepoint: p.savepoint, maxParallelism: this.maxParallelism, handles });
     } catch (e) {
       if (e instanceof ProcessKilled) throw e; // the process died in the write: nothing is left to abort
+      // A write that failed part-way (an fsync of the directory after the rename) may have left a
+      // whole _metadata on disk all the same: for a process that dies before the abort's discard
+      // (or whose discard did not last), the disk says whether this checkpoint completed.
+      this.finalizeFailed.add(id);
       this.abortPending(p, now, "FINALIZE_CHECKPOINT_FAILURE", (e as Error).message);
       return;
     }
