@@ -18,6 +18,7 @@ describe("scenario files are parsed against a schema", () => {
     ["unknown job field", { job: { paralelism: 2 } }, /job\.paralelism: unknown field/],
     ["unknown top-level field", { fautls: [] }, /fautls: unknown field/],
     ["bad number", { job: { maxConcurrent: 0 } }, /job\.maxConcurrent: expected a whole number in 1\.\.16/],
+    ["bad async phase", { job: { asyncMs: 0 } }, /job\.asyncMs: expected a whole number in 1\.\.3600000/],
     ["unknown disk fault", { job: { diskFaults: [{ kind: "gremlin" }] } }, /job\.diskFaults/],
     ["unknown guarantee", { guarantee: "at-most-once" }, /guarantee: unknown value "at-most-once"; known: exactly-once, at-least-once/],
   ];
@@ -35,8 +36,8 @@ describe("scenario files are parsed against a schema", () => {
   });
 
   it("reads a valid file over the default scenario, faults as plan strings", () => {
-    const s = parseScenarioFile(JSON.stringify({ name: "x", job: { backend: "kv", incremental: true }, faults: ["crash@checkpoint.ack#2[#1]", "disk:torn@_metadata"] }), "s.json");
-    expect(s.job).toMatchObject({ backend: "kv", incremental: true, mode: "exactly-once" });
+    const s = parseScenarioFile(JSON.stringify({ name: "x", job: { backend: "kv", incremental: true, asyncMs: 8000 }, faults: ["crash@checkpoint.ack#2[#1]", "disk:torn@_metadata"] }), "s.json");
+    expect(s.job).toMatchObject({ backend: "kv", incremental: true, asyncMs: 8000, mode: "exactly-once" });
     expect(s.faults).toEqual([{ kind: "crash", point: "checkpoint.ack", occurrence: 2, task: "#1" }, { kind: "disk", disk: { kind: "torn", path: "_metadata" } }]);
   });
 

@@ -40,6 +40,7 @@ const JOB: Record<keyof JobSpec, Rule> = {
   unaligned: bool,
   alignedTimeoutMs: whole(0, 86_400_000),
   compactAfter: whole(1, 1_000_000),
+  asyncMs: whole(1, 3_600_000),
   module: (v) => (typeof v === "string" ? undefined : `expected a path, got ${JSON.stringify(v)}`),
 };
 

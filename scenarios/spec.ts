@@ -52,6 +52,11 @@ export interface JobSpec {
   alignedTimeoutMs?: number;
   /** The transactional sink compacts once this many of a writer's committed epochs are visible (absent: its default, 16). */
   compactAfter?: number;
+  /**
+   * A snapshot's asynchronous phase (the upload to checkpoint storage) takes 1 to this many ms of
+   * virtual time (absent: 1 to 5 ms). Slow storage is what makes checkpoints overlap in production.
+   */
+  asyncMs?: number;
 }
 
 export type FeedSpec =

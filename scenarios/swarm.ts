@@ -44,6 +44,13 @@ export interface SwarmConfig {
    * a key-group range's boundary (which subtask owns group 64 at parallelism 2) never showed.
    */
   symbols?: { count: number; first: number };
+  /**
+   * Slow checkpoint storage: a snapshot's async phase takes up to this many ms (JobSpec.asyncMs).
+   * With the default 1-5 ms a checkpoint is over long before the next trigger, so concurrent
+   * checkpoints, acks out of trigger order and deltas whose base is not the task's previous
+   * snapshot happened only behind an injected slowdown.
+   */
+  asyncMs?: number;
 }
 
 /** Forty USDT pairs: their key groups (of 128) spread over 34 groups, boundaries of ranges included (EGLDUSDT 64, ATOMUSDT 96). */
@@ -53,7 +60,7 @@ export const SYMBOL_POOL: readonly string[] = "BTC ETH BNB SOL XRP ADA DOGE TRX 
 export type SwarmDimension = keyof SwarmConfig;
 export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
   "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
-  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter", "mode", "symbols",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter", "mode", "symbols", "asyncMs",
 ];
 
 /** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
@@ -93,6 +100,7 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     compactAfter: fc.integer({ min: 1, max: 4 }),
     mode: fc.constant<Mode>("at-least-once"),
     symbols: fc.record({ count: fc.integer({ min: 1, max: 10 }), first: fc.integer({ min: 0, max: SYMBOL_POOL.length - 1 }) }),
+    asyncMs: fc.constantFrom(2_000, 8_000, 30_000),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
   // Only a generated feed can change its symbols (a fixture is what it is).
@@ -156,7 +164,7 @@ export class ConfigSyntaxError extends Error {
 
 const BOUNDS: Record<string, [number, number]> = {
   checkpointIntervalMs: [1, 86_400_000], maxConcurrent: [1, 16], tolerableFailures: [0, 1_000], retained: [1, 100],
-  sourceParallelism: [1, 64], windowParallelism: [1, 64], batchSize: [1, 100_000], compactAfter: [1, 1_000_000],
+  sourceParallelism: [1, 64], windowParallelism: [1, 64], batchSize: [1, 100_000], compactAfter: [1, 1_000_000], asyncMs: [1, 3_600_000],
 };
 
 export function parseConfig(text: string): SwarmConfig {

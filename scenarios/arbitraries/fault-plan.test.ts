@@ -7,6 +7,7 @@ import { applyFeed, ConfigSyntaxError, describeConfig, parseConfig, SWARM_DIMENS
 import type { ScenarioSpec } from "../spec.ts";
 import { faultPlan } from "./fault-plan.ts";
 import { targetKey } from "../../sim/faults/nemesis.ts";
+import { runCase } from "../outcome.ts";
 
 const passages = new Map(FAULT_POINTS.map((p) => [p, 30]));
 const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic", "skew"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
@@ -71,6 +72,19 @@ describe("the fault model round-trips through its text form", () => {
     expect(applyFeed(feed, {})).toBe(feed);
     expect(() => parseConfig("symbols=0:1")).toThrow(/expected symbols=<count 1\.\.40>:<first 0\.\.39>/);
     expect(() => parseConfig("symbols=2:40")).toThrow(ConfigSyntaxError);
+  });
+
+  test("asyncMs=<ms> (slow checkpoint storage) makes checkpoints overlap without any fault, and the run still holds", () => {
+    const overlaps = (config: string) => {
+      const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 3, config: parseConfig(config), faults: [] });
+      expect(outcome.kind, config).toBe("passed");
+      const done = run!.result.checkpoints.filter((c) => c.status === "completed");
+      // A checkpoint triggered while an older one was still running.
+      return done.filter((c, i) => i > 0 && c.triggerTime < done[i - 1].endTime!).length;
+    };
+    expect(overlaps("maxConcurrent=3")).toBe(0);
+    expect(overlaps("maxConcurrent=3,asyncMs=30000")).toBeGreaterThan(3);
+    expect(() => parseConfig("asyncMs=0")).toThrow(/asyncMs=0": expected a whole number in 1\.\.3600000/);
   });
 
   test("the arbitraries draw every fault kind and every configuration dimension", () => {
