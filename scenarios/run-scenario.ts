@@ -271,7 +271,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     log,
     keepTrace: opts.keepTrace,
     world: { feed: realFeed ?? simFeed, fs, faults: opts.onProgress ? watched(nemesis, opts.onProgress) : nemesis, startTime: realFeed ? undefined : simFeed.startTime() },
-    execution: j.asyncMs !== undefined ? { batchSize: j.batchSize, asyncMin: 1, asyncMax: j.asyncMs } : { batchSize: j.batchSize },
+    execution: { batchSize: j.batchSize, ...(j.asyncMs !== undefined ? { asyncMin: 1, asyncMax: j.asyncMs } : {}) },
     jobId: "job",
     resume,
     ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS }),
