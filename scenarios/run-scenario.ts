@@ -146,7 +146,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     const rescale = spec.job.rescale;
     const atFrom = from !== undefined ? { fromSavepoint: from } : {};
     const staged: StageOptions = stage === "before" && rescale ? { savepointAt: rescale.atMs, ...atFrom }
-      : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, ...atFrom }
+      : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, sourceParallelism: rescale.sourceParallelism, ...atFrom }
       : stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined ? { fromSavepoint: opts.fromSavepoint } // --from: the first process only; after a kill the next resumes from the latest checkpoint
       : {};
     // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
@@ -305,7 +305,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const sink = j.sink === "transactional" ? new TransactionalFileSink<unknown>(`file://${OUT}`, j.compactAfter !== undefined ? { compactAfter: j.compactAfter } : {}) : new PrintSink<unknown>(undefined, (l) => printed.push(l));
   const trades = env
     .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness<Trade>(Duration.ofMillis(j.outOfOrdernessMs)), "Binance Trade Source")
-    .setParallelism(j.sourceParallelism);
+    .setParallelism(stage.sourceParallelism ?? j.sourceParallelism);
   if (j.module !== undefined) {
     env.setParallelism(stage.windowParallelism ?? j.windowParallelism);
     registeredJob(j.module)(env, trades, sink);

@@ -15,6 +15,7 @@ export interface StageOptions {
   savepointAt?: number;
   fromSavepoint?: string;
   windowParallelism?: number;
+  sourceParallelism?: number;
 }
 
 /** The two stages of a rescaled run read as one: the later result, with the earlier one's history in front. */

@@ -41,9 +41,10 @@ export interface JobSpec {
    * parallelism `parallelism` (a rescale). `loadMs`: the stop comes while the window tasks are
    * under load (backpressure, GC), so each of them takes that much longer to align the next two
    * barriers (the savepoint's, and a periodic one's already on its way): a savepoint that lasts
-   * past the next periodic trigger, as stops under load do in production.
+   * past the next periodic trigger, as stops under load do in production. `sourceParallelism`:
+   * the source is rescaled too (its split offsets are union list state, redistributed by split).
    */
-  rescale?: { atMs: number; parallelism: number; loadMs?: number };
+  rescale?: { atMs: number; parallelism: number; loadMs?: number; sourceParallelism?: number };
   /** A user's job module (absolute path, loaded with loadJobModule) instead of the seed job; checked against its reference run. */
   module?: string;
   /** execution.checkpointing.unaligned (FLIP-76): barriers overtake in-flight records, persisted as channel state. */

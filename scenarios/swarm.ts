@@ -21,8 +21,12 @@ export interface SwarmConfig {
   windowParallelism?: number;
   batchSize?: number;
   restart?: RestartStrategy;
-  /** Stop with a savepoint `atMs` into the feed and restore the job from it at window parallelism `parallelism`; `loadMs`: the stop comes under load (JobSpec.rescale). */
-  rescale?: { atMs: number; parallelism: number; loadMs?: number };
+  /**
+   * Stop with a savepoint `atMs` into the feed and restore the job from it at window parallelism
+   * `parallelism`, and at source parallelism `sourceParallelism` when given; `loadMs`: the stop
+   * comes under load (JobSpec.rescale).
+   */
+  rescale?: { atMs: number; parallelism: number; loadMs?: number; sourceParallelism?: number };
   /** Unaligned checkpoints (FLIP-76), going unaligned after `alignedTimeoutMs` of alignment (0: at once); EXACTLY_ONCE only. */
   unaligned?: { alignedTimeoutMs: number };
   /**
@@ -95,8 +99,9 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     unaligned: fc.record({ alignedTimeoutMs: fc.constantFrom(0, 0, 50, 500, 5_000) }),
     // Half the stops come under load that outlasts a periodic interval or two: a savepoint still
     // pending at the next trigger is where stop-with-savepoint and periodic checkpoints meet.
-    rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }), loadMs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 2 }) })
-      .map((r) => (r.loadMs === undefined ? { atMs: r.atMs, parallelism: r.parallelism } : r)),
+    // Half the rescales change the source's parallelism too: its split offsets are operator (list) state, whose redistribution no other draw exercises.
+    rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }), loadMs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 2 }), sourceParallelism: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined, freq: 2 }) })
+      .map((r) => ({ atMs: r.atMs, parallelism: r.parallelism, ...(r.loadMs === undefined ? {} : { loadMs: r.loadMs }), ...(r.sourceParallelism === undefined ? {} : { sourceParallelism: r.sourceParallelism }) })),
     compactAfter: fc.integer({ min: 1, max: 4 }),
     mode: fc.constant<Mode>("at-least-once"),
     symbols: fc.record({ count: fc.integer({ min: 1, max: 10 }), first: fc.integer({ min: 0, max: SYMBOL_POOL.length - 1 }) }),
@@ -148,7 +153,7 @@ export function describeConfig(c: SwarmConfig): string {
     if (d === "restart") return `restart=${describeRestart(v as RestartStrategy)}`;
     if (d === "rescale") {
       const r = v as NonNullable<SwarmConfig["rescale"]>;
-      return `rescale=${r.atMs}:${r.parallelism}${r.loadMs === undefined ? "" : `:${r.loadMs}`}`;
+      return `rescale=${r.atMs}:${r.parallelism}${r.loadMs === undefined ? "" : `:${r.loadMs}`}${r.sourceParallelism === undefined ? "" : `@${r.sourceParallelism}`}`;
     }
     if (d === "unaligned") return `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`;
     if (d === "symbols") return `symbols=${(v as { count: number }).count}:${(v as { first: number }).first}`;
@@ -201,9 +206,9 @@ export function parseConfig(text: string): SwarmConfig {
       if (!m || Number(m[1]) < 1 || Number(m[1]) > SYMBOL_POOL.length || Number(m[2]) >= SYMBOL_POOL.length) throw bad(`expected symbols=<count 1..${SYMBOL_POOL.length}>:<first 0..${SYMBOL_POOL.length - 1}>`);
       c.symbols = { count: Number(m[1]), first: Number(m[2]) };
     } else if (k === "rescale") {
-      const m = /^(\d+):(\d+)(?::(\d+))?$/.exec(v);
-      if (!m || Number(m[2]) < 1) throw bad("expected rescale=<atMs>:<parallelism>[:<loadMs>]");
-      c.rescale = { atMs: Number(m[1]), parallelism: Number(m[2]), ...(m[3] !== undefined ? { loadMs: Number(m[3]) } : {}) };
+      const m = /^(\d+):(\d+)(?::(\d+))?(?:@(\d+))?$/.exec(v);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 64 || (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 64))) throw bad("expected rescale=<atMs>:<window parallelism 1..64>[:<loadMs>][@<source parallelism 1..64>]");
+      c.rescale = { atMs: Number(m[1]), parallelism: Number(m[2]), ...(m[3] !== undefined ? { loadMs: Number(m[3]) } : {}), ...(m[4] !== undefined ? { sourceParallelism: Number(m[4]) } : {}) };
     } else {
       const n = Number(v);
       const [lo, hi] = BOUNDS[k];
@@ -219,7 +224,10 @@ export function configLabels(c: SwarmConfig): string[] {
   return SWARM_DIMENSIONS.filter((d) => c[d] !== undefined).flatMap((d) => {
     const v = c[d]!;
     if (d === "restart") return [d, `restart=${(v as RestartStrategy).kind}`];
-    if (d === "rescale") return (v as NonNullable<SwarmConfig["rescale"]>).loadMs === undefined ? [d] : [d, "rescale=under-load"];
+    if (d === "rescale") {
+      const r = v as NonNullable<SwarmConfig["rescale"]>;
+      return [d, ...(r.loadMs === undefined ? [] : ["rescale=under-load"]), ...(r.sourceParallelism === undefined ? [] : ["rescale=sources"])];
+    }
     if (d === "symbols") return [d, `symbols=${(v as { count: number }).count}`];
     if (d === "incremental" || d === "checkpointIntervalMs") return [d];
     if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];

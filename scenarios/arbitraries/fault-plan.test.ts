@@ -74,6 +74,17 @@ describe("the fault model round-trips through its text form", () => {
     expect(() => parseConfig("symbols=2:40")).toThrow(ConfigSyntaxError);
   });
 
+  test("rescale=<atMs>:<window parallelism>[:<loadMs>][@<source parallelism>]: a rescale may take the source along, and the run holds", () => {
+    expect(parseConfig("rescale=60000:1:5000@3")).toEqual({ rescale: { atMs: 60_000, parallelism: 1, loadMs: 5_000, sourceParallelism: 3 } });
+    expect(describeConfig(parseConfig("rescale=60000:2@1"))).toBe("rescale=60000:2@1");
+    expect(() => parseConfig("rescale=60000:2@0")).toThrow(/expected rescale=<atMs>:<window parallelism 1\.\.64>\[:<loadMs>\]\[@<source parallelism 1\.\.64>\]/);
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 3, config: parseConfig("rescale=60000:1@3"), faults: parsePlan("crash@checkpoint.ack#12") });
+    expect(outcome.kind).toBe("passed");
+    // The stage after the savepoint: three source subtasks (two before) share the three symbols' offsets.
+    expect(run!.result.plan[0]).toBe("#0 Source: Binance Trade Source (parallelism 3)");
+    expect(run!.result.restarts).toBe(1);
+  });
+
   test("asyncMs=<ms> (slow checkpoint storage) makes checkpoints overlap without any fault, and the run still holds", () => {
     const overlaps = (config: string) => {
       const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 3, config: parseConfig(config), faults: [] });
