@@ -49,7 +49,8 @@ export interface SwarmConfig {
    */
   symbols?: { count: number; first: number };
   /**
-   * Slow checkpoint storage: a snapshot's async phase takes up to this many ms (JobSpec.asyncMs).
+   * Slow checkpoint storage: a snapshot's async phase takes up to this many ms (JobSpec.asyncMs),
+   * drawn as half, twice or five times the run's checkpoint interval.
    * With the default 1-5 ms a checkpoint is over long before the next trigger, so concurrent
    * checkpoints, acks out of trigger order and deltas whose base is not the task's previous
    * snapshot happened only behind an injected slowdown.
@@ -105,7 +106,9 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     compactAfter: fc.integer({ min: 1, max: 4 }),
     mode: fc.constant<Mode>("at-least-once"),
     symbols: fc.record({ count: fc.integer({ min: 1, max: 10 }), first: fc.integer({ min: 0, max: SYMBOL_POOL.length - 1 }) }),
-    asyncMs: fc.constantFrom(2_000, 8_000, 30_000),
+    // Drawn as a multiple of the run's checkpoint interval (made ms below): storage slower than the
+    // interval is what makes checkpoints overlap, whatever interval the run drew.
+    asyncMs: fc.constantFrom(0.5, 2, 5),
   };
   const rec: Record<string, fc.Arbitrary<unknown>> = {};
   // Only a generated feed can change its symbols (a fixture is what it is).
@@ -114,6 +117,7 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
   return fc.record(rec).map((r) => {
     const c: Record<string, unknown> = {};
     for (const d of SWARM_DIMENSIONS) if (r[d] !== undefined) c[d] = r[d];
+    if (typeof r.asyncMs === "number") c.asyncMs = Math.round(r.asyncMs * ((r.checkpointIntervalMs as number | undefined) ?? spec.job.checkpointIntervalMs));
     return c as SwarmConfig;
   });
 }
