@@ -233,7 +233,7 @@ export function configLabels(c: SwarmConfig): string[] {
       return [d, ...(r.loadMs === undefined ? [] : ["rescale=under-load"]), ...(r.sourceParallelism === undefined ? [] : ["rescale=sources"])];
     }
     if (d === "symbols") return [d, `symbols=${(v as { count: number }).count}`];
-    if (d === "incremental" || d === "checkpointIntervalMs") return [d];
+    if (d === "incremental" || d === "checkpointIntervalMs" || d === "asyncMs") return [d];
     if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];
     return [d, `${d}=${String(v)}`];
   });
