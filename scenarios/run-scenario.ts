@@ -358,7 +358,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     committedOnDisk: () => {
       const c = env.lastRunner?.coordinator;
       if (!c || !durable) return undefined;
-      return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.isPending(id) || c.finalizationFailed(id));
+      return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.commitInDoubt(id));
     },
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     startedFrom: () => env.lastRunner?.startedFrom,

@@ -104,8 +104,13 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   }
   /** Checkpoints whose metadata write failed: aborted here, but possibly whole on disk (rare: a set, never pruned). */
   private readonly finalizeFailed = new Set<number>();
-  finalizationFailed(id: number): boolean {
-    return this.finalizeFailed.has(id);
+  /**
+   * Whether checkpoint `id` may have reached its commit point (_metadata) on disk without this
+   * coordinator counting it complete: still pending (its write may be under way), or its metadata
+   * write failed part-way. For a process that dies then, the disk says whether it completed.
+   */
+  commitInDoubt(id: number): boolean {
+    return this.pending.has(id) || this.finalizeFailed.has(id);
   }
 
   /** The job restored from `id`: new checkpoint ids continue after it (Flink's CheckpointIDCounter.setCount on restore). */
