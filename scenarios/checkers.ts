@@ -21,6 +21,7 @@ export const PROPERTIES = {
   conservation: "committed + late output conserves the tape's totals",
   finished: "the job finished",
   kills: "after a process kill, the new process resumed from the latest completed checkpoint",
+  cuts: "every completed checkpoint is a consistent cut of the tape",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;

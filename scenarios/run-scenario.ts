@@ -31,6 +31,7 @@ import { mergeResults, restoresOfStages, type StageOptions } from "./run-stages.
 export { tapeFor };
 import { registeredJob } from "./jobs/job-module.ts";
 import { checkReference } from "./reference.ts";
+import { ConsistentCutCheck } from "./consistent-cut.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
 
@@ -142,6 +143,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let from: string | undefined;
   let earlier: JobExecutionResult | undefined;
   let afterKill: KillRecord | undefined;
+  const cuts = cutCheckFor(spec);
   for (;;) {
     const rescale = spec.job.rescale;
     const atFrom = from !== undefined ? { fromSavepoint: from } : {};
@@ -152,7 +154,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
     const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
     const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
-    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged);
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, cuts);
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
@@ -247,7 +249,18 @@ function watchDisk<T>(fs: Fs, job: PreparedJob, run: () => T): T {
   }
 }
 
-function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}): PreparedJob {
+/**
+ * The check of every completed checkpoint against the tape (consistent-cut.ts), for the seed job
+ * under EXACTLY_ONCE; one per scenario run, across its processes and stages. A checkpoint that does
+ * not read back is no finding when the plan flips a bit on the disk.
+ */
+function cutCheckFor(spec: ScenarioSpec): ConsistentCutCheck | undefined {
+  if (spec.job.module !== undefined || spec.job.mode !== "exactly-once") return undefined;
+  const flips = planOf(spec).some((f) => f.kind === "disk" && f.disk.kind === "bitflip");
+  return new ConsistentCutCheck(tapeFor(spec.feed), spec.job.windowMs, () => flips);
+}
+
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, cuts?: ConsistentCutCheck): PreparedJob {
   const tape = tapeFor(spec.feed);
   const fs = opts.fs ?? new MemFs();
   const root = opts.root ?? DEFAULT_ROOT;
@@ -277,6 +290,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS }),
     ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
+    ...(cuts ? { onCheckpointComplete: cuts.observe } : {}),
   });
   envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
@@ -344,6 +358,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
       ...(custom || !exact ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result, realFeed ? undefined : LIVENESS_MARGIN_MS),
       ...(kills.length ? [checkKills(kills)] : []),
+      ...(cuts ? [cuts.result()] : []),
     ];
     return {
       spec, tape, result, committed, oracle, late,

@@ -5,7 +5,7 @@ import { HashMapStateBackend, type StateBackend } from "../state/backends.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
 import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
-import { DEFAULT_EXECUTION, type ExecutionOptions } from "../runtime/job-spec.ts";
+import { DEFAULT_EXECUTION, type CompletedCheckpointView, type ExecutionOptions } from "../runtime/job-spec.ts";
 import { CheckpointUnavailableError, startingPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../state/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
@@ -46,6 +46,8 @@ export interface EnvironmentOptions {
   jobId?: string;
   /** Take a savepoint into `dir` (as `dir/chk-<id>`) at virtual time `at`; `stop` ends the job after it (stop-with-savepoint). */
   savepoint?: { at: number; dir: string; stop?: boolean };
+  /** Told of each checkpoint as it completes, with a read-only view of its storage: for checkers; it changes nothing in the run. */
+  onCheckpointComplete?: (c: CompletedCheckpointView) => void;
 }
 
 export interface JobExecutionResult {
@@ -266,6 +268,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
         stop: this.options.savepoint.stop ?? false,
         storage: new FileSystemCheckpointStorage(this.options.savepoint.dir, world.fs),
       },
+      onCheckpointComplete: this.options.onCheckpointComplete,
     });
     this.lastRunner = runner;
     const startTime = kernel.now();

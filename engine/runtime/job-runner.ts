@@ -144,6 +144,10 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.savepoints.completed(checkpointId);
   }
 
+  checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean): void {
+    this.spec.onCheckpointComplete?.({ checkpointId, savepoint, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
+  }
+
   // ---- what tasks and the coordinator share ----
 
   trace(line: string): void {

@@ -3,7 +3,7 @@ import type { Logger } from "../api/logger.ts";
 import type { World } from "../api/world.ts";
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import type { RestartStrategy } from "../api/restart-strategies.ts";
-import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
+import type { CheckpointReader, CheckpointStorage } from "../state/checkpoint-storage.ts";
 import type { StateBackend } from "../state/backends.ts";
 import type { RestorePoint } from "../checkpoint/restore.ts";
 import type { JobGraph } from "./job-graph.ts";
@@ -63,4 +63,14 @@ export interface JobSpec {
   readonly reloadInitialRestore?: () => RestorePoint | undefined;
   /** Take a savepoint at this virtual time into `storage`; with `stop`, end the job once it is complete (stop-with-savepoint). */
   readonly savepoint?: { readonly at: number; readonly storage: CheckpointStorage; readonly stop: boolean };
+  /** Told of each checkpoint as it completes (a harness's checker); it may read, and changes nothing. */
+  readonly onCheckpointComplete?: (c: CompletedCheckpointView) => void;
+}
+
+/** A completed checkpoint as an observer sees it: its id and a read-only view of where it is stored. */
+export interface CompletedCheckpointView {
+  readonly checkpointId: number;
+  readonly savepoint: boolean;
+  readonly storage: CheckpointReader;
+  readonly maxParallelism: number;
 }

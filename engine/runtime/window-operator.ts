@@ -31,7 +31,8 @@ export interface LateRecord<T> {
   readonly window: TimeWindow;
 }
 
-const WINDOW_STATE = "window-contents";
+/** The keyed state holding each open window's accumulator (namespace: the window's start). */
+export const WINDOW_STATE = "window-contents";
 const LATE_STATE = "late-data";
 
 /**

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Fs } from "./fs.ts";
-import { mkdirDurable, pathFromUri } from "./fs.ts";
+import { mkdirDurable, observerView, pathFromUri } from "./fs.ts";
 import type { ChunkSink } from "./binary-writer.ts";
 import { CorruptFrameError, frame, FrameStreamWriter, unframe } from "./framing.ts";
 import { deserialize, serialize } from "./serde.ts";
@@ -56,7 +56,15 @@ export interface CheckpointStorage {
   readMetadata(checkpointId: number): CheckpointMetadata;
   readState(checkpointId: number, handle: StateHandle): Uint8Array;
   discard(checkpointId: number): void;
+  /**
+   * The same checkpoints for an observer (a checker reading each one as it completes): reads that
+   * change nothing the job will see (no encoding kept, no injected read fault); writes refused.
+   */
+  inspector(): CheckpointReader;
 }
+
+/** What an observer may do with checkpoint storage: read. */
+export type CheckpointReader = Pick<CheckpointStorage, "description" | "completedIds" | "readMetadata" | "readState">;
 
 /**
  * A checkpoint file could not be read. `corrupt`: detected damage (CRC mismatch, truncation,
@@ -134,6 +142,21 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   discard(id: number): void {
     this.states.delete(id);
     this.metas.delete(id);
+  }
+  inspector(): CheckpointReader {
+    return {
+      description: this.description,
+      completedIds: () => this.completedIds(),
+      readMetadata: (id) => this.readMetadata(id),
+      // Encoded anew and not kept: keeping the bytes would freeze the snapshot at this read, and a
+      // restore would then no longer see what a later change to the shared objects did to it.
+      readState: (id, h) => {
+        let s = this.states.get(id);
+        while (s !== undefined && s.file !== h.file) s = s.next;
+        if (!s) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
+        return s.payload instanceof Uint8Array ? s.payload.slice() : s.payload.toBytes();
+      },
+    };
   }
 }
 
@@ -247,6 +270,10 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     } catch (e) {
       throw new CheckpointReadError(e instanceof CorruptFrameError ? e.message : `${p}: ${(e as Error).message}`, readFailureKind(e));
     }
+  }
+
+  inspector(): CheckpointReader {
+    return new FileSystemCheckpointStorage(this.dir, observerView(this.fs));
   }
 
   discard(id: number): void {

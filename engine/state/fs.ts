@@ -12,6 +12,11 @@ export interface Fs {
   writeFile(path: string, data: Uint8Array): void;
   appendFile(path: string, data: Uint8Array): void;
   readFile(path: string): Uint8Array;
+  /**
+   * Reads as an observer: no injected fault fires and no fault count moves (SimFs). A harness
+   * checking a run's checkpoints while it runs reads this way, so the check cannot change the run.
+   */
+  peekFile?(path: string): Uint8Array;
   exists(path: string): boolean;
   readdir(dir: string): string[];
   /** Atomic replace; the new name is durable only after fsyncDir of its directory. */
@@ -20,6 +25,19 @@ export interface Fs {
   rmrf(path: string): void;
   fsync(path: string): void;
   fsyncDir(dir: string): void;
+}
+
+/** `fs` read as an observer (peekFile where it has one); every change is refused. */
+export function observerView(fs: Fs): Fs {
+  const refuse = (): never => {
+    throw new Error("an observer's view of the disk is read-only");
+  };
+  return {
+    readFile: (p) => (fs.peekFile ? fs.peekFile(p) : fs.readFile(p)),
+    exists: (p) => fs.exists(p),
+    readdir: (d) => fs.readdir(d),
+    mkdirp: refuse, writeFile: refuse, appendFile: refuse, rename: refuse, unlink: refuse, rmrf: refuse, fsync: refuse, fsyncDir: refuse,
+  };
 }
 
 /** The real disk. */

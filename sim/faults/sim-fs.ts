@@ -158,6 +158,9 @@ export class SimFs implements Fs {
     this.eio("read", norm(p));
     return this.node(norm(p), "open").data.slice();
   }
+  peekFile(p: string): Uint8Array {
+    return this.node(norm(p), "open").data.slice();
+  }
   exists(p: string): boolean {
     return this.live.files.has(norm(p)) || this.live.dirs.has(norm(p));
   }

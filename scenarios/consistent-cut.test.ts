@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { StreamExecutionEnvironment } from "../engine/api/environment.ts";
+import { CheckpointingMode } from "../engine/api/checkpoint-config.ts";
+import { Duration, Time } from "../engine/api/time.ts";
+import { WatermarkStrategy } from "../engine/api/watermark-strategy.ts";
+import { TumblingEventTimeWindows } from "../engine/api/windows.ts";
+import { BinanceWebSocketSource } from "../engine/connectors/binance/source.ts";
+import { CollectSink, CollectStore } from "../engine/connectors/sinks/collect-sink.ts";
+import type { WindowSum } from "../engine/api/datastream.ts";
+import { JobManagerCheckpointStorage, type CheckpointReader } from "../engine/state/checkpoint-storage.ts";
+import type { CompletedCheckpointView } from "../engine/runtime/job-spec.ts";
+import { decodeTaskSnapshot, snapshotPayload } from "../engine/checkpoint/snapshot-codec.ts";
+import type { TaskSnapshot } from "../engine/checkpoint/subtask-checkpointer.ts";
+import { CapturedKeyGroup } from "../engine/state/cow-state-table.ts";
+import { generateTape } from "../sim/binance/generator.ts";
+import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
+import { ConsistentCutCheck } from "./consistent-cut.ts";
+import { runScenario } from "./run-scenario.ts";
+import { scenario } from "./spec.ts";
+
+const tape = generateTape({ seed: "cut", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 4 * 60_000, ratePerSec: 4 });
+
+/** The seed job at parallelism 2 with 10 s checkpoints in memory; `observe` sees each completion. */
+function run(observe: (c: CompletedCheckpointView) => void, incremental = false): number {
+  const feed = new SimulatedTradeFeed(tape);
+  const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 3, world: { feed, startTime: feed.startTime() }, log: { warn() {}, info() {} }, onCheckpointComplete: observe });
+  env.setParallelism(2);
+  env.enableCheckpointing(10_000, CheckpointingMode.EXACTLY_ONCE);
+  env.getCheckpointConfig().setCheckpointStorage(new JobManagerCheckpointStorage());
+  env.getCheckpointConfig().incremental = incremental;
+  env
+    .fromSource(new BinanceWebSocketSource(...tape.symbols), WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(2)), "Binance Trade Source")
+    .keyBy((t) => t.symbol)
+    .window(TumblingEventTimeWindows.of(Time.minutes(1)))
+    .sum("quantity")
+    .sinkTo(new CollectSink(new CollectStore<WindowSum>()));
+  const r = env.executeSync("cut");
+  expect(r.status).toBe("FINISHED");
+  return r.checkpoints.filter((c) => c.status === "completed").length;
+}
+
+/** The view with each subtask's snapshot changed by `edit` (decoded, edited, encoded again). */
+function tampered(c: CompletedCheckpointView, edit: (snap: TaskSnapshot, task: string) => void): CompletedCheckpointView {
+  const s = c.storage;
+  const storage: CheckpointReader = {
+    description: s.description,
+    completedIds: () => s.completedIds(),
+    readMetadata: (id) => s.readMetadata(id),
+    readState: (id, h) => {
+      const snap = decodeTaskSnapshot(s.readState(id, h));
+      if (id === c.checkpointId) edit(snap, h.task);
+      return snapshotPayload(snap).toBytes();
+    },
+  };
+  return { ...c, storage };
+}
+
+/** The window operator's snapshot in a task's snapshot (the one with keyed state). */
+function windowOp(snap: TaskSnapshot) {
+  return Object.values(snap).find((op) => op.keyed.length > 0);
+}
+
+describe("every completed checkpoint is a consistent cut of the tape", () => {
+  it("holds on an unmutated run, full and incremental: every completion is checked", () => {
+    for (const incremental of [false, true]) {
+      const check = new ConsistentCutCheck(tape, 60_000, () => false);
+      const completed = run(check.observe, incremental);
+      expect(completed).toBe(24);
+      expect(check.result()).toEqual({ property: "every completed checkpoint is a consistent cut of the tape", valid: true, message: "24 completed checkpoints, each a consistent cut" });
+    }
+  });
+
+  it("names a window whose contents differ from the tape up to the sources' offsets", () => {
+    const check = new ConsistentCutCheck(tape, 60_000, () => false);
+    let edited = 0;
+    run((c) => check.observe(c.checkpointId !== 7 || edited > 0 ? c : tampered(c, (snap) => {
+      for (const g of windowOp(snap)?.keyed ?? []) {
+        const km = (g as CapturedKeyGroup).tables.find(([name]) => name === "window-contents")?.[1];
+        const nm = km?.values().next().value;
+        if (!nm || nm.size === 0 || edited > 0) continue;
+        const [ns, acc] = nm.entries().next().value as [number, { sum: bigint; count: number }];
+        nm.set(ns, { sum: acc.sum + 1n, count: acc.count });
+        edited++;
+      }
+    })));
+    expect(edited).toBeGreaterThan(0);
+    const r = check.result();
+    expect(r.valid).toBe(false);
+    expect(r.message).toMatch(/^1 problem: checkpoint 7: Window\(.*\) -> Sink: Collect#\d \w+USDT \S+ holds \S+ in \d+ trades, the tape has \S+ in \d+ trades up to the sources' offset \(trade id \d+\)$/);
+  });
+
+  it("names contents without a timer, a key group outside its range, and one in two subtasks", () => {
+    const check = new ConsistentCutCheck(tape, 60_000, () => false);
+    let moved: CapturedKeyGroup | undefined;
+    run((c) => check.observe(c.checkpointId !== 5 ? c : tampered(c, (snap, task) => {
+      const op = windowOp(snap);
+      if (!op) return;
+      if (task.endsWith("#0")) {
+        moved = op.keyed[0] as CapturedKeyGroup;
+        (op as { timers: unknown[] }).timers = [];
+      } else if (moved) (op.keyed as unknown[]).push(moved);
+    })));
+    const r = check.result();
+    expect(r.valid).toBe(false);
+    const v = "Window(TumblingEventTimeWindows(60000), sum(quantity)) -> Sink: Collect", w = "2024-08-08T23:55:00Z–23:56:00Z";
+    expect(r.message).toMatch(/^6 problems: /);
+    expect(check.problems).toEqual([
+      ...["BTCUSDT", "ETHUSDT", "BNBUSDT"].map((s) => `checkpoint 5: ${v}#0 ${s} ${w} has contents but no timer to fire it`),
+      `checkpoint 5: ${v}#1 holds key group 2, outside its range 64–127`,
+      `checkpoint 5: key group 2 of ${v} is in the snapshots of subtasks 0 and 1`,
+      `checkpoint 5: ${v}#1 BTCUSDT ${w} has contents but no timer to fire it`,
+    ]);
+  });
+
+  it("a checkpoint that does not read back is a finding, unless a bit flip was injected", () => {
+    for (const flipped of [false, true]) {
+      const check = new ConsistentCutCheck(tape, 60_000, () => flipped);
+      run((c) => check.observe(c.checkpointId !== 3 ? c : { ...c, storage: { ...c.storage, readState: () => new Uint8Array([9, 9]) } }));
+      expect(check.result().valid).toBe(flipped);
+      if (!flipped) expect(check.result().message).toMatch(/^1 problem: checkpoint 3 completed but does not read back: /);
+    }
+  });
+
+  it("runs in every EXACTLY_ONCE scenario run, unaligned and across a rescale and a process kill", () => {
+    const spec = scenario({
+      name: "cut-test", seed: "cut",
+      job: { backend: "file", disk: "sim", mode: "exactly-once", windowParallelism: 2, checkpointIntervalMs: 5_000, unaligned: true, alignedTimeoutMs: 0, incremental: true, rescale: { atMs: 120_000, parallelism: 3 } },
+      feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 4 * 60_000, ratePerSec: 10 },
+      faults: [{ kind: "kill", point: "checkpoint.complete", occurrence: 4 }],
+    });
+    const r = runScenario(spec);
+    const cut = r.checks.find((c) => c.property === "every completed checkpoint is a consistent cut of the tape");
+    expect(r.kills.length).toBe(1);
+    expect(cut?.valid, cut?.message).toBe(true);
+    expect(cut?.message).toMatch(/^\d+ completed checkpoints, each a consistent cut$/);
+    expect(runScenario({ ...spec, job: { ...spec.job, mode: "at-least-once" } }).checks.some((c) => c.property === cut!.property)).toBe(false);
+  });
+});
+

@@ -1,0 +1,199 @@
+import type { CompletedCheckpointView } from "../engine/runtime/job-spec.ts";
+import type { CheckpointReader, StateHandle } from "../engine/state/checkpoint-storage.ts";
+import { decodeTaskSnapshot } from "../engine/checkpoint/snapshot-codec.ts";
+import type { TaskSnapshot } from "../engine/checkpoint/subtask-checkpointer.ts";
+import { IN_FLIGHT_KEY } from "../engine/checkpoint/subtask-checkpointer.ts";
+import { applyDeltas } from "../engine/checkpoint/incremental.ts";
+import type { InFlightBatch } from "../engine/checkpoint/checkpointed-input.ts";
+import type { OperatorSnapshot } from "../engine/runtime/operator.ts";
+import type { KeyGroupState } from "../engine/state/keyed-state.ts";
+import { keyGroupRangeFor } from "../engine/state/keygroups.ts";
+import { decodeKey, isEncodedKey } from "../engine/state/key-encoding.ts";
+import { WINDOW_STATE, type SumAcc } from "../engine/runtime/window-operator.ts";
+import type { Trade } from "../engine/connectors/binance/trade.ts";
+import type { SymbolOffset } from "../engine/connectors/binance/source.ts";
+import type { Tape } from "../sim/binance/tape.ts";
+import { count, fmtQuantity, windowAt } from "../reports/messages.ts";
+import { PROPERTIES, type CheckResult } from "./checkers.ts";
+
+/**
+ * Every completed checkpoint of the seed job must be a consistent cut of the tape, checked as it
+ * completes, read back as a restore would read it (deltas applied to their parents):
+ * - the sources' offsets say which trades were read before the barrier (a split emits in id
+ *   order, so: every trade of the symbol up to its last emitted id), each symbol in one entry;
+ * - each open window's contents, plus the records an unaligned barrier overtook on their way to
+ *   it, must equal the tape's sum and count of that window's trades up to the offset;
+ * - each open window has its firing timer in the same subtask's snapshot (contents without one
+ *   are a fired window's leftovers: they would never fire again);
+ * - each key group lies in its subtask's range, and in one subtask only.
+ * Output checks see a wrong snapshot only when a failure restores it at the right moment; this
+ * sees it in any run that completes the checkpoint. EXACTLY_ONCE only: under AT_LEAST_ONCE the
+ * records that overtook a barrier are in the state and read again.
+ */
+export class ConsistentCutCheck {
+  /** Every finding, in the order found (the result's message shows the first four). */
+  readonly problems: string[] = [];
+  private checked = 0;
+  /** Full keyed state of (checkpoint, task, operator), for the deltas of later checkpoints. */
+  private readonly full = new Map<string, KeyGroupState[]>();
+
+  /** `tolerated`: a damaged checkpoint is no finding (a bit flip was injected on the disk). */
+  constructor(private readonly tape: Tape, private readonly windowMs: number, private readonly tolerated: () => boolean) {}
+
+  readonly observe = (c: CompletedCheckpointView): void => {
+    const what = `${c.savepoint ? "savepoint" : "checkpoint"} ${c.checkpointId}`;
+    let found: string[];
+    try {
+      found = this.check(c, what);
+    } catch (e) {
+      if (this.tolerated()) return;
+      found = [`${what} completed but does not read back: ${(e as Error).message}`];
+    }
+    this.checked++;
+    this.problems.push(...found);
+  };
+
+  result(): CheckResult {
+    const p = this.problems;
+    return {
+      property: PROPERTIES.cuts,
+      valid: p.length === 0,
+      message: p.length === 0 ? `${count(this.checked, "completed checkpoint")}, each a consistent cut` : `${count(p.length, "problem")}: ${p.slice(0, 4).join("; ")}${p.length > 4 ? "; …" : ""}`,
+    };
+  }
+
+  private check(c: CompletedCheckpointView, what: string): string[] {
+    const id = c.checkpointId;
+    const meta = c.storage.readMetadata(id);
+    const tasks = meta.handles.map((h) => ({ h, snap: decodeTaskSnapshot(c.storage.readState(id, h)) }));
+    const problems: string[] = [];
+    const offsets = new Map<string, number>();
+    for (const { snap } of tasks) {
+      for (const [uid, op] of Object.entries(snap)) {
+        if (uid === IN_FLIGHT_KEY) continue;
+        for (const e of op.list) {
+          if (!isOffset(e)) continue;
+          if (offsets.has(e.symbol)) problems.push(`${what}: the sources hold two offsets of ${e.symbol} (${offsets.get(e.symbol)} and ${e.lastId})`);
+          offsets.set(e.symbol, e.lastId);
+        }
+      }
+    }
+    const parallelism = new Map<string, number>();
+    for (const { h } of tasks) parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
+    const owner = new Map<string, number>(); // vertex/key group -> subtask
+    const retained = new Set<string>();
+    for (const { h, snap } of tasks) {
+      for (const [uid, op] of Object.entries(snap)) {
+        if (uid === IN_FLIGHT_KEY || (op.keyed.length === 0 && !op.delta)) continue;
+        const keyed = this.keyedOf(c.storage, id, h, uid, op);
+        retained.add(`${id}/${h.task}/${uid}`);
+        const range = keyGroupRangeFor(h.subtask, parallelism.get(h.vertex)!, c.maxParallelism);
+        const timers = new Set<string>();
+        for (const t of op.timers) for (const [ts, key, ns] of t.timers) timers.add(`${t.keyGroup}|${ts}|${String(key)}|${String(ns)}`);
+        const inFlight = inFlightSums(snap, this.windowMs);
+        for (const g of keyed) {
+          if (g.keyGroup < range.start || g.keyGroup > range.end) problems.push(`${what}: ${h.task} holds key group ${g.keyGroup}, outside its range ${range.start}–${range.end}`);
+          const o = `${h.vertex}/${g.keyGroup}`;
+          const other = owner.get(o);
+          if (other !== undefined && other !== h.subtask) problems.push(`${what}: key group ${g.keyGroup} of ${h.vertex} is in the snapshots of subtasks ${other} and ${h.subtask}`);
+          owner.set(o, h.subtask);
+          for (const [key, ns, value] of g.states[WINDOW_STATE] ?? []) {
+            const start = ns as number;
+            const symbol = String(isEncodedKey(key as string) ? decodeKey(key as string) : key);
+            const at = `${what}: ${h.task} ${windowAt(symbol, start, start + this.windowMs)}`;
+            if (!timers.has(`${g.keyGroup}|${start + this.windowMs - 1}|${String(key)}|${start}`)) problems.push(`${at} has contents but no timer to fire it`);
+            const last = offsets.get(symbol);
+            if (last === undefined) continue; // no source holds this symbol's offset here: nothing to compare against
+            const acc = value as SumAcc;
+            const f = inFlight.get(`${symbol}\u0000${start}`);
+            const q = BigInt(acc.sum) + (f?.q ?? 0n), n = acc.count + (f?.n ?? 0);
+            const want = this.tapeUpTo(symbol, start, last);
+            if (q !== want.q || n !== want.n) {
+              problems.push(`${at} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
+            }
+          }
+        }
+      }
+    }
+    // Keep what a later delta can name as its parent: this checkpoint's full state, nothing older.
+    for (const k of this.full.keys()) if (!retained.has(k) && Number(k.slice(0, k.indexOf("/"))) < id) this.full.delete(k);
+    return problems;
+  }
+
+  /** The operator's full keyed state in checkpoint `id`: its own, or its parent's with its delta applied. */
+  private keyedOf(storage: CheckpointReader, id: number, h: StateHandle, uid: string, op: OperatorSnapshot, depth = 0): KeyGroupState[] {
+    const k = `${id}/${h.task}/${uid}`;
+    const known = this.full.get(k);
+    if (known) return known;
+    let keyed = op.keyed;
+    if (op.delta) {
+      if (depth > 64) throw new Error(`${h.task}: incremental chain longer than 64 checkpoints`);
+      const parent = op.delta.parent;
+      const ph = storage.readMetadata(parent).handles.find((x) => x.task === h.task);
+      const pop = ph && (decodeTaskSnapshot(storage.readState(parent, ph)) as TaskSnapshot)[uid];
+      if (!ph || !pop) throw new Error(`${h.task}: parent checkpoint ${parent} has no state for operator ${uid}`);
+      keyed = applyDeltas(this.keyedOf(storage, parent, ph, uid, pop, depth + 1), [op.delta]);
+    }
+    this.full.set(k, keyed);
+    return keyed;
+  }
+
+  /** Sum and count of the tape's trades of `symbol` in the window starting at `start` with id <= `lastId`. */
+  private tapeUpTo(symbol: string, start: number, lastId: number): { q: bigint; n: number } {
+    const w = windowIndex(this.tape, this.windowMs).get(symbol)?.get(start);
+    if (!w) return { q: 0n, n: 0 };
+    let lo = 0, hi = w.ids.length; // first index with id > lastId
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (w.ids[mid] <= lastId) lo = mid + 1;
+      else hi = mid;
+    }
+    return { q: w.prefix[lo], n: lo };
+  }
+}
+
+function isOffset(e: unknown): e is SymbolOffset {
+  return typeof e === "object" && e !== null && typeof (e as SymbolOffset).symbol === "string" && typeof (e as SymbolOffset).lastId === "number";
+}
+
+/** Records an unaligned barrier overtook on the way to this task, by symbol and window. */
+function inFlightSums(snap: TaskSnapshot, windowMs: number): Map<string, { q: bigint; n: number }> {
+  const out = new Map<string, { q: bigint; n: number }>();
+  for (const b of (snap[IN_FLIGHT_KEY]?.list ?? []) as InFlightBatch[]) {
+    for (const v of b.values) {
+      const t = v as Trade;
+      if (typeof t?.symbol !== "string" || typeof t.quantity !== "bigint") continue;
+      const k = `${t.symbol}\u0000${t.time - (t.time % windowMs)}`;
+      const s = out.get(k) ?? { q: 0n, n: 0 };
+      s.q += t.quantity;
+      s.n++;
+      out.set(k, s);
+    }
+  }
+  return out;
+}
+
+/** Per symbol and window start: the window's trade ids (ascending) and prefix sums of their quantities. */
+type WindowIndex = Map<string, Map<number, { ids: number[]; prefix: bigint[] }>>;
+const indexes = new WeakMap<Tape, Map<number, WindowIndex>>();
+
+function windowIndex(tape: Tape, windowMs: number): WindowIndex {
+  let bySize = indexes.get(tape);
+  if (!bySize) indexes.set(tape, (bySize = new Map()));
+  let idx = bySize.get(windowMs);
+  if (idx) return idx;
+  idx = new Map();
+  for (const [symbol, trades] of tape.bySymbol) {
+    const m = new Map<number, { ids: number[]; prefix: bigint[] }>();
+    for (const t of trades) {
+      const start = t.time - (t.time % windowMs);
+      let w = m.get(start);
+      if (!w) m.set(start, (w = { ids: [], prefix: [0n] }));
+      w.ids.push(t.id);
+      w.prefix.push(w.prefix[w.prefix.length - 1] + t.quantity);
+    }
+    idx.set(symbol, m);
+  }
+  bySize.set(windowMs, idx);
+  return idx;
+}
