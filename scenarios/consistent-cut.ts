@@ -6,6 +6,8 @@ import { IN_FLIGHT_KEY } from "../engine/checkpoint/subtask-checkpointer.ts";
 import { applyDeltas } from "../engine/checkpoint/incremental.ts";
 import type { InFlightBatch } from "../engine/checkpoint/checkpointed-input.ts";
 import type { OperatorSnapshot } from "../engine/runtime/operator.ts";
+import type { TimerSnapshot } from "../engine/state/timers.ts";
+import { CapturedKeyGroup } from "../engine/state/cow-state-table.ts";
 import type { KeyGroupState } from "../engine/state/keyed-state.ts";
 import { keyGroupRangeFor } from "../engine/state/keygroups.ts";
 import { decodeKey, isEncodedKey } from "../engine/state/key-encoding.ts";
@@ -34,8 +36,8 @@ export class ConsistentCutCheck {
   /** Every finding, in the order found (the result's message shows the first four). */
   readonly problems: string[] = [];
   private checked = 0;
-  /** Full keyed state of (checkpoint, task, operator), for the deltas of later checkpoints. */
-  private readonly full = new Map<string, KeyGroupState[]>();
+  /** Per task and operator, the newest full keyed state read: what the next delta names as its parent, mostly. */
+  private readonly full = new Map<string, { id: number; keyed: KeyGroupState[] }>();
 
   /** `tolerated`: a damaged checkpoint is no finding (a bit flip was injected on the disk). */
   constructor(private readonly tape: Tape, private readonly windowMs: number, private readonly tolerated: () => boolean) {}
@@ -64,14 +66,13 @@ export class ConsistentCutCheck {
 
   private check(c: CompletedCheckpointView, what: string): string[] {
     const id = c.checkpointId;
-    const meta = c.storage.readMetadata(id);
-    const tasks = meta.handles.map((h) => ({ h, snap: decodeTaskSnapshot(c.storage.readState(id, h)) }));
+    const tasks = c.handles.map((h) => ({ h, snap: decodeTaskSnapshot(c.storage.readState(id, h)) }));
     const problems: string[] = [];
     const offsets = new Map<string, number>();
     for (const { snap } of tasks) {
-      for (const [uid, op] of Object.entries(snap)) {
+      for (const uid in snap) {
         if (uid === IN_FLIGHT_KEY) continue;
-        for (const e of op.list) {
+        for (const e of snap[uid].list) {
           if (!isOffset(e)) continue;
           if (offsets.has(e.symbol)) problems.push(`${what}: the sources hold two offsets of ${e.symbol} (${offsets.get(e.symbol)} and ${e.lastId})`);
           offsets.set(e.symbol, e.lastId);
@@ -81,60 +82,65 @@ export class ConsistentCutCheck {
     const parallelism = new Map<string, number>();
     for (const { h } of tasks) parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
     const owner = new Map<string, number>(); // vertex/key group -> subtask
-    const retained = new Set<string>();
     for (const { h, snap } of tasks) {
-      for (const [uid, op] of Object.entries(snap)) {
+      for (const uid in snap) {
+        const op = snap[uid];
         if (uid === IN_FLIGHT_KEY || (op.keyed.length === 0 && !op.delta)) continue;
         const keyed = this.keyedOf(c.storage, id, h, uid, op);
-        retained.add(`${id}/${h.task}/${uid}`);
         const range = keyGroupRangeFor(h.subtask, parallelism.get(h.vertex)!, c.maxParallelism);
-        const timers = new Set<string>();
-        for (const t of op.timers) for (const [ts, key, ns] of t.timers) timers.add(`${t.keyGroup}|${ts}|${String(key)}|${String(ns)}`);
-        const inFlight = inFlightSums(snap, this.windowMs);
+        const timers = new Map<number, TimerSnapshot["timers"]>();
+        for (const t of op.timers) timers.set(t.keyGroup, t.timers);
+        let inFlight: Map<string, { q: bigint; n: number }> | undefined;
         for (const g of keyed) {
           if (g.keyGroup < range.start || g.keyGroup > range.end) problems.push(`${what}: ${h.task} holds key group ${g.keyGroup}, outside its range ${range.start}–${range.end}`);
           const o = `${h.vertex}/${g.keyGroup}`;
           const other = owner.get(o);
           if (other !== undefined && other !== h.subtask) problems.push(`${what}: key group ${g.keyGroup} of ${h.vertex} is in the snapshots of subtasks ${other} and ${h.subtask}`);
           owner.set(o, h.subtask);
-          for (const [key, ns, value] of g.states[WINDOW_STATE] ?? []) {
-            const start = ns as number;
+          for (const [key, start, acc] of windowRows(g)) {
             const symbol = String(isEncodedKey(key as string) ? decodeKey(key as string) : key);
-            const at = `${what}: ${h.task} ${windowAt(symbol, start, start + this.windowMs)}`;
-            if (!timers.has(`${g.keyGroup}|${start + this.windowMs - 1}|${String(key)}|${start}`)) problems.push(`${at} has contents but no timer to fire it`);
+            const at = () => `${what}: ${h.task} ${windowAt(symbol, start, start + this.windowMs)}`;
+            const maxTs = start + this.windowMs - 1;
+            if (!timers.get(g.keyGroup)?.some(([ts, k, ns]) => ts === maxTs && k === key && ns === start)) problems.push(`${at()} has contents but no timer to fire it`);
             const last = offsets.get(symbol);
             if (last === undefined) continue; // no source holds this symbol's offset here: nothing to compare against
-            const acc = value as SumAcc;
-            const f = inFlight.get(`${symbol}\u0000${start}`);
+            const f = (inFlight ??= inFlightSums(snap, this.windowMs)).get(`${symbol}\u0000${start}`);
             const q = BigInt(acc.sum) + (f?.q ?? 0n), n = acc.count + (f?.n ?? 0);
             const want = this.tapeUpTo(symbol, start, last);
             if (q !== want.q || n !== want.n) {
-              problems.push(`${at} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
+              problems.push(`${at()} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
             }
           }
         }
       }
     }
-    // Keep what a later delta can name as its parent: this checkpoint's full state, nothing older.
-    for (const k of this.full.keys()) if (!retained.has(k) && Number(k.slice(0, k.indexOf("/"))) < id) this.full.delete(k);
+    // Keep what a later delta can name as its parent: this checkpoint's full states, nothing older.
+    for (const k of this.full.keys()) if (this.full.get(k)!.id < id) this.full.delete(k);
     return problems;
   }
 
-  /** The operator's full keyed state in checkpoint `id`: its own, or its parent's with its delta applied. */
+  /**
+   * The operator's full keyed state in checkpoint `id`: its own, or its parent's with its delta
+   * applied. A chain lies within one deployment (a deploy cuts it), so the parent's file is this
+   * handle's file in the parent's directory.
+   */
   private keyedOf(storage: CheckpointReader, id: number, h: StateHandle, uid: string, op: OperatorSnapshot, depth = 0): KeyGroupState[] {
-    const k = `${id}/${h.task}/${uid}`;
+    const k = `${h.task}/${uid}`;
     const known = this.full.get(k);
-    if (known) return known;
+    if (known?.id === id) return known.keyed;
     let keyed = op.keyed;
     if (op.delta) {
       if (depth > 64) throw new Error(`${h.task}: incremental chain longer than 64 checkpoints`);
       const parent = op.delta.parent;
-      const ph = storage.readMetadata(parent).handles.find((x) => x.task === h.task);
-      const pop = ph && (decodeTaskSnapshot(storage.readState(parent, ph)) as TaskSnapshot)[uid];
-      if (!ph || !pop) throw new Error(`${h.task}: parent checkpoint ${parent} has no state for operator ${uid}`);
-      keyed = applyDeltas(this.keyedOf(storage, parent, ph, uid, pop, depth + 1), [op.delta]);
+      let base = known?.id === parent ? known.keyed : undefined;
+      if (!base) {
+        const pop = decodeTaskSnapshot(storage.readState(parent, h))[uid];
+        if (!pop) throw new Error(`${h.task}: parent checkpoint ${parent} has no state for operator ${uid}`);
+        base = this.keyedOf(storage, parent, h, uid, pop, depth + 1);
+      }
+      keyed = applyDeltas(base, [op.delta]);
     }
-    this.full.set(k, keyed);
+    if (!known || known.id <= id) this.full.set(k, { id, keyed });
     return keyed;
   }
 
@@ -150,6 +156,16 @@ export class ConsistentCutCheck {
     }
     return { q: w.prefix[lo], n: lo };
   }
+}
+
+/** [key, window start, accumulator] of the group's open windows, from its maps where it has them (no rows built). */
+function* windowRows(g: KeyGroupState): Iterable<[unknown, number, SumAcc]> {
+  if (g instanceof CapturedKeyGroup) {
+    const km = g.tables.find((t) => t[0] === WINDOW_STATE)?.[1];
+    if (km) for (const [key, nm] of km) for (const [ns, v] of nm) yield [key, ns as number, v as SumAcc];
+    return;
+  }
+  for (const [key, ns, v] of g.states[WINDOW_STATE] ?? []) yield [key, ns as number, v as SumAcc];
 }
 
 function isOffset(e: unknown): e is SymbolOffset {

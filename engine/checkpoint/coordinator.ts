@@ -25,7 +25,7 @@ export interface CoordinatorHost extends TaskGateway {
   allSourcesFinishing(): boolean;
   savepointCompleted?(checkpointId: number): void;
   /** Checkpoint `id` passed its commit point and is in the store (for an observer; changes nothing). */
-  checkpointCompleted?(checkpointId: number, storage: CheckpointStorage, savepoint: boolean): void;
+  checkpointCompleted?(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void;
 }
 
 /** The options of every periodic, non-incremental checkpoint: one object instead of one per trigger (never mutated). */
@@ -256,7 +256,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.failures.onSuccess(id);
     this.stats.completed(id, now);
     this.tr.event(this.host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpComplete, id, p.savepoint ? 1 : 0);
-    this.host.checkpointCompleted?.(id, this.storageFor(id), p.savepoint);
+    this.host.checkpointCompleted?.(id, this.storageFor(id), p.savepoint, handles);
     // Older pending checkpoints are subsumed (a savepoint subsumes nothing, and is never subsumed).
     if (!p.savepoint && this.pending.size > 0) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);

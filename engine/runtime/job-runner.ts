@@ -144,8 +144,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.savepoints.completed(checkpointId);
   }
 
-  checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean): void {
-    this.spec.onCheckpointComplete?.({ checkpointId, savepoint, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
+  checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void {
+    this.spec.onCheckpointComplete?.({ checkpointId, savepoint, handles, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
   }
 
   // ---- what tasks and the coordinator share ----

@@ -3,7 +3,7 @@ import type { Logger } from "../api/logger.ts";
 import type { World } from "../api/world.ts";
 import type { CheckpointConfig } from "../api/checkpoint-config.ts";
 import type { RestartStrategy } from "../api/restart-strategies.ts";
-import type { CheckpointReader, CheckpointStorage } from "../state/checkpoint-storage.ts";
+import type { CheckpointReader, CheckpointStorage, StateHandle } from "../state/checkpoint-storage.ts";
 import type { StateBackend } from "../state/backends.ts";
 import type { RestorePoint } from "../checkpoint/restore.ts";
 import type { JobGraph } from "./job-graph.ts";
@@ -71,6 +71,8 @@ export interface JobSpec {
 export interface CompletedCheckpointView {
   readonly checkpointId: number;
   readonly savepoint: boolean;
+  /** The state handles its metadata holds, in task-name order. */
+  readonly handles: readonly StateHandle[];
   readonly storage: CheckpointReader;
   readonly maxParallelism: number;
 }

@@ -158,8 +158,9 @@ export class SimFs implements Fs {
     this.eio("read", norm(p));
     return this.node(norm(p), "open").data.slice();
   }
+  /** Not a copy (a write replaces a file's bytes, never changes them in place): the caller only reads. */
   peekFile(p: string): Uint8Array {
-    return this.node(norm(p), "open").data.slice();
+    return this.node(norm(p), "open").data;
   }
   exists(p: string): boolean {
     return this.live.files.has(norm(p)) || this.live.dirs.has(norm(p));
