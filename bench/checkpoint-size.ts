@@ -69,13 +69,13 @@ export function incrementalCost(entries: number): { entries: number; fullBytes: 
   const tracker = new IncrementalTracker();
   let t0 = performance.now();
   const full = b.snapshot();
-  tracker.delta(1, "w", full);
+  tracker.delta(1, "w", full, undefined);
   const fullBytes = snapshotPayload({ w: { keyed: full, timers: [], list: [] } }).toBytes();
   const fullMs = performance.now() - t0;
   tracker.completed(1);
   for (let i = 0; i < entries; i += 100) touch(i, 1n);
   t0 = performance.now();
-  const delta = tracker.delta(2, "w", b.snapshot())!;
+  const delta = tracker.delta(2, "w", b.snapshot(), 1)!;
   const incBytes = snapshotPayload({ w: { keyed: [], delta, timers: [], list: [] } }).toBytes();
   const incMs = performance.now() - t0;
   t0 = performance.now();

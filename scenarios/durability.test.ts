@@ -83,6 +83,16 @@ describe("process kills on the file backend, with a disk that loses unsynced wri
     expect(run!.kills.map((k) => [k.site, k.lastCompleted, k.resumedFrom])).toEqual([["fs.write in /flinch/checkpoints/job/chk-2", 2, 2]]);
   });
 
+  it("an incremental checkpoint triggered before any completed is written whole, even if its task hears of a completion first (a swarm finding)", () => {
+    // `flinch chaos --runs 6000 --seed 55`, run 3178: checkpoints 2 and 3 were triggered before 1
+    // completed, so the coordinator named no base; slow storage (asyncMs) held checkpoint 3's
+    // barrier until the tasks had heard of 1's completion, and the heap strategy wrote 3 as a
+    // delta against 1 all the same. The coordinator, not knowing 3 needed 1, discarded 1 when 2
+    // completed (one retained); every restore then failed, through 3 and the chain after it.
+    const { outcome } = runCase(SCENARIOS.swarm.spec, { engineSeed: 292340526, config: parseConfig("incremental=true,maxConcurrent=3,sourceParallelism=4,asyncMs=20000"), faults: parsePlan("crash@checkpoint.async-write#33") });
+    expect(outcome).toEqual({ kind: "passed" });
+  });
+
   it("with memory storage a kill at a file-system call is a crash; one in the coordinator's clean-up during a failover does not end the run", () => {
     // `flinch chaos --kinds kill --seed 503`: the crash (a kill, converted: memory storage) hit the discard of a
     // savepoint directory while a task failure was being handled, escaped the failover and ended the run as crashed.

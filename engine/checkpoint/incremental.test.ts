@@ -36,15 +36,16 @@ describe("incremental checkpoints", () => {
       const plainTracker = new IncrementalTracker(maxChain);
       const written = new Map<number, { full?: KeyGroupState[]; delta?: KeyedDelta; expect: KeyGroupState[] }>();
       let id = 0;
+      let base: number | undefined; // the last completed: what the coordinator names
       for (const op of ops) {
         if (op.kind === "checkpoint") {
           id++;
           const full = b.snapshot();
-          const delta = tracker.delta(id, "w", full);
-          expect(plainTracker.delta(id, "w", full.map((g) => ({ keyGroup: g.keyGroup, states: structuredClone(g.states) })))).toEqual(delta);
+          const delta = tracker.delta(id, "w", full, base);
+          expect(plainTracker.delta(id, "w", full.map((g) => ({ keyGroup: g.keyGroup, states: structuredClone(g.states) })), base)).toEqual(delta);
           if (op.completes) plainTracker.completed(id);
           written.set(id, { full: delta ? undefined : full, delta, expect: full });
-          if (op.completes) tracker.completed(id);
+          if (op.completes) tracker.completed(id), (base = id);
           continue;
         }
         b.setCurrentKey(op.key, assignToKeyGroup(op.key, 128));
@@ -71,10 +72,10 @@ describe("incremental checkpoints", () => {
     for (let k = 0; k < 10_000; k++) touch(k, BigInt(k) * 1_000n);
     const tracker = new IncrementalTracker();
     const full = b.snapshot();
-    expect(tracker.delta(1, "w", full)).toBeUndefined(); // the first is always full
+    expect(tracker.delta(1, "w", full, undefined)).toBeUndefined(); // the first is always full
     tracker.completed(1);
     for (let k = 0; k < 10_000; k += 100) touch(k, 7n);
-    const delta = tracker.delta(2, "w", b.snapshot())!;
+    const delta = tracker.delta(2, "w", b.snapshot(), 1)!;
     expect(delta.rows).toHaveLength(100);
     const fullBytes = serialize({ keyed: full }).length;
     const deltaBytes = serialize({ delta }).length;

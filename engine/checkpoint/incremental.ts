@@ -91,8 +91,11 @@ function diff(cur: Tables, base: Tables): DeltaRow[] {
 
 /**
  * Per task: its own snapshots of checkpoints that may still serve as a base (pending ones, and
- * the last completed). A delta is written against the base the coordinator named at trigger time
- * (so it knows which parents pending checkpoints need); without one, against the last completed.
+ * the last completed). A delta is written only against the base the coordinator named at trigger
+ * time, so the coordinator knows which parents pending checkpoints need and keeps them. Without a
+ * named base the snapshot is whole: a checkpoint triggered before any completed, whose task heard
+ * of a completion before its barrier came, once wrote a delta against that checkpoint, which the
+ * coordinator did not keep for it (retention discarded it, and the restore failed).
  */
 export class IncrementalTracker {
   private baseId: number | undefined;
@@ -101,7 +104,7 @@ export class IncrementalTracker {
   constructor(private readonly maxChain = 10) {}
 
   /** The delta of `full` against the base, or undefined when a full snapshot must be written. */
-  delta(checkpointId: number, uid: string, full: readonly KeyGroupState[], base: number | undefined = this.baseId): KeyedDelta | undefined {
+  delta(checkpointId: number, uid: string, full: readonly KeyGroupState[], base: number | undefined): KeyedDelta | undefined {
     const tables = tablesOf(full);
     const b = base === undefined ? undefined : this.snaps.get(base);
     let p = this.snaps.get(checkpointId);
