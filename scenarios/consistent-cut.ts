@@ -37,7 +37,7 @@ export class ConsistentCutCheck {
   readonly problems: string[] = [];
   private checked = 0;
   /** Per task and operator, the newest full keyed state read: what the next delta names as its parent, mostly. */
-  private readonly full = new Map<string, { id: number; keyed: KeyGroupState[] }>();
+  private readonly full = new Map<string, Resolved>();
 
   /** `tolerated`: a damaged checkpoint is no finding (a bit flip was injected on the disk). */
   constructor(private readonly tape: Tape, private readonly windowMs: number, private readonly tolerated: () => boolean) {}
@@ -82,11 +82,18 @@ export class ConsistentCutCheck {
     const parallelism = new Map<string, number>();
     for (const { h } of tasks) parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
     const owner = new Map<string, number>(); // vertex/key group -> subtask
+    let held: Set<number> | undefined;
     for (const { h, snap } of tasks) {
       for (const uid in snap) {
         const op = snap[uid];
         if (uid === IN_FLIGHT_KEY || (op.keyed.length === 0 && !op.delta)) continue;
-        const keyed = this.keyedOf(c.storage, id, h, uid, op);
+        const { keyed, chain } = this.keyedOf(c.storage, id, h, uid, op);
+        // A restore reads every checkpoint of the chain through its metadata: each must still be stored.
+        if (chain.length > 1) {
+          held ??= new Set(c.storage.completedIds());
+          const gone = chain.filter((x) => !held!.has(x));
+          if (gone.length) problems.push(`${what}: ${h.task} cannot be restored: its incremental chain ${chain.join(" <- ")} needs ${gone.length === 1 ? "checkpoint" : "checkpoints"} ${gone.join(", ")}, no longer stored`);
+        }
         const range = keyGroupRangeFor(h.subtask, parallelism.get(h.vertex)!, c.maxParallelism);
         const timers = new Map<number, TimerSnapshot["timers"]>();
         for (const t of op.timers) timers.set(t.keyGroup, t.timers);
@@ -120,28 +127,29 @@ export class ConsistentCutCheck {
   }
 
   /**
-   * The operator's full keyed state in checkpoint `id`: its own, or its parent's with its delta
+   * The operator's full keyed state in checkpoint `id`, and the checkpoints a restore reads for it
+   * (`id`, then its delta's parent and theirs): its own state, or its parent's with its delta
    * applied. A chain lies within one deployment (a deploy cuts it), so the parent's file is this
    * handle's file in the parent's directory.
    */
-  private keyedOf(storage: CheckpointReader, id: number, h: StateHandle, uid: string, op: OperatorSnapshot, depth = 0): KeyGroupState[] {
+  private keyedOf(storage: CheckpointReader, id: number, h: StateHandle, uid: string, op: OperatorSnapshot, depth = 0): Resolved {
     const k = `${h.task}/${uid}`;
     const known = this.full.get(k);
-    if (known?.id === id) return known.keyed;
-    let keyed = op.keyed;
+    if (known?.id === id) return known;
+    let r: Resolved = { id, keyed: op.keyed, chain: [id] };
     if (op.delta) {
       if (depth > 64) throw new Error(`${h.task}: incremental chain longer than 64 checkpoints`);
       const parent = op.delta.parent;
-      let base = known?.id === parent ? known.keyed : undefined;
+      let base = known?.id === parent ? known : undefined;
       if (!base) {
         const pop = decodeTaskSnapshot(storage.readState(parent, h))[uid];
         if (!pop) throw new Error(`${h.task}: parent checkpoint ${parent} has no state for operator ${uid}`);
         base = this.keyedOf(storage, parent, h, uid, pop, depth + 1);
       }
-      keyed = applyDeltas(base, [op.delta]);
+      r = { id, keyed: applyDeltas(base.keyed, [op.delta]), chain: [id, ...base.chain] };
     }
-    if (!known || known.id <= id) this.full.set(k, { id, keyed });
-    return keyed;
+    if (!known || known.id <= id) this.full.set(k, r);
+    return r;
   }
 
   /** Sum and count of the tape's trades of `symbol` in the window starting at `start` with id <= `lastId`. */
@@ -156,6 +164,13 @@ export class ConsistentCutCheck {
     }
     return { q: w.prefix[lo], n: lo };
   }
+}
+
+/** An operator's full keyed state in checkpoint `id`, and the checkpoints its restore reads, newest first. */
+interface Resolved {
+  readonly id: number;
+  readonly keyed: KeyGroupState[];
+  readonly chain: readonly number[];
 }
 
 /** [key, window start, accumulator] of the group's open windows, from its maps where it has them (no rows built). */
