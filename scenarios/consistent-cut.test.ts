@@ -63,7 +63,7 @@ function windowOp(snap: TaskSnapshot) {
 describe("every completed checkpoint is a consistent cut of the tape", () => {
   it("holds on an unmutated run, full and incremental: every completion is checked", () => {
     for (const incremental of [false, true]) {
-      const check = new ConsistentCutCheck(tape, 60_000, () => false);
+      const check = new ConsistentCutCheck(tape, 60_000, 2_000, () => false);
       const completed = run(check.observe, incremental);
       expect(completed).toBe(24);
       expect(check.result()).toEqual({ property: "every completed checkpoint is a consistent cut of the tape", valid: true, message: "24 completed checkpoints, each a consistent cut" });
@@ -71,7 +71,7 @@ describe("every completed checkpoint is a consistent cut of the tape", () => {
   });
 
   it("names a window whose contents differ from the tape up to the sources' offsets", () => {
-    const check = new ConsistentCutCheck(tape, 60_000, () => false);
+    const check = new ConsistentCutCheck(tape, 60_000, 2_000, () => false);
     let edited = 0;
     run((c) => check.observe(c.checkpointId !== 7 || edited > 0 ? c : tampered(c, (snap) => {
       for (const g of windowOp(snap)?.keyed ?? []) {
@@ -90,7 +90,7 @@ describe("every completed checkpoint is a consistent cut of the tape", () => {
   });
 
   it("names contents without a timer, a key group outside its range, and one in two subtasks", () => {
-    const check = new ConsistentCutCheck(tape, 60_000, () => false);
+    const check = new ConsistentCutCheck(tape, 60_000, 2_000, () => false);
     let moved: CapturedKeyGroup | undefined;
     run((c) => check.observe(c.checkpointId !== 5 ? c : tampered(c, (snap, task) => {
       const op = windowOp(snap);
@@ -112,9 +112,20 @@ describe("every completed checkpoint is a consistent cut of the tape", () => {
     ]);
   });
 
+  it("names an open window missing from the checkpoint: one the watermark cannot have passed", () => {
+    const check = new ConsistentCutCheck(tape, 60_000, 2_000, () => false);
+    run((c) => check.observe(c.checkpointId !== 9 ? c : tampered(c, (snap) => {
+      const op = windowOp(snap);
+      if (op) (op.keyed as unknown[]).length = 0;
+    })));
+    expect(check.problems.map((p) => p.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z(–[\d:]+Z)?/g, "T"))).toEqual(
+      ["BNBUSDT", "BTCUSDT", "ETHUSDT", "SOLUSDT"].map((s) => expect.stringMatching(new RegExp(`^checkpoint 9: ${s} T has no contents, though \\d+ trades of it \\(\\S+\\) came before the sources' offset and the watermark cannot have passed its end \\(latest trade read T\\)$`))),
+    );
+  });
+
   it("a checkpoint that does not read back is a finding, unless a bit flip was injected", () => {
     for (const flipped of [false, true]) {
-      const check = new ConsistentCutCheck(tape, 60_000, () => flipped);
+      const check = new ConsistentCutCheck(tape, 60_000, 2_000, () => flipped);
       run((c) => check.observe(c.checkpointId !== 3 ? c : { ...c, storage: { ...c.storage, readState: () => new Uint8Array([9, 9]) } }));
       expect(check.result().valid).toBe(flipped);
       if (!flipped) expect(check.result().message).toMatch(/^1 problem: checkpoint 3 completed but does not read back: /);

@@ -9,13 +9,12 @@ import type { OperatorSnapshot } from "../engine/runtime/operator.ts";
 import type { TimerSnapshot } from "../engine/state/timers.ts";
 import { CapturedKeyGroup } from "../engine/state/cow-state-table.ts";
 import type { KeyGroupState } from "../engine/state/keyed-state.ts";
-import { keyGroupRangeFor } from "../engine/state/keygroups.ts";
 import { decodeKey, isEncodedKey } from "../engine/state/key-encoding.ts";
 import { WINDOW_STATE, type SumAcc } from "../engine/runtime/window-operator.ts";
 import type { Trade } from "../engine/connectors/binance/trade.ts";
 import type { SymbolOffset } from "../engine/connectors/binance/source.ts";
 import type { Tape } from "../sim/binance/tape.ts";
-import { count, fmtQuantity, windowAt } from "../reports/messages.ts";
+import { count, fmtQuantity, isoTime, windowAt } from "../reports/messages.ts";
 import { PROPERTIES, type CheckResult } from "./checkers.ts";
 
 /**
@@ -40,7 +39,7 @@ export class ConsistentCutCheck {
   private readonly full = new Map<string, Resolved>();
 
   /** `tolerated`: a damaged checkpoint is no finding (a bit flip was injected on the disk). */
-  constructor(private readonly tape: Tape, private readonly windowMs: number, private readonly tolerated: () => boolean) {}
+  constructor(private readonly tape: Tape, private readonly windowMs: number, private readonly outOfOrdernessMs: number, private readonly tolerated: () => boolean) {}
 
   readonly observe = (c: CompletedCheckpointView): void => {
     const what = `${c.savepoint ? "savepoint" : "checkpoint"} ${c.checkpointId}`;
@@ -83,6 +82,9 @@ export class ConsistentCutCheck {
     for (const { h } of tasks) parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
     const owner = new Map<string, number>(); // vertex/key group -> subtask
     let held: Set<number> | undefined;
+    const windows = new Map<string, OpenWindow>();
+    const inFlight = new Map<string, { symbol: string; start: number; q: bigint; n: number }>();
+    for (const { snap } of tasks) inFlightSums(snap, this.windowMs, inFlight);
     for (const { h, snap } of tasks) {
       for (const uid in snap) {
         const op = snap[uid];
@@ -94,10 +96,9 @@ export class ConsistentCutCheck {
           const gone = chain.filter((x) => !held!.has(x));
           if (gone.length) problems.push(`${what}: ${h.task} cannot be restored: its incremental chain ${chain.join(" <- ")} needs ${gone.length === 1 ? "checkpoint" : "checkpoints"} ${gone.join(", ")}, no longer stored`);
         }
-        const range = keyGroupRangeFor(h.subtask, parallelism.get(h.vertex)!, c.maxParallelism);
+        const range = keyGroupRange(h.subtask, parallelism.get(h.vertex)!, c.maxParallelism);
         const timers = new Map<number, TimerSnapshot["timers"]>();
         for (const t of op.timers) timers.set(t.keyGroup, t.timers);
-        let inFlight: Map<string, { q: bigint; n: number }> | undefined;
         for (const g of keyed) {
           if (g.keyGroup < range.start || g.keyGroup > range.end) problems.push(`${what}: ${h.task} holds key group ${g.keyGroup}, outside its range ${range.start}–${range.end}`);
           const o = `${h.vertex}/${g.keyGroup}`;
@@ -106,21 +107,26 @@ export class ConsistentCutCheck {
           owner.set(o, h.subtask);
           for (const [key, start, acc] of windowRows(g)) {
             const symbol = String(isEncodedKey(key as string) ? decodeKey(key as string) : key);
-            const at = () => `${what}: ${h.task} ${windowAt(symbol, start, start + this.windowMs)}`;
             const maxTs = start + this.windowMs - 1;
-            if (!timers.get(g.keyGroup)?.some(([ts, k, ns]) => ts === maxTs && k === key && ns === start)) problems.push(`${at()} has contents but no timer to fire it`);
-            const last = offsets.get(symbol);
-            if (last === undefined) continue; // no source holds this symbol's offset here: nothing to compare against
-            const f = (inFlight ??= inFlightSums(snap, this.windowMs)).get(`${symbol}\u0000${start}`);
-            const q = BigInt(acc.sum) + (f?.q ?? 0n), n = acc.count + (f?.n ?? 0);
-            const want = this.tapeUpTo(symbol, start, last);
-            if (q !== want.q || n !== want.n) {
-              problems.push(`${at()} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
-            }
+            if (!timers.get(g.keyGroup)?.some(([ts, k, ns]) => ts === maxTs && k === key && ns === start)) problems.push(`${what}: ${h.task} ${windowAt(symbol, start, start + this.windowMs)} has contents but no timer to fire it`);
+            windows.set(`${symbol}\u0000${start}`, { symbol, start, q: BigInt(acc.sum), n: acc.count, task: h.task });
           }
         }
       }
     }
+    // Each open window, with the records in flight to it, against the tape up to the offsets.
+    for (const [k, f] of inFlight) if (!windows.has(k)) windows.set(k, { symbol: f.symbol, start: f.start, q: 0n, n: 0 });
+    for (const [k, w] of windows) {
+      const last = offsets.get(w.symbol);
+      if (last === undefined) continue; // no source holds this symbol's offset here: nothing to compare against
+      const f = inFlight.get(k);
+      const q = w.q + (f?.q ?? 0n), n = w.n + (f?.n ?? 0);
+      const want = this.tapeUpTo(w.symbol, w.start, last);
+      if (q !== want.q || n !== want.n) {
+        problems.push(`${what}: ${w.task ?? "in flight"} ${windowAt(w.symbol, w.start, w.start + this.windowMs)} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f && w.task ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
+      }
+    }
+    problems.push(...this.missing(what, offsets, windows));
     // Keep what a later delta can name as its parent: this checkpoint's full states, nothing older.
     for (const k of this.full.keys()) if (this.full.get(k)!.id < id) this.full.delete(k);
     return problems;
@@ -152,6 +158,37 @@ export class ConsistentCutCheck {
     return r;
   }
 
+  /**
+   * Windows the checkpoint lacks: the sources' watermarks are at most the latest trade time read
+   * (up to the offsets) less the out-of-orderness, so a window ending after that cannot have fired;
+   * if it has trades up to the offsets, its contents (or records in flight to it) must be there.
+   * Not asked when a symbol has no offset (its reads are unknown) or every split has read its last
+   * trade (the sources may have ended, and their final watermark fires everything).
+   */
+  private missing(what: string, offsets: ReadonlyMap<string, number>, windows: ReadonlyMap<string, OpenWindow>): string[] {
+    let latest = -Infinity, ended = true;
+    for (const symbol of this.tape.symbols) {
+      const last = offsets.get(symbol);
+      const trades = this.tape.bySymbol.get(symbol) ?? [];
+      if (last === undefined) return [];
+      if (trades.length > 0 && last < trades[trades.length - 1].id) ended = false;
+      latest = Math.max(latest, symbolIndex(this.tape).get(symbol)!.maxTimeUpTo(last));
+    }
+    if (ended || latest === -Infinity) return [];
+    const horizon = latest - this.outOfOrdernessMs + 1; // a window ending after this has not fired
+    const out: string[] = [];
+    for (const symbol of this.tape.symbols) {
+      const last = offsets.get(symbol)!;
+      const upTo = symbolIndex(this.tape).get(symbol)!.maxTimeUpTo(last);
+      for (let start = horizon - (((horizon % this.windowMs) + this.windowMs) % this.windowMs); start <= upTo; start += this.windowMs) {
+        if (start + this.windowMs <= horizon || windows.has(`${symbol}\u0000${start}`)) continue;
+        const want = this.tapeUpTo(symbol, start, last);
+        if (want.n > 0) out.push(`${what}: ${windowAt(symbol, start, start + this.windowMs)} has no contents, though ${count(want.n, "trade")} of it (${fmtQuantity(want.q)}) came before the sources' offset and the watermark cannot have passed its end (latest trade read ${isoTime(latest)})`);
+      }
+    }
+    return out;
+  }
+
   /** Sum and count of the tape's trades of `symbol` in the window starting at `start` with id <= `lastId`. */
   private tapeUpTo(symbol: string, start: number, lastId: number): { q: bigint; n: number } {
     const w = windowIndex(this.tape, this.windowMs).get(symbol)?.get(start);
@@ -164,6 +201,15 @@ export class ConsistentCutCheck {
     }
     return { q: w.prefix[lo], n: lo };
   }
+}
+
+/** A window with contents in the checkpoint (`task` holds them), or with records in flight to it only. */
+interface OpenWindow {
+  readonly symbol: string;
+  readonly start: number;
+  readonly q: bigint;
+  readonly n: number;
+  readonly task?: string;
 }
 
 /** An operator's full keyed state in checkpoint `id`, and the checkpoints its restore reads, newest first. */
@@ -183,25 +229,60 @@ function* windowRows(g: KeyGroupState): Iterable<[unknown, number, SumAcc]> {
   for (const [key, ns, v] of g.states[WINDOW_STATE] ?? []) yield [key, ns as number, v as SumAcc];
 }
 
+/**
+ * Flink's KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex, written out here rather
+ * than imported: a bug in the engine's copy must not hide by appearing in the check too.
+ */
+function keyGroupRange(subtask: number, parallelism: number, maxParallelism: number): { start: number; end: number } {
+  return { start: Math.floor((subtask * maxParallelism + parallelism - 1) / parallelism), end: Math.floor(((subtask + 1) * maxParallelism - 1) / parallelism) };
+}
+
 function isOffset(e: unknown): e is SymbolOffset {
   return typeof e === "object" && e !== null && typeof (e as SymbolOffset).symbol === "string" && typeof (e as SymbolOffset).lastId === "number";
 }
 
-/** Records an unaligned barrier overtook on the way to this task, by symbol and window. */
-function inFlightSums(snap: TaskSnapshot, windowMs: number): Map<string, { q: bigint; n: number }> {
-  const out = new Map<string, { q: bigint; n: number }>();
+/** Adds the records an unaligned barrier overtook on the way to this task, by symbol and window, to `out`. */
+function inFlightSums(snap: TaskSnapshot, windowMs: number, out: Map<string, { symbol: string; start: number; q: bigint; n: number }>): void {
   for (const b of (snap[IN_FLIGHT_KEY]?.list ?? []) as InFlightBatch[]) {
     for (const v of b.values) {
       const t = v as Trade;
       if (typeof t?.symbol !== "string" || typeof t.quantity !== "bigint") continue;
-      const k = `${t.symbol}\u0000${t.time - (t.time % windowMs)}`;
-      const s = out.get(k) ?? { q: 0n, n: 0 };
+      const start = t.time - (t.time % windowMs);
+      const k = `${t.symbol}\u0000${start}`;
+      let s = out.get(k);
+      if (!s) out.set(k, (s = { symbol: t.symbol, start, q: 0n, n: 0 }));
       s.q += t.quantity;
       s.n++;
-      out.set(k, s);
     }
   }
-  return out;
+}
+
+/** Per symbol: its trade ids (ascending, as the tape holds them) and the latest trade time up to each. */
+const symbolIndexes = new WeakMap<Tape, Map<string, { maxTimeUpTo(lastId: number): number }>>();
+
+function symbolIndex(tape: Tape): Map<string, { maxTimeUpTo(lastId: number): number }> {
+  let idx = symbolIndexes.get(tape);
+  if (idx) return idx;
+  idx = new Map();
+  for (const [symbol, trades] of tape.bySymbol) {
+    const ids = trades.map((t) => t.id);
+    const latest: number[] = [];
+    let m = -Infinity;
+    for (const t of trades) latest.push((m = Math.max(m, t.time)));
+    idx.set(symbol, {
+      maxTimeUpTo(lastId: number): number {
+        let lo = 0, hi = ids.length; // first index with id > lastId
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (ids[mid] <= lastId) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo === 0 ? -Infinity : latest[lo - 1];
+      },
+    });
+  }
+  symbolIndexes.set(tape, idx);
+  return idx;
 }
 
 /** Per symbol and window start: the window's trade ids (ascending) and prefix sums of their quantities. */

@@ -257,7 +257,7 @@ function watchDisk<T>(fs: Fs, job: PreparedJob, run: () => T): T {
 function cutCheckFor(spec: ScenarioSpec): ConsistentCutCheck | undefined {
   if (spec.job.module !== undefined || spec.job.mode !== "exactly-once") return undefined;
   const flips = planOf(spec).some((f) => f.kind === "disk" && f.disk.kind === "bitflip");
-  return new ConsistentCutCheck(tapeFor(spec.feed), spec.job.windowMs, () => flips);
+  return new ConsistentCutCheck(tapeFor(spec.feed), spec.job.windowMs, spec.job.outOfOrdernessMs, () => flips);
 }
 
 function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, cuts?: ConsistentCutCheck): PreparedJob {
