@@ -17,6 +17,20 @@ import type { Tape } from "../sim/binance/tape.ts";
 import { count, fmtQuantity, isoTime, windowAt } from "../reports/messages.ts";
 import { PROPERTIES, type CheckResult } from "./checkers.ts";
 
+export interface CutCheckOptions {
+  readonly windowMs: number;
+  /** The watermark strategy's bound: a window ending later than the latest trade read less this has not fired. */
+  readonly outOfOrdernessMs: number;
+  /**
+   * AT_LEAST_ONCE: records that overtook a barrier are in the state (and a restore reads them
+   * again), so a window must hold at least the tape's trades up to the offsets, not exactly them;
+   * a missing window is not asked about (watermarks overtake barriers too).
+   */
+  readonly atLeastOnce?: boolean;
+  /** A damaged checkpoint is no finding (a bit flip was injected on the disk). */
+  readonly tolerated?: () => boolean;
+}
+
 /**
  * Every completed checkpoint of the seed job must be a consistent cut of the tape, checked as it
  * completes, read back as a restore would read it (deltas applied to their parents):
@@ -28,8 +42,8 @@ import { PROPERTIES, type CheckResult } from "./checkers.ts";
  *   are a fired window's leftovers: they would never fire again);
  * - each key group lies in its subtask's range, and in one subtask only.
  * Output checks see a wrong snapshot only when a failure restores it at the right moment; this
- * sees it in any run that completes the checkpoint. EXACTLY_ONCE only: under AT_LEAST_ONCE the
- * records that overtook a barrier are in the state and read again.
+ * sees it in any run that completes the checkpoint. Under AT_LEAST_ONCE a window must hold at
+ * least its trades up to the offsets (CutCheckOptions.atLeastOnce).
  */
 export class ConsistentCutCheck {
   /** Every finding, in the order found (the result's message shows the first four). */
@@ -38,8 +52,17 @@ export class ConsistentCutCheck {
   /** Per task and operator, the newest full keyed state read: what the next delta names as its parent, mostly. */
   private readonly full = new Map<string, Resolved>();
 
-  /** `tolerated`: a damaged checkpoint is no finding (a bit flip was injected on the disk). */
-  constructor(private readonly tape: Tape, private readonly windowMs: number, private readonly outOfOrdernessMs: number, private readonly tolerated: () => boolean) {}
+  private readonly windowMs: number;
+  private readonly outOfOrdernessMs: number;
+  private readonly atLeastOnce: boolean;
+  private readonly tolerated: () => boolean;
+
+  constructor(private readonly tape: Tape, o: CutCheckOptions) {
+    this.windowMs = o.windowMs;
+    this.outOfOrdernessMs = o.outOfOrdernessMs;
+    this.atLeastOnce = o.atLeastOnce ?? false;
+    this.tolerated = o.tolerated ?? (() => false);
+  }
 
   readonly observe = (c: CompletedCheckpointView): void => {
     const what = `${c.savepoint ? "savepoint" : "checkpoint"} ${c.checkpointId}`;
@@ -59,7 +82,7 @@ export class ConsistentCutCheck {
     return {
       property: PROPERTIES.cuts,
       valid: p.length === 0,
-      message: p.length === 0 ? `${count(this.checked, "completed checkpoint")}, each a consistent cut` : `${count(p.length, "problem")}: ${p.slice(0, 4).join("; ")}${p.length > 4 ? "; …" : ""}`,
+      message: p.length === 0 ? `${count(this.checked, "completed checkpoint")}, each ${this.atLeastOnce ? "covering the tape up to its offsets (at least once)" : "a consistent cut"}` : `${count(p.length, "problem")}: ${p.slice(0, 4).join("; ")}${p.length > 4 ? "; …" : ""}`,
     };
   }
 
@@ -122,11 +145,12 @@ export class ConsistentCutCheck {
       const f = inFlight.get(k);
       const q = w.q + (f?.q ?? 0n), n = w.n + (f?.n ?? 0);
       const want = this.tapeUpTo(w.symbol, w.start, last);
-      if (q !== want.q || n !== want.n) {
+      if (this.atLeastOnce ? q < want.q || n < want.n : q !== want.q || n !== want.n) {
         problems.push(`${what}: ${w.task ?? "in flight"} ${windowAt(w.symbol, w.start, w.start + this.windowMs)} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f && w.task ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
       }
     }
-    problems.push(...this.missing(what, offsets, windows));
+    // Under AT_LEAST_ONCE a window task reads on past a barrier (and its watermarks) until the last one comes.
+    if (!this.atLeastOnce) problems.push(...this.missing(what, offsets, windows));
     // Keep what a later delta can name as its parent: this checkpoint's full states, nothing older.
     for (const k of this.full.keys()) if (this.full.get(k)!.id < id) this.full.delete(k);
     return problems;

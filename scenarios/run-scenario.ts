@@ -250,14 +250,14 @@ function watchDisk<T>(fs: Fs, job: PreparedJob, run: () => T): T {
 }
 
 /**
- * The check of every completed checkpoint against the tape (consistent-cut.ts), for the seed job
- * under EXACTLY_ONCE; one per scenario run, across its processes and stages. A checkpoint that does
- * not read back is no finding when the plan flips a bit on the disk.
+ * The check of every completed checkpoint against the tape (consistent-cut.ts), for the seed job;
+ * one per scenario run, across its processes and stages. A checkpoint that does not read back is
+ * no finding when the plan flips a bit on the disk.
  */
 function cutCheckFor(spec: ScenarioSpec): ConsistentCutCheck | undefined {
-  if (spec.job.module !== undefined || spec.job.mode !== "exactly-once") return undefined;
+  if (spec.job.module !== undefined) return undefined;
   const flips = planOf(spec).some((f) => f.kind === "disk" && f.disk.kind === "bitflip");
-  return new ConsistentCutCheck(tapeFor(spec.feed), spec.job.windowMs, spec.job.outOfOrdernessMs, () => flips);
+  return new ConsistentCutCheck(tapeFor(spec.feed), { windowMs: spec.job.windowMs, outOfOrdernessMs: spec.job.outOfOrdernessMs, atLeastOnce: spec.job.mode === "at-least-once", tolerated: () => flips });
 }
 
 function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, cuts?: ConsistentCutCheck): PreparedJob {
