@@ -133,11 +133,15 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     return { ...m, handles: m.handles.map((h) => ({ ...h })) };
   }
   readState(id: number, h: StateHandle): Uint8Array {
+    const s = this.stored(id, h);
+    if (!(s.payload instanceof Uint8Array)) s.payload = s.payload.toBytes();
+    return s.payload;
+  }
+  private stored(id: number, h: StateHandle): StoredState {
     let s = this.states.get(id);
     while (s !== undefined && s.file !== h.file) s = s.next;
     if (!s) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
-    if (!(s.payload instanceof Uint8Array)) s.payload = s.payload.toBytes();
-    return s.payload;
+    return s;
   }
   discard(id: number): void {
     this.states.delete(id);
@@ -151,10 +155,8 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
       // Encoded anew and not kept: keeping the bytes would freeze the snapshot at this read, and a
       // restore would then no longer see what a later change to the shared objects did to it.
       readState: (id, h) => {
-        let s = this.states.get(id);
-        while (s !== undefined && s.file !== h.file) s = s.next;
-        if (!s) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
-        return s.payload instanceof Uint8Array ? s.payload.slice() : s.payload.toBytes();
+        const { payload } = this.stored(id, h);
+        return payload instanceof Uint8Array ? payload : payload.toBytes();
       },
     };
   }
