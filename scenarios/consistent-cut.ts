@@ -40,7 +40,10 @@ export interface CutCheckOptions {
  *   it, must equal the tape's sum and count of that window's trades up to the offset;
  * - each open window has its firing timer in the same subtask's snapshot (contents without one
  *   are a fired window's leftovers: they would never fire again);
- * - each key group lies in its subtask's range, and in one subtask only.
+ * - no open window is missing: one ending after the latest trade read less the out-of-orderness
+ *   cannot have fired, so if it has trades up to the offsets they must be in the checkpoint;
+ * - each key group lies in its subtask's range, and in one subtask only;
+ * - every checkpoint an incremental chain names is still stored.
  * Output checks see a wrong snapshot only when a failure restores it at the right moment; this
  * sees it in any run that completes the checkpoint. Under AT_LEAST_ONCE a window must hold at
  * least its trades up to the offsets (CutCheckOptions.atLeastOnce).
