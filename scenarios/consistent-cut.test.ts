@@ -23,7 +23,7 @@ const tape = generateTape({ seed: "cut", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSD
 /** The seed job at parallelism 2 with 10 s checkpoints in memory; `observe` sees each completion. */
 function run(observe: (c: CompletedCheckpointView) => void, incremental = false): number {
   const feed = new SimulatedTradeFeed(tape);
-  const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 3, world: { feed, startTime: feed.startTime() }, log: { warn() {}, info() {} }, onCheckpointComplete: observe });
+  const env = StreamExecutionEnvironment.getExecutionEnvironment({ seed: 3, world: { feed, startTime: feed.startTime() }, log: { warn() {}, info() {} }, checkpointObserver: { completed: observe } });
   env.setParallelism(2);
   env.enableCheckpointing(10_000, CheckpointingMode.EXACTLY_ONCE);
   env.getCheckpointConfig().setCheckpointStorage(new JobManagerCheckpointStorage());

@@ -32,6 +32,8 @@ export { tapeFor };
 import { registeredJob } from "./jobs/job-module.ts";
 import { checkReference } from "./reference.ts";
 import { ConsistentCutCheck } from "./consistent-cut.ts";
+import { FailurePolicyCheck } from "./failure-policy.ts";
+import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
 
@@ -144,6 +146,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let earlier: JobExecutionResult | undefined;
   let afterKill: KillRecord | undefined;
   const cuts = cutCheckFor(spec);
+  const policy = new FailurePolicyCheck(spec.job.tolerableFailures);
   for (;;) {
     const rescale = spec.job.rescale;
     const atFrom = from !== undefined ? { fromSavepoint: from } : {};
@@ -154,9 +157,12 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
     const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
     const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
-    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, cuts);
+    const model = policy.startProcess();
+    const observer: CheckpointObserver = { completed: (c) => (model.completed!(c), cuts?.observe(c)), failed: model.failed };
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy]);
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
+      policy.endProcess(result.failures);
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
       afterKill = undefined;
@@ -173,6 +179,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       return job.finish(earlier ? mergeResults(earlier, result) : result, [...fired, ...job.nemesis.fired], kills, earlier ? [earlier, result] : undefined);
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
+      policy.endProcess(job.env.lastRunner?.stats.failures ?? []);
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
       for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();
       if (afterKill) afterKill.resumedFrom = job.startedFrom() ?? null;
@@ -260,7 +267,11 @@ function cutCheckFor(spec: ScenarioSpec): ConsistentCutCheck | undefined {
   return new ConsistentCutCheck(tapeFor(spec.feed), { windowMs: spec.job.windowMs, outOfOrdernessMs: spec.job.outOfOrdernessMs, atLeastOnce: spec.job.mode === "at-least-once", tolerated: () => flips });
 }
 
-function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, cuts?: ConsistentCutCheck): PreparedJob {
+/**
+ * `observer`: told of each checkpoint's end; `runChecks`: checks that watched the whole run (every
+ * process and stage), whose results are added to the run's.
+ */
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, observer?: CheckpointObserver, runChecks: readonly ({ result(): CheckResult } | undefined)[] = []): PreparedJob {
   const tape = tapeFor(spec.feed);
   const fs = opts.fs ?? new MemFs();
   const root = opts.root ?? DEFAULT_ROOT;
@@ -290,7 +301,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS }),
     ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
-    ...(cuts ? { onCheckpointComplete: cuts.observe } : {}),
+    ...(observer ? { checkpointObserver: observer } : {}),
   });
   envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
@@ -358,7 +369,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
       ...(custom || !exact ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result, realFeed ? undefined : LIVENESS_MARGIN_MS),
       ...(kills.length ? [checkKills(kills)] : []),
-      ...(cuts ? [cuts.result()] : []),
+      ...runChecks.flatMap((c) => (c ? [c.result()] : [])),
     ];
     return {
       spec, tape, result, committed, oracle, late,

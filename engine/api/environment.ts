@@ -5,7 +5,7 @@ import { HashMapStateBackend, type StateBackend } from "../state/backends.ts";
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage, type CheckpointStorage } from "../state/checkpoint-storage.ts";
 import { buildJobGraph, describeJobGraph } from "../runtime/job-graph.ts";
 import { JobRunner, type JobStatus } from "../runtime/job-runner.ts";
-import { DEFAULT_EXECUTION, type CompletedCheckpointView, type ExecutionOptions } from "../runtime/job-spec.ts";
+import { DEFAULT_EXECUTION, type CheckpointObserver, type ExecutionOptions } from "../runtime/job-spec.ts";
 import { CheckpointUnavailableError, startingPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../state/keygroups.ts";
 import { JobGraphValidationError, validateJob, type ValidationResult } from "../runtime/validate.ts";
@@ -46,8 +46,8 @@ export interface EnvironmentOptions {
   jobId?: string;
   /** Take a savepoint into `dir` (as `dir/chk-<id>`) at virtual time `at`; `stop` ends the job after it (stop-with-savepoint). */
   savepoint?: { at: number; dir: string; stop?: boolean };
-  /** Told of each checkpoint as it completes, with a read-only view of its storage: for checkers; it changes nothing in the run. */
-  onCheckpointComplete?: (c: CompletedCheckpointView) => void;
+  /** Told of each checkpoint's end (a completed one with a read-only view of its storage): for checkers; it changes nothing in the run. */
+  checkpointObserver?: CheckpointObserver;
 }
 
 export interface JobExecutionResult {
@@ -268,7 +268,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
         stop: this.options.savepoint.stop ?? false,
         storage: new FileSystemCheckpointStorage(this.options.savepoint.dir, world.fs),
       },
-      onCheckpointComplete: this.options.onCheckpointComplete,
+      checkpointObserver: this.options.checkpointObserver,
     });
     this.lastRunner = runner;
     const startTime = kernel.now();

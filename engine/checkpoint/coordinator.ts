@@ -26,6 +26,8 @@ export interface CoordinatorHost extends TaskGateway {
   savepointCompleted?(checkpointId: number): void;
   /** Checkpoint `id` passed its commit point and is in the store (for an observer; changes nothing). */
   checkpointCompleted?(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void;
+  /** Checkpoint `id` was aborted for `reason`, before the failure manager weighs it (for an observer). */
+  checkpointFailed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void;
 }
 
 /** The options of every periodic, non-incremental checkpoint: one object instead of one per trigger (never mutated). */
@@ -280,6 +282,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       this.arm(this.policy.nextPeriodic());
     }
     this.store.release(this.bases);
+    this.host.checkpointFailed?.(p.id, reason, p.savepoint);
     const fail = this.failures.onFailure(p.id, reason, p.savepoint);
     if (fail) return this.host.failJob(fail);
     this.afterEnd(now);

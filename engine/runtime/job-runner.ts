@@ -145,7 +145,11 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void {
-    this.spec.onCheckpointComplete?.({ checkpointId, savepoint, handles, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
+    this.spec.checkpointObserver?.completed?.({ checkpointId, savepoint, handles, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
+  }
+
+  checkpointFailed(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void {
+    this.spec.checkpointObserver?.failed?.(checkpointId, reason, savepoint);
   }
 
   // ---- what tasks and the coordinator share ----

@@ -7,6 +7,7 @@ import type { CheckpointReader, CheckpointStorage, StateHandle } from "../state/
 import type { StateBackend } from "../state/backends.ts";
 import type { RestorePoint } from "../checkpoint/restore.ts";
 import type { JobGraph } from "./job-graph.ts";
+import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts";
 
 /** What a job run is made of: the graph, its clock and world, and how it checkpoints and restarts. */
 export interface ExecutionOptions {
@@ -63,8 +64,16 @@ export interface JobSpec {
   readonly reloadInitialRestore?: () => RestorePoint | undefined;
   /** Take a savepoint at this virtual time into `storage`; with `stop`, end the job once it is complete (stop-with-savepoint). */
   readonly savepoint?: { readonly at: number; readonly storage: CheckpointStorage; readonly stop: boolean };
-  /** Told of each checkpoint as it completes (a harness's checker); it may read, and changes nothing. */
-  readonly onCheckpointComplete?: (c: CompletedCheckpointView) => void;
+  /** Told of each checkpoint's end (a harness's checkers); it may read, and changes nothing. */
+  readonly checkpointObserver?: CheckpointObserver;
+}
+
+/** Watches checkpoints end, in the order the coordinator ends them; never decides anything. */
+export interface CheckpointObserver {
+  /** The checkpoint passed its commit point and is in the store. */
+  completed?(c: CompletedCheckpointView): void;
+  /** It ended without completing, for `reason` (before the coordinator weighs the failure). */
+  failed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void;
 }
 
 /** A completed checkpoint as an observer sees it: its id and a read-only view of where it is stored. */
