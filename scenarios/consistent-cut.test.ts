@@ -45,6 +45,7 @@ function tampered(c: CompletedCheckpointView, edit: (snap: TaskSnapshot, task: s
   const storage: CheckpointReader = {
     description: s.description,
     completedIds: () => s.completedIds(),
+    isCompleted: (id) => s.isCompleted(id),
     readMetadata: (id) => s.readMetadata(id),
     readState: (id, h) => {
       const snap = decodeTaskSnapshot(s.readState(id, h));

@@ -107,7 +107,6 @@ export class ConsistentCutCheck {
     const parallelism = new Map<string, number>();
     for (const { h } of tasks) parallelism.set(h.vertex, Math.max(parallelism.get(h.vertex) ?? 0, h.subtask + 1));
     const owner = new Map<string, number>(); // vertex/key group -> subtask
-    let held: Set<number> | undefined;
     const windows = new Map<string, OpenWindow>();
     const inFlight = new Map<string, { symbol: string; start: number; q: bigint; n: number }>();
     for (const { snap } of tasks) inFlightSums(snap, this.windowMs, inFlight);
@@ -118,8 +117,7 @@ export class ConsistentCutCheck {
         const { keyed, chain } = this.keyedOf(c.storage, id, h, uid, op);
         // A restore reads every checkpoint of the chain through its metadata: each must still be stored.
         if (chain.length > 1) {
-          held ??= new Set(c.storage.completedIds());
-          const gone = chain.filter((x) => !held!.has(x));
+          const gone = chain.filter((x) => x !== id && !c.storage.isCompleted(x));
           if (gone.length) problems.push(`${what}: ${h.task} cannot be restored: its incremental chain ${chain.join(" <- ")} needs ${gone.length === 1 ? "checkpoint" : "checkpoints"} ${gone.join(", ")}, no longer stored`);
         }
         const range = keyGroupRange(h.subtask, parallelism.get(h.vertex)!, c.maxParallelism);

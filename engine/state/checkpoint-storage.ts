@@ -53,6 +53,8 @@ export interface CheckpointStorage {
   writeMetadata(meta: CheckpointMetadata): void;
   /** Completed checkpoint ids found in storage, newest first. */
   completedIds(): number[];
+  /** Whether checkpoint `id` is stored complete (its metadata is there): one lookup, not a listing. */
+  isCompleted(checkpointId: number): boolean;
   readMetadata(checkpointId: number): CheckpointMetadata;
   readState(checkpointId: number, handle: StateHandle): Uint8Array;
   discard(checkpointId: number): void;
@@ -64,7 +66,7 @@ export interface CheckpointStorage {
 }
 
 /** What an observer may do with checkpoint storage: read. */
-export type CheckpointReader = Pick<CheckpointStorage, "description" | "completedIds" | "readMetadata" | "readState">;
+export type CheckpointReader = Pick<CheckpointStorage, "description" | "completedIds" | "isCompleted" | "readMetadata" | "readState">;
 
 /**
  * A checkpoint file could not be read. `corrupt`: detected damage (CRC mismatch, truncation,
@@ -127,6 +129,9 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   completedIds(): number[] {
     return [...this.metas.keys()].sort((a, b) => b - a);
   }
+  isCompleted(id: number): boolean {
+    return this.metas.has(id);
+  }
   readMetadata(id: number): CheckpointMetadata {
     const m = this.metas.get(id);
     if (!m) throw new CheckpointReadError(`checkpoint ${id}: no metadata`);
@@ -151,6 +156,7 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     return {
       description: this.description,
       completedIds: () => this.completedIds(),
+      isCompleted: (id) => this.isCompleted(id),
       readMetadata: (id) => this.readMetadata(id),
       // Encoded anew and not kept: keeping the bytes would freeze the snapshot at this read, and a
       // restore would then no longer see what a later change to the shared objects did to it.
@@ -253,6 +259,10 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
       if (m && this.fs.exists(path.join(this.dir, name, "_metadata"))) ids.push(Number(m[1]));
     }
     return ids.sort((a, b) => b - a);
+  }
+
+  isCompleted(id: number): boolean {
+    return this.fs.exists(path.join(this.chk(id), "_metadata"));
   }
 
   readMetadata(id: number): CheckpointMetadata {
