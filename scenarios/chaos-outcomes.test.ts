@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../bin/main.ts";
 import { faultLabel, parsePlan } from "../sim/faults/fault-plan.ts";
 import { runChaosPool } from "./chaos-pool.ts";
-import { runCase } from "./outcome.ts";
+import { classify, runCase } from "./outcome.ts";
 import { splitShellWords } from "./replay-line.ts";
 import { SCENARIOS } from "./spec.ts";
 import { SWARM_DIMENSIONS } from "./swarm.ts";
@@ -24,6 +24,16 @@ describe("every outcome is classified", () => {
   it("a job that cannot finish after the faults is liveness, not a violation", () => {
     const { outcome } = runCase(eo, { engineSeed: 1, config: { restart: { kind: "none" } }, faults: parsePlan("crash@checkpoint.complete#2") });
     expect(outcome).toMatchObject({ kind: "liveness", property: "the job finished" });
+  });
+
+  it("a job that gave up with a checkpoint that is not a consistent cut, or a failover the rule did not call for, is a violation of that property", () => {
+    const check = (property: string) => ({ property, valid: false, message: "m" });
+    const finished = { property: "the job finished", valid: false, message: "ended FAILED" };
+    for (const p of ["every completed checkpoint is a consistent cut of the tape", "the job failed over exactly when checkpoint failures exceeded the tolerable number"]) {
+      expect(classify({ checks: [finished, check(p)] })).toEqual({ kind: "violated", property: p, message: "m" });
+    }
+    // Output missing from a job that gave up is what giving up means: liveness.
+    expect(classify({ checks: [check("committed output equals the oracle"), finished] })).toMatchObject({ kind: "liveness" });
   });
 
   it("an fsync EIO while discarding a failed task's pending checkpoint is survived (a swarm finding that crashed the run)", () => {

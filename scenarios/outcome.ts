@@ -33,7 +33,11 @@ export function outcomeMessage(o: Outcome): string {
   return o.kind === "passed" ? "passed" : o.kind === "crashed" ? o.error : o.message;
 }
 
-const SAFETY_WHEN_UNFINISHED = new Set<string>([PROPERTIES.once, PROPERTIES.restore, PROPERTIES.kills]);
+/**
+ * What still says something when the job gave up: duplicates, wrong restores, and the checks that
+ * judge what happened rather than what is missing (every checkpoint completed, every failover taken).
+ */
+const SAFETY_WHEN_UNFINISHED = new Set<string>([PROPERTIES.once, PROPERTIES.restore, PROPERTIES.kills, PROPERTIES.cuts, PROPERTIES.failurePolicy]);
 
 /** Safety first: a violated property outranks a job that did not finish. */
 export function classify(run: Pick<ScenarioRun, "checks">): Outcome {
