@@ -192,19 +192,22 @@ export class ConsistentCutCheck {
    */
   private missing(what: string, offsets: ReadonlyMap<string, number>, windows: ReadonlyMap<string, OpenWindow>): string[] {
     let latest = -Infinity, ended = true;
+    const readUpTo = new Map<string, number>(); // per symbol, the latest trade time read
     for (const symbol of this.tape.symbols) {
       const last = offsets.get(symbol);
       const trades = this.tape.bySymbol.get(symbol) ?? [];
       if (last === undefined) return [];
       if (trades.length > 0 && last < trades[trades.length - 1].id) ended = false;
-      latest = Math.max(latest, symbolIndex(this.tape).get(symbol)!.maxTimeUpTo(last));
+      const t = symbolIndex(this.tape).get(symbol)!.maxTimeUpTo(last);
+      readUpTo.set(symbol, t);
+      latest = Math.max(latest, t);
     }
     if (ended || latest === -Infinity) return [];
     const horizon = latest - this.outOfOrdernessMs + 1; // a window ending after this has not fired
     const out: string[] = [];
     for (const symbol of this.tape.symbols) {
       const last = offsets.get(symbol)!;
-      const upTo = symbolIndex(this.tape).get(symbol)!.maxTimeUpTo(last);
+      const upTo = readUpTo.get(symbol)!;
       for (let start = horizon - (((horizon % this.windowMs) + this.windowMs) % this.windowMs); start <= upTo; start += this.windowMs) {
         if (start + this.windowMs <= horizon || windows.has(`${symbol}\u0000${start}`)) continue;
         const want = this.tapeUpTo(symbol, start, last);
@@ -218,13 +221,8 @@ export class ConsistentCutCheck {
   private tapeUpTo(symbol: string, start: number, lastId: number): { q: bigint; n: number } {
     const w = windowIndex(this.tape, this.windowMs).get(symbol)?.get(start);
     if (!w) return { q: 0n, n: 0 };
-    let lo = 0, hi = w.ids.length; // first index with id > lastId
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (w.ids[mid] <= lastId) lo = mid + 1;
-      else hi = mid;
-    }
-    return { q: w.prefix[lo], n: lo };
+    const n = countUpTo(w.ids, lastId);
+    return { q: w.prefix[n], n };
   }
 }
 
@@ -272,7 +270,7 @@ function inFlightSums(snap: TaskSnapshot, windowMs: number, out: Map<string, { s
     for (const v of b.values) {
       const t = v as Trade;
       if (typeof t?.symbol !== "string" || typeof t.quantity !== "bigint") continue;
-      const start = t.time - (t.time % windowMs);
+      const start = windowStart(t.time, windowMs);
       const k = `${t.symbol}\u0000${start}`;
       let s = out.get(k);
       if (!s) out.set(k, (s = { symbol: t.symbol, start, q: 0n, n: 0 }));
@@ -281,6 +279,20 @@ function inFlightSums(snap: TaskSnapshot, windowMs: number, out: Map<string, { s
     }
   }
 }
+
+/** How many of the ascending `ids` are <= `lastId` (binary search). */
+function countUpTo(ids: readonly number[], lastId: number): number {
+  let lo = 0, hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid] <= lastId) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The start of the tumbling window of size `windowMs` (offset 0) holding event time `t`. */
+const windowStart = (t: number, windowMs: number): number => t - (t % windowMs);
 
 /** Per symbol: its trade ids (ascending, as the tape holds them) and the latest trade time up to each. */
 const symbolIndexes = new WeakMap<Tape, Map<string, { maxTimeUpTo(lastId: number): number }>>();
@@ -296,13 +308,8 @@ function symbolIndex(tape: Tape): Map<string, { maxTimeUpTo(lastId: number): num
     for (const t of trades) latest.push((m = Math.max(m, t.time)));
     idx.set(symbol, {
       maxTimeUpTo(lastId: number): number {
-        let lo = 0, hi = ids.length; // first index with id > lastId
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (ids[mid] <= lastId) lo = mid + 1;
-          else hi = mid;
-        }
-        return lo === 0 ? -Infinity : latest[lo - 1];
+        const n = countUpTo(ids, lastId);
+        return n === 0 ? -Infinity : latest[n - 1];
       },
     });
   }
@@ -323,7 +330,7 @@ function windowIndex(tape: Tape, windowMs: number): WindowIndex {
   for (const [symbol, trades] of tape.bySymbol) {
     const m = new Map<number, { ids: number[]; prefix: bigint[] }>();
     for (const t of trades) {
-      const start = t.time - (t.time % windowMs);
+      const start = windowStart(t.time, windowMs);
       let w = m.get(start);
       if (!w) m.set(start, (w = { ids: [], prefix: [0n] }));
       w.ids.push(t.id);

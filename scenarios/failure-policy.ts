@@ -39,16 +39,14 @@ export class FailurePolicyCheck {
 
   /** A new process (or a rescale's second job) starts: its coordinator counts from zero. */
   startProcess(): CheckpointObserver {
-    this.consecutive = 0;
     this.lastSucceeded = 0;
-    this.counted.clear();
+    this.restartCount();
     this.predicted = [];
     return {
       completed: (c) => {
         if (c.checkpointId <= this.lastSucceeded) return;
         this.lastSucceeded = c.checkpointId;
-        this.consecutive = 0;
-        this.counted.clear();
+        this.restartCount();
       },
       failed: (id, reason, savepoint) => {
         if (savepoint || !COUNTED.has(reason) || id <= this.lastSucceeded || this.counted.has(id)) return;
@@ -56,10 +54,15 @@ export class FailurePolicyCheck {
         this.counted.add(id);
         if (++this.consecutive <= this.tolerable) return;
         this.predicted.push(id);
-        this.consecutive = 0;
-        this.counted.clear();
+        this.restartCount();
       },
     };
+  }
+
+  /** A completion, a failover on the threshold, or a new process: the count starts again. */
+  private restartCount(): void {
+    this.consecutive = 0;
+    this.counted.clear();
   }
 
   /** The process ended (finished, failed, or killed): its job failures against the model's. */
