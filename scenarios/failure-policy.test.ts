@@ -72,4 +72,12 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
     const policy = run!.checks.find((c) => c.property === "the job failed over exactly when checkpoint failures exceeded the tolerable number");
     expect(policy).toMatchObject({ valid: true, message: "1 counted checkpoint failure, tolerable 0: 1 failover on the threshold, as the rule says" });
   });
+
+  it("holds in a run whose intermittent disk fails three checkpoints with completions between: failures not in a row never fail the job over", () => {
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 1, config: parseConfig("backend=file,tolerableFailures=1"), faults: parsePlan("disk:eio-write@chk-#2*3/10") });
+    expect(outcome).toEqual({ kind: "passed" });
+    expect(run!.result.failures.length).toBe(0);
+    const policy = run!.checks.find((c) => c.property === "the job failed over exactly when checkpoint failures exceeded the tolerable number");
+    expect(policy).toMatchObject({ valid: true, message: "3 counted checkpoint failures, tolerable 1: 0 failovers on the threshold, as the rule says" });
+  });
 });

@@ -53,6 +53,19 @@ describe("the fault model round-trips through its text form", () => {
     expect(highest((d) => d.path === "/out" && d.op !== "read")).toBe(40); // never written in the calibration: any number
   });
 
+  test("half the I/O errors are intermittent: 2 to 4 failures, spaced within the calls the fault's first one is drawn from", () => {
+    const counted = new Map([["fs.write", 400], [targetKey("fs.write", "_metadata"), 30]]);
+    const eio = fc.sample(faultPlan({ passages: counted, kinds: ["disk"], diskKinds: ["eio"] }), { numRuns: 1500, seed: 9 }).flat()
+      .map((f) => (f.kind === "disk" && f.disk.kind === "eio" ? f.disk : undefined)!);
+    const again = eio.filter((d) => d.times !== undefined);
+    expect(again.length / eio.length).toBeGreaterThan(0.4);
+    expect(again.length / eio.length).toBeLessThan(0.6);
+    expect(new Set(again.map((d) => d.times))).toEqual(new Set([2, 3, 4]));
+    expect(Math.max(...again.filter((d) => d.path === "_metadata" && d.op !== "read").map((d) => d.every!))).toBe(10);
+    expect(Math.max(...again.filter((d) => d.op === "read").map((d) => d.every!))).toBe(4);
+    expect(Math.min(...again.map((d) => d.every!))).toBe(1);
+  });
+
   test("a fault never aims at a task the calibration counted and never saw pass the point, bar a subtask index where other subtasks pass", () => {
     const tasks = ["#0", "#3", "Source", "Window", "coordinator"];
     const counted = new Map([

@@ -68,8 +68,14 @@ function diskFault(kinds: readonly DiskKind[], deaths: readonly ("crash" | "kill
       // Byte budgets on three scales: the bytes written on one path in a run range from a few KB
       // (`_metadata`) to a few hundred (every file); drawn up to 200 KB alone, most never ran out.
       case "enospc": return fc.record({ p: path, afterBytes: fc.oneof(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 20_000 }), fc.integer({ min: 0, max: 200_000 })) }).map(({ p, afterBytes }) => ({ kind: "enospc", ...at(p), afterBytes }));
+      // Half the I/O errors are intermittent: a few more calls fail, spaced up to a share of the
+      // run's calls apart, so that checkpoints complete between failures. A job that tolerates N
+      // failed checkpoints must count only those in a row; one-off errors never show the difference.
       case "eio": return fc.record({ p: path, op: fc.constantFrom<"read" | "write" | "fsync">("write", "fsync", "read") })
-        .chain(({ p, op }) => fc.integer({ min: 1, max: calls(p, op) }).map((occurrence): DiskFault => ({ kind: "eio", op, ...at(p), occurrence })));
+        .chain(({ p, op }) => fc.record({
+          occurrence: fc.integer({ min: 1, max: calls(p, op) }),
+          again: fc.option(fc.record({ times: fc.integer({ min: 2, max: 4 }), every: fc.integer({ min: 1, max: calls(p, op) }) }), { nil: undefined, freq: 2 }),
+        }).map(({ occurrence, again }): DiskFault => ({ kind: "eio", op, ...at(p), occurrence, ...again })));
       case "bitflip": return fc.record({ p: fc.constantFrom("_metadata", "chk-"), offset: fc.integer({ min: 0, max: 64 }), bit: fc.integer({ min: 0, max: 7 }) }).map(({ p, offset, bit }) => ({ kind: "bitflip", path: p, offset, bit }));
       case "lying-fsync": case "torn": case "lost": return path.map((p) => ({ kind: k, ...at(p) }));
     }

@@ -111,7 +111,7 @@ export function describeFault(f: Fault): string {
       const then = f.then === undefined ? "" : `>${f.then}${f.afterMs === undefined ? "" : `+${f.afterMs}ms`}`;
       switch (d.kind) {
         case "enospc": return `disk:enospc${at}${d.afterBytes === undefined ? "" : `+${d.afterBytes}`}${then}`;
-        case "eio": return `disk:eio-${d.op}${at}${d.occurrence === undefined ? "" : `#${d.occurrence}`}${then}`;
+        case "eio": return `disk:eio-${d.op}${at}${d.occurrence === undefined ? "" : `#${d.occurrence}`}${d.times === undefined ? "" : `*${d.times}${d.every === undefined ? "" : `/${d.every}`}`}${then}`;
         case "bitflip": return `disk:bitflip${at}${d.offset === undefined ? "" : `+${d.offset}`}${d.bit === undefined ? "" : `.${d.bit}`}`;
         case "lying-fsync": case "torn": case "lost": return `disk:${d.kind}${at}`;
       }
@@ -120,10 +120,10 @@ export function describeFault(f: Fault): string {
 }
 
 /** Paths in a disk fault: no separators of the plan syntax. */
-const PATH = "([^\\s@#+,>\\[\\]]+)";
+const PATH = "([^\\s@#+*,>\\[\\]]+)";
 const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms(?:\*(\d+))?(?:>(crash|kill))?)?$/;
 const SKEW_RE = /^skew(?:\[([^\]]+)\])?([+-]\d+)ms(?:@(\d+)ms)?(?:~(-?\d+)ppm)?$/;
-const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\+(\\d+))?(?:\\.(\\d))?(?:>(crash|kill)(?:\\+(\\d+)ms)?)?$`);
+const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\*(\\d+)(?:/(\\d+))?)?(?:\\+(\\d+))?(?:\\.(\\d))?(?:>(crash|kill)(?:\\+(\\d+)ms)?)?$`);
 const TOXIC_PARAMS: Record<FeedToxicKind, readonly string[]> = {
   duplicate: ["probability"], drop: ["probability"], malformed: ["probability"], disconnect: ["probability"], "rest-5xx": ["probability"],
   reorder: ["probability", "window"], stall: ["probability", "durationMs"], "server-restart": ["probability", "downMs"],
@@ -158,10 +158,12 @@ export function parseFault(text: string): Fault {
   }
   m = DISK_RE.exec(s);
   if (m) {
-    const [, k, p, occ, num, bit, then, after] = m;
+    const [, k, p, occ, times, every, num, bit, then, after] = m;
     const at = p !== undefined ? { path: p } : {};
+    if (times !== undefined && (k.slice(0, 4) !== "eio-" || occ === undefined || Number(times) < 1 || (every !== undefined && Number(every) < 1)))
+      throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: only disk:eio-<op>#<n> takes *<times>[/<every>], both >= 1`);
     const disk = ((): DiskFault => {
-      if (k.startsWith("eio-")) return { kind: "eio", op: k.slice(4) as "read" | "write" | "fsync", ...at, ...(occ !== undefined ? { occurrence: Number(occ) } : {}) };
+      if (k.startsWith("eio-")) return { kind: "eio", op: k.slice(4) as "read" | "write" | "fsync", ...at, ...(occ !== undefined ? { occurrence: Number(occ) } : {}), ...(times !== undefined ? { times: Number(times) } : {}), ...(every !== undefined ? { every: Number(every) } : {}) };
       if (k === "enospc") return { kind: "enospc", ...at, ...(num !== undefined ? { afterBytes: Number(num) } : {}) };
       if (k === "bitflip") {
         if (p === undefined) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: disk:bitflip needs @<path>`);

@@ -102,6 +102,22 @@ describe("nemesis", () => {
     expect(new TextDecoder().decode(fs.readFile("/d/a"))).toBe("hello");
   });
 
+  it("an intermittent disk fault outlives the heal at a trigger until it has failed its calls; it is reported fired once", () => {
+    const fs = new SimFs(new Rng("n"));
+    fs.mkdirp("/c");
+    const n = new Nemesis(parsePlan("disk:eio-write@/c/#1*2/2"));
+    n.armDisk(fs);
+    const trigger = { point: "checkpoint.trigger" as const, task: "coordinator", time: 0 };
+    expect(() => fs.writeFile("/c/1", bytes("x"))).toThrow(/EIO/);
+    n.check(trigger);
+    fs.writeFile("/c/2", bytes("x"));
+    expect(() => fs.writeFile("/c/3", bytes("x"))).toThrow(/EIO/);
+    n.check(trigger);
+    fs.writeFile("/c/4", bytes("x"));
+    fs.writeFile("/c/5", bytes("x"));
+    expect(n.fired.map((f) => describeFault(f.fault))).toEqual(["disk:eio-write@/c/#1*2/2"]);
+  });
+
   it("reports a disk fault as fired, once, at the first fault point after it failed an I/O call; a later process does not report it again", () => {
     const fs = new SimFs(new Rng("n"));
     fs.mkdirp("/d");
@@ -199,7 +215,7 @@ describe("nemesis", () => {
 
 describe("the fault plan syntax", () => {
   it("parses and prints every kind both ways", () => {
-    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, slow@checkpoint.async-write#4+30000ms*6, slow@checkpoint.sync-snapshot#2[#0]+700ms*3>kill, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, toxic:reorder/probability=0.1/window=3";
+    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, slow@checkpoint.async-write#4+30000ms*6, slow@checkpoint.sync-snapshot#2[#0]+700ms*3>kill, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:eio-write@chk-#3*2, disk:eio-read#1*4/10>crash, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, toxic:reorder/probability=0.1/window=3";
     expect(describePlan(parsePlan(plan))).toBe(plan);
     expect(parseFault("crash@checkpoint.complete#3[#1]")).toEqual({ kind: "crash", point: "checkpoint.complete", occurrence: 3, task: "#1" });
     expect(parsePlan("no faults")).toEqual([]);
@@ -216,6 +232,10 @@ describe("the fault plan syntax", () => {
       ["crash@checkpoint.ack#1*2", /cannot parse fault/],
       ["boom", /cannot parse fault "boom"/],
       ["disk:torn@chk-2/_metadata>crash", /only disk:enospc and disk:eio-<op> fail a call/],
+      ["disk:eio-write@chk-*2", /only disk:eio-<op>#<n> takes/],
+      ["disk:eio-write#1*0", /takes \*<times>\[\/<every>\], both >= 1/],
+      ["disk:eio-write#1*2/0", /both >= 1/],
+      ["disk:enospc#1*2", /only disk:eio-<op>#<n> takes/],
     ];
     for (const [text, msg] of cases) {
       let err: unknown;

@@ -71,9 +71,10 @@ export class Nemesis implements FaultInjector {
     if (this.fs instanceof SimFs && this.fs.trips.length > this.tripsSeen) this.diskFired(this.fs.trips, site);
     // Heal: a full disk or failing I/O lasts until it has failed something, and the job has
     // restarted or triggered its next checkpoint since (the fault phase is over: liveness is due).
+    // An intermittent fault lasts until it has failed its calls.
     if ((site.point === "restore" || site.point === "checkpoint.trigger") && this.fs instanceof SimFs && this.fs.tripped > this.healedAt) {
       this.healedAt = this.fs.tripped;
-      this.fs.clear(["enospc", "eio"]);
+      this.fs.healTransient();
     }
     if (site.point === "restore" && this.flips.length) this.flipBits(site);
     // Deaths come at the engine's own points (a task's): a file-system call is only counted.

@@ -215,6 +215,29 @@ describe("SimFs injected faults", () => {
     expect(text(fs.readFile("/d/f"))).toBe("abc");
   });
 
+  it("an intermittent EIO fails the n-th matching call and every k-th after it, `times` in all, with successes between", () => {
+    const fs = disk();
+    fs.inject({ kind: "eio", op: "write", path: "/d/", occurrence: 2, times: 3, every: 3 });
+    const failed = Array.from({ length: 12 }, (_, i) => codeOf(() => fs.writeFile(`/d/f${i}`, bytes("x"))) === "EIO");
+    // calls 2, 5 and 8 fail; none after the third failure
+    expect(failed.flatMap((f, i) => (f ? [i + 1] : []))).toEqual([2, 5, 8]);
+    fs.writeFile("/e", bytes("other path"));
+  });
+
+  it("healing the transient faults keeps an intermittent EIO until its last failure, and removes it after", () => {
+    const fs = disk();
+    fs.inject({ kind: "eio", op: "write", path: "/d/", occurrence: 1, times: 2, every: 2 });
+    fs.inject({ kind: "eio", op: "fsync", path: "/d/", occurrence: 5 });
+    fs.inject({ kind: "enospc", path: "/d/", afterBytes: 0 });
+    expect(codeOf(() => fs.writeFile("/d/a", bytes("x")))).toBe("EIO");
+    fs.healTransient(); // the full disk and the one-off fsync error go; the intermittent error stays
+    fs.writeFile("/d/b", bytes("x"));
+    expect(codeOf(() => fs.writeFile("/d/c", bytes("x")))).toBe("EIO");
+    fs.writeFile("/d/d", bytes("x"));
+    fs.healTransient();
+    for (let i = 0; i < 6; i++) fs.fsync("/d/d");
+  });
+
   it("a bit flip changes exactly one bit of the stored file, and framing detects it", () => {
     for (const seed of seeds) {
       const fs = disk(seed);

@@ -28,7 +28,12 @@ import type { Fs } from "../../engine/state/fs.ts";
 /** A fault to inject; `path` (except for bitflip) is a substring of the affected path, absent = any. */
 export type DiskFault =
   | { readonly kind: "enospc"; readonly path?: string; readonly afterBytes?: number }
-  | { readonly kind: "eio"; readonly op: "read" | "write" | "fsync"; readonly path?: string; readonly occurrence?: number }
+  /**
+   * The `occurrence`-th matching call fails (no occurrence: every one). With `times`, an
+   * intermittent fault: the `every`-th matching call after each failure fails too (default 1, the
+   * next), `times` failures in all. A degraded disk fails now and then, with successes between.
+   */
+  | { readonly kind: "eio"; readonly op: "read" | "write" | "fsync"; readonly path?: string; readonly occurrence?: number; readonly times?: number; readonly every?: number }
   | { readonly kind: "bitflip"; readonly path: string; readonly offset?: number; readonly bit?: number }
   | { readonly kind: "lying-fsync"; readonly path?: string }
   /** At the next power loss, a matching file with unsynced data is torn (keeps part of it) / loses it all, instead of a seeded choice. */
@@ -91,11 +96,15 @@ function applyOp(t: Tree, o: EntryOp): void {
   }
 }
 
+/** An EIO fault that fails more than one call, with successes between. */
+export const intermittent = (f: DiskFault): f is Extract<DiskFault, { kind: "eio" }> & { occurrence: number; times: number } =>
+  f.kind === "eio" && f.occurrence !== undefined && (f.times ?? 1) > 1;
+
 export function describeDiskFault(f: DiskFault): string {
   const at = f.path === undefined ? "" : ` ${JSON.stringify(f.path)}`;
   switch (f.kind) {
     case "enospc": return `enospc${at} after ${f.afterBytes ?? 0} bytes`;
-    case "eio": return `eio ${f.op}${at}${f.occurrence === undefined ? "" : ` #${f.occurrence}`}`;
+    case "eio": return `eio ${f.op}${at}${f.occurrence === undefined ? "" : ` #${f.occurrence}`}${intermittent(f) ? `, ${f.times} times, every ${f.every ?? 1} calls` : ""}`;
     case "bitflip": return `bitflip${at}${f.offset === undefined ? "" : ` byte ${f.offset}`}${f.bit === undefined ? "" : ` bit ${f.bit}`}`;
     case "lying-fsync": case "torn": case "lost": return `${f.kind}${at}`;
   }
@@ -253,6 +262,19 @@ export class SimFs implements Fs {
     this.faults = kinds ? this.faults.filter((a) => !kinds.includes(a.fault.kind)) : [];
   }
 
+  /**
+   * Heals a full disk and one-off I/O errors, but not an intermittent fault with failures still
+   * due: it is the disk's nature, not a spell the job waits out (it ends after its `times`).
+   */
+  healTransient(): void {
+    this.faults = this.faults.filter((a) => {
+      const f = a.fault;
+      if (f.kind === "enospc") return false;
+      if (f.kind !== "eio") return true;
+      return intermittent(f) && a.seen < f.occurrence! + (f.every ?? 1) * (f.times! - 1);
+    });
+  }
+
   /** Power loss: see the header. Afterwards everything on the disk is durable. */
   crash(mode: CrashMode = "seeded"): CrashReport {
     const before = [...this.live.files.keys()];
@@ -361,8 +383,9 @@ export class SimFs implements Fs {
   private eio(op: "read" | "write" | "fsync", p: string): void {
     for (const a of this.armed("eio", p)) {
       if (a.fault.kind !== "eio" || a.fault.op !== op) continue;
-      a.seen++;
-      if (a.fault.occurrence === undefined || a.seen === a.fault.occurrence) {
+      const k = ++a.seen - (a.fault.occurrence ?? a.seen);
+      const every = a.fault.every ?? 1;
+      if (k === 0 || (k > 0 && k % every === 0 && k / every < (a.fault.times ?? 1))) {
         this.trip(a.fault);
         throw fsError("EIO", `i/o error, ${op} '${p}'`);
       }
