@@ -23,6 +23,7 @@ export const PROPERTIES = {
   kills: "after a process kill, the new process resumed from the latest completed checkpoint",
   cuts: "every completed checkpoint is a consistent cut of the tape",
   failurePolicy: "the job failed over exactly when checkpoint failures exceeded the tolerable number",
+  triggerPolicy: "checkpoints were triggered and expired as configured",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;

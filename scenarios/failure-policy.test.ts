@@ -15,15 +15,15 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
   it("follows Flink's rule: consecutive counted failures, each checkpoint once, newer than the last completed, never a savepoint", () => {
     const check = new FailurePolicyCheck(1);
     const o = check.startProcess();
-    o.failed!(2, "CHECKPOINT_EXPIRED", false); // 1 of 1 tolerated
-    o.failed!(2, "CHECKPOINT_DECLINED", false); // the same checkpoint again: not counted twice
-    o.failed!(3, "CHECKPOINT_SUBSUMED", false); // not a reason that counts
-    o.failed!(4, "IO_EXCEPTION", true); // a savepoint never counts
+    o.failed!(2, "CHECKPOINT_EXPIRED", false, 0); // 1 of 1 tolerated
+    o.failed!(2, "CHECKPOINT_DECLINED", false, 0); // the same checkpoint again: not counted twice
+    o.failed!(3, "CHECKPOINT_SUBSUMED", false, 0); // not a reason that counts
+    o.failed!(4, "IO_EXCEPTION", true, 0); // a savepoint never counts
     o.completed!(done(5)); // starts the count again
-    o.failed!(1, "CHECKPOINT_EXPIRED", false); // older than the last completed
-    o.failed!(6, "IO_EXCEPTION", false);
-    o.failed!(7, "FINALIZE_CHECKPOINT_FAILURE", false); // second in a row: the job must fail over here
-    o.failed!(8, "CHECKPOINT_EXPIRED", false); // the count starts again after the failover
+    o.failed!(1, "CHECKPOINT_EXPIRED", false, 0); // older than the last completed
+    o.failed!(6, "IO_EXCEPTION", false, 0);
+    o.failed!(7, "FINALIZE_CHECKPOINT_FAILURE", false, 0); // second in a row: the job must fail over here
+    o.failed!(8, "CHECKPOINT_EXPIRED", false, 0); // the count starts again after the failover
     check.endProcess([thresholdFailure(1, 7)]);
     expect(check.result()).toEqual({ property: "the job failed over exactly when checkpoint failures exceeded the tolerable number", valid: true, message: "4 counted checkpoint failures, tolerable 1: 1 failover on the threshold, as the rule says" });
   });
@@ -42,7 +42,7 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
         o.completed!(done(id));
         continue;
       }
-      o.failed!(id, what, savepoint);
+      o.failed!(id, what, savepoint, 0);
       if (fm.onFailure(id, what, savepoint)) failures.push(thresholdFailure(1, id));
     }
     expect(failures.map((f) => f.error.match(/checkpoint (\d+) failed/)![1])).toEqual(["6"]);
@@ -59,7 +59,7 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
     for (const [failed, actual, message] of cases) {
       const check = new FailurePolicyCheck(1);
       const o = check.startProcess();
-      for (const id of failed) o.failed!(id, "CHECKPOINT_EXPIRED", false);
+      for (const id of failed) o.failed!(id, "CHECKPOINT_EXPIRED", false, 0);
       check.endProcess(actual.map((id) => thresholdFailure(1, id)));
       expect(check.result()).toMatchObject({ valid: false, message });
     }

@@ -33,6 +33,7 @@ import { registeredJob } from "./jobs/job-module.ts";
 import { checkReference } from "./reference.ts";
 import { ConsistentCutCheck } from "./consistent-cut.ts";
 import { FailurePolicyCheck } from "./failure-policy.ts";
+import { TriggerPolicyCheck } from "./trigger-policy.ts";
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
@@ -147,6 +148,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let afterKill: KillRecord | undefined;
   const cuts = cutCheckFor(spec);
   const policy = new FailurePolicyCheck(spec.job.tolerableFailures);
+  const triggers = new TriggerPolicyCheck({ maxConcurrent: spec.job.maxConcurrent, minPauseMs: spec.job.minPauseMs, timeoutMs: spec.job.timeoutMs });
   for (;;) {
     const rescale = spec.job.rescale;
     const atFrom = from !== undefined ? { fromSavepoint: from } : {};
@@ -158,8 +160,13 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
     const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
     const model = policy.startProcess();
-    const observer: CheckpointObserver = { completed: (c) => (model.completed!(c), cuts?.observe(c)), failed: model.failed };
-    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy]);
+    const decider = triggers.startProcess();
+    const observer: CheckpointObserver = {
+      triggered: decider.triggered,
+      completed: (c) => (decider.completed!(c), model.completed!(c), cuts?.observe(c)),
+      failed: (id, reason, savepoint, time) => (decider.failed!(id, reason, savepoint, time), model.failed!(id, reason, savepoint, time)),
+    };
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy, triggers]);
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       policy.endProcess(result.failures);

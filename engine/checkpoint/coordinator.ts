@@ -24,9 +24,11 @@ export interface CoordinatorHost extends TaskGateway {
   failJob(error: unknown): void;
   allSourcesFinishing(): boolean;
   savepointCompleted?(checkpointId: number): void;
+  /** Checkpoint `id` was triggered (for an observer; changes nothing). */
+  checkpointTriggered?(checkpointId: number, kind: TriggerKind): void;
   /** Checkpoint `id` passed its commit point and is in the store (for an observer; changes nothing). */
   checkpointCompleted?(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void;
-  /** Checkpoint `id` was aborted for `reason`, before the failure manager weighs it (for an observer). */
+  /** Checkpoint `id` ended without completing, for `reason`, before the failure manager weighs it (for an observer). */
   checkpointFailed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void;
 }
 
@@ -195,6 +197,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.policy.triggered(now);
     if (final) this.finalWanted = false;
     this.stats.triggered(p);
+    this.host.checkpointTriggered?.(id, kind);
     this.tr.event(this.host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpTrigger, id, (final ? 1 : 0) | (savepoint ? 2 : 0));
     this.armExpiry();
     this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : stop ? { final, savepoint, stop } : final || savepoint ? { final, savepoint } : PERIODIC);
@@ -305,6 +308,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       if (!isWaitingFor(p, task)) continue;
       this.pending.delete(p.id);
       this.stats.failed(abort(p, now, "TASK_FAILURE", `${task}: ${cause}`));
+      this.host.checkpointFailed?.(p.id, "TASK_FAILURE", p.savepoint);
       this.discard(p.id);
     }
   }
@@ -319,7 +323,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.pending.clear();
     this.bases.clear();
     Object.assign(this, { running: false, timerAt: Infinity, expiryAt: Infinity });
-    for (const p of cancelled) this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
+    for (const p of cancelled) {
+      this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
+      this.host.checkpointFailed?.(p.id, "JOB_FAILOVER_REGION", p.savepoint);
+    }
     for (const p of cancelled) this.discard(p.id);
     this.store.release(this.bases);
   }

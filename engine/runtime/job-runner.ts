@@ -7,6 +7,7 @@ import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
 import { InjectedCrash, ProcessKilled, type FaultPoint, type TaskClock } from "../checkpoint/faults.ts";
 import { failoverPoint, type RestorePoint } from "../checkpoint/restore.ts";
+import type { TriggerKind } from "../checkpoint/trigger-policy.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
 import type { JobReport } from "./operator.ts";
 import { RestartBackoff } from "./restart-backoff.ts";
@@ -144,12 +145,16 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.savepoints.completed(checkpointId);
   }
 
+  checkpointTriggered(checkpointId: number, kind: TriggerKind): void {
+    this.spec.checkpointObserver?.triggered?.(checkpointId, kind, this.kernel.now());
+  }
+
   checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void {
-    this.spec.checkpointObserver?.completed?.({ checkpointId, savepoint, handles, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
+    this.spec.checkpointObserver?.completed?.({ checkpointId, time: this.kernel.now(), savepoint, handles, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
   }
 
   checkpointFailed(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void {
-    this.spec.checkpointObserver?.failed?.(checkpointId, reason, savepoint);
+    this.spec.checkpointObserver?.failed?.(checkpointId, reason, savepoint, this.kernel.now());
   }
 
   // ---- what tasks and the coordinator share ----

@@ -8,6 +8,7 @@ import type { StateBackend } from "../state/backends.ts";
 import type { RestorePoint } from "../checkpoint/restore.ts";
 import type { JobGraph } from "./job-graph.ts";
 import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts";
+import type { TriggerKind } from "../checkpoint/trigger-policy.ts";
 
 /** What a job run is made of: the graph, its clock and world, and how it checkpoints and restarts. */
 export interface ExecutionOptions {
@@ -68,17 +69,24 @@ export interface JobSpec {
   readonly checkpointObserver?: CheckpointObserver;
 }
 
-/** Watches checkpoints end, in the order the coordinator ends them; never decides anything. */
+/** Watches checkpoints begin and end, in the coordinator's order; never decides anything. `time`: virtual ms. */
 export interface CheckpointObserver {
+  /** The coordinator triggered it (its pending checkpoint exists from now on). */
+  triggered?(checkpointId: number, kind: TriggerKind, time: number): void;
   /** The checkpoint passed its commit point and is in the store. */
   completed?(c: CompletedCheckpointView): void;
-  /** It ended without completing, for `reason` (before the coordinator weighs the failure). */
-  failed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void;
+  /**
+   * It ended without completing, for `reason` (before the coordinator weighs the failure): aborted,
+   * or cancelled by a task's failure or a failover.
+   */
+  failed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean, time: number): void;
 }
 
 /** A completed checkpoint as an observer sees it: its id and a read-only view of where it is stored. */
 export interface CompletedCheckpointView {
   readonly checkpointId: number;
+  /** When it completed (virtual ms). */
+  readonly time: number;
   readonly savepoint: boolean;
   /** The state handles its metadata holds, in task-name order. */
   readonly handles: readonly StateHandle[];

@@ -1,0 +1,107 @@
+import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
+import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
+import { count } from "../reports/messages.ts";
+import { PROPERTIES, type CheckResult } from "./checkers.ts";
+
+export interface TriggerRules {
+  readonly maxConcurrent: number;
+  readonly minPauseMs: number;
+  readonly timeoutMs: number;
+}
+
+interface Pending {
+  readonly time: number;
+  readonly kind: TriggerKind;
+}
+
+/**
+ * The coordinator triggers and expires checkpoints as configured, as Flink's
+ * CheckpointRequestDecider and its checkpoint canceller do:
+ * - a checkpoint other than a savepoint is triggered only while fewer than max-concurrent
+ *   checkpoints (savepoints included) are pending;
+ * - a periodic one no sooner than the minimum pause after the last completion in this process
+ *   (the final checkpoint at the end of input does not wait for it, a savepoint ignores both);
+ * - a pending checkpoint expires exactly when its timeout has passed since its trigger: none
+ *   completes later, none expires sooner, none is still pending afterwards;
+ * - every trigger takes a new id: higher than the ids this process triggered before, and than
+ *   every checkpoint completed earlier in the run (a reused id writes over a stored checkpoint).
+ * The model counts pending checkpoints itself from the coordinator's own reports (triggered,
+ * completed, ended otherwise). Output checks cannot see these rules broken: one checkpoint too
+ * many, or one that never expires, still commits the right windows.
+ */
+export class TriggerPolicyCheck {
+  readonly problems: string[] = [];
+  private triggers = 0;
+  private expiries = 0;
+  /** Per process: a new process's coordinator starts with nothing pending and no completion. */
+  private pending = new Map<number, Pending>();
+  private lastCompletion = -Infinity;
+  private lastCompleted = 0;
+  private highestTriggered = 0;
+  /** The highest id completed in the run, any process. */
+  private highestCompleted = 0;
+
+  constructor(private readonly rules: TriggerRules) {}
+
+  startProcess(): CheckpointObserver {
+    this.pending = new Map();
+    this.lastCompletion = -Infinity;
+    this.highestTriggered = 0;
+    return {
+      triggered: (id, kind, time) => {
+        this.overdue(time);
+        this.triggers++;
+        const { maxConcurrent, minPauseMs } = this.rules;
+        if (id <= this.highestTriggered) this.problem(`checkpoint ${id} was triggered after checkpoint ${this.highestTriggered} in the same process: ids must only grow`);
+        else if (id <= this.highestCompleted) this.problem(`checkpoint ${id} was triggered, but checkpoint ${this.highestCompleted} had completed earlier in the run: a reused id writes over a stored checkpoint`);
+        this.highestTriggered = Math.max(this.highestTriggered, id);
+        if (kind !== "savepoint" && this.pending.size >= maxConcurrent)
+          this.problem(`checkpoint ${id} was triggered while ${this.pending.size} were pending (${[...this.pending.keys()].join(", ")}): max-concurrent-checkpoints is ${maxConcurrent}`);
+        if (kind === "periodic" && time < this.lastCompletion + minPauseMs)
+          this.problem(`checkpoint ${id} was triggered ${time - this.lastCompletion} ms after checkpoint ${this.lastCompleted} completed: the minimum pause is ${minPauseMs} ms`);
+        this.pending.set(id, { time, kind });
+      },
+      completed: (c) => {
+        this.overdue(c.time);
+        const p = this.pending.get(c.checkpointId);
+        if (p === undefined) this.problem(`checkpoint ${c.checkpointId} completed, but it was not pending`);
+        else if (c.time - p.time > this.rules.timeoutMs) this.problem(`checkpoint ${c.checkpointId} completed ${c.time - p.time} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
+        this.pending.delete(c.checkpointId);
+        this.lastCompletion = c.time;
+        this.lastCompleted = c.checkpointId;
+        this.highestCompleted = Math.max(this.highestCompleted, c.checkpointId);
+      },
+      failed: (id, reason, _savepoint, time) => {
+        const p = this.pending.get(id);
+        this.pending.delete(id);
+        this.overdue(time);
+        if (p === undefined) return this.problem(`checkpoint ${id} ended (${reason}), but it was not pending`);
+        if (reason !== "CHECKPOINT_EXPIRED") return;
+        this.expiries++;
+        if (time - p.time !== this.rules.timeoutMs) this.problem(`checkpoint ${id} expired ${time - p.time} ms after its trigger: its timeout is ${this.rules.timeoutMs} ms`);
+      },
+    };
+  }
+
+  /** Anything still pending past its timeout at `time` should have expired by now. */
+  private overdue(time: number): void {
+    for (const [id, p] of this.pending) {
+      if (time - p.time <= this.rules.timeoutMs) continue;
+      this.problem(`checkpoint ${id} was still pending ${time - p.time} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
+      this.pending.delete(id); // said once
+    }
+  }
+
+  private problem(p: string): void {
+    if (this.problems.length < 5) this.problems.push(p);
+  }
+
+  result(): CheckResult {
+    const p = this.problems;
+    return {
+      property: PROPERTIES.triggerPolicy,
+      valid: p.length === 0,
+      message: p.length === 0 ? `${count(this.triggers, "trigger")}, ${count(this.expiries, "expiry", "expiries")}: at most ${this.rules.maxConcurrent} pending, ${this.rules.minPauseMs} ms pause, ${this.rules.timeoutMs} ms timeout, new ids` : p.join("; "),
+    };
+  }
+}
