@@ -24,6 +24,7 @@ export const PROPERTIES = {
   cuts: "every completed checkpoint is a consistent cut of the tape",
   failurePolicy: "the job failed over exactly when checkpoint failures exceeded the tolerable number",
   triggerPolicy: "checkpoints were triggered and expired as configured",
+  restartPolicy: "the job restarted as its restart strategy says",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;

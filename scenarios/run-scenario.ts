@@ -34,6 +34,7 @@ import { checkReference } from "./reference.ts";
 import { ConsistentCutCheck } from "./consistent-cut.ts";
 import { FailurePolicyCheck } from "./failure-policy.ts";
 import { TriggerPolicyCheck } from "./trigger-policy.ts";
+import { RestartPolicyCheck } from "./restart-policy.ts";
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
@@ -148,6 +149,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let afterKill: KillRecord | undefined;
   const cuts = cutCheckFor(spec);
   const policy = new FailurePolicyCheck(spec.job.tolerableFailures);
+  const restarts = new RestartPolicyCheck(spec.job.restart);
   const triggers = new TriggerPolicyCheck({ maxConcurrent: spec.job.maxConcurrent, minPauseMs: spec.job.minPauseMs, timeoutMs: spec.job.timeoutMs });
   for (;;) {
     const rescale = spec.job.rescale;
@@ -166,10 +168,12 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       completed: (c) => (decider.completed!(c), model.completed!(c), cuts?.observe(c)),
       failed: (id, reason, savepoint, time) => (decider.failed!(id, reason, savepoint, time), model.failed!(id, reason, savepoint, time)),
     };
-    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy, triggers]);
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy, triggers, restarts]);
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       policy.endProcess(result.failures);
+      // A job canceled at the liveness bound may have had a restart due after it.
+      restarts.endProcess(result.failures, result.restores, result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped");
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
       afterKill = undefined;
@@ -187,6 +191,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
       policy.endProcess(job.env.lastRunner?.stats.failures ?? []);
+      restarts.endProcess(job.env.lastRunner?.stats.failures ?? [], job.env.lastRunner?.stats.restores ?? [], "stopped");
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
       for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();
       if (afterKill) afterKill.resumedFrom = job.startedFrom() ?? null;

@@ -84,7 +84,9 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
   const dims = new Set(bounds.dimensions ?? SWARM_DIMENSIONS);
   const restart: fc.Arbitrary<RestartStrategy> = fc.oneof(
     fc.record({ attempts: fc.integer({ min: 10, max: 30 }), delay: fc.integer({ min: 0, max: 5_000 }) }).map((r): RestartStrategy => ({ kind: "fixed-delay", ...r })),
-    fc.record({ initial: fc.integer({ min: 1, max: 1_000 }), multiplier: fc.constantFrom(1.5, 2) }).map((r): RestartStrategy => ({ kind: "exponential-delay", initial: r.initial, max: 10_000, multiplier: r.multiplier, resetThreshold: 60_000, jitter: 0 })),
+    // The cap on three scales: reached at once, after a failure or two, or seldom.
+    fc.record({ initial: fc.integer({ min: 1, max: 1_000 }), multiplier: fc.constantFrom(1.5, 2), cap: fc.constantFrom(1, 2, 0) })
+      .map((r): RestartStrategy => ({ kind: "exponential-delay", initial: r.initial, max: r.cap === 0 ? 10_000 : r.initial * r.cap, multiplier: r.multiplier, resetThreshold: 60_000, jitter: 0 })),
   );
   const all: { [K in SwarmDimension]: fc.Arbitrary<SwarmConfig[K]> } = {
     backend: fc.constantFrom<Backend>("memory", "file", "kv"),
