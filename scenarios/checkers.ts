@@ -25,6 +25,7 @@ export const PROPERTIES = {
   failurePolicy: "the job failed over exactly when checkpoint failures exceeded the tolerable number",
   triggerPolicy: "checkpoints were triggered and expired as configured",
   restartPolicy: "the job restarted as its restart strategy says",
+  retention: "the store kept the configured number of completed checkpoints",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;

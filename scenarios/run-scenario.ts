@@ -35,6 +35,7 @@ import { ConsistentCutCheck } from "./consistent-cut.ts";
 import { FailurePolicyCheck } from "./failure-policy.ts";
 import { TriggerPolicyCheck } from "./trigger-policy.ts";
 import { RestartPolicyCheck } from "./restart-policy.ts";
+import { RetentionCheck } from "./retention.ts";
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
@@ -150,6 +151,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   const cuts = cutCheckFor(spec);
   const policy = new FailurePolicyCheck(spec.job.tolerableFailures);
   const restarts = new RestartPolicyCheck(spec.job.restart);
+  const retention = new RetentionCheck(spec.job.retained, spec.job.incremental ?? false);
   const triggers = new TriggerPolicyCheck({ maxConcurrent: spec.job.maxConcurrent, minPauseMs: spec.job.minPauseMs, timeoutMs: spec.job.timeoutMs });
   for (;;) {
     const rescale = spec.job.rescale;
@@ -163,12 +165,13 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
     const model = policy.startProcess();
     const decider = triggers.startProcess();
+    const store = retention.startProcess();
     const observer: CheckpointObserver = {
       triggered: decider.triggered,
-      completed: (c) => (decider.completed!(c), model.completed!(c), cuts?.observe(c)),
+      completed: (c) => (decider.completed!(c), model.completed!(c), store.completed!(c), cuts?.observe(c)),
       failed: (id, reason, savepoint, time) => (decider.failed!(id, reason, savepoint, time), model.failed!(id, reason, savepoint, time)),
     };
-    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy, triggers, restarts]);
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy, triggers, restarts, retention]);
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       policy.endProcess(result.failures);
