@@ -2,7 +2,8 @@ import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { CheckpointFailureReasonKey } from "../engine/checkpoint/failure-reason.ts";
 import type { FailureEvent } from "../engine/checkpoint/stats.ts";
 import { count } from "../reports/messages.ts";
-import { PROPERTIES, type CheckResult } from "./checkers.ts";
+import { PROPERTIES } from "./checkers.ts";
+import { PropertyCheck } from "./property-check.ts";
 
 /**
  * The reasons Flink's CheckpointFailureManager counts against the tolerable number, written out
@@ -25,8 +26,8 @@ const THRESHOLD = /^Exceeded checkpoint tolerable failure threshold \((\d+)\): c
  * the job's failures must be exactly those. Output checks cannot see a wrong count: a job that
  * fails over too early or too late still commits the right windows.
  */
-export class FailurePolicyCheck {
-  readonly problems: string[] = [];
+export class FailurePolicyCheck extends PropertyCheck {
+  protected readonly property = PROPERTIES.failurePolicy;
   private thresholds = 0;
   private failures = 0;
   // The model's state, per process (a new process's coordinator counts from zero).
@@ -35,7 +36,9 @@ export class FailurePolicyCheck {
   private readonly counted = new Set<number>();
   private predicted: number[] = [];
 
-  constructor(private readonly tolerable: number) {}
+  constructor(private readonly tolerable: number) {
+    super();
+  }
 
   /** A new process (or a rescale's second job) starts: its coordinator counts from zero. */
   startProcess(): CheckpointObserver {
@@ -75,7 +78,7 @@ export class FailurePolicyCheck {
     const want = this.predicted;
     for (let i = 0; i < Math.max(want.length, actual.length); i++) {
       if (want[i] === actual[i]) continue;
-      this.problems.push(
+      this.problem(
         want[i] === undefined ? `the job failed on the checkpoint failure threshold (${this.tolerable}) at checkpoint ${actual[i]}, but no more than ${this.tolerable} consecutive counted failures had come before it`
         : actual[i] === undefined ? `checkpoint ${want[i]} was failure ${this.tolerable + 1} in a row (more than the ${this.tolerable} tolerable), but the job did not fail over`
         : `the job failed on the checkpoint failure threshold at checkpoint ${actual[i]}, but by the rule at checkpoint ${want[i]}`,
@@ -84,12 +87,7 @@ export class FailurePolicyCheck {
     }
   }
 
-  result(): CheckResult {
-    const p = this.problems;
-    return {
-      property: PROPERTIES.failurePolicy,
-      valid: p.length === 0,
-      message: p.length === 0 ? `${count(this.failures, "counted checkpoint failure")}, tolerable ${this.tolerable}: ${count(this.thresholds, "failover")} on the threshold, as the rule says` : p.join("; "),
-    };
+  protected passed(): string {
+    return `${count(this.failures, "counted checkpoint failure")}, tolerable ${this.tolerable}: ${count(this.thresholds, "failover")} on the threshold, as the rule says`;
   }
 }

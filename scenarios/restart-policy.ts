@@ -1,7 +1,8 @@
 import { describeRestartStrategy as describe, type RestartStrategy } from "../engine/api/restart-strategies.ts";
 import type { FailureEvent, RestoreEvent } from "../engine/checkpoint/stats.ts";
 import { count } from "../reports/messages.ts";
-import { PROPERTIES, type CheckResult } from "./checkers.ts";
+import { PROPERTIES } from "./checkers.ts";
+import { PropertyCheck } from "./property-check.ts";
 
 /** What the strategy says at one failure: restart between `min` and `max` ms later, or give up. */
 type Decision = { readonly restart: true; readonly min: number; readonly max: number } | { readonly restart: false };
@@ -55,12 +56,14 @@ export type ProcessEnd = "finished" | "failed" | "stopped";
  * JobMaster does). Output checks cannot see a wrong backoff: a job that restarts too soon or too
  * late still commits the right windows.
  */
-export class RestartPolicyCheck {
-  readonly problems: string[] = [];
+export class RestartPolicyCheck extends PropertyCheck {
+  protected readonly property = PROPERTIES.restartPolicy;
   private failures = 0;
   private restarts = 0;
 
-  constructor(private readonly strategy: RestartStrategy) {}
+  constructor(private readonly strategy: RestartStrategy) {
+    super();
+  }
 
   /**
    * One process's record. `end`: "finished" (or canceled at the liveness bound: it ran on past
@@ -98,16 +101,7 @@ export class RestartPolicyCheck {
     return d.min === d.max ? `${d.min} ms` : `${d.min}–${d.max} ms`;
   }
 
-  private problem(p: string): void {
-    if (this.problems.length < 5) this.problems.push(p);
-  }
-
-  result(): CheckResult {
-    const p = this.problems;
-    return {
-      property: PROPERTIES.restartPolicy,
-      valid: p.length === 0,
-      message: p.length === 0 ? `${count(this.failures, "failure")}, ${count(this.restarts, "restart")}, as ${describe(this.strategy)} says` : p.join("; "),
-    };
+  protected passed(): string {
+    return `${count(this.failures, "failure")}, ${count(this.restarts, "restart")}, as ${describe(this.strategy)} says`;
   }
 }

@@ -1,6 +1,7 @@
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import { count } from "../reports/messages.ts";
-import { PROPERTIES, type CheckResult } from "./checkers.ts";
+import { PROPERTIES } from "./checkers.ts";
+import { PropertyCheck } from "./property-check.ts";
 
 /**
  * The completed-checkpoint store keeps what `state.checkpoints.num-retained` says, as Flink's
@@ -11,13 +12,15 @@ import { PROPERTIES, type CheckResult } from "./checkers.ts";
  * read-only view. A store that keeps one checkpoint fewer still restores from the latest, and one
  * that keeps one more only fills the disk, so the output checks see neither.
  */
-export class RetentionCheck {
-  readonly problems: string[] = [];
+export class RetentionCheck extends PropertyCheck {
+  protected readonly property = PROPERTIES.retention;
   private completions = 0;
   /** This process's completed checkpoints, oldest first (a new process's store starts afresh). */
   private completed: number[] = [];
 
-  constructor(private readonly retained: number, private readonly incremental: boolean) {}
+  constructor(private readonly retained: number, private readonly incremental: boolean) {
+    super();
+  }
 
   startProcess(): CheckpointObserver {
     this.completed = [];
@@ -38,16 +41,7 @@ export class RetentionCheck {
     };
   }
 
-  private problem(p: string): void {
-    if (this.problems.length < 5) this.problems.push(p);
-  }
-
-  result(): CheckResult {
-    const p = this.problems;
-    return {
-      property: PROPERTIES.retention,
-      valid: p.length === 0,
-      message: p.length === 0 ? `${count(this.completions, "completion")}: the newest ${Math.max(1, this.retained)} kept${this.incremental ? "" : ", older ones gone"}` : p.join("; "),
-    };
+  protected passed(): string {
+    return `${count(this.completions, "completion")}: the newest ${Math.max(1, this.retained)} kept${this.incremental ? "" : ", older ones gone"}`;
   }
 }

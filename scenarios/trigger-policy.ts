@@ -1,7 +1,8 @@
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
 import { count } from "../reports/messages.ts";
-import { PROPERTIES, type CheckResult } from "./checkers.ts";
+import { PROPERTIES } from "./checkers.ts";
+import { PropertyCheck } from "./property-check.ts";
 
 export interface TriggerRules {
   readonly maxConcurrent: number;
@@ -29,8 +30,8 @@ interface Pending {
  * completed, ended otherwise). Output checks cannot see these rules broken: one checkpoint too
  * many, or one that never expires, still commits the right windows.
  */
-export class TriggerPolicyCheck {
-  readonly problems: string[] = [];
+export class TriggerPolicyCheck extends PropertyCheck {
+  protected readonly property = PROPERTIES.triggerPolicy;
   private triggers = 0;
   private expiries = 0;
   /** Per process: a new process's coordinator starts with nothing pending and no completion. */
@@ -41,7 +42,9 @@ export class TriggerPolicyCheck {
   /** The highest id completed in the run, any process. */
   private highestCompleted = 0;
 
-  constructor(private readonly rules: TriggerRules) {}
+  constructor(private readonly rules: TriggerRules) {
+    super();
+  }
 
   startProcess(): CheckpointObserver {
     this.pending = new Map();
@@ -92,16 +95,7 @@ export class TriggerPolicyCheck {
     }
   }
 
-  private problem(p: string): void {
-    if (this.problems.length < 5) this.problems.push(p);
-  }
-
-  result(): CheckResult {
-    const p = this.problems;
-    return {
-      property: PROPERTIES.triggerPolicy,
-      valid: p.length === 0,
-      message: p.length === 0 ? `${count(this.triggers, "trigger")}, ${count(this.expiries, "expiry", "expiries")}: at most ${this.rules.maxConcurrent} pending, ${this.rules.minPauseMs} ms pause, ${this.rules.timeoutMs} ms timeout, new ids` : p.join("; "),
-    };
+  protected passed(): string {
+    return `${count(this.triggers, "trigger")}, ${count(this.expiries, "expiry", "expiries")}: at most ${this.rules.maxConcurrent} pending, ${this.rules.minPauseMs} ms pause, ${this.rules.timeoutMs} ms timeout, new ids`;
   }
 }
