@@ -257,9 +257,9 @@ export class SimFs implements Fs {
     return [...this.live.files.keys()].sort();
   }
 
-  /** Disarms every fault, or those of the given kinds (a bit flip stays flipped). */
-  clear(kinds?: readonly DiskFault["kind"][]): void {
-    this.faults = kinds ? this.faults.filter((a) => !kinds.includes(a.fault.kind)) : [];
+  /** Disarms every fault (a bit flip stays flipped). */
+  clear(): void {
+    this.faults = [];
   }
 
   /**
