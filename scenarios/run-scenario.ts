@@ -152,7 +152,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   const policy = new FailurePolicyCheck(spec.job.tolerableFailures);
   const restarts = new RestartPolicyCheck(spec.job.restart);
   const retention = new RetentionCheck(spec.job.retained, spec.job.incremental ?? false);
-  const triggers = new TriggerPolicyCheck({ maxConcurrent: spec.job.maxConcurrent, minPauseMs: spec.job.minPauseMs, timeoutMs: spec.job.timeoutMs });
+  const triggers = new TriggerPolicyCheck({ intervalMs: spec.job.checkpointIntervalMs, maxConcurrent: spec.job.maxConcurrent, minPauseMs: spec.job.minPauseMs, timeoutMs: spec.job.timeoutMs });
   for (;;) {
     const rescale = spec.job.rescale;
     const atFrom = from !== undefined ? { fromSavepoint: from } : {};
@@ -176,6 +176,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       policy.endProcess(result.failures);
       // A job canceled at the liveness bound may have had a restart due after it.
+      triggers.endProcess(result.failures, result.restores);
       restarts.endProcess(result.failures, result.restores, result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped");
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
@@ -194,6 +195,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
       policy.endProcess(job.env.lastRunner?.stats.failures ?? []);
+      triggers.endProcess(job.env.lastRunner?.stats.failures ?? [], job.env.lastRunner?.stats.restores ?? []);
       restarts.endProcess(job.env.lastRunner?.stats.failures ?? [], job.env.lastRunner?.stats.restores ?? [], "stopped");
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
       for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();

@@ -5,10 +5,11 @@ import { parseConfig } from "./swarm.ts";
 import { parsePlan } from "../sim/faults/fault-plan.ts";
 import { SCENARIOS } from "./spec.ts";
 import { TriggerPolicyCheck } from "./trigger-policy.ts";
+import { missedTrigger, timeline, type CadenceEvent } from "./trigger-cadence.ts";
 import { PROPERTIES } from "./checkers.ts";
 
 const done = (checkpointId: number, time: number) => ({ checkpointId, time }) as CompletedCheckpointView;
-const rules = { maxConcurrent: 2, minPauseMs: 500, timeoutMs: 10_000 };
+const rules = { intervalMs: 2_000, maxConcurrent: 2, minPauseMs: 500, timeoutMs: 10_000 };
 
 describe("checkpoints are triggered and expire as configured", () => {
   it("accepts what the rules allow: a savepoint beyond the cap, the final checkpoint inside the pause, an expiry on the dot, a failover's cancellations", () => {
@@ -25,7 +26,7 @@ describe("checkpoints are triggered and expire as configured", () => {
     o.triggered!(5, "periodic", 13_000);
     const next = check.startProcess(); // a new process resumes from checkpoint 3
     next.triggered!(6, "periodic", 1_000);
-    expect(check.result()).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "6 triggers, 1 expiry: at most 2 pending, 500 ms pause, 10000 ms timeout, new ids" });
+    expect(check.result()).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "6 triggers, 1 expiry: every 2000 ms, at most 2 pending, 500 ms pause, 10000 ms timeout, new ids" });
   });
 
   it("names each broken rule", () => {
@@ -53,6 +54,29 @@ describe("checkpoints are triggered and expire as configured", () => {
   it("holds in a swarm run whose slow alignment makes a checkpoint expire, with two allowed pending", () => {
     const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("maxConcurrent=2"), faults: parsePlan("slow@checkpoint.alignment#2[#0]+700000ms") });
     expect(outcome).toEqual({ kind: "passed" });
-    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "4 triggers, 1 expiry: at most 2 pending, 500 ms pause, 600000 ms timeout, new ids" });
+    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "4 triggers, 1 expiry: every 10000 ms, at most 2 pending, 500 ms pause, 600000 ms timeout, new ids" });
+  });
+
+  it("periodic checkpoints come on time: an interval after a trigger or restart, at an end when as many as allowed were pending, after the pause, not while a stop's savepoint is pending", () => {
+    const r = { intervalMs: 1_000, maxConcurrent: 1, minPauseMs: 300 };
+    const t = (time: number, id: number, trigger: "periodic" | "final" | "savepoint" = "periodic"): CadenceEvent => ({ kind: "trigger", time, id, trigger });
+    const end = (time: number, id: number, completed = true): CadenceEvent => ({ kind: "end", time, id, completed });
+    const fine: CadenceEvent[][] = [
+      [t(0, 1), end(50, 1), t(1_000, 2), end(1_900, 2), t(2_200, 3)], // due at 2,000; the pause after the completion at 1,900 holds it to 2,200
+      [t(0, 1), end(2_500, 1), t(2_800, 2)], // still pending at 1,000: due at its end, 2,500, and the pause after it
+      [t(0, 1), end(10, 1), { kind: "failure", time: 500, attempt: 0 }, { kind: "restart", time: 5_000, attempt: 1 }, t(6_000, 2)], // nothing due while restarting
+      [t(0, 1, "savepoint"), end(5_000, 1, false), t(5_000, 2)], // a failed stop: periodic checkpoints again at once (its interval has passed)
+      [t(0, 1, "savepoint"), end(500, 1), { kind: "failure", time: 9_000, attempt: 0 }], // a completed stop: the job is stopping
+    ];
+    for (const events of fine) expect(missedTrigger(events, r), JSON.stringify(events)).toBeUndefined();
+    expect(missedTrigger([t(0, 1, "savepoint"), end(5_000, 1, false), t(5_300, 2)], r)).toMatch(/^no checkpoint was triggered between 5000 /);
+    expect(missedTrigger([t(0, 1), end(50, 1), t(1_001, 2)], r)).toBe("no checkpoint was triggered between 1000 (1000 ms after the last trigger, at 0) and 1001: the interval is 1000 ms, 0 pending of 1 allowed, the minimum pause 300 ms");
+    expect(missedTrigger([t(0, 1), end(2_500, 1), { kind: "failure", time: 4_000, attempt: 0 }], r)).toMatch(/^no checkpoint was triggered between 2800 \(2800 ms after the last trigger, at 0\) and 4000/);
+  });
+
+  it("orders failures and restarts by attempt at one instant: a restart with no delay after a failure, a deploy that fails after its restore", () => {
+    const f = (time: number, attempt: number) => ({ time, attempt, task: "x", error: "e", injected: false });
+    const r = (time: number, attempt: number) => ({ time, attempt, checkpointId: null, skipped: [] });
+    expect(timeline([{ kind: "trigger", time: 5, id: 1, trigger: "periodic" }], [f(5, 1), f(5, 0)], [r(5, 1)]).map((e) => `${e.kind}@${e.time}`)).toEqual(["trigger@5", "failure@5", "restart@5", "failure@5"]);
   });
 });

@@ -3,8 +3,11 @@ import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
 import { count } from "../reports/messages.ts";
 import { PROPERTIES } from "./checkers.ts";
 import { PropertyCheck } from "./property-check.ts";
+import { missedTrigger, timeline, type CadenceEvent } from "./trigger-cadence.ts";
+import type { FailureEvent, RestoreEvent } from "../engine/checkpoint/stats.ts";
 
 export interface TriggerRules {
+  readonly intervalMs: number;
   readonly maxConcurrent: number;
   readonly minPauseMs: number;
   readonly timeoutMs: number;
@@ -25,7 +28,9 @@ interface Pending {
  * - a pending checkpoint expires exactly when its timeout has passed since its trigger: none
  *   completes later, none expires sooner, none is still pending afterwards;
  * - every trigger takes a new id: higher than the ids this process triggered before, and than
- *   every checkpoint completed earlier in the run (a reused id writes over a stored checkpoint).
+ *   every checkpoint completed earlier in the run (a reused id writes over a stored checkpoint);
+ * - periodic checkpoints come on time (trigger-cadence.ts), judged when the process ends, with
+ *   the job's failures and restarts.
  * The model counts pending checkpoints itself from the coordinator's own reports (triggered,
  * completed, ended otherwise). Output checks cannot see these rules broken: one checkpoint too
  * many, or one that never expires, still commits the right windows.
@@ -39,6 +44,8 @@ export class TriggerPolicyCheck extends PropertyCheck {
   private lastCompletion = -Infinity;
   private lastCompleted = 0;
   private highestTriggered = 0;
+  /** This process's triggers and ends, for the cadence. */
+  private events: CadenceEvent[] = [];
   /** The highest id completed in the run, any process. */
   private highestCompleted = 0;
 
@@ -50,6 +57,7 @@ export class TriggerPolicyCheck extends PropertyCheck {
     this.pending = new Map();
     this.lastCompletion = -Infinity;
     this.highestTriggered = 0;
+    this.events = [];
     return {
       triggered: (id, kind, time) => {
         this.overdue(time);
@@ -63,6 +71,7 @@ export class TriggerPolicyCheck extends PropertyCheck {
         if (kind === "periodic" && time < this.lastCompletion + minPauseMs)
           this.problem(`checkpoint ${id} was triggered ${time - this.lastCompletion} ms after checkpoint ${this.lastCompleted} completed: the minimum pause is ${minPauseMs} ms`);
         this.pending.set(id, { time, kind });
+        this.events.push({ kind: "trigger", time, id, trigger: kind });
       },
       completed: (c) => {
         this.overdue(c.time);
@@ -70,6 +79,7 @@ export class TriggerPolicyCheck extends PropertyCheck {
         if (p === undefined) this.problem(`checkpoint ${c.checkpointId} completed, but it was not pending`);
         else if (c.time - p.time > this.rules.timeoutMs) this.problem(`checkpoint ${c.checkpointId} completed ${c.time - p.time} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
         this.pending.delete(c.checkpointId);
+        this.events.push({ kind: "end", time: c.time, id: c.checkpointId, completed: true });
         this.lastCompletion = c.time;
         this.lastCompleted = c.checkpointId;
         this.highestCompleted = Math.max(this.highestCompleted, c.checkpointId);
@@ -77,6 +87,7 @@ export class TriggerPolicyCheck extends PropertyCheck {
       failed: (id, reason, _savepoint, time) => {
         const p = this.pending.get(id);
         this.pending.delete(id);
+        this.events.push({ kind: "end", time, id, completed: false });
         this.overdue(time);
         if (p === undefined) return this.problem(`checkpoint ${id} ended (${reason}), but it was not pending`);
         if (reason !== "CHECKPOINT_EXPIRED") return;
@@ -84,6 +95,12 @@ export class TriggerPolicyCheck extends PropertyCheck {
         if (time - p.time !== this.rules.timeoutMs) this.problem(`checkpoint ${id} expired ${time - p.time} ms after its trigger: its timeout is ${this.rules.timeoutMs} ms`);
       },
     };
+  }
+
+  /** The process ended (finished, failed, or killed): were its periodic checkpoints on time? */
+  endProcess(failures: readonly FailureEvent[], restores: readonly RestoreEvent[]): void {
+    const missed = missedTrigger(timeline(this.events, failures, restores), this.rules);
+    if (missed !== undefined) this.problem(missed);
   }
 
   /** Anything still pending past its timeout at `time` should have expired by now. */
@@ -96,6 +113,6 @@ export class TriggerPolicyCheck extends PropertyCheck {
   }
 
   protected passed(): string {
-    return `${count(this.triggers, "trigger")}, ${count(this.expiries, "expiry", "expiries")}: at most ${this.rules.maxConcurrent} pending, ${this.rules.minPauseMs} ms pause, ${this.rules.timeoutMs} ms timeout, new ids`;
+    return `${count(this.triggers, "trigger")}, ${count(this.expiries, "expiry", "expiries")}: every ${this.rules.intervalMs} ms, at most ${this.rules.maxConcurrent} pending, ${this.rules.minPauseMs} ms pause, ${this.rules.timeoutMs} ms timeout, new ids`;
   }
 }
