@@ -167,6 +167,8 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     const decider = triggers.startProcess();
     const store = retention.startProcess();
     const observer: CheckpointObserver = {
+      started: decider.started,
+      stopped: decider.stopped,
       triggered: decider.triggered,
       completed: (c) => (decider.completed!(c), model.completed!(c), store.completed!(c), cuts?.observe(c)),
       failed: (id, reason, savepoint, time) => (decider.failed!(id, reason, savepoint, time), model.failed!(id, reason, savepoint, time)),
@@ -176,7 +178,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       policy.endProcess(result.failures);
       // A job canceled at the liveness bound may have had a restart due after it.
-      triggers.endProcess(result.failures, result.restores);
+      triggers.endProcess();
       restarts.endProcess(result.failures, result.restores, result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped");
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
@@ -195,7 +197,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
       policy.endProcess(job.env.lastRunner?.stats.failures ?? []);
-      triggers.endProcess(job.env.lastRunner?.stats.failures ?? [], job.env.lastRunner?.stats.restores ?? []);
+      triggers.endProcess();
       restarts.endProcess(job.env.lastRunner?.stats.failures ?? [], job.env.lastRunner?.stats.restores ?? [], "stopped");
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
       for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();

@@ -1,12 +1,11 @@
 import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
-import type { FailureEvent, RestoreEvent } from "../engine/checkpoint/stats.ts";
 
-/** What the coordinator reported, and the job's restarts, as one timeline of a process. */
+/** What the coordinator reported of one process, in its order. */
 export type CadenceEvent =
   | { readonly kind: "trigger"; readonly time: number; readonly id: number; readonly trigger: TriggerKind }
   | { readonly kind: "end"; readonly time: number; readonly id: number; readonly completed: boolean }
-  | { readonly kind: "failure"; readonly time: number; readonly attempt: number }
-  | { readonly kind: "restart"; readonly time: number; readonly attempt: number };
+  /** Periodic triggering started (a deploy), or a failover stopped it. */
+  | { readonly kind: "start" | "stop"; readonly time: number };
 
 export interface CadenceRules {
   readonly intervalMs: number;
@@ -15,35 +14,14 @@ export interface CadenceRules {
 }
 
 /**
- * The coordinator's events merged with the job's failures and restarts, in the order they
- * happened: by time; at one instant the coordinator's reports first (in their own order), then
- * failures and restarts by attempt (a restart deploys the attempt after the failure's; a deploy
- * that fails does so in the attempt it deployed).
- */
-export function timeline(coordinator: readonly CadenceEvent[], failures: readonly FailureEvent[], restores: readonly RestoreEvent[]): CadenceEvent[] {
-  const job: CadenceEvent[] = [
-    ...failures.map((f): CadenceEvent => ({ kind: "failure", time: f.time, attempt: f.attempt })),
-    ...restores.map((r): CadenceEvent => ({ kind: "restart", time: r.time, attempt: r.attempt })),
-  ].sort((a, b) => a.time - b.time || (a as { attempt: number }).attempt - (b as { attempt: number }).attempt || (a.kind === "restart" ? -1 : 1));
-  const out: CadenceEvent[] = [];
-  let j = 0;
-  for (const e of coordinator) {
-    while (j < job.length && job[j].time < e.time) out.push(job[j++]);
-    out.push(e);
-  }
-  while (j < job.length) out.push(job[j++]);
-  return out;
-}
-
-/**
  * Periodic checkpoints come on time, as Flink's periodic trigger does: the next one is due an
- * interval after the previous trigger (of any kind) or the restart; if as many as allowed are
- * pending then, it is due when one of them ends; and no sooner than the minimum pause after the
- * last completion. A pending savepoint holds it back (a stop suspends periodic checkpoints) until
- * it fails; once it completed, the job is stopping. Nothing is due between a failure and the restart, nor before the process's
- * first trigger (its start is not on the timeline). Only what the process lived past is judged:
- * a deadline is missed when an event later than it comes with no trigger before it.
- * Returns the first missed deadline, or undefined.
+ * interval after the previous trigger (of any kind) or the deploy that started triggering; if as
+ * many as allowed are pending then, it is due when one of them ends; and no sooner than the
+ * minimum pause after the last completion. A pending savepoint holds it back (a stop suspends
+ * periodic checkpoints) until it fails; once it completed, the job is stopping. Nothing is due
+ * between a failover and the next deploy. Only what the process lived past is judged: a deadline
+ * is missed when a later event comes with no trigger before it. Returns the first miss, or
+ * undefined.
  */
 export function missedTrigger(events: readonly CadenceEvent[], r: CadenceRules): string | undefined {
   const pending = new Set<number>();
@@ -81,13 +59,13 @@ export function missedTrigger(events: readonly CadenceEvent[], r: CadenceRules):
           due = e.time;
         }
         break;
-      case "failure":
+      case "stop":
         pending.clear();
         savepoint = undefined;
         due = undefined;
         afterEnd = false;
         break;
-      case "restart":
+      case "start":
         lastTrigger = e.time;
         due = e.time + r.intervalMs;
         break;

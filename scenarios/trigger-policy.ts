@@ -3,8 +3,7 @@ import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
 import { count } from "../reports/messages.ts";
 import { PROPERTIES } from "./checkers.ts";
 import { PropertyCheck } from "./property-check.ts";
-import { missedTrigger, timeline, type CadenceEvent } from "./trigger-cadence.ts";
-import type { FailureEvent, RestoreEvent } from "../engine/checkpoint/stats.ts";
+import { missedTrigger, type CadenceEvent } from "./trigger-cadence.ts";
 
 export interface TriggerRules {
   readonly intervalMs: number;
@@ -29,8 +28,7 @@ interface Pending {
  *   completes later, none expires sooner, none is still pending afterwards;
  * - every trigger takes a new id: higher than the ids this process triggered before, and than
  *   every checkpoint completed earlier in the run (a reused id writes over a stored checkpoint);
- * - periodic checkpoints come on time (trigger-cadence.ts), judged when the process ends, with
- *   the job's failures and restarts.
+ * - periodic checkpoints come on time (trigger-cadence.ts), judged when the process ends.
  * The model counts pending checkpoints itself from the coordinator's own reports (triggered,
  * completed, ended otherwise). Output checks cannot see these rules broken: one checkpoint too
  * many, or one that never expires, still commits the right windows.
@@ -59,6 +57,8 @@ export class TriggerPolicyCheck extends PropertyCheck {
     this.highestTriggered = 0;
     this.events = [];
     return {
+      started: (time) => this.events.push({ kind: "start", time }),
+      stopped: (time) => this.events.push({ kind: "stop", time }),
       triggered: (id, kind, time) => {
         this.overdue(time);
         this.triggers++;
@@ -98,8 +98,8 @@ export class TriggerPolicyCheck extends PropertyCheck {
   }
 
   /** The process ended (finished, failed, or killed): were its periodic checkpoints on time? */
-  endProcess(failures: readonly FailureEvent[], restores: readonly RestoreEvent[]): void {
-    const missed = missedTrigger(timeline(this.events, failures, restores), this.rules);
+  endProcess(): void {
+    const missed = missedTrigger(this.events, this.rules);
     if (missed !== undefined) this.problem(missed);
   }
 

@@ -26,6 +26,9 @@ export interface CoordinatorHost extends TaskGateway {
   savepointCompleted?(checkpointId: number): void;
   /** Checkpoint `id` was triggered (for an observer; changes nothing). */
   checkpointTriggered?(checkpointId: number, kind: TriggerKind): void;
+  /** Periodic triggering (re)started after a deploy; a failover stopped it (for an observer). */
+  checkpointingStarted?(): void;
+  checkpointingStopped?(): void;
   /** Checkpoint `id` passed its commit point and is in the store (for an observer; changes nothing). */
   checkpointCompleted?(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void;
   /** Checkpoint `id` ended without completing, for `reason`, before the failure manager weighs it (for an observer). */
@@ -128,6 +131,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   start(now: number): void {
     Object.assign(this, { running: true, timerAt: Infinity, finalWanted: false, queued: false, suspended: false });
     this.policy.start(now);
+    this.host.checkpointingStarted?.();
     this.arm(this.policy.nextPeriodic());
   }
   stop(): void {
@@ -327,6 +331,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       this.stats.failed(abort(p, now, "JOB_FAILOVER_REGION"));
       this.host.checkpointFailed?.(p.id, "JOB_FAILOVER_REGION", p.savepoint);
     }
+    this.host.checkpointingStopped?.();
     for (const p of cancelled) this.discard(p.id);
     this.store.release(this.bases);
   }

@@ -145,6 +145,14 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.savepoints.completed(checkpointId);
   }
 
+  checkpointingStarted(): void {
+    this.spec.checkpointObserver?.started?.(this.kernel.now());
+  }
+
+  checkpointingStopped(): void {
+    this.spec.checkpointObserver?.stopped?.(this.kernel.now());
+  }
+
   checkpointTriggered(checkpointId: number, kind: TriggerKind): void {
     this.spec.checkpointObserver?.triggered?.(checkpointId, kind, this.kernel.now());
   }

@@ -71,6 +71,10 @@ export interface JobSpec {
 
 /** Watches checkpoints begin and end, in the coordinator's order; never decides anything. `time`: virtual ms. */
 export interface CheckpointObserver {
+  /** Periodic triggering started: at a deploy (the first, or a restart's). */
+  started?(time: number): void;
+  /** A failover stopped it, after cancelling the pending checkpoints (reported as failed). */
+  stopped?(time: number): void;
   /** The coordinator triggered it (its pending checkpoint exists from now on). */
   triggered?(checkpointId: number, kind: TriggerKind, time: number): void;
   /** The checkpoint passed its commit point and is in the store. */
