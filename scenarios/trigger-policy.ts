@@ -1,5 +1,4 @@
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
-import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
 import { count } from "../reports/messages.ts";
 import { PROPERTIES } from "./checkers.ts";
 import { PropertyCheck } from "./property-check.ts";
@@ -10,11 +9,6 @@ export interface TriggerRules {
   readonly maxConcurrent: number;
   readonly minPauseMs: number;
   readonly timeoutMs: number;
-}
-
-interface Pending {
-  readonly time: number;
-  readonly kind: TriggerKind;
 }
 
 /**
@@ -37,8 +31,8 @@ export class TriggerPolicyCheck extends PropertyCheck {
   protected readonly property = PROPERTIES.triggerPolicy;
   private triggers = 0;
   private expiries = 0;
-  /** Per process: a new process's coordinator starts with nothing pending and no completion. */
-  private pending = new Map<number, Pending>();
+  /** Per process (a new process's coordinator starts with nothing pending and no completion): trigger time by id. */
+  private pending = new Map<number, number>();
   private lastCompletion = -Infinity;
   private lastCompleted = 0;
   private highestTriggered = 0;
@@ -70,14 +64,14 @@ export class TriggerPolicyCheck extends PropertyCheck {
           this.problem(`checkpoint ${id} was triggered while ${this.pending.size} were pending (${[...this.pending.keys()].join(", ")}): max-concurrent-checkpoints is ${maxConcurrent}`);
         if (kind === "periodic" && time < this.lastCompletion + minPauseMs)
           this.problem(`checkpoint ${id} was triggered ${time - this.lastCompletion} ms after checkpoint ${this.lastCompleted} completed: the minimum pause is ${minPauseMs} ms`);
-        this.pending.set(id, { time, kind });
+        this.pending.set(id, time);
         this.events.push({ kind: "trigger", time, id, trigger: kind });
       },
       completed: (c) => {
         this.overdue(c.time);
-        const p = this.pending.get(c.checkpointId);
-        if (p === undefined) this.problem(`checkpoint ${c.checkpointId} completed, but it was not pending`);
-        else if (c.time - p.time > this.rules.timeoutMs) this.problem(`checkpoint ${c.checkpointId} completed ${c.time - p.time} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
+        const at = this.pending.get(c.checkpointId);
+        if (at === undefined) this.problem(`checkpoint ${c.checkpointId} completed, but it was not pending`);
+        else if (c.time - at > this.rules.timeoutMs) this.problem(`checkpoint ${c.checkpointId} completed ${c.time - at} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
         this.pending.delete(c.checkpointId);
         this.events.push({ kind: "end", time: c.time, id: c.checkpointId, completed: true });
         this.lastCompletion = c.time;
@@ -85,14 +79,14 @@ export class TriggerPolicyCheck extends PropertyCheck {
         this.highestCompleted = Math.max(this.highestCompleted, c.checkpointId);
       },
       failed: (id, reason, _savepoint, time) => {
-        const p = this.pending.get(id);
+        const at = this.pending.get(id);
         this.pending.delete(id);
         this.events.push({ kind: "end", time, id, completed: false });
         this.overdue(time);
-        if (p === undefined) return this.problem(`checkpoint ${id} ended (${reason}), but it was not pending`);
+        if (at === undefined) return this.problem(`checkpoint ${id} ended (${reason}), but it was not pending`);
         if (reason !== "CHECKPOINT_EXPIRED") return;
         this.expiries++;
-        if (time - p.time !== this.rules.timeoutMs) this.problem(`checkpoint ${id} expired ${time - p.time} ms after its trigger: its timeout is ${this.rules.timeoutMs} ms`);
+        if (time - at !== this.rules.timeoutMs) this.problem(`checkpoint ${id} expired ${time - at} ms after its trigger: its timeout is ${this.rules.timeoutMs} ms`);
       },
     };
   }
@@ -105,9 +99,9 @@ export class TriggerPolicyCheck extends PropertyCheck {
 
   /** Anything still pending past its timeout at `time` should have expired by now. */
   private overdue(time: number): void {
-    for (const [id, p] of this.pending) {
-      if (time - p.time <= this.rules.timeoutMs) continue;
-      this.problem(`checkpoint ${id} was still pending ${time - p.time} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
+    for (const [id, at] of this.pending) {
+      if (time - at <= this.rules.timeoutMs) continue;
+      this.problem(`checkpoint ${id} was still pending ${time - at} ms after its trigger: its timeout (${this.rules.timeoutMs} ms) had passed, so it should have expired`);
       this.pending.delete(id); // said once
     }
   }
