@@ -1,4 +1,4 @@
-import type { CompletedCheckpointView } from "../engine/runtime/job-spec.ts";
+import type { CheckpointObserver, CompletedCheckpointView } from "../engine/runtime/job-spec.ts";
 import type { CheckpointReader, StateHandle } from "../engine/state/checkpoint-storage.ts";
 import { decodeTaskSnapshot } from "../engine/checkpoint/snapshot-codec.ts";
 import type { TaskSnapshot } from "../engine/checkpoint/subtask-checkpointer.ts";
@@ -65,6 +65,11 @@ export class ConsistentCutCheck {
     this.outOfOrdernessMs = o.outOfOrdernessMs;
     this.atLeastOnce = o.atLeastOnce ?? false;
     this.tolerated = o.tolerated ?? (() => false);
+  }
+
+  /** Each process's completions are observed alike (the run's checkpoints are one sequence). */
+  startProcess(): CheckpointObserver {
+    return { completed: this.observe };
   }
 
   readonly observe = (c: CompletedCheckpointView): void => {

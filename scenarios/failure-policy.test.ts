@@ -24,7 +24,7 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
     o.failed!(6, "IO_EXCEPTION", false, 0);
     o.failed!(7, "FINALIZE_CHECKPOINT_FAILURE", false, 0); // second in a row: the job must fail over here
     o.failed!(8, "CHECKPOINT_EXPIRED", false, 0); // the count starts again after the failover
-    check.endProcess([thresholdFailure(1, 7)]);
+    check.endProcess({ failures: [thresholdFailure(1, 7)], restores: [], end: "finished" });
     expect(check.result()).toEqual({ property: "the job failed over exactly when checkpoint failures exceeded the tolerable number", valid: true, message: "4 counted checkpoint failures, tolerable 1: 1 failover on the threshold, as the rule says" });
   });
 
@@ -46,7 +46,7 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
       if (fm.onFailure(id, what, savepoint)) failures.push(thresholdFailure(1, id));
     }
     expect(failures.map((f) => f.error.match(/checkpoint (\d+) failed/)![1])).toEqual(["6"]);
-    check.endProcess(failures);
+    check.endProcess({ failures, restores: [], end: "finished" });
     expect(check.problems).toEqual([]);
   });
 
@@ -60,7 +60,7 @@ describe("the job fails over exactly when checkpoint failures exceed the tolerab
       const check = new FailurePolicyCheck(1);
       const o = check.startProcess();
       for (const id of failed) o.failed!(id, "CHECKPOINT_EXPIRED", false, 0);
-      check.endProcess(actual.map((id) => thresholdFailure(1, id)));
+      check.endProcess({ failures: actual.map((id) => thresholdFailure(1, id)), restores: [], end: "finished" });
       expect(check.result()).toMatchObject({ valid: false, message });
     }
   });

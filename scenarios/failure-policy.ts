@@ -1,6 +1,6 @@
 import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
 import type { CheckpointFailureReasonKey } from "../engine/checkpoint/failure-reason.ts";
-import type { FailureEvent } from "../engine/checkpoint/stats.ts";
+import type { ProcessRecord } from "./process-checks.ts";
 import { count } from "../reports/messages.ts";
 import { PROPERTIES } from "./checkers.ts";
 import { PropertyCheck } from "./property-check.ts";
@@ -69,7 +69,7 @@ export class FailurePolicyCheck extends PropertyCheck {
   }
 
   /** The process ended (finished, failed, or killed): its job failures against the model's. */
-  endProcess(failures: readonly FailureEvent[]): void {
+  endProcess({ failures }: ProcessRecord): void {
     const actual = failures.flatMap((f) => {
       const m = THRESHOLD.exec(f.error);
       return m ? [Number(m[2])] : [];

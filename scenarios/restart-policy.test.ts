@@ -19,22 +19,22 @@ const exponential: RestartStrategy = { kind: "exponential-delay", initial: 100, 
 describe("the job restarts as its restart strategy says", () => {
   it("accepts restarts on time, a restart that itself fails, the give-up, and a process killed while a restart was due", () => {
     const check = new RestartPolicyCheck(fixed);
-    check.endProcess([failure(0, 0), failure(1_000, 0, "deploy"), failure(5_000, 1)], [restore(2_000, 1)], "failed"); // the restart at 1,000 failed reading its restore point; the third failure exhausts 2 attempts
-    check.endProcess([failure(0, 0)], [], "stopped");
+    check.endProcess({ failures: [failure(0, 0), failure(1_000, 0, "deploy"), failure(5_000, 1)], restores: [restore(2_000, 1)], end: "failed" }); // the restart at 1,000 failed reading its restore point; the third failure exhausts 2 attempts
+    check.endProcess({ failures: [failure(0, 0)], restores: [], end: "stopped" });
     expect(check.result()).toEqual({ property: PROPERTIES.restartPolicy, valid: true, message: "4 failures, 2 restarts, as fixed-delay(attempts=2, delay=1000ms) says" });
   });
 
   it("pairs each restart with its failure when a restart fails before it deploys, at the same instant as the restore after it", () => {
     // A rescale's second job: its savepoint's read fails twice (restart delay 0), then it restores; all at one virtual time.
     const check = new RestartPolicyCheck({ kind: "fixed-delay", attempts: 10, delay: 0 });
-    check.endProcess([failure(7, 0, "deploy"), failure(7, 0, "deploy")], [restore(7, 1)], "finished");
+    check.endProcess({ failures: [failure(7, 0, "deploy"), failure(7, 0, "deploy")], restores: [restore(7, 1)], end: "finished" });
     expect(check.result().message).toBe("2 failures, 2 restarts, as fixed-delay(attempts=10, delay=0ms) says");
   });
 
   it("follows exponential backoff: growth by the multiplier up to the cap, and a reset after a quiet period", () => {
     const check = new RestartPolicyCheck(exponential);
     // backoffs 100, 200, 300 (capped), then 100 again after 60 s without a failure
-    check.endProcess([failure(0, 0), failure(1_000, 1), failure(2_000, 2), failure(100_000, 3)], [restore(100, 1), restore(1_200, 2), restore(2_300, 3), restore(100_100, 4)], "finished");
+    check.endProcess({ failures: [failure(0, 0), failure(1_000, 1), failure(2_000, 2), failure(100_000, 3)], restores: [restore(100, 1), restore(1_200, 2), restore(2_300, 3), restore(100_100, 4)], end: "finished" });
     expect(check.problems).toEqual([]);
   });
 
@@ -55,7 +55,7 @@ describe("the job restarts as its restart strategy says", () => {
         restores.push(restore(t + d.delay, restores.length + 1));
       }
       const check = new RestartPolicyCheck(s);
-      check.endProcess(failures, restores, failed ? "failed" : "finished");
+      check.endProcess({ failures, restores, end: failed ? "failed" : "finished" });
       expect(check.problems, s.kind).toEqual([]);
     }
   });
@@ -72,7 +72,7 @@ describe("the job restarts as its restart strategy says", () => {
     ];
     for (const [s, failures, restores, end, message] of cases) {
       const check = new RestartPolicyCheck(s);
-      check.endProcess(failures, restores, end);
+      check.endProcess({ failures, restores, end });
       expect(check.result()).toMatchObject({ valid: false, message });
     }
   });

@@ -1,5 +1,5 @@
 import { describeRestartStrategy as describe, type RestartStrategy } from "../engine/api/restart-strategies.ts";
-import type { FailureEvent, RestoreEvent } from "../engine/checkpoint/stats.ts";
+import type { ProcessRecord } from "./process-checks.ts";
 import { count } from "../reports/messages.ts";
 import { PROPERTIES } from "./checkers.ts";
 import { PropertyCheck } from "./property-check.ts";
@@ -45,9 +45,6 @@ class StrategyModel {
   }
 }
 
-/** How a process ended, as far as its restarts go. */
-export type ProcessEnd = "finished" | "failed" | "stopped";
-
 /**
  * The job restarts as its restart strategy says: after each failure it restarts exactly the
  * strategy's backoff later (the restore, or a failure of the restart itself, comes then, and no
@@ -65,12 +62,8 @@ export class RestartPolicyCheck extends PropertyCheck {
     super();
   }
 
-  /**
-   * One process's record. `end`: "finished" (or canceled at the liveness bound: it ran on past
-   * every restart due), "failed" (the job gave up), "stopped" (killed: what was due after its
-   * last event never came, and that says nothing).
-   */
-  endProcess(failures: readonly FailureEvent[], restores: readonly RestoreEvent[], end: ProcessEnd): void {
+  /** One process's record: a finished one owes every restart due, a stopped one nothing after its last event. */
+  endProcess({ failures, restores, end }: ProcessRecord): void {
     const model = new StrategyModel(this.strategy);
     // Restores by the attempt they deploy: the restart after a failure in attempt `a` deploys
     // attempt a + 1, or fails before it deploys (reading its restore point), in attempt a again.

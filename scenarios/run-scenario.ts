@@ -36,7 +36,7 @@ import { FailurePolicyCheck } from "./failure-policy.ts";
 import { TriggerPolicyCheck } from "./trigger-policy.ts";
 import { RestartPolicyCheck } from "./restart-policy.ts";
 import { RetentionCheck } from "./retention.ts";
-import type { CheckpointObserver } from "../engine/runtime/job-spec.ts";
+import { RunChecks } from "./process-checks.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
 import type { RealtimeDriver } from "../engine/runtime/adapters/realtime-driver.ts";
 
@@ -148,11 +148,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
   let from: string | undefined;
   let earlier: JobExecutionResult | undefined;
   let afterKill: KillRecord | undefined;
-  const cuts = cutCheckFor(spec);
-  const policy = new FailurePolicyCheck(spec.job.tolerableFailures);
-  const restarts = new RestartPolicyCheck(spec.job.restart);
-  const retention = new RetentionCheck(spec.job.retained, spec.job.incremental ?? false);
-  const triggers = new TriggerPolicyCheck({ intervalMs: spec.job.checkpointIntervalMs, maxConcurrent: spec.job.maxConcurrent, minPauseMs: spec.job.minPauseMs, timeoutMs: spec.job.timeoutMs });
+  const checks = runChecksFor(spec);
   for (;;) {
     const rescale = spec.job.rescale;
     const atFrom = from !== undefined ? { fromSavepoint: from } : {};
@@ -163,23 +159,11 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
     const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
     const resume = fromUser ? (opts.resume ?? false) : staged.fromSavepoint === undefined && (kills.length > 0 || (opts.resume ?? false));
-    const model = policy.startProcess();
-    const decider = triggers.startProcess();
-    const store = retention.startProcess();
-    const observer: CheckpointObserver = {
-      started: decider.started,
-      stopped: decider.stopped,
-      triggered: decider.triggered,
-      completed: (c) => (decider.completed!(c), model.completed!(c), store.completed!(c), cuts?.observe(c)),
-      failed: (id, reason, savepoint, time) => (decider.failed!(id, reason, savepoint, time), model.failed!(id, reason, savepoint, time)),
-    };
-    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, observer, [cuts, policy, triggers, restarts, retention]);
+    const job = prepareScenario({ ...spec, faults, feedFaults: undefined, job: { ...spec.job, diskFaults: [] } }, { ...opts, fs }, undefined, resume, kills.length === 0 && earlier === undefined, staged, checks);
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
-      policy.endProcess(result.failures);
-      // A job canceled at the liveness bound may have had a restart due after it.
-      triggers.endProcess();
-      restarts.endProcess(result.failures, result.restores, result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped");
+      // A job canceled at the liveness bound is "stopped": a restart may have been due after it.
+      checks.endProcess({ failures: result.failures, restores: result.restores, end: result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped" });
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
       afterKill = undefined;
@@ -196,9 +180,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
       return job.finish(earlier ? mergeResults(earlier, result) : result, [...fired, ...job.nemesis.fired], kills, earlier ? [earlier, result] : undefined);
     } catch (e) {
       if (!(e instanceof ProcessKilled)) throw e;
-      policy.endProcess(job.env.lastRunner?.stats.failures ?? []);
-      triggers.endProcess();
-      restarts.endProcess(job.env.lastRunner?.stats.failures ?? [], job.env.lastRunner?.stats.restores ?? [], "stopped");
+      checks.endProcess({ failures: job.env.lastRunner?.stats.failures ?? [], restores: job.env.lastRunner?.stats.restores ?? [], end: "stopped" });
       // The "process" is gone; free what it held in this real one (lmdb environments, their directories).
       for (const t of job.env.lastRunner?.tasks ?? []) t.cancel();
       if (afterKill) afterKill.resumedFrom = job.startedFrom() ?? null;
@@ -276,21 +258,26 @@ function watchDisk<T>(fs: Fs, job: PreparedJob, run: () => T): T {
 }
 
 /**
- * The check of every completed checkpoint against the tape (consistent-cut.ts), for the seed job;
- * one per scenario run, across its processes and stages. A checkpoint that does not read back is
- * no finding when the plan flips a bit on the disk.
+ * The checks that watch every process and stage of a scenario run through the coordinator's
+ * reports: each completed checkpoint against the tape (consistent-cut.ts, the seed job only; a
+ * checkpoint that does not read back is no finding when the plan flips a bit on the disk), the
+ * failure policy, the trigger rules, the restart strategy and retention.
  */
-function cutCheckFor(spec: ScenarioSpec): ConsistentCutCheck | undefined {
-  if (spec.job.module !== undefined) return undefined;
+function runChecksFor(spec: ScenarioSpec): RunChecks {
+  const j = spec.job;
   const flips = planOf(spec).some((f) => f.kind === "disk" && f.disk.kind === "bitflip");
-  return new ConsistentCutCheck(tapeFor(spec.feed), { windowMs: spec.job.windowMs, outOfOrdernessMs: spec.job.outOfOrdernessMs, atLeastOnce: spec.job.mode === "at-least-once", tolerated: () => flips });
+  const cuts = j.module === undefined ? [new ConsistentCutCheck(tapeFor(spec.feed), { windowMs: j.windowMs, outOfOrdernessMs: j.outOfOrdernessMs, atLeastOnce: j.mode === "at-least-once", tolerated: () => flips })] : [];
+  return new RunChecks([
+    ...cuts,
+    new FailurePolicyCheck(j.tolerableFailures),
+    new TriggerPolicyCheck({ intervalMs: j.checkpointIntervalMs, maxConcurrent: j.maxConcurrent, minPauseMs: j.minPauseMs, timeoutMs: j.timeoutMs }),
+    new RestartPolicyCheck(j.restart),
+    new RetentionCheck(j.retained, j.incremental ?? false),
+  ]);
 }
 
-/**
- * `observer`: told of each checkpoint's end; `runChecks`: checks that watched the whole run (every
- * process and stage), whose results are added to the run's.
- */
-function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, observer?: CheckpointObserver, runChecks: readonly ({ result(): CheckResult } | undefined)[] = []): PreparedJob {
+/** `runChecks`: the run's checks (runChecksFor), told of this process's checkpoints; their results are added to the run's. */
+function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeFeed, resume = false, armDisk = true, stage: StageOptions = {}, runChecks?: RunChecks): PreparedJob {
   const tape = tapeFor(spec.feed);
   const fs = opts.fs ?? new MemFs();
   const root = opts.root ?? DEFAULT_ROOT;
@@ -320,7 +307,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS }),
     ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
-    ...(observer ? { checkpointObserver: observer } : {}),
+    ...(runChecks ? { checkpointObserver: runChecks.startProcess() } : {}),
   });
   envRef = env;
   env.enableCheckpointing(j.checkpointIntervalMs, j.mode === "exactly-once" ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
@@ -388,7 +375,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
       ...(custom || !exact ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result, realFeed ? undefined : LIVENESS_MARGIN_MS),
       ...(kills.length ? [checkKills(kills)] : []),
-      ...runChecks.flatMap((c) => (c ? [c.result()] : [])),
+      ...(runChecks?.results() ?? []),
     ];
     return {
       spec, tape, result, committed, oracle, late,

@@ -96,9 +96,21 @@ function applyOp(t: Tree, o: EntryOp): void {
   }
 }
 
+type EioFault = Extract<DiskFault, { kind: "eio" }>;
+
 /** An EIO fault that fails more than one call, with successes between. */
-export const intermittent = (f: DiskFault): f is Extract<DiskFault, { kind: "eio" }> & { occurrence: number; times: number } =>
+export const intermittent = (f: DiskFault): f is EioFault & { occurrence: number; times: number } =>
   f.kind === "eio" && f.occurrence !== undefined && (f.times ?? 1) > 1;
+
+/** Whether an EIO fault fails the n-th matching call (1-based): see DiskFault. */
+const eioFails = (f: EioFault, n: number): boolean => {
+  if (f.occurrence === undefined) return true;
+  const k = n - f.occurrence, every = f.every ?? 1;
+  return k >= 0 && k % every === 0 && k / every < (f.times ?? 1);
+};
+
+/** The last matching call an EIO fault with an occurrence fails. */
+const lastFailing = (f: EioFault & { occurrence: number }): number => f.occurrence + (f.every ?? 1) * ((f.times ?? 1) - 1);
 
 export function describeDiskFault(f: DiskFault): string {
   const at = f.path === undefined ? "" : ` ${JSON.stringify(f.path)}`;
@@ -271,7 +283,7 @@ export class SimFs implements Fs {
       const f = a.fault;
       if (f.kind === "enospc") return false;
       if (f.kind !== "eio") return true;
-      return intermittent(f) && a.seen < f.occurrence! + (f.every ?? 1) * (f.times! - 1);
+      return intermittent(f) && a.seen < lastFailing(f);
     });
   }
 
@@ -383,9 +395,7 @@ export class SimFs implements Fs {
   private eio(op: "read" | "write" | "fsync", p: string): void {
     for (const a of this.armed("eio", p)) {
       if (a.fault.kind !== "eio" || a.fault.op !== op) continue;
-      const k = ++a.seen - (a.fault.occurrence ?? a.seen);
-      const every = a.fault.every ?? 1;
-      if (k === 0 || (k > 0 && k % every === 0 && k / every < (a.fault.times ?? 1))) {
+      if (eioFails(a.fault, ++a.seen)) {
         this.trip(a.fault);
         throw fsError("EIO", `i/o error, ${op} '${p}'`);
       }
