@@ -27,10 +27,10 @@ class StrategyModel {
       case "none": return { restart: false };
       // `attempts` restarts in the process's life: the failure after the last one ends the job.
       case "fixed-delay": return this.failures > s.attempts ? { restart: false } : { restart: true, min: s.delay, max: s.delay };
-      // More than `maxFailures` failures within the last `interval` ms end the job.
+      // More than `maxFailures` failures within the last `interval` ms, both ends included, end the job.
       case "failure-rate": {
         this.recent.push(t);
-        const inWindow = this.recent.filter((f) => f > t - s.interval).length;
+        const inWindow = this.recent.filter((f) => f >= t - s.interval).length;
         return inWindow > s.maxFailures ? { restart: false } : { restart: true, min: s.delay, max: s.delay };
       }
       // The backoff starts at `initial`, grows by the multiplier at each failure up to `max`, and

@@ -87,6 +87,15 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     // The cap on three scales: reached at once, after a failure or two, or seldom.
     fc.record({ initial: fc.integer({ min: 1, max: 1_000 }), multiplier: fc.constantFrom(1.5, 2), cap: fc.constantFrom(1, 2, 0) })
       .map((r): RestartStrategy => ({ kind: "exponential-delay", initial: r.initial, max: r.cap === 0 ? 10_000 : r.initial * r.cap, multiplier: r.multiplier, resetThreshold: 60_000, jitter: 0 })),
+    // Failures of one process come at least `delay` apart (each after the restart before it), so
+    // an interval shorter than maxFailures × delay never holds more than maxFailures of them and
+    // a correct job never gives up; from (maxFailures − 1) × delay on it can hold maxFailures, so
+    // the sliding window, its count and its boundary are all exercised.
+    fc.record({ maxFailures: fc.integer({ min: 1, max: 3 }), delay: fc.integer({ min: 2, max: 5_000 }), extra: fc.nat({ max: 4_998 }) })
+      .map(({ maxFailures, delay, extra }): RestartStrategy => {
+        const lo = Math.max(1, (maxFailures - 1) * delay), hi = maxFailures * delay - 1;
+        return { kind: "failure-rate", maxFailures, delay, interval: lo + (extra % (hi - lo + 1)) };
+      }),
   );
   const all: { [K in SwarmDimension]: fc.Arbitrary<SwarmConfig[K]> } = {
     backend: fc.constantFrom<Backend>("memory", "file", "kv"),

@@ -33,9 +33,16 @@ describe("restart strategies", () => {
     const b = new RestartBackoff(RestartStrategies.failureRateRestart(2, 1_000, 50), new Rng("f"));
     expect(b.onFailure(0).restart).toBe(true);
     expect(b.onFailure(500).restart).toBe(true);
-    expect(b.onFailure(1_600).restart).toBe(true); // the failure at 0 has left the window: 2 within (600, 1600]
-    expect(b.onFailure(1_700).restart).toBe(true); // 2 within (700, 1700]
-    expect(b.onFailure(1_800).restart).toBe(false); // 3 within (800, 1800]: more than 2
+    expect(b.onFailure(1_600).restart).toBe(true); // the failure at 0 has left the window: 2 within [600, 1600]
+    expect(b.onFailure(1_700).restart).toBe(true); // 2 within [700, 1700]
+    expect(b.onFailure(1_800).restart).toBe(false); // 3 within [800, 1800]: more than 2
+  });
+
+  it("failure rate: the interval is closed, as in Flink (a failure exactly `interval` ago counts)", () => {
+    const b = new RestartBackoff(RestartStrategies.failureRateRestart(1, 1_000, 0), new Rng("f"));
+    expect(b.onFailure(0).restart).toBe(true);
+    expect(b.onFailure(1_001).restart).toBe(true); // [1, 1001] holds one failure
+    expect(b.onFailure(2_001).restart).toBe(false); // [1001, 2001] holds two
   });
 
   it("none: never restarts", () => {

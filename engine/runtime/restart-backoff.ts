@@ -27,8 +27,10 @@ export class RestartBackoff {
         if (this.failures > s.attempts) return { restart: false, reason: `Recovery is suppressed by ${describeRestartStrategy(s)}: ${s.attempts} restart attempts used` };
         return { restart: true, delay: s.delay };
       case "failure-rate": {
+        // The interval is closed, as in Flink's FailureRateRestartBackoffTimeStrategy (which keeps
+        // maxFailures + 1 timestamps since FLINK-20752): a failure exactly `interval` ago still counts.
         this.failureTimes.push(now);
-        while (this.failureTimes.length && this.failureTimes[0] <= now - s.interval) this.failureTimes.shift();
+        while (this.failureTimes.length && this.failureTimes[0] < now - s.interval) this.failureTimes.shift();
         if (this.failureTimes.length > s.maxFailures) {
           return { restart: false, reason: `Recovery is suppressed by ${describeRestartStrategy(s)}: ${this.failureTimes.length} failures within ${s.interval}ms` };
         }
