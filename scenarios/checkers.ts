@@ -23,7 +23,7 @@ export const PROPERTIES = {
   kills: "after a process kill, the new process resumed from the latest completed checkpoint",
   cuts: "every completed checkpoint is a consistent cut of the tape",
   failurePolicy: "the job failed over exactly when checkpoint failures exceeded the tolerable number",
-  triggerPolicy: "checkpoints were triggered and expired as configured",
+  triggerPolicy: "checkpoints were triggered, expired and aborted as configured",
   restartPolicy: "the job restarted as its restart strategy says",
   retention: "the store kept the configured number of completed checkpoints",
 } as const;

@@ -11,8 +11,8 @@ import { PROPERTIES } from "./checkers.ts";
 const done = (checkpointId: number, time: number) => ({ checkpointId, time }) as CompletedCheckpointView;
 const rules = { intervalMs: 2_000, maxConcurrent: 2, minPauseMs: 500, timeoutMs: 10_000 };
 
-describe("checkpoints are triggered and expire as configured", () => {
-  it("accepts what the rules allow: a savepoint beyond the cap, the final checkpoint inside the pause, an expiry on the dot, a failover's cancellations", () => {
+describe("checkpoints are triggered, expire and abort as configured", () => {
+  it("accepts what the rules allow: a savepoint beyond the cap, the final checkpoint inside the pause, an expiry on the dot, a decline's abort, a failover's cancellations", () => {
     const check = new TriggerPolicyCheck(rules);
     const o = check.startProcess();
     o.triggered!(1, "periodic", 0);
@@ -24,9 +24,12 @@ describe("checkpoints are triggered and expire as configured", () => {
     o.failed!(2, "CHECKPOINT_EXPIRED", false, 12_000); // exactly its timeout
     o.failed!(4, "JOB_FAILOVER_REGION", false, 12_500);
     o.triggered!(5, "periodic", 13_000);
+    o.declined!(5, "Window#1", "IO_EXCEPTION", 13_100);
+    o.failed!(5, "IO_EXCEPTION", false, 13_100); // as the decline arrives, for its reason
+    o.declined!(5, "Window#0", "IO_EXCEPTION", 13_200); // a late decline of an ended checkpoint: nothing to abort
     const next = check.startProcess(); // a new process resumes from checkpoint 3
     next.triggered!(6, "periodic", 1_000);
-    expect(check.result()).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "6 triggers, 1 expiry: every 2000 ms, at most 2 pending, 500 ms pause, 10000 ms timeout, new ids" });
+    expect(check.result()).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "6 triggers, 1 expiry, 1 decline: every 2000 ms, at most 2 pending, 500 ms pause, 10000 ms timeout, new ids" });
   });
 
   it("names each broken rule", () => {
@@ -37,6 +40,10 @@ describe("checkpoints are triggered and expire as configured", () => {
       [(o) => (o.triggered!(1, "periodic", 0), o.failed!(1, "CHECKPOINT_EXPIRED", false, 9_999)), "checkpoint 1 expired 9999 ms after its trigger: its timeout is 10000 ms"],
       [(o) => (o.triggered!(1, "periodic", 0), o.triggered!(2, "periodic", 20_000)), "checkpoint 1 was still pending 20000 ms after its trigger: its timeout (10000 ms) had passed, so it should have expired"],
       [(o) => (o.triggered!(2, "periodic", 0), o.failed!(2, "CHECKPOINT_DECLINED", false, 1), o.triggered!(2, "periodic", 2)), "checkpoint 2 was triggered after checkpoint 2 in the same process: ids must only grow"],
+      [(o) => (o.triggered!(1, "periodic", 0), o.declined!(1, "Source#0", "IO_EXCEPTION", 50), o.failed!(1, "CHECKPOINT_EXPIRED", false, 10_000)), "checkpoint 1 was declined by Source#0 at 50 (IO_EXCEPTION), but failed at 10000 (CHECKPOINT_EXPIRED): a decline aborts it as it arrives"],
+      [(o) => (o.triggered!(1, "periodic", 0), o.declined!(1, "Source#0", "IO_EXCEPTION", 50), o.triggered!(2, "periodic", 2_000)), "checkpoint 1 was still pending at 2000, though Source#0 had declined it at 50 (IO_EXCEPTION): a decline aborts it as it arrives"],
+      [(o) => (o.triggered!(1, "periodic", 0), o.declined!(1, "Source#0", "IO_EXCEPTION", 50), o.failed!(1, "CHECKPOINT_DECLINED", false, 50)), "checkpoint 1 was declined by Source#0 at 50 (IO_EXCEPTION), but failed at 50 (CHECKPOINT_DECLINED): a decline aborts it as it arrives"],
+      [(o) => (o.triggered!(1, "periodic", 0), o.declined!(1, "Source#0", "IO_EXCEPTION", 50), o.completed!(done(1, 60))), "checkpoint 1 completed at 60, but Source#0 had declined it at 50 (IO_EXCEPTION): a decline aborts it as it arrives"],
     ];
     for (const [run, message] of cases) {
       const check = new TriggerPolicyCheck(rules);
@@ -54,7 +61,13 @@ describe("checkpoints are triggered and expire as configured", () => {
   it("holds in a swarm run whose slow alignment makes a checkpoint expire, with two allowed pending", () => {
     const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("maxConcurrent=2"), faults: parsePlan("slow@checkpoint.alignment#2[#0]+700000ms") });
     expect(outcome).toEqual({ kind: "passed" });
-    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "4 triggers, 1 expiry: every 10000 ms, at most 2 pending, 500 ms pause, 600000 ms timeout, new ids" });
+    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "4 triggers, 1 expiry, 0 declines: every 10000 ms, at most 2 pending, 500 ms pause, 600000 ms timeout, new ids" });
+  });
+
+  it("holds in a swarm run where a task declines a checkpoint (an I/O error in its async phase): the coordinator aborts it as the decline arrives", () => {
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("backend=file"), faults: parsePlan("disk:eio-write@chk-#2") });
+    expect(outcome).toEqual({ kind: "passed" });
+    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)).toEqual({ property: PROPERTIES.triggerPolicy, valid: true, message: "18 triggers, 0 expiries, 1 decline: every 10000 ms, at most 1 pending, 500 ms pause, 600000 ms timeout, new ids" });
   });
 
   it("holds in a run whose restart deploys a job whose sources have ended: its final checkpoint is triggered at the restart's instant", () => {

@@ -216,7 +216,11 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       this.deliverAck(task, id, handle, stats);
       return "ok";
     },
-    decline: (task, id, reason, cause) => this.transport.send(() => this.toCoordinator(() => this.coordinator?.decline(task, id, reason, cause, this.kernel.now()))),
+    decline: (task, id, reason, cause) =>
+      this.transport.send(() => {
+        this.spec.checkpointObserver?.declined?.(id, task, reason, this.kernel.now());
+        this.toCoordinator(() => this.coordinator?.decline(task, id, reason, cause, this.kernel.now()));
+      }),
   };
 
   /** An acknowledgement arrived (AckMessage). */

@@ -84,6 +84,8 @@ export interface CheckpointObserver {
    * or cancelled by a task's failure or a failover.
    */
   failed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean, time: number): void;
+  /** A task's decline reached the coordinator (reported as it arrives, before the coordinator acts on it). */
+  declined?(checkpointId: number, task: string, reason: CheckpointFailureReasonKey, time: number): void;
 }
 
 /** A completed checkpoint as an observer sees it: its id and a read-only view of where it is stored. */
