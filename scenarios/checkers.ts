@@ -26,6 +26,7 @@ export const PROPERTIES = {
   triggerPolicy: "checkpoints were triggered, expired and aborted as configured",
   restartPolicy: "the job restarted as its restart strategy says",
   retention: "the store kept the configured number of completed checkpoints",
+  alignment: "tasks held input channels back only while aligning a checkpoint",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;

@@ -23,7 +23,7 @@ export interface RunCheck {
   result(): CheckResult;
 }
 
-const REPORTS = ["started", "stopped", "triggered", "completed", "failed", "declined"] as const satisfies readonly (keyof CheckpointObserver)[];
+const REPORTS = ["started", "stopped", "triggered", "completed", "failed", "declined", "inputHandled"] as const satisfies readonly (keyof CheckpointObserver)[];
 // Every kind of report is passed on: a report added to CheckpointObserver and missing here fails to compile.
 const everyReport: [Exclude<keyof CheckpointObserver, (typeof REPORTS)[number]>] extends [never] ? true : never = true;
 void everyReport;

@@ -35,6 +35,7 @@ import { ConsistentCutCheck } from "./consistent-cut.ts";
 import { FailurePolicyCheck } from "./failure-policy.ts";
 import { TriggerPolicyCheck } from "./trigger-policy.ts";
 import { RestartPolicyCheck } from "./restart-policy.ts";
+import { AlignmentCheck } from "./alignment-check.ts";
 import { RetentionCheck } from "./retention.ts";
 import { RunChecks } from "./process-checks.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
@@ -273,6 +274,7 @@ function runChecksFor(spec: ScenarioSpec): RunChecks {
     new TriggerPolicyCheck({ intervalMs: j.checkpointIntervalMs, maxConcurrent: j.maxConcurrent, minPauseMs: j.minPauseMs, timeoutMs: j.timeoutMs }),
     new RestartPolicyCheck(j.restart),
     new RetentionCheck(j.retained, j.incremental ?? false),
+    new AlignmentCheck(),
   ]);
 }
 

@@ -37,7 +37,13 @@ export class CheckpointedInput implements AlignmentController {
   /** The unaligned checkpoint whose channel state is being recorded. */
   private recordingFor = 0;
 
-  constructor(readonly channels: readonly Channel[], readonly config: AlignmentConfig, private readonly owner: CheckpointedInputOwner) {
+  constructor(
+    readonly channels: readonly Channel[],
+    readonly config: AlignmentConfig,
+    private readonly owner: CheckpointedInputOwner,
+    /** Told of each barrier-handling event and the channels blocked after it (a harness's checks). */
+    private readonly observe?: (e: AlignmentEvent, blocked: readonly boolean[]) => void,
+  ) {
     this.state = initialAlignment(channels.length);
     this.blocked = channels.map(() => false);
     this.recording = channels.map(() => false);
@@ -111,6 +117,7 @@ export class CheckpointedInput implements AlignmentController {
 
   private step(e: AlignmentEvent): void {
     this.state = alignmentStep(this.state, e, this);
+    this.observe?.(e, this.blocked);
   }
 
   // ---- AlignmentController ----

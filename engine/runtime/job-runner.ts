@@ -3,7 +3,7 @@ import { CheckpointingMode } from "../api/checkpoint-config.ts";
 import { CheckpointCoordinator, type CoordinatorHost } from "../checkpoint/coordinator.ts";
 import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts";
 import type { CheckpointOptions, CoordinatorGateway } from "../checkpoint/gateway.ts";
-import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
+import type { AlignmentConfig, AlignmentEvent } from "../checkpoint/alignment/types.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
 import { InjectedCrash, ProcessKilled, type FaultPoint, type TaskClock } from "../checkpoint/faults.ts";
 import { failoverPoint, type RestorePoint } from "../checkpoint/restore.ts";
@@ -159,6 +159,13 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
 
   checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void {
     this.spec.checkpointObserver?.completed?.({ checkpointId, time: this.kernel.now(), savepoint, handles, storage: storage.inspector(), maxParallelism: this.spec.graph.maxParallelism });
+  }
+
+  inputObserver(task: string): ((e: AlignmentEvent, blocked: readonly boolean[]) => void) | undefined {
+    const o = this.spec.checkpointObserver;
+    if (!o?.inputHandled) return undefined;
+    const attempt = this.attempt;
+    return (e, blocked) => o.inputHandled!(task, attempt, e, blocked);
   }
 
   checkpointFailed(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean): void {

@@ -8,6 +8,7 @@ import type { StateBackend } from "../state/backends.ts";
 import type { RestorePoint } from "../checkpoint/restore.ts";
 import type { JobGraph } from "./job-graph.ts";
 import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts";
+import type { AlignmentEvent } from "../checkpoint/alignment/types.ts";
 import type { TriggerKind } from "../checkpoint/trigger-policy.ts";
 
 /** What a job run is made of: the graph, its clock and world, and how it checkpoints and restarts. */
@@ -86,6 +87,12 @@ export interface CheckpointObserver {
   failed?(checkpointId: number, reason: CheckpointFailureReasonKey, savepoint: boolean, time: number): void;
   /** A task's decline reached the coordinator (reported as it arrives, before the coordinator acts on it). */
   declined?(checkpointId: number, task: string, reason: CheckpointFailureReasonKey, time: number): void;
+  /**
+   * A task fed by network channels handled a barrier, an abort notice, an end of partition or an
+   * alignment timeout (never called per record): `blocked` is which of its channels it holds back
+   * now, read from the input gate itself. `attempt` tells a restarted task from its predecessor.
+   */
+  inputHandled?(task: string, attempt: number, e: AlignmentEvent, blocked: readonly boolean[]): void;
 }
 
 /** A completed checkpoint as an observer sees it: its id and a read-only view of where it is stored. */

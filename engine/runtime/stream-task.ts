@@ -33,7 +33,7 @@ export class StreamTask extends Task implements CheckpointedInputOwner {
     super(name, vertexId, vertexName, subtask, host, chain, uids, writers, keyedBackend, strategy, false);
     this.channelWm = inputs.map(() => MIN_WATERMARK);
     this.ended = inputs.map(() => false);
-    this.input = new CheckpointedInput(inputs, host.alignment, this);
+    this.input = new CheckpointedInput(inputs, host.alignment, this, host.inputObserver?.(name));
   }
 
   /** Restore: the channel state of an unaligned checkpoint, replayed at the first step. */

@@ -5,7 +5,7 @@ import type { CheckpointOptions } from "../checkpoint/gateway.ts";
 import { EndOfInput } from "../checkpoint/end-of-input.ts";
 import type { SnapshotStrategy } from "../checkpoint/snapshot-strategy.ts";
 import { SubtaskCheckpointer, type CheckpointedTask, type CheckpointerHost } from "../checkpoint/subtask-checkpointer.ts";
-import type { AlignmentConfig } from "../checkpoint/alignment/types.ts";
+import type { AlignmentConfig, AlignmentEvent } from "../checkpoint/alignment/types.ts";
 import type { ChannelReceiver } from "./channel.ts";
 import type { StreamElement } from "./elements.ts";
 import { END } from "./elements.ts";
@@ -21,6 +21,8 @@ export interface TaskHost extends CheckpointerHost {
   readonly alignment: AlignmentConfig;
   readonly checkpointing: boolean;
   readonly bufferTimeout: number;
+  /** Where a task fed by channels reports its barrier handling, if anyone listens. */
+  inputObserver?(task: string): ((e: AlignmentEvent, blocked: readonly boolean[]) => void) | undefined;
   fault(point: FaultPoint, task: string, checkpointId?: number): void;
   /** A source task's skewed clock from the fault injector (undefined: the kernel's time). */
   clockOf?(task: string): TaskClock | undefined;
