@@ -27,6 +27,7 @@ export const PROPERTIES = {
   restartPolicy: "the job restarted as its restart strategy says",
   retention: "the store kept the configured number of completed checkpoints",
   alignment: "tasks held input channels back only while aligning a checkpoint",
+  discard: "no failed checkpoint left anything in storage",
 } as const;
 
 const key = (symbol: string, start: number) => `${symbol}\u0000${start}`;

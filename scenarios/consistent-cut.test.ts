@@ -46,6 +46,7 @@ function tampered(c: CompletedCheckpointView, edit: (snap: TaskSnapshot, task: s
     description: s.description,
     completedIds: () => s.completedIds(),
     isCompleted: (id) => s.isCompleted(id),
+    holds: (id) => s.holds(id),
     readMetadata: (id) => s.readMetadata(id),
     readState: (id, h) => {
       const snap = decodeTaskSnapshot(s.readState(id, h));

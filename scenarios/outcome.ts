@@ -38,7 +38,7 @@ export function outcomeMessage(o: Outcome): string {
  * judge what happened rather than what is missing (every checkpoint completed, every failover
  * taken, every trigger and expiry, every restart's backoff, every checkpoint retained).
  */
-const SAFETY_WHEN_UNFINISHED = new Set<string>([PROPERTIES.once, PROPERTIES.restore, PROPERTIES.kills, PROPERTIES.cuts, PROPERTIES.failurePolicy, PROPERTIES.triggerPolicy, PROPERTIES.restartPolicy, PROPERTIES.retention, PROPERTIES.alignment]);
+const SAFETY_WHEN_UNFINISHED = new Set<string>([PROPERTIES.once, PROPERTIES.restore, PROPERTIES.kills, PROPERTIES.cuts, PROPERTIES.failurePolicy, PROPERTIES.triggerPolicy, PROPERTIES.restartPolicy, PROPERTIES.retention, PROPERTIES.alignment, PROPERTIES.discard]);
 
 /** Safety first: a violated property outranks a job that did not finish. */
 export function classify(run: Pick<ScenarioRun, "checks">): Outcome {

@@ -14,6 +14,8 @@ export interface ProcessRecord {
   readonly failures: readonly FailureEvent[];
   readonly restores: readonly RestoreEvent[];
   readonly end: ProcessEnd;
+  /** Whether anything of checkpoint `id` is left in the job's checkpoint storage now (absent after a kill). */
+  readonly holds?: (checkpointId: number) => boolean;
 }
 
 /** A check that watches each process of a run (the coordinator's reports, then its record) and judges the whole run. */

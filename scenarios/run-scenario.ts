@@ -36,6 +36,7 @@ import { FailurePolicyCheck } from "./failure-policy.ts";
 import { TriggerPolicyCheck } from "./trigger-policy.ts";
 import { RestartPolicyCheck } from "./restart-policy.ts";
 import { AlignmentCheck } from "./alignment-check.ts";
+import { DiscardCheck } from "./discard-check.ts";
 import { RetentionCheck } from "./retention.ts";
 import { RunChecks } from "./process-checks.ts";
 import type { TradeFeed } from "../engine/connectors/binance/feed.ts";
@@ -164,7 +165,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     try {
       const result = watchDisk(fs, job, () => job.env.executeSync(spec.name));
       // A job canceled at the liveness bound is "stopped": a restart may have been due after it.
-      checks.endProcess({ failures: result.failures, restores: result.restores, end: result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped" });
+      checks.endProcess({ failures: result.failures, restores: result.restores, end: result.status === "FAILED" ? "failed" : result.status === "FINISHED" ? "finished" : "stopped", holds: job.holds });
       // Only the process right after a kill tells what it resumed from (not the rescale's "after" stage).
       if (afterKill) afterKill.resumedFrom = result.startedFrom?.checkpointId ?? null;
       afterKill = undefined;
@@ -236,6 +237,8 @@ interface PreparedJob {
   /** After a kill: the newest checkpoint whose metadata is on disk though the dead process had not completed it (a kill within its commit, or after its metadata write failed part-way). */
   committedOnDisk(): number | undefined;
   startedFrom(): number | undefined;
+  /** Whether anything of checkpoint `id` is in the job's checkpoint storage: on disk, read directly (not through the engine's routing); in memory, the coordinator's. */
+  holds(id: number): boolean;
   finish(result: JobExecutionResult, fired?: FiredFault[], kills?: KillRecord[], stages?: JobExecutionResult[]): ScenarioRun;
 }
 
@@ -275,6 +278,7 @@ function runChecksFor(spec: ScenarioSpec): RunChecks {
     new RestartPolicyCheck(j.restart),
     new RetentionCheck(j.retained, j.incremental ?? false),
     new AlignmentCheck(),
+    new DiscardCheck(),
   ]);
 }
 
@@ -395,6 +399,9 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
       return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.commitInDoubt(id));
     },
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
+    holds: durable
+      ? (id) => new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).inspector().holds(id)
+      : (id) => env.lastRunner?.coordinator?.storageFor(id).inspector().holds(id) ?? false,
     startedFrom: () => env.lastRunner?.startedFrom,
   };
 }

@@ -55,6 +55,8 @@ export interface CheckpointStorage {
   completedIds(): number[];
   /** Whether checkpoint `id` is stored complete (its metadata is there): one lookup, not a listing. */
   isCompleted(checkpointId: number): boolean;
+  /** Whether anything of checkpoint `id` is stored, complete or not (a state file, its metadata, its directory). */
+  holds(checkpointId: number): boolean;
   readMetadata(checkpointId: number): CheckpointMetadata;
   readState(checkpointId: number, handle: StateHandle): Uint8Array;
   discard(checkpointId: number): void;
@@ -66,7 +68,7 @@ export interface CheckpointStorage {
 }
 
 /** What an observer may do with checkpoint storage: read. */
-export type CheckpointReader = Pick<CheckpointStorage, "description" | "completedIds" | "isCompleted" | "readMetadata" | "readState">;
+export type CheckpointReader = Pick<CheckpointStorage, "description" | "completedIds" | "isCompleted" | "holds" | "readMetadata" | "readState">;
 
 /**
  * A checkpoint file could not be read. `corrupt`: detected damage (CRC mismatch, truncation,
@@ -132,6 +134,9 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   isCompleted(id: number): boolean {
     return this.metas.has(id);
   }
+  holds(id: number): boolean {
+    return this.states.has(id) || this.metas.has(id);
+  }
   readMetadata(id: number): CheckpointMetadata {
     const m = this.metas.get(id);
     if (!m) throw new CheckpointReadError(`checkpoint ${id}: no metadata`);
@@ -157,6 +162,7 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
       description: this.description,
       completedIds: () => this.completedIds(),
       isCompleted: (id) => this.isCompleted(id),
+      holds: (id) => this.holds(id),
       readMetadata: (id) => this.readMetadata(id),
       // Encoded anew and not kept: keeping the bytes would freeze the snapshot at this read, and a
       // restore would then no longer see what a later change to the shared objects did to it.
@@ -263,6 +269,10 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
 
   isCompleted(id: number): boolean {
     return this.fs.exists(path.join(this.chk(id), "_metadata"));
+  }
+
+  holds(id: number): boolean {
+    return this.fs.exists(this.chk(id));
   }
 
   readMetadata(id: number): CheckpointMetadata {
