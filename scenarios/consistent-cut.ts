@@ -23,8 +23,10 @@ export interface CutCheckOptions {
   readonly outOfOrdernessMs: number;
   /**
    * AT_LEAST_ONCE: records that overtook a barrier are in the state (and a restore reads them
-   * again), so a window must hold at least the tape's trades up to the offsets, not exactly them;
-   * a missing window is not asked about (watermarks overtake barriers too).
+   * again), so a window must hold at least the tape's trades up to the offsets, not exactly them,
+   * until the first restore; a missing window is not asked about (watermarks overtake barriers
+   * too). After a restore, a window may hold fewer: a watermark that overtook a barrier fired it
+   * before the snapshot, and the trades after a lagging source's offset, read again, open it anew.
    */
   readonly atLeastOnce?: boolean;
   /** A damaged checkpoint is no finding (a bit flip was injected on the disk). */
@@ -69,8 +71,18 @@ export class ConsistentCutCheck {
 
   /** Each process's completions are observed alike (the run's checkpoints are one sequence). */
   startProcess(): CheckpointObserver {
-    return { completed: this.observe };
+    return {
+      completed: this.observe,
+      // Every deploy but the run's first restores something (a failover, or a process after a kill).
+      started: () => {
+        if (this.deploys++ > 0) this.restored = true;
+      },
+    };
   }
+
+  private deploys = 0;
+  /** AT_LEAST_ONCE only: a restore read records again, so a window may be a partial re-creation. */
+  private restored = false;
 
   readonly observe = (c: CompletedCheckpointView): void => {
     const what = `${c.savepoint ? "savepoint" : "checkpoint"} ${c.checkpointId}`;
@@ -151,7 +163,7 @@ export class ConsistentCutCheck {
       const f = inFlight.get(k);
       const q = w.q + (f?.q ?? 0n), n = w.n + (f?.n ?? 0);
       const want = this.tapeUpTo(w.symbol, w.start, last);
-      if (this.atLeastOnce ? q < want.q || n < want.n : q !== want.q || n !== want.n) {
+      if (this.atLeastOnce ? !this.restored && (q < want.q || n < want.n) : q !== want.q || n !== want.n) {
         problems.push(`${what}: ${w.task ?? "in flight"} ${windowAt(w.symbol, w.start, w.start + this.windowMs)} holds ${fmtQuantity(q)} in ${count(n, "trade")}${f && w.task ? " (with the records in flight)" : ""}, the tape has ${fmtQuantity(want.q)} in ${count(want.n, "trade")} up to the sources' offset (trade id ${last})`);
       }
     }
