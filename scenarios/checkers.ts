@@ -130,10 +130,14 @@ export function checkOnce(committed: readonly CommittedRow[]): CheckResult {
 }
 
 /** From the run's history: each restore picked the newest checkpoint completed before it. */
-export function checkRestores(r: JobExecutionResult): CheckResult {
+/**
+ * `stopSavepoints`: the run's savepoints are stops (a rescale's), which a failover restores from
+ * when newer than every checkpoint; a savepoint that does not stop the job is no restore point.
+ */
+export function checkRestores(r: JobExecutionResult, stopSavepoints = true): CheckResult {
   const bad: string[] = [];
   for (const ev of r.restores) {
-    const before = r.checkpoints.filter((c) => c.status === "completed" && c.endTime !== undefined && c.endTime <= ev.time).map((c) => c.id);
+    const before = r.checkpoints.filter((c) => c.status === "completed" && c.endTime !== undefined && c.endTime <= ev.time && (stopSavepoints || !c.savepoint)).map((c) => c.id);
     const skipped = new Set(ev.skipped.map((s) => s.checkpointId));
     // A resumed process (after a kill) starts out knowing the checkpoint it resumed from.
     const base = r.startedFrom && !skipped.has(r.startedFrom.checkpointId) ? r.startedFrom.checkpointId : -1;

@@ -157,6 +157,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions = {}): Scenario
     const staged: StageOptions = stage === "before" && rescale ? { savepointAt: rescale.atMs, ...atFrom }
       : stage === "after" && rescale ? { windowParallelism: rescale.parallelism, sourceParallelism: rescale.sourceParallelism, ...atFrom }
       : stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined ? { fromSavepoint: opts.fromSavepoint } // --from: the first process only; after a kill the next resumes from the latest checkpoint
+      : stage === "plain" && spec.job.savepoint ? { savepointAt: spec.job.savepoint.atMs, stop: false } // taken again by a process after a kill, if it has not passed it yet
       : {};
     // --from keeps the user's resume flag too: it also keeps the checkpoint directory from being cleared before --from is read.
     const fromUser = stage === "plain" && kills.length === 0 && opts.fromSavepoint !== undefined;
@@ -298,7 +299,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const feedPlan = nemesis.feedPlan();
   const simFeed = new SimulatedTradeFeed(tape, feedPlan ? { plan: feedPlan } : {});
   const loadMs = spec.job.rescale?.loadMs;
-  if (stage.savepointAt !== undefined && loadMs) nemesis.load("checkpoint.alignment", simFeed.startTime() + stage.savepointAt, loadMs, 2 * spec.job.windowParallelism);
+  if (stage.savepointAt !== undefined && stage.stop !== false && loadMs) nemesis.load("checkpoint.alignment", simFeed.startTime() + stage.savepointAt, loadMs, 2 * spec.job.windowParallelism);
   const warnings: string[] = [];
   const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
   const j = spec.job;
@@ -311,7 +312,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     jobId: "job",
     resume,
     ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS }),
-    ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: true } } : {}),
+    ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: stage.stop ?? true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
     ...(runChecks ? { checkpointObserver: runChecks.startProcess() } : {}),
   });
@@ -377,7 +378,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     const exact = (spec.guarantee ?? j.mode) === "exactly-once" || !replayed;
     const checks = [
       ...(custom ? (opts.reference ? [] : [checkReference(lines, referenceLines(spec))]) : exact ? [checkOracle(committed, oracle, corrupt), checkOnce(committed)] : [checkAtLeastOnce(committed, oracle, corrupt)]),
-      stages ? restoresOfStages(stages) : checkRestores(result),
+      stages ? restoresOfStages(stages) : checkRestores(result, j.savepoint === undefined || j.rescale !== undefined),
       ...(custom || !exact ? [] : [checkConservation(committed, late, totalsOf(tape))]),
       checkFinished(result, realFeed ? undefined : LIVENESS_MARGIN_MS),
       ...(kills.length ? [checkKills(kills)] : []),

@@ -4,15 +4,16 @@ import { checkRestores, type CheckResult } from "./checkers.ts";
 
 /** A rescaled run's two jobs, each on its own clock: restores are checked per stage. */
 export function restoresOfStages(stages: JobExecutionResult[]): CheckResult {
-  const rs = stages.map(checkRestores);
+  const rs = stages.map((s) => checkRestores(s));
   const bad = rs.filter((r) => r.valid === false);
   return { property: rs[0].property, valid: bad.length === 0, message: bad.length ? bad.map((r) => r.message).join("; ") : rs.map((r) => r.message).join("; ") };
 }
 
 /** What a stage of a rescaled run changes. */
 export interface StageOptions {
-  /** Take a stop-with-savepoint this many ms into the feed. */
+  /** Take a savepoint this many ms into the feed: a stop-with-savepoint unless `stop` is false. */
   savepointAt?: number;
+  stop?: boolean;
   fromSavepoint?: string;
   windowParallelism?: number;
   sourceParallelism?: number;

@@ -37,6 +37,7 @@ const JOB: Record<keyof JobSpec, Rule> = {
   diskFaults: array,
   incremental: bool,
   rescale: object,
+  savepoint: (v) => object(v) ?? whole(0, 86_400_000)((v as { atMs?: unknown }).atMs),
   unaligned: bool,
   alignedTimeoutMs: whole(0, 86_400_000),
   compactAfter: whole(1, 1_000_000),

@@ -45,6 +45,11 @@ export interface JobSpec {
    * the source is rescaled too (its split offsets are union list state, redistributed by split).
    */
   rescale?: { atMs: number; parallelism: number; loadMs?: number; sourceParallelism?: number };
+  /**
+   * A savepoint (not a stop: `flink savepoint <job>`) `atMs` into the feed; the job runs on.
+   * Ignored with `rescale`, whose stop is the run's savepoint.
+   */
+  savepoint?: { atMs: number };
   /** A user's job module (absolute path, loaded with loadJobModule) instead of the seed job; checked against its reference run. */
   module?: string;
   /** execution.checkpointing.unaligned (FLIP-76): barriers overtake in-flight records, persisted as channel state. */
@@ -141,7 +146,7 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     expect: "hold",
     spec: scenario({
       name: "swarm",
-      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint, sink compaction, the feed's symbols, slow checkpoint storage, and AT_LEAST_ONCE in one run in eight, checked for at-least-once output) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics, source clock skew)",
+      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint, a savepoint that does not stop the job, sink compaction, the feed's symbols, slow checkpoint storage, and AT_LEAST_ONCE in one run in eight, checked for at-least-once output) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics, source clock skew)",
       faultKinds: ["crash", "kill", "slow", "disk", "toxic", "skew"],
       swarm: [...SWARM_DIMENSIONS],
       // Checkpoint bugs need checkpoints, windows and faults, not volume: a small tape makes runs cheap, so many more of them.

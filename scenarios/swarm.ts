@@ -27,6 +27,12 @@ export interface SwarmConfig {
    * comes under load (JobSpec.rescale).
    */
   rescale?: { atMs: number; parallelism: number; loadMs?: number; sourceParallelism?: number };
+  /**
+   * A savepoint that does not stop the job, `atMs` into the feed (JobSpec.savepoint): periodic
+   * checkpoints go on around it, and a failover may restore from it. Without it the only
+   * savepoints chaos ever took were a rescale's stops.
+   */
+  savepoint?: { atMs: number };
   /** Unaligned checkpoints (FLIP-76), going unaligned after `alignedTimeoutMs` of alignment (0: at once); EXACTLY_ONCE only. */
   unaligned?: { alignedTimeoutMs: number };
   /**
@@ -65,7 +71,7 @@ export const SYMBOL_POOL: readonly string[] = "BTC ETH BNB SOL XRP ADA DOGE TRX 
 export type SwarmDimension = keyof SwarmConfig;
 export const SWARM_DIMENSIONS: readonly SwarmDimension[] = [
   "backend", "incremental", "checkpointIntervalMs", "maxConcurrent", "tolerableFailures", "retained",
-  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "unaligned", "compactAfter", "mode", "symbols", "asyncMs",
+  "sourceParallelism", "windowParallelism", "batchSize", "restart", "rescale", "savepoint", "unaligned", "compactAfter", "mode", "symbols", "asyncMs",
 ];
 
 /** What a scenario lets the swarm vary (teeth scenarios pin what makes them teeth). */
@@ -114,6 +120,7 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     // Half the rescales change the source's parallelism too: its split offsets are operator (list) state, whose redistribution no other draw exercises.
     rescale: fc.record({ atMs: fc.integer({ min: 10_000, max: Math.max(10_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 10_000 : 60_000) }), parallelism: fc.integer({ min: 1, max: 4 }), loadMs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 2 }), sourceParallelism: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined, freq: 2 }) })
       .map((r) => ({ atMs: r.atMs, parallelism: r.parallelism, ...(r.loadMs === undefined ? {} : { loadMs: r.loadMs }), ...(r.sourceParallelism === undefined ? {} : { sourceParallelism: r.sourceParallelism }) })),
+    savepoint: fc.record({ atMs: fc.integer({ min: 5_000, max: Math.max(5_001, spec.feed.kind === "generated" ? spec.feed.durationMs - 5_000 : 60_000) }) }),
     compactAfter: fc.integer({ min: 1, max: 4 }),
     mode: fc.constant<Mode>("at-least-once"),
     symbols: fc.record({ count: fc.integer({ min: 1, max: 10 }), first: fc.integer({ min: 0, max: SYMBOL_POOL.length - 1 }) }),
@@ -171,6 +178,7 @@ export function describeConfig(c: SwarmConfig): string {
       return `rescale=${r.atMs}:${r.parallelism}${r.loadMs === undefined ? "" : `:${r.loadMs}`}${r.sourceParallelism === undefined ? "" : `@${r.sourceParallelism}`}`;
     }
     if (d === "unaligned") return `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`;
+    if (d === "savepoint") return `savepoint=${(v as { atMs: number }).atMs}`;
     if (d === "symbols") return `symbols=${(v as { count: number }).count}:${(v as { first: number }).first}`;
     return `${d}=${String(v)}`;
   }).join(",");
@@ -216,6 +224,9 @@ export function parseConfig(text: string): SwarmConfig {
     } else if (k === "unaligned") {
       if (!/^\d+$/.test(v)) throw bad("expected unaligned=<aligned-checkpoint timeout in ms>");
       c.unaligned = { alignedTimeoutMs: Number(v) };
+    } else if (k === "savepoint") {
+      if (!/^\d+$/.test(v)) throw bad("expected savepoint=<ms into the feed>");
+      c.savepoint = { atMs: Number(v) };
     } else if (k === "symbols") {
       const m = /^(\d+):(\d+)$/.exec(v);
       if (!m || Number(m[1]) < 1 || Number(m[1]) > SYMBOL_POOL.length || Number(m[2]) >= SYMBOL_POOL.length) throw bad(`expected symbols=<count 1..${SYMBOL_POOL.length}>:<first 0..${SYMBOL_POOL.length - 1}>`);
@@ -244,7 +255,7 @@ export function configLabels(c: SwarmConfig): string[] {
       return [d, ...(r.loadMs === undefined ? [] : ["rescale=under-load"]), ...(r.sourceParallelism === undefined ? [] : ["rescale=sources"])];
     }
     if (d === "symbols") return [d, `symbols=${(v as { count: number }).count}`];
-    if (d === "incremental" || d === "checkpointIntervalMs" || d === "asyncMs") return [d];
+    if (d === "incremental" || d === "checkpointIntervalMs" || d === "asyncMs" || d === "savepoint") return [d];
     if (d === "unaligned") return [d, `unaligned=${(v as { alignedTimeoutMs: number }).alignedTimeoutMs}`];
     return [d, `${d}=${String(v)}`];
   });

@@ -40,8 +40,11 @@ export class CompletedCheckpointStore {
   private lastSavepoint?: number;
 
   /**
-   * The newest savepoint completed (its metadata written): a failover restores from it while it is
-   * newer than every checkpoint, since its completion may have committed the sinks' transactions.
+   * The newest stop's savepoint completed (its metadata written): a failover restores from it while
+   * it is newer than every checkpoint, since its completion committed the sinks' transactions. A
+   * savepoint that does not stop the job commits nothing and is no restore point for a failover
+   * (as in Flink 1.15 on): restoring from it would commit its transactions, and a process that
+   * dies after that resumes from the checkpoint storage, where it is not, and commits them again.
    */
   latestSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
     return this.lastSavepoint === undefined ? undefined : { id: this.lastSavepoint, storage: this.storageFor(this.lastSavepoint) };
@@ -56,9 +59,9 @@ export class CompletedCheckpointStore {
    * Records a completed checkpoint and applies retention. `pendingBases` maps each pending
    * incremental checkpoint to the checkpoint it writes deltas against: those chains stay.
    */
-  add(c: CompletedCheckpoint, pendingBases: ReadonlyMap<number, number>): void {
+  add(c: CompletedCheckpoint, pendingBases: ReadonlyMap<number, number>, stop = false): void {
     if (c.savepoint) {
-      this.lastSavepoint = c.id;
+      if (stop) this.lastSavepoint = c.id;
       return;
     }
     this.parents.set(c.id, c.parents);

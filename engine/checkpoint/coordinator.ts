@@ -73,6 +73,8 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   private queued = false;
   /** Stop-with-savepoint in progress: no other checkpoint is triggered until it fails. */
   private suspended = false;
+  /** The savepoint of a stop-with-savepoint in flight (Flink's synchronous savepoint), if any. */
+  private stopSavepoint?: number;
   private readonly tr: Trace;
 
   constructor(private readonly config: CheckpointConfig, storage: CheckpointStorage, private readonly host: CoordinatorHost, private readonly stats: CheckpointStatsTracker, private readonly maxParallelism: number, firstId = 1) {
@@ -161,7 +163,9 @@ export class CheckpointCoordinator implements CoordinatorGateway {
       for (const p of [...this.pending.values()]) if (!p.savepoint) this.abortPending(p, now, "CHECKPOINT_COORDINATOR_SUSPEND", "stop-with-savepoint");
     }
     this.store.registerSavepoint(this.ids.peek(), target);
-    return this.trigger(now, "savepoint", stop);
+    const id = this.trigger(now, "savepoint", stop);
+    if (stop) this.stopSavepoint = id;
+    return id;
   }
 
   private arm(at: number): void {
@@ -260,7 +264,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     const c = complete(p, now, handles);
     this.pending.delete(id);
     this.bases.delete(id);
-    this.store.add(c, this.bases);
+    this.store.add(c, this.bases, id === this.stopSavepoint);
     this.policy.completed(now);
     this.failures.onSuccess(id);
     this.stats.completed(id, now);
@@ -269,7 +273,11 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     // Older pending checkpoints are subsumed (a savepoint subsumes nothing, and is never subsumed).
     if (!p.savepoint && this.pending.size > 0) for (const older of [...this.pending.values()]) if (older.id < id && !older.savepoint) this.abortPending(older, now, "CHECKPOINT_SUBSUMED", `subsumed by checkpoint ${id}`);
     this.host.fault("checkpoint.complete", "coordinator", id);
-    this.host.notifyCheckpointComplete(id, p.final);
+    // As in Flink (1.15 on), a savepoint that does not stop the job notifies no task: nothing
+    // commits on it (a sink's transaction of it commits with the next checkpoint), and a task
+    // that heard of it would take it for a newer completion and drop its older checkpoints in
+    // progress, which the coordinator still waits for. A stop's savepoint notifies (it ends the job).
+    if (!p.savepoint || id === this.stopSavepoint) this.host.notifyCheckpointComplete(id, p.final);
     if (p.savepoint) this.host.savepointCompleted?.(id);
     this.afterEnd(now);
   }

@@ -130,8 +130,8 @@ export function loadLatestValid(storage: CheckpointStorage, maxParallelism: numb
  */
 export function failoverPoint(storage: CheckpointStorage | undefined, maxParallelism: number, initial: (() => RestorePoint | undefined) | undefined, log?: Pick<Logger, "warn">, savepoint?: { readonly id: number; readonly storage: CheckpointStorage }): RestorePoint | undefined {
   const own = storage ? loadLatestValid(storage, maxParallelism, undefined, log) : undefined;
-  // A savepoint this job completed after its newest checkpoint: its completion committed the
-  // sinks' transactions, so restoring anything older would commit that output a second time.
+  // A stop's savepoint this job completed after its newest checkpoint: its completion committed
+  // the sinks' transactions, so restoring anything older would commit that output a second time.
   if (savepoint && (own === undefined || savepoint.id > own.checkpointId)) return loadLatestValid(savepoint.storage, maxParallelism, savepoint.id, log);
   return own ?? initial?.();
 }

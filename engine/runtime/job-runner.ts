@@ -94,8 +94,12 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     }, spec.exec.rpcLatencyMax);
     if (this.checkpointing) {
       if (!spec.storage) throw new Error("checkpointing is enabled but no checkpoint storage is configured");
-      // As Flink does, the id counter continues after the checkpoint or savepoint restored from.
-      this.coordinator = new CheckpointCoordinator(cp, spec.storage, this, this.stats, spec.graph.maxParallelism, (spec.initialRestore?.checkpointId ?? 0) + 1);
+      // As Flink does, the id counter continues after the checkpoint or savepoint restored from,
+      // and (the coordinator sees to it) after every checkpoint in storage; here also after every
+      // savepoint in the job's savepoint directory, as Flink's HA counter never hands out an id
+      // twice: a process resuming from an older checkpoint must not reuse a newer savepoint's id.
+      const newestSavepoint = spec.savepoint?.storage.completedIds()[0] ?? 0;
+      this.coordinator = new CheckpointCoordinator(cp, spec.storage, this, this.stats, spec.graph.maxParallelism, Math.max(spec.initialRestore?.checkpointId ?? 0, newestSavepoint) + 1);
     }
   }
 
@@ -259,15 +263,15 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void {
-    for (const t of this.sources) this.transport.post(new TaskMessage(this, TRIGGER, t, checkpointId, options));
+    for (const t of this.sources) this.transport.post(new TaskMessage(this, TRIGGER, t, checkpointId, options), t);
   }
 
   notifyCheckpointComplete(checkpointId: number, _final: boolean): void {
-    for (const t of this.tasks) this.transport.post(new TaskMessage(this, COMPLETE, t, checkpointId));
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this, COMPLETE, t, checkpointId), t);
   }
 
   notifyCheckpointAborted(checkpointId: number, _reason: CheckpointFailureReasonKey): void {
-    for (const t of this.tasks) this.transport.post(new TaskMessage(this, ABORTED, t, checkpointId));
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this, ABORTED, t, checkpointId), t);
   }
 
   /** The attempt now running: an RPC sent in an earlier one is dropped on arrival. */

@@ -31,17 +31,37 @@ class FnMessage extends RpcMessage {
  * Coordinator <-> task messages: each takes a seeded latency in [min, max] virtual ms, so triggers
  * reach sources at different times, as RPCs do, and dies with the attempt that sent it. The
  * checkpoint messages are RpcMessage subclasses (fields, no closures): several go out per checkpoint.
+ *
+ * Messages to one task arrive in the order they were sent, as over Flink's RPC connection to its
+ * TaskExecutor: a later one arrives at least 1 ms after the one before it. Without that, a
+ * savepoint's trigger sent at the instant of a periodic one overtook it, the source sent the newer
+ * barrier first, and every task took the older one for stale: the periodic checkpoint waited for
+ * acks that never came until it expired, and no other could start meanwhile.
  */
 export class RpcTransport {
+  /** Per destination (of the current attempt): when the last message sent to it arrives. */
+  private readonly arrivals = new Map<object, number>();
+  private arrivalsOf = -1;
+
   constructor(private readonly kernel: Kernel, readonly rng: Rng, private readonly min: number, private readonly max: number, readonly attempt: () => number) {}
 
   send(fn: () => void): void {
     this.post(new FnMessage(this.attempt(), this.attempt, fn));
   }
 
-  /** `message` was made with the current attempt (`this.attempt()`). */
-  post(message: RpcMessage): void {
-    this.kernel.after(this.latency(), message);
+  /** `message` was made with the current attempt (`this.attempt()`); with `to`, after every message posted to it before. */
+  post(message: RpcMessage, to?: object): void {
+    if (to === undefined) return this.kernel.after(this.latency(), message);
+    const attempt = this.attempt();
+    if (attempt !== this.arrivalsOf) {
+      this.arrivals.clear(); // the previous attempt's tasks are gone, and their messages die on arrival
+      this.arrivalsOf = attempt;
+    }
+    const before = this.arrivals.get(to);
+    let at = this.kernel.now() + this.latency();
+    if (before !== undefined && at <= before) at = before + 1;
+    this.arrivals.set(to, at);
+    this.kernel.at(at, message);
   }
 
   /** One message's transit time, drawn from the seeded latency range. */

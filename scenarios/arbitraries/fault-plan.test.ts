@@ -3,7 +3,7 @@ import { fc, test } from "@fast-check/vitest";
 import { FAULT_POINTS, SLOW_POINTS } from "../../engine/checkpoint/faults.ts";
 import { describeFault, describePlan, faultLabel, parseFault, parsePlan } from "../../sim/faults/fault-plan.ts";
 import { SCENARIOS } from "../spec.ts";
-import { applyFeed, ConfigSyntaxError, describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
+import { applyFeed, ConfigSyntaxError, configLabels, describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
 import type { ScenarioSpec } from "../spec.ts";
 import { faultPlan } from "./fault-plan.ts";
 import { targetKey } from "../../sim/faults/nemesis.ts";
@@ -18,8 +18,9 @@ describe("the fault model round-trips through its text form", () => {
     expect(parsePlan(describePlan(plan))).toEqual(plan);
   });
 
-  test.prop([swarmConfig(SCENARIOS.swarm.spec)], { numRuns: 300 })("parseConfig(describeConfig(c)) is c", (c) => {
+  test.prop([swarmConfig(SCENARIOS.swarm.spec)], { numRuns: 300 })("parseConfig(describeConfig(c)) is c, and every drawn dimension is counted", (c) => {
     expect(parseConfig(describeConfig(c))).toEqual(c);
+    expect(configLabels(c).filter((l) => !l.includes("="))).toEqual(SWARM_DIMENSIONS.filter((d) => c[d] !== undefined));
   });
 
   test("skew's text form, by example", () => {
@@ -96,6 +97,34 @@ describe("the fault model round-trips through its text form", () => {
     // The stage after the savepoint: three source subtasks (two before) share the three symbols' offsets.
     expect(run!.result.plan[0]).toBe("#0 Source: Binance Trade Source (parallelism 3)");
     expect(run!.result.restarts).toBe(1);
+  });
+
+  test("savepoint=<atMs>: a savepoint that does not stop the job; the periodic checkpoint triggered at its instant still completes", () => {
+    expect(parseConfig("savepoint=20000")).toEqual({ savepoint: { atMs: 20_000 } });
+    expect(() => parseConfig("savepoint=soon")).toThrow(/expected savepoint=<ms into the feed>/);
+    // Both triggers go out at once; before messages to a task kept their order, the savepoint's
+    // overtook the checkpoint's, and the checkpoint waited 600 s to expire, with none after it.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("savepoint=20000"), faults: [] });
+    expect(outcome.kind).toBe("passed");
+    expect(run!.result.checkpoints.filter((c) => c.savepoint).map((c) => [c.id, c.status])).toEqual([[3, "completed"]]);
+    expect(run!.checks.find((c) => c.property === "checkpoints were triggered, expired and aborted as configured")?.message).toBe("19 triggers, 0 expiries, 0 declines: every 10000 ms, at most 1 pending, 500 ms pause, 600000 ms timeout, new ids");
+  });
+
+  test("savepoint=<atMs> and a kill after it: the new process resumes from an older checkpoint, and its ids continue after the savepoint's", () => {
+    // Seed 912's first finding: the new process counted on from the checkpoint it resumed from, and gave its next checkpoint the savepoint's id.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("savepoint=150001,symbols=1:0"), faults: parsePlan("kill@fs.write#352") });
+    expect(outcome.kind).toBe("passed");
+    expect(run!.kills).toHaveLength(1);
+    expect(run!.checks.find((c) => c.property === "checkpoints were triggered, expired and aborted as configured")?.message).toMatch(/, new ids$/);
+  });
+
+  test("savepoint=<atMs>, a failover and a kill: the failover does not restore from the savepoint, so nothing it committed comes again", () => {
+    // Seed 912's second finding: checkpoint 4 completed after savepoint 5; a failover restored from the
+    // savepoint and committed its transaction (window 23:55); a kill followed, and the new process
+    // resumed from checkpoint 4 (savepoints are not in checkpoint storage) and fired 23:55 again.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("savepoint=107448,asyncMs=50000"), faults: parsePlan("kill@fs.write#22[/out], slow@checkpoint.alignment#1+1ms>crash, slow@checkpoint.sync-snapshot#18+5000ms*3>crash") });
+    expect(outcome).toEqual({ kind: "passed" });
+    expect(run!.kills).toHaveLength(1);
   });
 
   test("asyncMs=<ms> (slow checkpoint storage) makes checkpoints overlap without any fault, and the run still holds", () => {
