@@ -38,16 +38,22 @@ export class CompletedCheckpointStore {
   }
 
   private lastSavepoint?: number;
+  private lastStop?: number;
 
-  /**
-   * The newest stop's savepoint completed (its metadata written): a failover restores from it while
-   * it is newer than every checkpoint, since its completion committed the sinks' transactions. A
-   * savepoint that does not stop the job commits nothing and is no restore point for a failover
-   * (as in Flink 1.15 on): restoring from it would commit its transactions, and a process that
-   * dies after that resumes from the checkpoint storage, where it is not, and commits them again.
-   */
+  /** The newest savepoint completed (its metadata written), a stop's or not. */
   latestSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
     return this.lastSavepoint === undefined ? undefined : { id: this.lastSavepoint, storage: this.storageFor(this.lastSavepoint) };
+  }
+
+  /**
+   * The newest stop's savepoint completed: a failover restores from it while it is newer than
+   * every checkpoint, since its completion committed the sinks' transactions. A savepoint that does
+   * not stop the job commits nothing and is no restore point for a failover (as in Flink 1.15 on):
+   * restoring from it would commit its transactions, and a process that dies after that resumes
+   * from the checkpoint storage, where it is not, and commits them again.
+   */
+  restorableSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
+    return this.lastStop === undefined ? undefined : { id: this.lastStop, storage: this.storageFor(this.lastStop) };
   }
 
   /** Ids of the checkpoints currently on storage because of this store (retained and kept). */
@@ -61,7 +67,8 @@ export class CompletedCheckpointStore {
    */
   add(c: CompletedCheckpoint, pendingBases: ReadonlyMap<number, number>, stop = false): void {
     if (c.savepoint) {
-      if (stop) this.lastSavepoint = c.id;
+      this.lastSavepoint = c.id;
+      if (stop) this.lastStop = c.id;
       return;
     }
     this.parents.set(c.id, c.parents);

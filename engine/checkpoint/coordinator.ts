@@ -104,6 +104,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
   latestSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
     return this.store.latestSavepoint();
   }
+
+  restorableSavepoint(): { id: number; storage: CheckpointStorage } | undefined {
+    return this.store.restorableSavepoint();
+  }
   latestCompleted(): number | undefined {
     return this.store.latest();
   }

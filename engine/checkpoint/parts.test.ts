@@ -148,10 +148,11 @@ describe("the completed-checkpoint store", () => {
     expect(store.latest()).toBe(4);
     expect(store.storageFor(5)).not.toBe(storage);
     // A savepoint that does not stop the job commits nothing, so a failover does not restore from it; a stop's does.
-    expect(store.latestSavepoint()).toBeUndefined();
+    expect(store.latestSavepoint()?.id).toBe(5);
+    expect(store.restorableSavepoint()).toBeUndefined();
     store.registerSavepoint(6, new JobManagerCheckpointStorage());
     store.add(done(6, [], true), NONE, true);
-    expect(store.latestSavepoint()?.id).toBe(6);
+    expect(store.restorableSavepoint()?.id).toBe(6);
   });
 
   it("completes a checkpoint even when discarding the one it subsumes fails (the failure is traced, not thrown)", () => {

@@ -57,7 +57,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
    * Set when a savepoint completed: the checkpoint id (the directory is chk-<id> under the savepoint
    * storage). Completed means its metadata is written (the coordinator's commit point), not that the
    * completion was announced: a coordinator that crashed in between has a savepoint all the same,
-   * a failover restores from it, and a new process must not resume from anything older.
+   * and, when it is a stop's, a failover restores from it and a new process must not resume from
+   * anything older.
    */
   get savepointId(): number | undefined {
     return this.coordinator?.latestSavepoint()?.id;
@@ -338,7 +339,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       this.status = "RUNNING";
       this.restarts++;
       this.guard(() => {
-        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log, this.coordinator?.latestSavepoint());
+        const rp = failoverPoint(this.spec.storage, this.spec.graph.maxParallelism, this.spec.reloadInitialRestore, this.spec.log, this.coordinator?.restorableSavepoint());
         this.stats.restores.push({ time: this.kernel.now(), attempt: this.attempt + 1, checkpointId: rp?.checkpointId ?? null, skipped: rp?.skipped ?? [] });
         this.trace(`restore from ${rp ? `cp=${rp.checkpointId}` : "scratch"}`);
         this.deploy(rp);
