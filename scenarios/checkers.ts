@@ -171,9 +171,10 @@ export function checkConservation(committed: readonly CommittedRow[], late: Read
 }
 
 /** `boundMs`: the run was stopped (CANCELED) when it had run this long past the end of its tape. */
-export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">, boundMs?: number): CheckResult {
+export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">, boundMs?: number, restartBound?: number): CheckResult {
   const message =
     r.status === "FINISHED" ? `finished after ${count(r.restarts, "restart")}`
+    : r.status === "CANCELED" && restartBound !== undefined && r.restarts >= restartBound && !r.failureReason ? `still restarting after ${count(r.restarts, "restart")} in one process (its restart bound)`
     : r.status === "CANCELED" && boundMs !== undefined && !r.failureReason ? `still running ${boundMs / 60_000} minutes of virtual time after the tape ended (its liveness bound), after ${count(r.restarts, "restart")}`
     : `ended ${r.status}${r.failureReason ? `: ${r.failureReason}` : ""}`;
   return { property: PROPERTIES.finished, valid: r.status === "FINISHED", message };

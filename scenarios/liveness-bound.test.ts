@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { runCase } from "./outcome.ts";
 import { SCENARIOS } from "./spec.ts";
-import { LIVENESS_MARGIN_MS } from "./run-scenario.ts";
+import { LIVENESS_MARGIN_MS, RESTART_BOUND } from "./run-scenario.ts";
+import { parseConfig } from "./swarm.ts";
 import { parsePlan } from "../sim/faults/fault-plan.ts";
 
 // A run that cannot finish must end, classified: the harness stops it at its liveness bound
@@ -12,6 +13,15 @@ describe("the liveness bound of a simulated run", () => {
     const minutes20 = LIVENESS_MARGIN_MS / 3;
     const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: {}, faults: parsePlan(`slow@checkpoint.sync-snapshot#1+${minutes20}ms*40`) });
     expect(outcome).toEqual({ kind: "liveness", property: "the job finished", message: "still running 60 minutes of virtual time after the tape ended (its liveness bound), after 6 restarts" });
+    expect(run?.result.status).toBe("CANCELED");
+  });
+
+  it("stops a job at its 1,000th restart in one process and calls it liveness: every restore fails, and the strategy never gives up", () => {
+    // Every read of a checkpoint file fails, so every restart after the crash fails its restore; the
+    // exponential backoff is capped at 1 ms. Without the bound: a restart a millisecond for an hour.
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("restart=exponential-delay:1:1:1.5:60000:0,backend=file"), faults: parsePlan("crash@task.process#3000, disk:eio-read@chk-") });
+    expect(outcome).toEqual({ kind: "liveness", property: "the job finished", message: `still restarting after 1,000 restarts in one process (its restart bound)` });
+    expect(RESTART_BOUND).toBe(1_000);
     expect(run?.result.status).toBe("CANCELED");
   });
 

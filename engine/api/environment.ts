@@ -42,6 +42,12 @@ export interface EnvironmentOptions {
   fromSavepoint?: string;
   /** Stop the (unbounded) job when virtual time passes this. */
   stopAt?: number;
+  /**
+   * Stop the job (CANCELED) instead of restarting it once more after this many restarts. A job
+   * that fails at every restart, under a strategy that never gives up (exponential delay, a
+   * failure rate it never exceeds), restarts every few ms: `stopAt` alone would take millions.
+   */
+  maxRestarts?: number;
   /** Identifies the job's directory under the checkpoint storage; defaults to the job name and seed. */
   jobId?: string;
   /** Take a savepoint into `dir` (as `dir/chk-<id>`) at virtual time `at`; `stop` ends the job after it (stop-with-savepoint). */
@@ -235,7 +241,7 @@ export class StreamExecutionEnvironment implements StreamGraphBuilder {
   /** Runs the job to completion in virtual time (the simulator needs no event loop). */
   executeSync(jobName = "flinch job"): JobExecutionResult {
     const { runner, finish } = this.prepare(jobName);
-    runner.run(this.options.stopAt);
+    runner.run(this.options.stopAt, this.options.maxRestarts);
     return finish();
   }
 

@@ -67,6 +67,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   stoppedWithSavepoint?: number;
   private readonly savepoints: SavepointTrigger;
   restarts = 0;
+  /** The simulation's restart bound (run's `maxRestarts`): reached, the job stops RESTARTING, and run() calls it CANCELED. */
+  private maxRestarts = Infinity;
   private readonly backoff: RestartBackoff;
   private readonly trace_: Trace;
 
@@ -105,7 +107,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   /** Runs until the job finishes or fails, or virtual time passes `until`. */
-  run(until = Infinity): void {
+  run(until = Infinity, maxRestarts = Infinity): void {
+    this.maxRestarts = maxRestarts;
     this.status = "RUNNING";
     this.guard(() => this.deploy(this.initialRestore()));
     // A first attempt that failed is restarting: the restart starts the coordinator.
@@ -334,6 +337,11 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
       return;
     }
     this.status = "RESTARTING";
+    if (this.restarts >= this.maxRestarts) {
+      this.trace(`restart bound reached after ${this.restarts} restarts`);
+      this.kernel.stop();
+      return;
+    }
     this.trace(`restart in ${d.delay}ms`);
     this.kernel.at(now + d.delay, new Call(() => {
       this.status = "RUNNING";
