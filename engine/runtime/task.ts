@@ -7,6 +7,7 @@ import type { SnapshotStrategy } from "../checkpoint/snapshot-strategy.ts";
 import { SubtaskCheckpointer, type CheckpointedTask, type CheckpointerHost } from "../checkpoint/subtask-checkpointer.ts";
 import type { AlignmentConfig, AlignmentEvent } from "../checkpoint/alignment/types.ts";
 import type { ChannelReceiver } from "./channel.ts";
+import type { RpcEndpoint } from "./transport.ts";
 import type { StreamElement } from "./elements.ts";
 import { END } from "./elements.ts";
 import type { StreamOperator } from "./operator.ts";
@@ -39,8 +40,10 @@ export type TaskStatus = "running" | "finishing" | "finished" | "canceled";
  * A task runs in steps; each step handles a bounded number of elements and yields, so other
  * tasks interleave in an order the seed decides.
  */
-export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTask {
+export abstract class Task implements Runnable, ChannelReceiver, CheckpointedTask, RpcEndpoint {
   status: TaskStatus = "running";
+  /** When the last coordinator message sent to this task arrives (RpcTransport keeps their order). */
+  lastArrival = -Infinity;
   protected readonly checkpointer: SubtaskCheckpointer;
   protected readonly finishRule: EndOfInput;
   private scheduledAt = Infinity;

@@ -38,11 +38,12 @@ class FnMessage extends RpcMessage {
  * barrier first, and every task took the older one for stale: the periodic checkpoint waited for
  * acks that never came until it expired, and no other could start meanwhile.
  */
-export class RpcTransport {
-  /** Per destination (of the current attempt): when the last message sent to it arrives. */
-  private readonly arrivals = new Map<object, number>();
-  private arrivalsOf = -1;
+/** A destination whose messages keep their order: when the last one sent to it arrives (-Infinity: none yet). */
+export interface RpcEndpoint {
+  lastArrival: number;
+}
 
+export class RpcTransport {
   constructor(private readonly kernel: Kernel, readonly rng: Rng, private readonly min: number, private readonly max: number, readonly attempt: () => number) {}
 
   send(fn: () => void): void {
@@ -50,17 +51,11 @@ export class RpcTransport {
   }
 
   /** `message` was made with the current attempt (`this.attempt()`); with `to`, after every message posted to it before. */
-  post(message: RpcMessage, to?: object): void {
+  post(message: RpcMessage, to?: RpcEndpoint): void {
     if (to === undefined) return this.kernel.after(this.latency(), message);
-    const attempt = this.attempt();
-    if (attempt !== this.arrivalsOf) {
-      this.arrivals.clear(); // the previous attempt's tasks are gone, and their messages die on arrival
-      this.arrivalsOf = attempt;
-    }
-    const before = this.arrivals.get(to);
     let at = this.kernel.now() + this.latency();
-    if (before !== undefined && at <= before) at = before + 1;
-    this.arrivals.set(to, at);
+    if (at <= to.lastArrival) at = to.lastArrival + 1;
+    to.lastArrival = at;
     this.kernel.at(at, message);
   }
 
