@@ -129,8 +129,8 @@ export function checkOnce(committed: readonly CommittedRow[]): CheckResult {
   };
 }
 
-/** From the run's history: each restore picked the newest checkpoint completed before it. */
 /**
+ * From the run's history: each restore picked the newest checkpoint completed before it.
  * `stopSavepoints`: the run's savepoints are stops (a rescale's), which a failover restores from
  * when newer than every checkpoint; a savepoint that does not stop the job is no restore point.
  */

@@ -391,17 +391,19 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     };
   };
   const durable = j.backend !== "memory";
+  // The job's checkpoint directory read directly, not through the engine's routing of ids to storages.
+  const onDisk = () => new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs);
   return {
     env, nemesis, finish, storageDurable: durable,
     now: () => env.lastRunner?.kernel.now(),
     committedOnDisk: () => {
       const c = env.lastRunner?.coordinator;
       if (!c || !durable) return undefined;
-      return new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).completedIds().find((id) => c.commitInDoubt(id));
+      return onDisk().completedIds().find((id) => c.commitInDoubt(id));
     },
     lastCompleted: () => env.lastRunner?.coordinator?.latestCompleted(),
     holds: durable
-      ? (id) => new FileSystemCheckpointStorage(`file://${CHECKPOINTS}/job`, fs).inspector().holds(id)
+      ? (id) => onDisk().inspector().holds(id)
       : (id) => env.lastRunner?.coordinator?.storageFor(id).inspector().holds(id) ?? false,
     startedFrom: () => env.lastRunner?.startedFrom,
   };
