@@ -27,6 +27,11 @@ class FnMessage extends RpcMessage {
   }
 }
 
+/** A destination whose messages keep their order: when the last one sent to it arrives (-Infinity: none yet). */
+export interface RpcEndpoint {
+  lastArrival: number;
+}
+
 /**
  * Coordinator <-> task messages: each takes a seeded latency in [min, max] virtual ms, so triggers
  * reach sources at different times, as RPCs do, and dies with the attempt that sent it. The
@@ -38,11 +43,6 @@ class FnMessage extends RpcMessage {
  * barrier first, and every task took the older one for stale: the periodic checkpoint waited for
  * acks that never came until it expired, and no other could start meanwhile.
  */
-/** A destination whose messages keep their order: when the last one sent to it arrives (-Infinity: none yet). */
-export interface RpcEndpoint {
-  lastArrival: number;
-}
-
 export class RpcTransport {
   constructor(private readonly kernel: Kernel, readonly rng: Rng, private readonly min: number, private readonly max: number, readonly attempt: () => number) {}
 

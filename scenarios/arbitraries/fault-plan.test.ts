@@ -8,6 +8,7 @@ import type { ScenarioSpec } from "../spec.ts";
 import { faultPlan } from "./fault-plan.ts";
 import { targetKey } from "../../sim/faults/nemesis.ts";
 import { runCase } from "../outcome.ts";
+import { PROPERTIES } from "../checkers.ts";
 
 const passages = new Map(FAULT_POINTS.map((p) => [p, 30]));
 const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic", "skew"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
@@ -107,7 +108,7 @@ describe("the fault model round-trips through its text form", () => {
     const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("savepoint=20000"), faults: [] });
     expect(outcome.kind).toBe("passed");
     expect(run!.result.checkpoints.filter((c) => c.savepoint).map((c) => [c.id, c.status])).toEqual([[3, "completed"]]);
-    expect(run!.checks.find((c) => c.property === "checkpoints were triggered, expired and aborted as configured")?.message).toBe("19 triggers, 0 expiries, 0 declines: every 10000 ms, at most 1 pending, 500 ms pause, 600000 ms timeout, new ids");
+    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)?.message).toBe("19 triggers, 0 expiries, 0 declines: every 10000 ms, at most 1 pending, 500 ms pause, 600000 ms timeout, new ids");
   });
 
   test("savepoint=<atMs> and a kill after it: the new process resumes from an older checkpoint, and its ids continue after the savepoint's", () => {
@@ -115,7 +116,7 @@ describe("the fault model round-trips through its text form", () => {
     const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("savepoint=150001,symbols=1:0"), faults: parsePlan("kill@fs.write#352") });
     expect(outcome.kind).toBe("passed");
     expect(run!.kills).toHaveLength(1);
-    expect(run!.checks.find((c) => c.property === "checkpoints were triggered, expired and aborted as configured")?.message).toMatch(/, new ids$/);
+    expect(run!.checks.find((c) => c.property === PROPERTIES.triggerPolicy)?.message).toMatch(/, new ids$/);
   });
 
   test("savepoint=<atMs>, a failover and a kill: the failover does not restore from the savepoint, so nothing it committed comes again", () => {
