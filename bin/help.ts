@@ -37,7 +37,7 @@ export const HELP: Record<string, CommandHelp> = {
   },
   chaos: {
     summary: "swarm chaos: each run draws a configuration and faults; any finding is shrunk to a replayable case",
-    usage: "flinch chaos [--scenario NAME|all] [--spec FILE] [--job ./my-job.ts] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]\n             [--runs N] [--time-budget 60s] [--workers N] [--shard i/n] [--fixed DIM,...] [--kinds crash,kill,slow,disk[:KIND],toxic,skew]\n             [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]\n             [--engine-seed E --faults PLAN [--config CFG]]   (one exact run)",
+    usage: "flinch chaos [--scenario NAME|all] [--spec FILE] [--job ./my-job.ts] [--backend memory|file|kv|all] [--mode exactly-once|at-least-once]\n             [--runs N] [--time-budget 60s] [--workers N] [--shard i/n] [--fixed DIM,...] [--kinds crash,kill,slow,lose,disk[:KIND],toxic,skew]\n             [--seed S] [--run I [--path P]] [--max-faults N] [--process] [--out DIR] [--json]\n             [--engine-seed E --faults PLAN [--config CFG]]   (one exact run)",
     options: [
       ["--scenario NAME|all", "scenario(s), comma-separated (default swarm: every configuration that must hold)"],
       ["--spec FILE", "a scenario file (JSON), e.g. the counterexample.json of a finding"],
@@ -49,7 +49,7 @@ export const HELP: Record<string, CommandHelp> = {
       ["--workers N", "runners: this thread and N-1 worker threads (default: the machine's cores); results do not depend on it"],
       ["--shard i/n", "run only this shard of the runs (CI machines); results do not depend on it"],
       ["--fixed DIM,...", "dimensions the swarm keeps at the scenario's value (e.g. rescale,backend)"],
-      ["--kinds LIST", "fault kinds to draw: crash, kill, slow, toxic, skew, disk or disk:<kind>"],
+      ["--kinds LIST", "fault kinds to draw: crash, kill, slow, lose, toxic, skew, disk or disk:<kind>"],
       ["--seed S", "campaign seed, a whole number (default 42)"],
       ["--run I", "replay run I of the campaign (printed with every finding)"],
       ["--path P", "with --run: the fast-check shrink path of that run's finding"],

@@ -101,7 +101,7 @@ describe("swarm campaigns", () => {
     expect(two.failures.map((f) => [f.index, f.replay])).toEqual(one.failures.map((f) => [f.index, f.replay]));
 
     const kinds = new Set(Object.keys(one.drawn.faults).map((k) => k.split(":")[0]));
-    expect([...kinds].sort()).toEqual(["crash", "disk", "kill", "skew", "slow", "toxic"]);
+    expect([...kinds].sort()).toEqual(["crash", "disk", "kill", "lose", "skew", "slow", "toxic"]);
     for (const d of SWARM_DIMENSIONS) expect(one.drawn.config[d], d).toBeGreaterThan(0);
     expect(one.records.flatMap((r) => r.drawnFaults)).toContain(faultLabel({ kind: "disk", disk: { kind: "torn" } }));
   });

@@ -146,8 +146,8 @@ export const SCENARIOS: Record<string, NamedScenario> = {
     expect: "hold",
     spec: scenario({
       name: "swarm",
-      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint, a savepoint that does not stop the job, sink compaction, the feed's symbols, slow checkpoint storage, and AT_LEAST_ONCE in one run in eight, checked for at-least-once output) and its faults (crashes, kills, slow steps, disk faults a correct engine survives, exchange toxics, source clock skew)",
-      faultKinds: ["crash", "kill", "slow", "disk", "toxic", "skew"],
+      description: "Everything that must hold: each run draws its configuration (backend, full/incremental, interval, concurrency, tolerable failures, retention, aligned or unaligned, parallelism, batch size, restart strategy, a rescale through a savepoint, a savepoint that does not stop the job, sink compaction, the feed's symbols, slow checkpoint storage, and AT_LEAST_ONCE in one run in eight, checked for at-least-once output) and its faults (crashes, kills, slow steps, lost RPCs, disk faults a correct engine survives, exchange toxics, source clock skew)",
+      faultKinds: ["crash", "kill", "slow", "lose", "disk", "toxic", "skew"],
       swarm: [...SWARM_DIMENSIONS],
       // Checkpoint bugs need checkpoints, windows and faults, not volume: a small tape makes runs cheap, so many more of them.
       feed: { kind: "generated", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], durationMs: 3 * 60_000, ratePerSec: 4 },

@@ -281,7 +281,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     // commits on it (a sink's transaction of it commits with the next checkpoint), and a task
     // that heard of it would take it for a newer completion and drop its older checkpoints in
     // progress, which the coordinator still waits for. A stop's savepoint notifies (it ends the job).
-    if (!p.savepoint || id === this.stopSavepoint) this.host.notifyCheckpointComplete(id, p.final);
+    if (!p.savepoint || id === this.stopSavepoint) this.host.notifyCheckpointComplete(id, p.final, id === this.stopSavepoint);
     if (p.savepoint) this.host.savepointCompleted?.(id);
     this.afterEnd(now);
   }

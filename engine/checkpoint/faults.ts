@@ -43,6 +43,22 @@ export const CRASH_POINTS: readonly FaultPoint[] = FAULT_POINTS.filter((p) => p 
  */
 export const SLOW_POINTS = ["checkpoint.alignment", "checkpoint.sync-snapshot", "checkpoint.async-write", "checkpoint.notify"] as const satisfies readonly FaultPoint[];
 
+/**
+ * The RPCs a lost message can hit (FaultInjector.lose), each one Flink's checkpoint protocol
+ * survives losing: a lost trigger (to one source task) or a lost acknowledgement (from one task)
+ * leaves its checkpoint pending until it expires; a lost completion notice is made up for by the
+ * next one, since a task acts on every checkpoint up to the one it hears of (a sink commits every
+ * transaction pre-committed up to it: CheckpointListener's contract).
+ *
+ * The notices tasks finish on are never lost: a stop-with-savepoint's (the job ends on it, and in
+ * Flink too nothing would come in its place) and a final checkpoint's. In Flink a task left
+ * waiting for the final checkpoint's notice is triggered directly by the next checkpoint, whose
+ * plan holds only the tasks still running (FLIP-147); here a checkpoint always goes through the
+ * sources, which have finished by then, so it could only expire.
+ */
+export const LOSE_POINTS = ["checkpoint.trigger", "checkpoint.ack", "checkpoint.notify"] as const satisfies readonly FaultPoint[];
+export type LosePoint = (typeof LOSE_POINTS)[number];
+
 export interface FaultSite {
   readonly point: FaultPoint;
   /** Task name with subtask, e.g. "Window(sum)#1"; "coordinator" for coordinator points. */
@@ -80,6 +96,11 @@ export interface FaultInjector {
   check(site: FaultSite): void;
   /** A slow task: extra virtual milliseconds the step at this site takes (0 = none). Forces timeouts. */
   slowdown?(site: FaultSite): number;
+  /**
+   * A lost RPC (a TaskManager's connection dropping one message): whether the message arriving at
+   * `site` (a LOSE_POINTS point; the task it goes to or comes from) is lost instead of delivered.
+   */
+  lose?(site: FaultSite): boolean;
   /**
    * A source subtask's own clock, asked once when the task is deployed: undefined (no skew
    * planned for it) leaves the task on the kernel's time at no cost. A skewed TaskManager clock

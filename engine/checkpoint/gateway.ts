@@ -30,7 +30,8 @@ export interface TaskGateway {
   taskNames(): string[];
   /** Reaches the source tasks, which snapshot and inject the barrier. */
   triggerCheckpoint(checkpointId: number, options: CheckpointOptions): void;
-  notifyCheckpointComplete(checkpointId: number, final: boolean): void;
+  /** `stop`: the savepoint of stop-with-savepoint, on whose notice the job ends. */
+  notifyCheckpointComplete(checkpointId: number, final: boolean, stop: boolean): void;
   notifyCheckpointAborted(checkpointId: number, reason: CheckpointFailureReasonKey): void;
 }
 

@@ -5,7 +5,7 @@ import type { CheckpointFailureReasonKey } from "../checkpoint/failure-reason.ts
 import type { CheckpointOptions, CoordinatorGateway } from "../checkpoint/gateway.ts";
 import type { AlignmentConfig, AlignmentEvent } from "../checkpoint/alignment/types.ts";
 import { CheckpointStatsTracker } from "../checkpoint/stats.ts";
-import { InjectedCrash, ProcessKilled, type FaultPoint, type TaskClock } from "../checkpoint/faults.ts";
+import { InjectedCrash, ProcessKilled, type FaultPoint, type LosePoint, type TaskClock } from "../checkpoint/faults.ts";
 import { failoverPoint, type RestorePoint } from "../checkpoint/restore.ts";
 import type { TriggerKind } from "../checkpoint/trigger-policy.ts";
 import type { CheckpointStorage } from "../state/checkpoint-storage.ts";
@@ -199,6 +199,14 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     return f?.slowdown ? Math.max(0, f.slowdown({ point, task, checkpointId, time: this.kernel.now() })) : 0;
   }
 
+  /** Whether the fault injector loses the RPC arriving now at `point` (to or from `task`); a lost one is traced. */
+  lost(point: LosePoint, task: string, checkpointId: number): boolean {
+    const f = this.spec.world.faults;
+    if (f?.lose === undefined || !f.lose({ point, task, checkpointId, time: this.kernel.now() })) return false;
+    this.trace(`lost ${point} cp=${checkpointId} ${point === "checkpoint.ack" ? "from" : "to"} ${task}`);
+    return true;
+  }
+
   wallMs(): number {
     return performance.now(); // real-time: checkpoint statistics only; never traced or decided on
   }
@@ -241,7 +249,7 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   /** An acknowledgement arrived (AckMessage). */
   deliverAck(task: string, id: number, handle: StateHandle, stats: SubtaskCheckpointStats): void {
     const c = this.coordinator;
-    if (!c) return;
+    if (!c || this.lost("checkpoint.ack", task, id)) return;
     try {
       c.acknowledge(task, id, handle, stats, this.kernel.now());
     } catch (e) {
@@ -270,8 +278,9 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     for (const t of this.sources) this.transport.post(new TaskMessage(this, TRIGGER, t, checkpointId, options), t);
   }
 
-  notifyCheckpointComplete(checkpointId: number, _final: boolean): void {
-    for (const t of this.tasks) this.transport.post(new TaskMessage(this, COMPLETE, t, checkpointId), t);
+  notifyCheckpointComplete(checkpointId: number, final: boolean, stop: boolean): void {
+    const kind = stop || final ? LAST_COMPLETE : COMPLETE;
+    for (const t of this.tasks) this.transport.post(new TaskMessage(this, kind, t, checkpointId), t);
   }
 
   notifyCheckpointAborted(checkpointId: number, _reason: CheckpointFailureReasonKey): void {
@@ -395,26 +404,31 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 }
 
-const TRIGGER = 0, COMPLETE = 1, ABORTED = 2;
+/** LAST_COMPLETE: the notice of a final checkpoint or a stop-with-savepoint, which tasks finish on; never lost (LOSE_POINTS). */
+const TRIGGER = 0, COMPLETE = 1, ABORTED = 2, LAST_COMPLETE = 3;
 
 /** Coordinator -> one task: a trigger (sources only), or a completion or abort notice. */
 class TaskMessage extends RpcMessage {
   /** A completion notice the fault injector made late, arriving now: it is not delayed again. */
   private late = false;
-  constructor(private readonly runner: JobRunner, private readonly kind: typeof TRIGGER | typeof COMPLETE | typeof ABORTED, private readonly task: Task, private readonly id: number, private readonly options?: CheckpointOptions) {
+  constructor(private readonly runner: JobRunner, private readonly kind: typeof TRIGGER | typeof COMPLETE | typeof ABORTED | typeof LAST_COMPLETE, private readonly task: Task, private readonly id: number, private readonly options?: CheckpointOptions) {
     super(runner.attempt, runner.currentAttempt);
   }
   protected deliver(): void {
-    if (this.kind === TRIGGER) this.task.triggerCheckpoint(this.id, this.options!);
-    else if (this.kind === COMPLETE) {
+    const kind = this.kind, r = this.runner;
+    if (kind === TRIGGER) {
+      if (!r.lost("checkpoint.trigger", this.task.name, this.id)) this.task.triggerCheckpoint(this.id, this.options!);
+    } else if (kind === ABORTED) this.task.notifyCheckpointAborted(this.id);
+    else {
       // A slow RPC to this task's TaskManager: the notice arrives later, and still dies with its attempt.
-      const ms = this.late ? 0 : this.runner.slowdown("checkpoint.notify", this.task.name, this.id);
+      const ms = this.late ? 0 : r.slowdown("checkpoint.notify", this.task.name, this.id);
       if (ms > 0) {
         this.late = true;
-        return this.runner.kernel.after(ms, this);
+        return r.kernel.after(ms, this);
       }
+      if (kind === COMPLETE && r.lost("checkpoint.notify", this.task.name, this.id)) return;
       this.task.notifyCheckpointComplete(this.id);
-    } else this.task.notifyCheckpointAborted(this.id);
+    }
   }
 }
 

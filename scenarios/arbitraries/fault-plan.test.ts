@@ -1,6 +1,6 @@
 import { describe, expect } from "vitest";
 import { fc, test } from "@fast-check/vitest";
-import { FAULT_POINTS, SLOW_POINTS } from "../../engine/checkpoint/faults.ts";
+import { FAULT_POINTS, LOSE_POINTS, SLOW_POINTS } from "../../engine/checkpoint/faults.ts";
 import { describeFault, describePlan, faultLabel, parseFault, parsePlan } from "../../sim/faults/fault-plan.ts";
 import { SCENARIOS } from "../spec.ts";
 import { applyFeed, ConfigSyntaxError, configLabels, describeConfig, parseConfig, SWARM_DIMENSIONS, swarmConfig } from "../swarm.ts";
@@ -11,7 +11,7 @@ import { runCase } from "../outcome.ts";
 import { PROPERTIES } from "../checkers.ts";
 
 const passages = new Map(FAULT_POINTS.map((p) => [p, 30]));
-const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "disk", "toxic", "skew"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
+const everything = faultPlan({ passages, maxFaults: 6, tasks: ["#0", "Window#1", "Source"], kinds: ["crash", "kill", "slow", "lose", "disk", "toxic", "skew"], diskKinds: ["enospc", "eio", "torn", "lost", "bitflip", "lying-fsync"] });
 
 describe("the fault model round-trips through its text form", () => {
   test.prop([everything], { numRuns: 300 })("parseFault(describeFault(f)) is f, and a plan parses back to itself", (plan) => {
@@ -143,12 +143,18 @@ describe("the fault model round-trips through its text form", () => {
 
   test("the arbitraries draw every fault kind and every configuration dimension", () => {
     const kinds = new Set(fc.sample(everything, { numRuns: 400, seed: 1 }).flat().map(faultLabel));
-    for (const k of ["crash", "kill", "slow", "skew", "disk:enospc", "disk:eio-write", "disk:torn", "disk:lost", "disk:bitflip", "disk:lying-fsync", "toxic:reorder", "toxic:latency"]) expect(kinds, k).toContain(k);
+    for (const k of ["crash", "kill", "slow", "lose", "skew", "disk:enospc", "disk:eio-write", "disk:torn", "disk:lost", "disk:bitflip", "disk:lying-fsync", "toxic:reorder", "toxic:latency"]) expect(kinds, k).toContain(k);
     const slows = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "slow");
     // Slow steps only where the engine asks for a slowdown; spells and spells that end in a death are drawn.
     expect(new Set(slows.map((f) => f.point))).toEqual(new Set(SLOW_POINTS));
     expect(slows.some((f) => (f.times ?? 1) > 1)).toBe(true);
     expect(new Set(slows.map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));
+    // Lost RPCs at each point that has them, one or a few in a row; a trigger only ever aimed at a source task.
+    const losses = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().flatMap((f) => (f.kind === "lose" ? [f] : []));
+    expect(new Set(losses.map((f) => f.point))).toEqual(new Set(LOSE_POINTS));
+    expect(losses.some((f) => f.times === undefined) && losses.some((f) => (f.times ?? 1) > 1)).toBe(true);
+    expect(new Set(losses.filter((f) => f.point === "checkpoint.trigger").map((f) => f.task))).toEqual(new Set([undefined, "#0", "Source"]));
+    expect(new Set(losses.filter((f) => f.point !== "checkpoint.trigger").map((f) => f.task))).toEqual(new Set([undefined, "#0", "Window#1", "Source"]));
     // A failing disk call is sometimes followed by a death, at once or up to 30 s later; other disk faults never are.
     const disks = fc.sample(everything, { numRuns: 400, seed: 1 }).flat().filter((f) => f.kind === "disk");
     expect(new Set(disks.filter((f) => f.disk.kind === "eio" || f.disk.kind === "enospc").map((f) => f.then))).toEqual(new Set([undefined, "crash", "kill"]));

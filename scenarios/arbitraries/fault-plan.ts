@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { CRASH_POINTS, FAULT_POINTS, FS_WRITE, SLOW_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
+import { CRASH_POINTS, FAULT_POINTS, FS_WRITE, LOSE_POINTS, SLOW_POINTS, type FaultPoint, type LosePoint } from "../../engine/checkpoint/faults.ts";
 import { failsACall, type Fault, type FaultKind } from "../../sim/faults/fault-plan.ts";
 import { targetKey } from "../../sim/faults/nemesis.ts";
 import type { DiskFault } from "../../sim/faults/sim-fs.ts";
@@ -171,9 +171,24 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     fromMs: fc.option(fc.integer({ min: 1, max: r.skewWithinMs }), { nil: undefined, freq: 2 }),
     driftPpm: fc.option(fc.oneof(fc.integer({ min: -1_000, max: 1_000 }), fc.integer({ min: -500_000, max: 500_000 })), { nil: undefined, freq: 2 }),
   }).map(({ task, ms, fromMs, driftPpm }): Fault => ({ kind: "skew", ...(task !== undefined ? { task } : {}), ms: ms || 0, ...(fromMs !== undefined ? { fromMs } : {}), ...(driftPpm !== undefined ? { driftPpm } : {}) }));
+  // Lost RPCs: a trigger to one source task, an ack from one task, a completion notice to one
+  // task, alone or a few in a row (a connection dropping messages for a while). A trigger lost
+  // at one source of several is what leaves a task aligning a checkpoint whose barrier never comes
+  // on some channels, until the checkpoint is aborted or a newer barrier overtakes it.
+  const losePoints = (LOSE_POINTS as readonly FaultPoint[]).filter((p) => r.points.includes(p)) as LosePoint[];
+  const lose: fc.Arbitrary<Fault> = fc.constantFrom(...(losePoints.length ? losePoints : LOSE_POINTS)).chain((point) => {
+    // Triggers go to source tasks only; the coordinator sends and receives, it is never the task.
+    const targets = r.tasks.filter((t) => t !== "coordinator" && (point !== "checkpoint.trigger" || t === "Source" || /^#\d+$/.test(t)));
+    const aimed = targets.length ? fc.option(fc.constantFrom(...targets), { nil: undefined, freq: 2 }) : fc.constant(undefined);
+    // The calibration counts a trigger once (at the coordinator), an ack or a notice once per task.
+    const maxFor = (task: string | undefined) => Math.max(2, (task === undefined ? 0 : passed(point, task) ?? 0) || (r.passages.get(point) ?? 2));
+    return aimed.chain((task) => fc.record({ occurrence: fc.integer({ min: 1, max: maxFor(task) }), times: fc.option(fc.integer({ min: 2, max: 3 }), { nil: undefined, freq: 3 }) })
+      .map(({ occurrence, times }): Fault => ({ kind: "lose", point, occurrence, ...(task !== undefined ? { task } : {}), ...(times !== undefined ? { times } : {}) })));
+  });
   const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {
     switch (k) {
       case "crash": case "kill": case "slow": return atPoint(k);
+      case "lose": return lose;
       case "disk": return diskFault(r.diskKinds, (["crash", "kill"] as const).filter((k) => r.kinds.includes(k)), passed);
       case "skew": return skew;
       case "toxic": return fc.constantFrom(...FEED_TOXIC_KINDS).chain((k) => feedFaultPlan({ kinds: [k], maxConnectionProbability: 0.002, maxFrameProbability: 0.05 }).filter((p) => p.toxics.length > 0)).map((p): Fault => ({ kind: "toxic", toxic: p.toxics[0] }));
@@ -184,4 +199,4 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   return fc.array(fc.oneof(...kinds.map(byKind)), { minLength: r.minFaults, maxLength: r.maxFaults });
 }
 
-const ORDER: readonly FaultKind[] = ["crash", "kill", "slow", "skew", "toxic", "disk"];
+const ORDER: readonly FaultKind[] = ["crash", "kill", "slow", "lose", "skew", "toxic", "disk"];

@@ -1,4 +1,4 @@
-import { FAULT_POINTS, type FaultPoint } from "../../engine/checkpoint/faults.ts";
+import { FAULT_POINTS, LOSE_POINTS, type FaultPoint, type LosePoint } from "../../engine/checkpoint/faults.ts";
 import { FEED_TOXIC_KINDS, type FeedToxic, type FeedToxicKind } from "../binance/toxics.ts";
 import type { DiskFault } from "./sim-fs.ts";
 
@@ -30,6 +30,11 @@ import type { DiskFault } from "./sim-fs.ts";
  *   write before it knows the write succeeded is caught only when a failure follows closely: a
  *   coordinator that told the sinks to commit a checkpoint whose metadata never got written
  *   commits output a restore from the checkpoint before replays.
+ * - `lose`: the `occurrence`-th RPC at `point` to or from a task matching `task` is lost (and with
+ *   `times`, the next `times - 1` matching ones too: a connection that drops messages for a
+ *   while): a trigger that never reaches a source, an acknowledgement that never reaches the
+ *   coordinator, a completion notice that never reaches a task (LOSE_POINTS). The job must still
+ *   be right: the checkpoint expires, or the next notice stands in for the lost one.
  * - `toxic`: a misbehaving exchange (toxics.ts): duplicates, reorders, drops, disconnects, ...
  * - `skew`: the clock of the source subtasks matching `task` is off (a TaskManager whose NTP
  *   stepped it, or a clock that runs fast or slow): from `fromMs` ms into each process on, it
@@ -54,6 +59,11 @@ export type SlowFault = {
   readonly times?: number;
   /** After the last slow step, that task crashes (or the process dies) at its next fault point. */
   readonly then?: "crash" | "kill";
+};
+export type LoseFault = {
+  readonly kind: "lose"; readonly point: LosePoint; readonly occurrence: number; readonly task?: string;
+  /** How many consecutive matching messages are lost, from `occurrence` on (absent = 1). */
+  readonly times?: number;
 };
 export type DiskFaultEntry = {
   readonly kind: "disk";
@@ -81,9 +91,9 @@ export type SkewFault = {
   readonly driftPpm?: number;
 };
 
-export type Fault = PointFault | SlowFault | DiskFaultEntry | ToxicFault | SkewFault;
+export type Fault = PointFault | SlowFault | LoseFault | DiskFaultEntry | ToxicFault | SkewFault;
 export type FaultKind = Fault["kind"];
-export const FAULT_KINDS: readonly FaultKind[] = ["crash", "kill", "slow", "disk", "toxic", "skew"];
+export const FAULT_KINDS: readonly FaultKind[] = ["crash", "kill", "slow", "lose", "disk", "toxic", "skew"];
 export type FaultPlan = readonly Fault[];
 
 /** A kind label for counting draws: "crash", "disk:torn", "toxic:reorder", ... */
@@ -102,6 +112,7 @@ const taskPart = (t?: string) => (t === undefined ? "" : `[${t}]`);
 export function describeFault(f: Fault): string {
   switch (f.kind) {
     case "crash": case "kill": return `${f.kind}@${f.point}#${f.occurrence}${taskPart(f.task)}${f.from === undefined ? "" : `/from=${f.from}`}`;
+    case "lose": return `lose@${f.point}#${f.occurrence}${taskPart(f.task)}${f.times === undefined ? "" : `*${f.times}`}`;
     case "slow": return `slow@${f.point}#${f.occurrence}${taskPart(f.task)}+${f.ms}ms${f.times === undefined ? "" : `*${f.times}`}${f.then === undefined ? "" : `>${f.then}`}`;
     case "skew": return `skew${taskPart(f.task)}${f.ms < 0 ? "-" : "+"}${Math.abs(f.ms)}ms${f.fromMs === undefined ? "" : `@${f.fromMs}ms`}${f.driftPpm === undefined ? "" : `~${f.driftPpm}ppm`}`;
     case "toxic": return `toxic:${f.toxic.kind}${Object.entries(f.toxic).filter(([k]) => k !== "kind").map(([k, v]) => `/${k}=${v}`).join("")}`;
@@ -122,6 +133,7 @@ export function describeFault(f: Fault): string {
 /** Paths in a disk fault: no separators of the plan syntax. */
 const PATH = "([^\\s@#+*,>\\[\\]]+)";
 const POINT_RE = /^(crash|kill|slow)@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\+(\d+)ms(?:\*(\d+))?(?:>(crash|kill))?)?$/;
+const LOSE_RE = /^lose@([a-z.-]+)#(\d+)(?:\[([^\]]+)\])?(?:\*(\d+))?$/;
 const SKEW_RE = /^skew(?:\[([^\]]+)\])?([+-]\d+)ms(?:@(\d+)ms)?(?:~(-?\d+)ppm)?$/;
 const DISK_RE = new RegExp(`^disk:(enospc|eio-read|eio-write|eio-fsync|bitflip|lying-fsync|torn|lost)(?:@${PATH})?(?:#(\\d+))?(?:\\*(\\d+)(?:/(\\d+))?)?(?:\\+(\\d+))?(?:\\.(\\d))?(?:>(crash|kill)(?:\\+(\\d+)ms)?)?$`);
 const TOXIC_PARAMS: Record<FeedToxicKind, readonly string[]> = {
@@ -149,6 +161,13 @@ export function parseFault(text: string): Fault {
     const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}), ...(from ? { from: Number(from[2]) } : {}) };
     if (times !== undefined && Number(times) < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: *<times> must be >= 1`);
     return kind === "slow" ? { kind, ...base, ms: Number(ms), ...(times !== undefined ? { times: Number(times) } : {}), ...(then !== undefined ? { then: then as "crash" | "kill" } : {}) } : { kind: kind as "crash" | "kill", ...base };
+  }
+  m = LOSE_RE.exec(s);
+  if (m) {
+    const [, p, occ, task, times] = m;
+    if (!(LOSE_POINTS as readonly string[]).includes(p)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: a message can be lost only at ${LOSE_POINTS.join(", ")}`);
+    if (Number(occ) < 1 || (times !== undefined && Number(times) < 1)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: occurrence and *<times> must be >= 1`);
+    return { kind: "lose", point: p as LosePoint, occurrence: Number(occ), ...(task !== undefined ? { task } : {}), ...(times !== undefined ? { times: Number(times) } : {}) };
   }
   m = SKEW_RE.exec(s);
   if (m) {
@@ -190,7 +209,7 @@ export function parseFault(text: string): Fault {
   }
   const kind = /^([a-z-]+)[@:]/.exec(s)?.[1];
   if (kind !== undefined && !(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultSyntaxError(`unknown fault kind ${JSON.stringify(kind)} in ${JSON.stringify(s)}; known: ${FAULT_KINDS.join(", ")}`);
-  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, skew[<task>]±<ms>ms[@<from>ms][~<ppm>ppm], disk:<kind>[@<path>]...[>crash|kill[+<ms>ms]] or toxic:<kind>/<param>=<v>...`);
+  throw new FaultSyntaxError(`cannot parse fault ${JSON.stringify(s)}: expected crash|kill@<point>#<n>[<task>], slow@<point>#<n>[<task>]+<ms>ms, lose@<point>#<n>[<task>][*<times>], skew[<task>]±<ms>ms[@<from>ms][~<ppm>ppm], disk:<kind>[@<path>]...[>crash|kill[+<ms>ms]] or toxic:<kind>/<param>=<v>...`);
 }
 
 export function describePlan(plan: FaultPlan): string {

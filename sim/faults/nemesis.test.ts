@@ -74,6 +74,14 @@ describe("nemesis", () => {
     expect(n.unfired()).toEqual([]);
   });
 
+  it("a lost message: the occurrence-th matching one and the `times - 1` after it are lost, other tasks' are not; fired once", () => {
+    const n = new Nemesis([parseFault("lose@checkpoint.notify#2[Sink#1]*2")]);
+    const lost = (task: string) => n.lose({ point: "checkpoint.notify", task, time: 0 });
+    expect([lost("Sink#1"), lost("Sink#0"), lost("Sink#1"), lost("Sink#1"), lost("Sink#1")]).toEqual([false, false, true, true, false]);
+    expect(n.lose({ point: "checkpoint.ack", task: "Sink#1", time: 0 })).toBe(false);
+    expect(n.fired.map((f) => describeFault(f.fault))).toEqual(["lose@checkpoint.notify#2[Sink#1]*2"]);
+  });
+
   it("a slow spell with `then` fails the task of its last slow step at that task's next fault point, once", () => {
     const killed: number[] = [];
     const n = new Nemesis([parseFault("slow@checkpoint.async-write#1+5000ms*2>kill")], (_s, i) => killed.push(i));
@@ -215,7 +223,7 @@ describe("nemesis", () => {
 
 describe("the fault plan syntax", () => {
   it("parses and prints every kind both ways", () => {
-    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, slow@checkpoint.async-write#4+30000ms*6, slow@checkpoint.sync-snapshot#2[#0]+700ms*3>kill, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:eio-write@chk-#3*2, disk:eio-read#1*4/10>crash, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, toxic:reorder/probability=0.1/window=3";
+    const plan = "crash@checkpoint.ack#3[Window#1], kill@sink.commit#2, slow@checkpoint.alignment#1[Source]+5000ms, slow@checkpoint.async-write#4+30000ms*6, slow@checkpoint.sync-snapshot#2[#0]+700ms*3>kill, disk:torn@chk-2/_metadata, disk:eio-fsync@_pending#4, disk:eio-write@chk-#3*2, disk:eio-read#1*4/10>crash, disk:enospc+1000, disk:lost, disk:lying-fsync@out/, lose@checkpoint.trigger#2[Source#1], lose@checkpoint.ack#3*2, toxic:reorder/probability=0.1/window=3";
     expect(describePlan(parsePlan(plan))).toBe(plan);
     expect(parseFault("crash@checkpoint.complete#3[#1]")).toEqual({ kind: "crash", point: "checkpoint.complete", occurrence: 3, task: "#1" });
     expect(parsePlan("no faults")).toEqual([]);
@@ -231,6 +239,8 @@ describe("the fault plan syntax", () => {
       ["slow@checkpoint.ack#1+5ms*0", /\*<times> must be >= 1/],
       ["crash@checkpoint.ack#1*2", /cannot parse fault/],
       ["boom", /cannot parse fault "boom"/],
+      ["lose@checkpoint.complete#1", /a message can be lost only at checkpoint.trigger, checkpoint.ack, checkpoint.notify/],
+      ["lose@checkpoint.ack#1*0", /\*<times> must be >= 1/],
       ["disk:torn@chk-2/_metadata>crash", /only disk:enospc and disk:eio-<op> fail a call/],
       ["disk:eio-write@chk-*2", /only disk:eio-<op>#<n> takes/],
       ["disk:eio-write#1*0", /takes \*<times>\[\/<every>\], both >= 1/],

@@ -1,7 +1,7 @@
 import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite, type TaskClock } from "../../engine/checkpoint/faults.ts";
 import type { Fs } from "../../engine/state/fs.ts";
 import type { FeedFaultPlan } from "../binance/toxics.ts";
-import type { DiskFaultEntry, Fault, FaultPlan, SkewFault, SlowFault } from "./fault-plan.ts";
+import type { DiskFaultEntry, Fault, FaultPlan, LoseFault, SkewFault, SlowFault } from "./fault-plan.ts";
 import { SkewedClock } from "./skewed-clock.ts";
 import { SimFs, type DiskFault } from "./sim-fs.ts";
 
@@ -30,6 +30,7 @@ export class Nemesis implements FaultInjector {
   /** Indices of crash/kill faults, and of slow faults: the per-site loops touch only these. */
   private readonly stops: number[] = [];
   private readonly slows: number[] = [];
+  private readonly losses: number[] = [];
   private readonly flips: number[] = [];
   /** Slow spells that ended with `then`: the task that took the last slow step fails at its next fault point. */
   private readonly dying: { index: number; task: string }[] = [];
@@ -47,6 +48,7 @@ export class Nemesis implements FaultInjector {
     plan.forEach((f, i) => {
       if (f.kind === "crash" || f.kind === "kill") this.stops.push(i);
       else if (f.kind === "slow") this.slows.push(i);
+      else if (f.kind === "lose") this.losses.push(i);
       else if (f.kind === "disk" && f.disk.kind === "bitflip") this.flips.push(i);
     });
   }
@@ -125,6 +127,21 @@ export class Nemesis implements FaultInjector {
       ms += f.ms;
     }
     return ms;
+  }
+
+  /** Whether the message arriving at `site` is lost: the `occurrence`-th matching one, and the `times - 1` after it. */
+  lose(site: FaultSite): boolean {
+    let lost = false;
+    for (const i of this.losses) {
+      const f = this.plan[i] as LoseFault;
+      if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) continue;
+      const n = ++this.seen[i];
+      if (n < f.occurrence) continue;
+      if (n === f.occurrence) this.fired.push({ fault: f, index: i, site });
+      if (n === f.occurrence + (f.times ?? 1) - 1) this.done[i] = true;
+      lost = true;
+    }
+    return lost;
   }
 
   private die(site: FaultSite): void {
