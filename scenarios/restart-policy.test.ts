@@ -64,6 +64,8 @@ describe("the job restarts as its restart strategy says", () => {
     const cases: [RestartStrategy, FailureEvent[], RestoreEvent[], "finished" | "failed", string][] = [
       [fixed, [failure(0, 0)], [restore(0, 1)], "finished", "the job restarted 0 ms after failure 1 (at 0, in Window#0); the restart strategy (fixed-delay(attempts=2, delay=1000ms)) says 1000 ms"],
       [exponential, [failure(0, 0), failure(1_000, 1)], [restore(100, 1), restore(1_100, 2)], "finished", "the job restarted 100 ms after failure 2 (at 1000, in Window#0); the restart strategy (exponential-delay(initial=100ms, max=300ms, x2, reset=60000ms, jitter=0)) says 200 ms"],
+      // Jitter 0.1 of a 200 ms backoff: 180–220 ms; 221 is a jitter applied one way (or to a larger base).
+      [{ ...exponential, jitter: 0.1 }, [failure(0, 0), failure(1_000, 1)], [restore(95, 1), restore(1_221, 2)], "finished", "the job restarted 221 ms after failure 2 (at 1000, in Window#0); the restart strategy (exponential-delay(initial=100ms, max=300ms, x2, reset=60000ms, jitter=0.1)) says 180–220 ms"],
       [fixed, [failure(0, 0)], [], "finished", "failure 1 (at 0) was never followed by a restart"],
       [fixed, [failure(0, 0), failure(500, 0)], [], "finished", "the job restarted 500 ms after failure 1 (at 0, in Window#0); the restart strategy (fixed-delay(attempts=2, delay=1000ms)) says 1000 ms"],
       [fixed, [failure(0, 0), failure(500, 1)], [], "finished", "failure 2 came at 500, 500 ms after failure 1, with no restart between them (due 1000 ms after it)"],

@@ -90,9 +90,11 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
   const dims = new Set(bounds.dimensions ?? SWARM_DIMENSIONS);
   const restart: fc.Arbitrary<RestartStrategy> = fc.oneof(
     fc.record({ attempts: fc.integer({ min: 10, max: 30 }), delay: fc.integer({ min: 0, max: 5_000 }) }).map((r): RestartStrategy => ({ kind: "fixed-delay", ...r })),
-    // The cap on three scales: reached at once, after a failure or two, or seldom.
-    fc.record({ initial: fc.integer({ min: 1, max: 1_000 }), multiplier: fc.constantFrom(1.5, 2), cap: fc.constantFrom(1, 2, 0) })
-      .map((r): RestartStrategy => ({ kind: "exponential-delay", initial: r.initial, max: r.cap === 0 ? 10_000 : r.initial * r.cap, multiplier: r.multiplier, resetThreshold: 60_000, jitter: 0 })),
+    // The cap on three scales: reached at once, after a failure or two, or seldom. Jitter in half
+    // the draws (Flink's default factor 0.1, or 0.5): the restart check holds each delay to
+    // backoff ± jitter × backoff, so a jitter applied to the wrong base or one way only shows.
+    fc.record({ initial: fc.integer({ min: 1, max: 1_000 }), multiplier: fc.constantFrom(1.5, 2), cap: fc.constantFrom(1, 2, 0), jitter: fc.constantFrom(0, 0, 0.1, 0.5) })
+      .map((r): RestartStrategy => ({ kind: "exponential-delay", initial: r.initial, max: r.cap === 0 ? 10_000 : r.initial * r.cap, multiplier: r.multiplier, resetThreshold: 60_000, jitter: r.jitter })),
     // Failures of one process come at least `delay` apart (each after the restart before it), so
     // an interval shorter than maxFailures × delay never holds more than maxFailures of them and
     // a correct job never gives up; from (maxFailures − 1) × delay on it can hold maxFailures, so
