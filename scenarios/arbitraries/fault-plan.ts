@@ -119,6 +119,13 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     return fc.oneof({ arbitrary: fc.constantFrom(...enginePoints), weight: 2 }, { arbitrary: fc.constant(FS_WRITE), weight: 1 });
   };
   const passed: Passed = (point, target) => r.passages.get(targetKey(point, target));
+  // A fault aimed at one task (or path) counts only its passages: drawn within the point's
+  // total, most aimed faults would never fire (a kill aimed at `_metadata` matches 54 of the
+  // swarm calibration's 430 disk calls). A target the calibration never passed (a fourth
+  // source subtask, incremental state's `shared`) may exist in the run's own configuration:
+  // it keeps the point's total.
+  const maxFor = (point: FaultPoint, task: string | undefined) => Math.max(2, (task === undefined ? 0 : passed(point, task) ?? 0) || (r.passages.get(point) ?? 2));
+  const subtask = (t: string) => /^#\d+$/.test(t);
   // What a fault at `point` may aim at. At `fs.write` the site's "task" is the call's path: every
   // path kind, each of which some configuration writes. Elsewhere a task the calibration counted
   // and never saw pass the point is left out (a window task at the coordinator's trigger, a source
@@ -128,17 +135,10 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     if (point === FS_WRITE) return DISK_PATHS;
     const count = (t: string) => passed(point, t);
     if (!r.tasks.some((t) => count(t) !== undefined)) return r.tasks;
-    const subtask = (t: string) => /^#\d+$/.test(t);
     const subtasksPass = r.tasks.some((t) => subtask(t) && count(t)! > 0);
     return r.tasks.filter((t) => count(t)! > 0 || (subtasksPass && subtask(t)));
   };
   const atPoint = (kind: "crash" | "kill" | "slow") => pointOf(kind).chain((point) => {
-    // A fault aimed at one task (or path) counts only its passages: drawn within the point's
-    // total, most aimed faults would never fire (a kill aimed at `_metadata` matches 54 of the
-    // swarm calibration's 430 disk calls). A target the calibration never passed (a fourth
-    // source subtask, incremental state's `shared`) may exist in the run's own configuration:
-    // it keeps the point's total.
-    const maxFor = (task: string | undefined) => Math.max(2, (task === undefined ? 0 : passed(point, task) ?? 0) || (r.passages.get(point) ?? 2));
     const targets = targetsAt(point);
     const aimed = targets.length ? fc.option(fc.constantFrom(...targets), { nil: undefined, freq: 2 }) : fc.constant(undefined);
     // Slow steps on three scales: a little (reorders acks), checkpoints that overlap the next one
@@ -154,7 +154,7 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
     // A spell's steps overlap the next checkpoints (5–60 s against 2–30 s intervals) rather than
     // expire them: a spell of expiries is one expiry after another, which single steps already draw.
     const spell = times.chain((t) => fc.record({ times: fc.constant(t), ms: t === undefined ? ms : fc.integer({ min: 5_000, max: 60_000 }) }));
-    const placed = aimed.chain((task) => fc.record({ task: fc.constant(task), occurrence: fc.integer({ min: 1, max: maxFor(task) }) }));
+    const placed = aimed.chain((task) => fc.record({ task: fc.constant(task), occurrence: fc.integer({ min: 1, max: maxFor(point, task) }) }));
     return fc.record({ placed, spell, then }).map(({ placed: { occurrence, task }, spell: { ms, times }, then }): Fault => {
       const base = { point, occurrence, ...(task !== undefined ? { task } : {}) };
       return kind === "slow" ? { kind, ...base, ms, ...(times !== undefined ? { times } : {}), ...(then !== undefined ? { then } : {}) } : { kind, ...base };
@@ -178,11 +178,11 @@ export function faultPlan(c: FaultPlanConstraints): fc.Arbitrary<Fault[]> {
   const losePoints = (LOSE_POINTS as readonly FaultPoint[]).filter((p) => r.points.includes(p)) as LosePoint[];
   const lose: fc.Arbitrary<Fault> = fc.constantFrom(...(losePoints.length ? losePoints : LOSE_POINTS)).chain((point) => {
     // Triggers go to source tasks only; the coordinator sends and receives, it is never the task.
-    const targets = r.tasks.filter((t) => t !== "coordinator" && (point !== "checkpoint.trigger" || t === "Source" || /^#\d+$/.test(t)));
+    const targets = r.tasks.filter((t) => t !== "coordinator" && (point !== "checkpoint.trigger" || t === "Source" || subtask(t)));
     const aimed = targets.length ? fc.option(fc.constantFrom(...targets), { nil: undefined, freq: 2 }) : fc.constant(undefined);
-    // The calibration counts a trigger once (at the coordinator), an ack or a notice once per task.
-    const maxFor = (task: string | undefined) => Math.max(2, (task === undefined ? 0 : passed(point, task) ?? 0) || (r.passages.get(point) ?? 2));
-    return aimed.chain((task) => fc.record({ occurrence: fc.integer({ min: 1, max: maxFor(task) }), times: fc.option(fc.integer({ min: 2, max: 3 }), { nil: undefined, freq: 3 }) })
+    // The calibration counts a trigger once (at the coordinator: a trigger aimed at a source draws
+    // within that), an ack or a notice once per task.
+    return aimed.chain((task) => fc.record({ occurrence: fc.integer({ min: 1, max: maxFor(point, task) }), times: fc.option(fc.integer({ min: 2, max: 3 }), { nil: undefined, freq: 3 }) })
       .map(({ occurrence, times }): Fault => ({ kind: "lose", point, occurrence, ...(task !== undefined ? { task } : {}), ...(times !== undefined ? { times } : {}) })));
   });
   const byKind = (k: FaultKind): fc.Arbitrary<Fault> => {

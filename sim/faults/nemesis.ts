@@ -115,33 +115,31 @@ export class Nemesis implements FaultInjector {
     }
     for (const i of this.slows) {
       const f = this.plan[i] as SlowFault;
-      if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) continue;
-      const n = ++this.seen[i];
-      if (n < f.occurrence) continue;
-      // A slow spell: this passage and the next `times - 1` matching ones; it counts as fired once.
-      if (n === f.occurrence) this.fired.push({ fault: f, index: i, site });
-      if (n === f.occurrence + (f.times ?? 1) - 1) {
-        this.done[i] = true;
-        if (f.then) this.dying.push({ index: i, task: site.task });
-      }
+      if (!this.inSpell(i, f, site)) continue;
+      if (this.done[i] && f.then) this.dying.push({ index: i, task: site.task });
       ms += f.ms;
     }
     return ms;
   }
 
-  /** Whether the message arriving at `site` is lost: the `occurrence`-th matching one, and the `times - 1` after it. */
+  /** Whether the message arriving at `site` is lost. */
   lose(site: FaultSite): boolean {
     let lost = false;
-    for (const i of this.losses) {
-      const f = this.plan[i] as LoseFault;
-      if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) continue;
-      const n = ++this.seen[i];
-      if (n < f.occurrence) continue;
-      if (n === f.occurrence) this.fired.push({ fault: f, index: i, site });
-      if (n === f.occurrence + (f.times ?? 1) - 1) this.done[i] = true;
-      lost = true;
-    }
+    for (const i of this.losses) if (this.inSpell(i, this.plan[i] as LoseFault, site)) lost = true;
     return lost;
+  }
+
+  /**
+   * Whether fault `i` (slow or lose) takes this passage of `site`: its `occurrence`-th matching
+   * passage and the next `times - 1`. It counts as fired once, at the first; done at the last.
+   */
+  private inSpell(i: number, f: SlowFault | LoseFault, site: FaultSite): boolean {
+    if (this.done[i] || f.point !== site.point || (f.task !== undefined && !site.task.includes(f.task))) return false;
+    const n = ++this.seen[i];
+    if (n < f.occurrence) return false;
+    if (n === f.occurrence) this.fired.push({ fault: f, index: i, site });
+    if (n === f.occurrence + (f.times ?? 1) - 1) this.done[i] = true;
+    return true;
   }
 
   private die(site: FaultSite): void {
