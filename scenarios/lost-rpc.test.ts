@@ -38,6 +38,20 @@ describe("lost RPCs (lose@...): the protocol survives each, as Flink's does", ()
     expect(r.restarts).toBe(0);
   });
 
+  it("an abort notice lost too: the window task that missed it aligns the expired checkpoint on until the next one's barrier overtakes it", () => {
+    const r = run("sourceParallelism=2,tolerableFailures=1", "lose@checkpoint.trigger#3[#1], lose@checkpoint.notify#3[FileSink#0]", /^lost|^coordinator (abort|complete) cp=[34]\b|^v1\.0 snapshot cp=4|^job FINISHED/);
+    expect(r.outcome).toBe("passed");
+    expect(r.story).toEqual([
+      "lost checkpoint.trigger cp=3 to Source: Binance Trade Source#1",
+      "coordinator abort cp=3 CHECKPOINT_EXPIRED",
+      "lost abort notice cp=3 to Window(TumblingEventTimeWindows(60000), sum(quantity)) -> Sink: TransactionalFileSink#0",
+      "v1.0 snapshot cp=4",
+      "coordinator complete cp=4",
+      "job FINISHED",
+    ]);
+    expect(r.alignment?.valid).toBe(true);
+  });
+
   it("an ack lost on the file backend: the checkpoint expires, the job fails over (no tolerable failures) to the one before, and its files go", () => {
     const r = run("backend=file", "lose@checkpoint.ack#3[Window]", /^lost|^coordinator (complete|abort) cp=[23]\b|^restore/);
     expect(r.outcome).toBe("passed"); // the discard check reads the disk: nothing of checkpoint 2 is left

@@ -48,7 +48,9 @@ export const SLOW_POINTS = ["checkpoint.alignment", "checkpoint.sync-snapshot", 
  * survives losing: a lost trigger (to one source task) or a lost acknowledgement (from one task)
  * leaves its checkpoint pending until it expires; a lost completion notice is made up for by the
  * next one, since a task acts on every checkpoint up to the one it hears of (a sink commits every
- * transaction pre-committed up to it: CheckpointListener's contract).
+ * transaction pre-committed up to it: CheckpointListener's contract). `checkpoint.notify` also
+ * loses abort notices (Flink sends them best-effort too): a task that aligns the aborted
+ * checkpoint goes on until a newer barrier overtakes it.
  *
  * The notices tasks finish on are never lost: a stop-with-savepoint's (the job ends on it, and in
  * Flink too nothing would come in its place) and a final checkpoint's. In Flink a task left

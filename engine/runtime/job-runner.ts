@@ -199,11 +199,11 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     return f?.slowdown ? Math.max(0, f.slowdown({ point, task, checkpointId, time: this.kernel.now() })) : 0;
   }
 
-  /** Whether the fault injector loses the RPC arriving now at `point` (to or from `task`); a lost one is traced. */
-  lost(point: LosePoint, task: string, checkpointId: number): boolean {
+  /** Whether the fault injector loses the RPC arriving now at `point` (to or from `task`); a lost one is traced, as `what`. */
+  lost(point: LosePoint, task: string, checkpointId: number, what: string = point): boolean {
     const f = this.spec.world.faults;
     if (f?.lose === undefined || !f.lose({ point, task, checkpointId, time: this.kernel.now() })) return false;
-    this.trace(`lost ${point} cp=${checkpointId} ${point === "checkpoint.ack" ? "from" : "to"} ${task}`);
+    this.trace(`lost ${what} cp=${checkpointId} ${point === "checkpoint.ack" ? "from" : "to"} ${task}`);
     return true;
   }
 
@@ -418,7 +418,9 @@ class TaskMessage extends RpcMessage {
     const kind = this.kind, r = this.runner;
     if (kind === TRIGGER) {
       if (!r.lost("checkpoint.trigger", this.task.name, this.id)) this.task.triggerCheckpoint(this.id, this.options!);
-    } else if (kind === ABORTED) this.task.notifyCheckpointAborted(this.id);
+    } else if (kind === ABORTED) {
+      if (!r.lost("checkpoint.notify", this.task.name, this.id, "abort notice")) this.task.notifyCheckpointAborted(this.id);
+    }
     else {
       // A slow RPC to this task's TaskManager: the notice arrives later, and still dies with its attempt.
       const ms = this.late ? 0 : r.slowdown("checkpoint.notify", this.task.name, this.id);

@@ -33,8 +33,8 @@ import type { DiskFault } from "./sim-fs.ts";
  * - `lose`: the `occurrence`-th RPC at `point` to or from a task matching `task` is lost (and with
  *   `times`, the next `times - 1` matching ones too: a connection that drops messages for a
  *   while): a trigger that never reaches a source, an acknowledgement that never reaches the
- *   coordinator, a completion notice that never reaches a task (LOSE_POINTS). The job must still
- *   be right: the checkpoint expires, or the next notice stands in for the lost one.
+ *   coordinator, a completion or abort notice that never reaches a task (LOSE_POINTS). The job
+ *   must still be right: the checkpoint expires, or the next notice stands in for the lost one.
  * - `toxic`: a misbehaving exchange (toxics.ts): duplicates, reorders, drops, disconnects, ...
  * - `skew`: the clock of the source subtasks matching `task` is off (a TaskManager whose NTP
  *   stepped it, or a clock that runs fast or slow): from `fromMs` ms into each process on, it
