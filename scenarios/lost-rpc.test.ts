@@ -52,6 +52,18 @@ describe("lost RPCs (lose@...): the protocol survives each, as Flink's does", ()
     expect(r.alignment?.valid).toBe(true);
   });
 
+  it("a stop's trigger lost at one source and its abort notice at the other: the stopped source reads on when the next checkpoint's trigger comes, as Flink's StreamTask drops its synchronous savepoint", () => {
+    const r = run("backend=memory,rescale=10013:1,symbols=2:0", "lose@checkpoint.trigger#2, lose@checkpoint.notify#2[#0]*2", /^lost (checkpoint.trigger|abort notice) cp=2|^coordinator (abort|complete) cp=[23]\b|^job /);
+    expect(r.outcome).toBe("passed");
+    expect(r.story).toEqual([
+      "lost checkpoint.trigger cp=2 to Source: Binance Trade Source#1",
+      "coordinator abort cp=2 CHECKPOINT_EXPIRED",
+      "lost abort notice cp=2 to Source: Binance Trade Source#0",
+      "coordinator complete cp=3",
+      "job FINISHED", // the tape ended during the 10 minutes the stop took to expire: no stop again
+    ]);
+  });
+
   it("an ack lost on the file backend: the checkpoint expires, the job fails over (no tolerable failures) to the one before, and its files go", () => {
     const r = run("backend=file", "lose@checkpoint.ack#3[Window]", /^lost|^coordinator (complete|abort) cp=[23]\b|^restore/);
     expect(r.outcome).toBe("passed"); // the discard check reads the disk: nothing of checkpoint 2 is left

@@ -157,6 +157,13 @@ export class SourceTask<T> extends Task implements ReaderOutput<T> {
     try {
       this.fault("checkpoint.source-snapshot", checkpointId);
       this.snapshot(checkpointId, options, 0, false);
+      // A newer checkpoint means the stop failed: the coordinator triggers none while a stop is
+      // pending. Its abort notice may have been lost, so the source reads on now, as Flink's
+      // StreamTask clears its active synchronous savepoint when triggered for a newer checkpoint.
+      if (this.stoppedAt !== undefined && checkpointId > this.stoppedAt) {
+        this.stoppedAt = undefined;
+        this.wake(this.host.kernel.now());
+      }
       if (options.stop && !this.abortedEarly.has(checkpointId)) this.stoppedAt = checkpointId;
       if (this.abortedEarly.size > 0) for (const a of this.abortedEarly) if (a <= checkpointId) this.abortedEarly.delete(a);
     } catch (e) {
