@@ -266,9 +266,10 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     }
     // Past the commit point: the checkpoint exists even if we crash before notifying.
     const c = complete(p, now, handles);
+    const stop = id === this.stopSavepoint;
     this.pending.delete(id);
     this.bases.delete(id);
-    this.store.add(c, this.bases, id === this.stopSavepoint);
+    this.store.add(c, this.bases, stop);
     this.policy.completed(now);
     this.failures.onSuccess(id);
     this.stats.completed(id, now);
@@ -281,7 +282,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     // commits on it (a sink's transaction of it commits with the next checkpoint), and a task
     // that heard of it would take it for a newer completion and drop its older checkpoints in
     // progress, which the coordinator still waits for. A stop's savepoint notifies (it ends the job).
-    if (!p.savepoint || id === this.stopSavepoint) this.host.notifyCheckpointComplete(id, p.final, id === this.stopSavepoint);
+    if (!p.savepoint || stop) this.host.notifyCheckpointComplete(id, p.final, stop);
     if (p.savepoint) this.host.savepointCompleted?.(id);
     this.afterEnd(now);
   }

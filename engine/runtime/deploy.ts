@@ -81,7 +81,8 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
   // kill) releases what it opened: the runner never sees these tasks, and a kv backend holds files
   // and an lmdb environment. Chaos shrinking such runs thousands of times in one worker ran out of
   // file descriptors (EMFILE) before this.
-  const backends: KeyedStateBackend[] = [];
+  // Canceling a task disposes its backend; this is one opened for a task not yet made.
+  let unowned: KeyedStateBackend | undefined;
   try {
     for (const v of graph.vertices) {
       const was = restore?.parallelism.get(v.name);
@@ -104,7 +105,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
             return w;
           });
         const keyedBackend = v.keyed ? spec.backend.createKeyedBackend(keyGroupRangeFor(i, v.parallelism, graph.maxParallelism), name) : undefined;
-        if (keyedBackend) backends.push(keyedBackend);
+        unowned = keyedBackend;
         const strategy = !keyedBackend ? FULL_SNAPSHOTS : spec.backend.createSnapshotStrategy?.(keyedBackend, host.incremental) ?? (host.incremental ? new DiffingIncrementalSnapshots() : FULL_SNAPSHOTS);
         // Build the chain back to front so each operator's output can point at the next.
         const ops: StreamOperator[] = new Array(v.chain.length);
@@ -156,6 +157,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
           task = stream = new StreamTask(name, v.id, v.name, i, host, ops, uids, writers, keyedBackend, strategy, inputs.get(v)![i], rng.fork(`gate-${name}`), exec.maxElementsPerStep);
         }
         tasks.push(task);
+        unowned = undefined;
         proxies.get(v)![i].task = task;
         if (restore) host.fault("restore", name, restore.checkpointId);
         for (let k = 0; k < ops.length; k++) ops[k].initializeState(restore?.byUid.get(uids[k]));
@@ -166,7 +168,7 @@ export function deployTasks(spec: JobSpec, host: DeployHost, restore: RestorePoi
     }
   } catch (e) {
     for (const t of tasks) t.cancel();
-    for (const b of backends) b.dispose();
+    unowned?.dispose();
     throw e;
   }
   for (const t of sources) t.wake(kernel.now());

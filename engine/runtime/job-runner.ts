@@ -420,8 +420,7 @@ class TaskMessage extends RpcMessage {
       if (!r.lost("checkpoint.trigger", this.task.name, this.id)) this.task.triggerCheckpoint(this.id, this.options!);
     } else if (kind === ABORTED) {
       if (!r.lost("checkpoint.notify", this.task.name, this.id, "abort notice")) this.task.notifyCheckpointAborted(this.id);
-    }
-    else {
+    } else {
       // A slow RPC to this task's TaskManager: the notice arrives later, and still dies with its attempt.
       const ms = this.late ? 0 : r.slowdown("checkpoint.notify", this.task.name, this.id);
       if (ms > 0) {
