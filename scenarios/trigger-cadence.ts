@@ -2,7 +2,8 @@ import type { TriggerKind } from "../engine/checkpoint/trigger-policy.ts";
 
 /** What the coordinator reported of one process, in its order. */
 export type CadenceEvent =
-  | { readonly kind: "trigger"; readonly time: number; readonly id: number; readonly trigger: TriggerKind }
+  /** `stop`: a stop-with-savepoint's savepoint; `savepoint`: one that does not stop the job. */
+  | { readonly kind: "trigger"; readonly time: number; readonly id: number; readonly trigger: TriggerKind | "stop" }
   | { readonly kind: "end"; readonly time: number; readonly id: number; readonly completed: boolean }
   /** Periodic triggering started (a deploy), or a failover stopped it. */
   | { readonly kind: "start" | "stop"; readonly time: number };
@@ -15,19 +16,20 @@ export interface CadenceRules {
 
 /**
  * Periodic checkpoints come on time, as Flink's periodic trigger does: the next one is due an
- * interval after the previous trigger (of any kind) or the deploy that started triggering; if as
- * many as allowed are pending then, it is due when one of them ends; and no sooner than the
- * minimum pause after the last completion. A pending savepoint holds it back (a stop suspends
- * periodic checkpoints) until it fails; once it completed, the job is stopping. Nothing is due
- * between a failover and the next deploy. Only what the process lived past is judged: a deadline
- * is missed when a later event comes with no trigger before it. Returns the first miss, or
- * undefined.
+ * interval after the previous periodic (or final) trigger or the deploy that started triggering;
+ * if as many as allowed are pending then (savepoints count), it is due when one of them ends; and
+ * no sooner than the minimum pause after the last completion (savepoints' too). A savepoint that
+ * does not stop the job leaves the schedule as it was: Flink's timer runs on beside it. A stop's
+ * savepoint suspends periodic checkpoints until it fails (then the next is due an interval after
+ * the stop's trigger, or at once); once it completed, the job is stopping. Nothing is due between
+ * a failover and the next deploy. Only what the process lived past is judged: a deadline is
+ * missed when a later event comes with no trigger before it. Returns the first miss, or undefined.
  */
 export function missedTrigger(events: readonly CadenceEvent[], r: CadenceRules): string | undefined {
   const pending = new Set<number>();
   let due: number | undefined; // the interval's deadline; undefined: nothing due
   let afterEnd = false; // due at the next end: as many as allowed were pending at the deadline
-  let savepoint: number | undefined; // a pending savepoint's id
+  let savepoint: number | undefined; // a pending stop's savepoint id
   let lastCompletion = -Infinity;
   let lastTrigger = -Infinity;
   for (const e of events) {
@@ -41,10 +43,11 @@ export function missedTrigger(events: readonly CadenceEvent[], r: CadenceRules):
     switch (e.kind) {
       case "trigger":
         pending.add(e.id);
+        if (e.trigger === "savepoint") break;
         lastTrigger = e.time;
         afterEnd = false;
         due = e.time + r.intervalMs;
-        if (e.trigger === "savepoint") savepoint = e.id;
+        if (e.trigger === "stop") savepoint = e.id;
         break;
       case "end":
         pending.delete(e.id);

@@ -60,7 +60,7 @@ export class TriggerPolicyCheck extends PropertyCheck {
     return {
       started: (time) => this.events.push({ kind: "start", time }),
       stopped: (time) => this.events.push({ kind: "stop", time }),
-      triggered: (id, kind, time) => {
+      triggered: (id, kind, time, stop) => {
         this.overdue(time);
         this.triggers++;
         const { maxConcurrent, minPauseMs } = this.rules;
@@ -72,7 +72,7 @@ export class TriggerPolicyCheck extends PropertyCheck {
         if (kind === "periodic" && time < this.lastCompletion + minPauseMs)
           this.problem(`checkpoint ${id} was triggered ${time - this.lastCompletion} ms after checkpoint ${this.lastCompleted} completed: the minimum pause is ${minPauseMs} ms`);
         this.pending.set(id, time);
-        this.events.push({ kind: "trigger", time, id, trigger: kind });
+        this.events.push({ kind: "trigger", time, id, trigger: kind === "savepoint" && stop ? "stop" : kind });
       },
       completed: (c) => {
         const d = this.declines.get(c.checkpointId);

@@ -25,7 +25,7 @@ export interface CoordinatorHost extends TaskGateway {
   allSourcesFinishing(): boolean;
   savepointCompleted?(checkpointId: number): void;
   /** Checkpoint `id` was triggered (for an observer; changes nothing). */
-  checkpointTriggered?(checkpointId: number, kind: TriggerKind): void;
+  checkpointTriggered?(checkpointId: number, kind: TriggerKind, stop: boolean): void;
   /** Periodic triggering (re)started after a deploy; a failover stopped it (for an observer). */
   checkpointingStarted?(): void;
   checkpointingStopped?(): void;
@@ -209,7 +209,7 @@ export class CheckpointCoordinator implements CoordinatorGateway {
     this.policy.triggered(now);
     if (final) this.finalWanted = false;
     this.stats.triggered(p);
-    this.host.checkpointTriggered?.(id, kind);
+    this.host.checkpointTriggered?.(id, kind, stop);
     this.tr.event(this.host.kernel.now(), COORDINATOR_TRACE_ID, "coordinator", TraceEvent.cpTrigger, id, (final ? 1 : 0) | (savepoint ? 2 : 0));
     this.armExpiry();
     this.host.triggerCheckpoint(id, base !== undefined ? { final, savepoint, base } : stop ? { final, savepoint, stop } : final || savepoint ? { final, savepoint } : PERIODIC);

@@ -161,8 +161,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
     this.spec.checkpointObserver?.stopped?.(this.kernel.now());
   }
 
-  checkpointTriggered(checkpointId: number, kind: TriggerKind): void {
-    this.spec.checkpointObserver?.triggered?.(checkpointId, kind, this.kernel.now());
+  checkpointTriggered(checkpointId: number, kind: TriggerKind, stop: boolean): void {
+    this.spec.checkpointObserver?.triggered?.(checkpointId, kind, this.kernel.now(), stop);
   }
 
   checkpointCompleted(checkpointId: number, storage: CheckpointStorage, savepoint: boolean, handles: readonly StateHandle[]): void {

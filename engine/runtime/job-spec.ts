@@ -76,8 +76,8 @@ export interface CheckpointObserver {
   started?(time: number): void;
   /** A failover stopped it, after cancelling the pending checkpoints (reported as failed). */
   stopped?(time: number): void;
-  /** The coordinator triggered it (its pending checkpoint exists from now on). */
-  triggered?(checkpointId: number, kind: TriggerKind, time: number): void;
+  /** The coordinator triggered it (its pending checkpoint exists from now on); `stop`: a stop-with-savepoint's. */
+  triggered?(checkpointId: number, kind: TriggerKind, time: number, stop: boolean): void;
   /** The checkpoint passed its commit point and is in the store. */
   completed?(c: CompletedCheckpointView): void;
   /**
