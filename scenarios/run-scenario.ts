@@ -13,7 +13,7 @@ import { FsStateBackend, HashMapStateBackend } from "../engine/state/backends.ts
 import { FileSystemCheckpointStorage, JobManagerCheckpointStorage } from "../engine/state/checkpoint-storage.ts";
 import { EmbeddedKVStateBackend } from "../engine/state/kv/kv-state-backend.ts";
 import type { Fs } from "../engine/state/fs.ts";
-import { SimulatedTradeFeed } from "../sim/binance/sim-feed.ts";
+import { SimulatedTradeFeed, tapeStartTime } from "../sim/binance/sim-feed.ts";
 import type { Tape } from "../sim/binance/tape.ts";
 import { MemFs } from "../sim/faults/mem-fs.ts";
 import { describeCrash, SimFs } from "../sim/faults/sim-fs.ts";
@@ -292,7 +292,10 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const CHECKPOINTS = `${root}/checkpoints`;
   let envRef: StreamExecutionEnvironment | undefined;
   const latest = () => envRef?.lastRunner?.coordinator?.latestCompleted() ?? envRef?.lastRunner?.startedFrom;
-  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site, i) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom, i) : undefined);
+  // `from=savepoint` faults count from the configured savepoint: a rescale's stop, else a savepoint that does not stop.
+  const savepointMs = spec.job.rescale?.atMs ?? spec.job.savepoint?.atMs;
+  const savepointAt = realFeed || savepointMs === undefined ? undefined : tapeStartTime(tape) + savepointMs;
+  const nemesis = new Nemesis(spec.faults, opts.onKill ? (site, i) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom, i) : undefined, savepointAt);
   if (opts.countTargets) nemesis.countTargets(opts.countTargets);
   if (armDisk) nemesis.armDisk(fs);
   else nemesis.attachDisk(fs);

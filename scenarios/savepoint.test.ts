@@ -126,6 +126,16 @@ describe("savepoints", () => {
     expect(windowLines(rows)).toEqual(windowLines(windowOracle(tape, 60_000)));
   });
 
+  it("a fault placed from the savepoint (/from=savepoint) lands on the stop's own first notice and commit; the failover restores the savepoint", () => {
+    for (const fault of ["crash@checkpoint.notify#1/from=savepoint", "crash@sink.commit#1/from=savepoint"]) {
+      const r = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("rescale=25000:1"), faults: parsePlan(fault) });
+      expect(r.outcome, fault).toEqual({ kind: "passed" });
+      const spId = Number(r.run!.result.savepointPath!.split("chk-")[1]);
+      expect(r.run!.fired.map((f) => f.site.checkpointId), fault).toEqual([spId]);
+      expect(r.run!.result.restores.map((x) => x.checkpointId), fault).toEqual([spId]);
+    }
+  });
+
   it("refuses a savepoint path that is not a chk-<n> directory", () => {
     expect(() => job(new MemFs(), 1, { fromSavepoint: "/savepoints/latest" })).toThrow(/not a \.\.\.\/chk-<n> directory/);
   });

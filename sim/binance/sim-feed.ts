@@ -39,9 +39,7 @@ export class SimulatedTradeFeed implements TradeFeed {
 
   /** Virtual time of the first arrival: where a replay's clock starts. */
   startTime(): number {
-    let t = Infinity;
-    for (const trades of this.tape.bySymbol.values()) if (trades.length && trades[0].eventTime < t) t = trades[0].eventTime;
-    return t === Infinity ? 0 : t;
+    return tapeStartTime(this.tape);
   }
 
   /** Virtual time of the last trade's event time (the start time for an empty tape). */
@@ -293,4 +291,11 @@ class FaultySubscription implements TradeSubscription {
       }
     }
   }
+}
+
+/** A tape's first event time (0 when empty): where a replay of it starts its clock. */
+export function tapeStartTime(tape: Tape): number {
+  let t = Infinity;
+  for (const trades of tape.bySymbol.values()) if (trades.length && trades[0].eventTime < t) t = trades[0].eventTime;
+  return t === Infinity ? 0 : t;
 }

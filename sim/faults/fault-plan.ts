@@ -12,7 +12,8 @@ import type { DiskFault } from "./sim-fs.ts";
  *   latest valid checkpoint. Buffered records, pending sink transactions of the failed attempt
  *   and in-flight acks are lost. With `from`, only passages at or after that virtual time (ms,
  *   the kernel clock) count: `crash@task.process#1/from=T` fires at the first passage from T on,
- *   so a crash can be placed by tape time, known before the run (`replay --crash-every`).
+ *   so a crash can be placed by tape time, known before the run (`replay --crash-every`);
+ *   `/from=savepoint` counts from the run's configured savepoint or stop-with-savepoint.
  * - `kill`: the whole process dies there (SIGKILL, power loss). Nothing in memory survives; on
  *   a SimFs disk unsynced writes are dropped or torn. A new process resumes from disk.
  * - `slow`: the step at that site takes `ms` more virtual milliseconds (forces timeouts); with
@@ -50,9 +51,18 @@ export type PointFault = {
   readonly occurrence: number;
   /** Substring of the task name ("#1" = subtask 1 of any vertex, "Source" = a source task); absent = any task. */
   readonly task?: string;
-  /** Virtual time (ms) before which passages are not counted; absent = from the start. */
-  readonly from?: number;
+  /**
+   * Virtual time (ms) before which passages are not counted; absent = from the start.
+   * `savepoint`: the moment the run's configuration names for its savepoint or its
+   * stop-with-savepoint (a rescale), so that a small occurrence lands on that savepoint's own
+   * steps (its trigger, acks, completion, notices and commits); a run that takes none counts from
+   * the start. The Nemesis resolves it to a time.
+   */
+  readonly from?: number | typeof SAVEPOINT_MOMENT;
 };
+
+/** The `from` of a fault placed at the run's configured savepoint (`crash@checkpoint.notify#2/from=savepoint`). */
+export const SAVEPOINT_MOMENT = "savepoint" as const;
 export type SlowFault = {
   readonly kind: "slow"; readonly point: FaultPoint; readonly occurrence: number; readonly task?: string; readonly ms: number;
   /** How many consecutive matching passages are slow, from `occurrence` on (absent = 1). */
@@ -150,15 +160,15 @@ function point(name: string, s: string): FaultPoint {
 /** `crash@checkpoint.complete#2[#1]`, `disk:torn@chk-2/_metadata`, `toxic:reorder/probability=0.1/window=3` -> Fault. */
 export function parseFault(text: string): Fault {
   const s = text.trim();
-  // A crash or kill may end in `/from=<virtual ms>`; the rest is the point syntax.
-  const from = /^((?:crash|kill)@.*)\/from=(\d{1,15})$/.exec(s);
+  // A crash or kill may end in `/from=<virtual ms>` or `/from=savepoint`; the rest is the point syntax.
+  const from = /^((?:crash|kill)@.*)\/from=(\d{1,15}|savepoint)$/.exec(s);
   let m = POINT_RE.exec(from ? from[1] : s);
   if (m) {
     const [, kind, p, occ, task, ms, times, then] = m;
     const occurrence = Number(occ);
     if (occurrence < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: occurrence must be >= 1`);
     if ((kind === "slow") !== (ms !== undefined)) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: only slow@... takes +<ms>ms, and it needs it`);
-    const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}), ...(from ? { from: Number(from[2]) } : {}) };
+    const base = { point: point(p, s), occurrence, ...(task !== undefined ? { task } : {}), ...(from ? { from: from[2] === SAVEPOINT_MOMENT ? SAVEPOINT_MOMENT : Number(from[2]) } : {}) };
     if (times !== undefined && Number(times) < 1) throw new FaultSyntaxError(`fault ${JSON.stringify(s)}: *<times> must be >= 1`);
     return kind === "slow" ? { kind, ...base, ms: Number(ms), ...(times !== undefined ? { times: Number(times) } : {}), ...(then !== undefined ? { then: then as "crash" | "kill" } : {}) } : { kind: kind as "crash" | "kill", ...base };
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InjectedCrash, ProcessKilled } from "../../engine/checkpoint/faults.ts";
 import { Rng } from "../../engine/kernel/rng.ts";
 import { Nemesis, targetKey } from "./nemesis.ts";
-import { describeFault, describePlan, FaultSyntaxError, parseFault, parsePlan, validatePlan } from "./fault-plan.ts";
+import { describeFault, describePlan, FaultSyntaxError, parseFault, parsePlan, SAVEPOINT_MOMENT, validatePlan } from "./fault-plan.ts";
 import { SimFs } from "./sim-fs.ts";
 
 const site = (point: "checkpoint.ack" | "restore" | "checkpoint.async-write", task = "Window#0") => ({ point, task, time: 0 });
@@ -45,6 +45,19 @@ describe("nemesis", () => {
     at(2000);
     expect(n.fired.map((x) => x.site.time)).toEqual([1500]);
     expect(() => parseFault("slow@task.process#1+5ms/from=10")).toThrow(FaultSyntaxError);
+  });
+
+  it("a crash with /from=savepoint counts from the run's savepoint, or from the start when the run takes none, and round-trips", () => {
+    const f = parseFault("kill@checkpoint.ack#1[Window]/from=savepoint");
+    expect(f).toEqual({ kind: "kill", point: "checkpoint.ack", occurrence: 1, task: "Window", from: SAVEPOINT_MOMENT });
+    expect(describeFault(f)).toBe("kill@checkpoint.ack#1[Window]/from=savepoint");
+    const at = (n: Nemesis, time: number) => n.check({ point: "checkpoint.ack", task: "Window#0", time });
+    const withSavepoint = new Nemesis([f], undefined, 5_000);
+    at(withSavepoint, 4_999);
+    expect(() => at(withSavepoint, 5_000)).toThrow(ProcessKilled);
+    const without = new Nemesis([f]);
+    expect(() => at(without, 10)).toThrow(ProcessKilled);
+    expect(() => parseFault("crash@task.process#1/from=stop")).toThrow(FaultSyntaxError);
   });
 
   it("names the fault that fired when two kills share a point (the kill callback gets its index)", () => {

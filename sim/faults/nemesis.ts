@@ -1,7 +1,7 @@
 import { InjectedCrash, ProcessKilled, type FaultInjector, type FaultPoint, type FaultSite, type TaskClock } from "../../engine/checkpoint/faults.ts";
 import type { Fs } from "../../engine/state/fs.ts";
 import type { FeedFaultPlan } from "../binance/toxics.ts";
-import type { DiskFaultEntry, Fault, FaultPlan, LoseFault, SkewFault, SlowFault } from "./fault-plan.ts";
+import { SAVEPOINT_MOMENT, type DiskFaultEntry, type Fault, type FaultPlan, type LoseFault, type SkewFault, type SlowFault } from "./fault-plan.ts";
 import { SkewedClock } from "./skewed-clock.ts";
 import { SimFs, type DiskFault } from "./sim-fs.ts";
 
@@ -41,10 +41,21 @@ export class Nemesis implements FaultInjector {
   /** Load the configuration puts on the job (not faults of the plan: never reported, never shrunk as faults). */
   private readonly loads: { point: FaultPoint; from: number; ms: number; left: number }[] = [];
 
-  /** `onKill` ends a real process (SIGKILL); without it a kill is simulated by throwing ProcessKilled. */
-  constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite, faultIndex: number) => void) {
+  /** Per fault, the virtual time its passages count from (`from`, resolved; -Infinity: the start). */
+  private readonly from: number[];
+
+  /**
+   * `onKill` ends a real process (SIGKILL); without it a kill is simulated by throwing ProcessKilled.
+   * `savepointAt`: the virtual time of the run's configured savepoint, which `from=savepoint` names.
+   */
+  constructor(readonly plan: FaultPlan, private readonly onKill?: (site: FaultSite, faultIndex: number) => void, savepointAt?: number) {
     this.seen = plan.map(() => 0);
     this.done = plan.map(() => false);
+    this.from = plan.map((f) => {
+      if (f.kind !== "crash" && f.kind !== "kill") return -Infinity;
+      if (f.from === SAVEPOINT_MOMENT) return savepointAt ?? -Infinity;
+      return f.from ?? -Infinity;
+    });
     plan.forEach((f, i) => {
       if (f.kind === "crash" || f.kind === "kill") this.stops.push(i);
       else if (f.kind === "slow") this.slows.push(i);
@@ -89,7 +100,7 @@ export class Nemesis implements FaultInjector {
       const f = plan[i] as Extract<Fault, { kind: "crash" | "kill" }>;
       if (this.done[i] || f.point !== site.point) continue;
       if (f.task !== undefined && !site.task.includes(f.task)) continue;
-      if (f.from !== undefined && site.time < f.from) continue;
+      if (site.time < this.from[i]) continue;
       if (++this.seen[i] === f.occurrence) {
         this.done[i] = true;
         this.fired.push({ fault: f, index: i, site });
