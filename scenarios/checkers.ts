@@ -19,7 +19,7 @@ export const PROPERTIES = {
   once: "each window committed once",
   restore: "every restore used the latest completed checkpoint",
   conservation: "committed + late output conserves the tape's totals",
-  finished: "the job finished",
+  finished: "the job finished (or gave up as its restart strategy says)",
   kills: "after a process kill, the new process resumed from the latest completed checkpoint",
   cuts: "every completed checkpoint is a consistent cut of the tape",
   failurePolicy: "the job failed over exactly when checkpoint failures exceeded the tolerable number",
@@ -46,31 +46,36 @@ function rowsByWindow(committed: readonly CommittedRow[]): Map<string, Committed
 
 /**
  * Walks the oracle's windows with the rows committed for each (undefined: none), and lists what
- * `judge` finds wrong, then every committed window the tape does not have.
+ * `judge` finds wrong, then every committed window the tape does not have. `partial`: the job gave
+ * up as its restart strategy says (checkFinished), so a window it never committed is no problem.
  */
-function compareWindows(committed: readonly CommittedRow[], oracle: readonly WindowRow[], judge: (at: string, w: WindowRow, rows: CommittedRow[]) => string | undefined): string[] {
+function compareWindows(committed: readonly CommittedRow[], oracle: readonly WindowRow[], judge: (at: string, w: WindowRow, rows: CommittedRow[]) => string | undefined, partial = false): string[] {
   const got = rowsByWindow(committed);
   const problems: string[] = [];
   for (const w of oracle) {
     const rows = got.get(key(w.symbol, w.start));
     got.delete(key(w.symbol, w.start));
     const at = windowAt(w.symbol, w.start, w.end);
-    const why = rows ? judge(at, w, rows) : `${at} missing (expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")})`;
+    const why = rows ? judge(at, w, rows) : partial ? undefined : `${at} missing (expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")})`;
     if (why) problems.push(why);
   }
   for (const rows of got.values()) problems.push(`${windowAt(rows[0].symbol, rows[0].start, rows[0].end)} committed but not in the tape`);
   return problems;
 }
 
-/** `corrupt`: committed lines that are not window rows at all (a torn or damaged output file), by `file:line: reason`. */
-export function checkOracle(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = []): CheckResult {
+/**
+ * `corrupt`: committed lines that are not window rows at all (a torn or damaged output file), by
+ * `file:line: reason`. `partial`: the job gave up as configured; what it committed must be exact,
+ * but not every window.
+ */
+export function checkOracle(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = [], partial = false): CheckResult {
   const problems = compareWindows(committed, oracle, (at, w, rows) => {
     if (rows.length > 1) return `${at} committed ${rows.length} times`;
     if (rows[0].quantity !== w.quantity || rows[0].count !== w.count) {
       return `${at} committed ${fmtQuantity(rows[0].quantity)} in ${count(rows[0].count, "trade")}, expected ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`;
     }
     return undefined;
-  });
+  }, partial);
   if (corrupt.length) {
     return {
       property: PROPERTIES.oracle,
@@ -82,7 +87,7 @@ export function checkOracle(committed: readonly CommittedRow[], oracle: readonly
     property: PROPERTIES.oracle,
     valid: problems.length === 0,
     message: problems.length === 0
-      ? `${count(oracle.length, "window")}, exact sums and counts`
+      ? partial ? `${count(rowsByWindow(committed).size, "window")} of ${oracle.length} committed before the job gave up, exact sums and counts` : `${count(oracle.length, "window")}, exact sums and counts`
       : `${problems.length} of ${count(oracle.length, "window")} ${problems.length === 1 ? "differs" : "differ"}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; …" : ""}`,
   };
 }
@@ -95,13 +100,13 @@ export function checkOracle(committed: readonly CommittedRow[], oracle: readonly
  * over all its rows, and no window the tape does not have. (Without a restore the job is checked
  * for exactly the oracle, as under EXACTLY_ONCE.)
  */
-export function checkAtLeastOnce(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = []): CheckResult {
+export function checkAtLeastOnce(committed: readonly CommittedRow[], oracle: readonly WindowRow[], corrupt: readonly string[] = [], partial = false): CheckResult {
   const problems = compareWindows(committed, oracle, (at, w, rows) => {
     let quantity = 0n, n = 0;
     for (const r of rows) (quantity += r.quantity), (n += r.count);
     if (n >= w.count && quantity >= w.quantity) return undefined;
     return `${at} committed ${fmtQuantity(quantity)} in ${count(n, "trade")} over all its rows, less than the tape's ${fmtQuantity(w.quantity)} in ${count(w.count, "trade")}`;
-  });
+  }, partial);
   if (corrupt.length) problems.unshift(`${count(corrupt.length, "committed line")} not a window row (torn or damaged output): ${corrupt.slice(0, 3).join("; ")}`);
   return {
     property: PROPERTIES.atLeastOnce,
@@ -170,8 +175,13 @@ export function checkConservation(committed: readonly CommittedRow[], late: Read
   return { property: PROPERTIES.conservation, valid: bad.length === 0, message: bad.length === 0 ? `${count(totals.size, "symbol")} ${totals.size === 1 ? "balances" : "balance"} exactly` : bad.join("; ") };
 }
 
-/** `boundMs`: the run was stopped (CANCELED) when it had run this long past the end of its tape. */
-export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">, boundMs?: number, restartBound?: number): CheckResult {
+/**
+ * `boundMs`: the run was stopped (CANCELED) when it had run this long past the end of its tape.
+ * `gaveUp`: it ended FAILED because its restart strategy gave up, at the failure where the strategy
+ * says to (the restart-policy check judged that): what Flink does, so not a liveness failure.
+ */
+export function checkFinished(r: Pick<JobExecutionResult, "status" | "failureReason" | "restarts">, boundMs?: number, restartBound?: number, gaveUp = false): CheckResult {
+  if (gaveUp) return { property: PROPERTIES.finished, valid: true, message: `gave up after ${count(r.restarts, "restart")}, as its restart strategy says: ${r.failureReason}` };
   const message =
     r.status === "FINISHED" ? `finished after ${count(r.restarts, "restart")}`
     : r.status === "CANCELED" && restartBound !== undefined && r.restarts >= restartBound && !r.failureReason ? `still restarting after ${count(r.restarts, "restart")} in one process (its restart bound)`

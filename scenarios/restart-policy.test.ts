@@ -85,6 +85,24 @@ describe("the job restarts as its restart strategy says", () => {
     expect(run!.checks.find((c) => c.property === PROPERTIES.restartPolicy)?.message).toBe("2 failures, 2 restarts, as fixed-delay(attempts=10, delay=0ms) says");
   });
 
+  it("a swarm run whose failures exhaust fixed-delay gives up as Flink does: FAILED, and the run passes with exact but partial output", () => {
+    const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("restart=fixed-delay:1:0"), faults: parsePlan("crash@task.process#100, crash@task.process#300") });
+    expect(outcome).toEqual({ kind: "passed" });
+    const r = run!.result;
+    expect(r.status).toBe("FAILED");
+    expect(r.failureReason).toMatch(/^Recovery is suppressed by fixed-delay\(attempts=1, delay=0ms\)/);
+    const by = (p: string) => run!.checks.find((c) => c.property === p);
+    expect(by(PROPERTIES.restartPolicy)?.message).toBe("2 failures, 1 restart, as fixed-delay(attempts=1, delay=0ms) says");
+    expect(by(PROPERTIES.finished)?.message).toMatch(/^gave up after 1 restart, as its restart strategy says: Recovery is suppressed/);
+    expect(by(PROPERTIES.oracle)?.message).toMatch(new RegExp(`^${run!.committed.length} windows? of ${run!.oracle.length} committed before the job gave up, exact sums and counts$`));
+    expect(run!.committed.length).toBeLessThan(run!.oracle.length);
+    expect(by(PROPERTIES.conservation)).toBeUndefined();
+    // With one restart allowed too many, the same faults are a violation of the restart rule, and the job is not let off.
+    const late = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("restart=fixed-delay:2:0"), faults: parsePlan("crash@task.process#100, crash@task.process#300") });
+    expect(late.outcome).toEqual({ kind: "passed" });
+    expect(late.run!.result.status).toBe("FINISHED");
+  });
+
   it("holds in a swarm run that restarts with exponential backoff at its cap", () => {
     const { outcome, run } = runCase(SCENARIOS.swarm.spec, { engineSeed: 0, config: parseConfig("restart=exponential-delay:1:1:1.5:60000:0"), faults: parsePlan("disk:enospc+2458>crash+1ms") });
     expect(outcome).toEqual({ kind: "passed" });

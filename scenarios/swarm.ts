@@ -89,7 +89,11 @@ const rare = <T>(a: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefi
 export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Arbitrary<SwarmConfig> {
   const dims = new Set(bounds.dimensions ?? SWARM_DIMENSIONS);
   const restart: fc.Arbitrary<RestartStrategy> = fc.oneof(
-    fc.record({ attempts: fc.integer({ min: 10, max: 30 }), delay: fc.integer({ min: 0, max: 5_000 }) }).map((r): RestartStrategy => ({ kind: "fixed-delay", ...r })),
+    // Attempts on two scales: more than a run's faults can use up, or (one draw in four) 1 to 3,
+    // which a run's failures may exhaust: the job then gives up and ends FAILED, as Flink's does,
+    // and the restart check holds it to the failure where it must (a strategy that gives up one
+    // failure late is seen only so).
+    fc.record({ attempts: fc.oneof({ arbitrary: fc.integer({ min: 10, max: 30 }), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 }), delay: fc.integer({ min: 0, max: 5_000 }) }).map((r): RestartStrategy => ({ kind: "fixed-delay", ...r })),
     // The cap on three scales: reached at once, after a failure or two, or seldom. Jitter in half
     // the draws (Flink's default factor 0.1, or 0.5): the restart check holds each delay to
     // backoff ± jitter × backoff, so a jitter applied to the wrong base or one way only shows.
@@ -98,11 +102,13 @@ export function swarmConfig(spec: ScenarioSpec, bounds: SwarmBounds = {}): fc.Ar
     // Failures of one process come at least `delay` apart (each after the restart before it), so
     // an interval shorter than maxFailures × delay never holds more than maxFailures of them and
     // a correct job never gives up; from (maxFailures − 1) × delay on it can hold maxFailures, so
-    // the sliding window, its count and its boundary are all exercised.
-    fc.record({ maxFailures: fc.integer({ min: 1, max: 3 }), delay: fc.integer({ min: 2, max: 5_000 }), extra: fc.nat({ max: 4_998 }) })
-      .map(({ maxFailures, delay, extra }): RestartStrategy => {
+    // the sliding window, its count and its boundary are all exercised. One draw in four is an
+    // interval of maxFailures × delay plus up to a minute, which can hold a failure more: the job
+    // may give up, as configured (a strategy that gives up late is seen only so).
+    fc.record({ maxFailures: fc.integer({ min: 1, max: 3 }), delay: fc.integer({ min: 2, max: 5_000 }), extra: fc.nat({ max: 4_998 }), wide: fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: fc.nat({ max: 60_000 }), weight: 1 }) })
+      .map(({ maxFailures, delay, extra, wide }): RestartStrategy => {
         const lo = Math.max(1, (maxFailures - 1) * delay), hi = maxFailures * delay - 1;
-        return { kind: "failure-rate", maxFailures, delay, interval: lo + (extra % (hi - lo + 1)) };
+        return { kind: "failure-rate", maxFailures, delay, interval: wide === undefined ? lo + (extra % (hi - lo + 1)) : maxFailures * delay + wide };
       }),
   );
   const all: { [K in SwarmDimension]: fc.Arbitrary<SwarmConfig[K]> } = {
