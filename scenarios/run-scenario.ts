@@ -293,8 +293,10 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   let envRef: StreamExecutionEnvironment | undefined;
   const latest = () => envRef?.lastRunner?.coordinator?.latestCompleted() ?? envRef?.lastRunner?.startedFrom;
   // `from=savepoint` faults count from the configured savepoint: a rescale's stop, else a savepoint that does not stop.
+  // The simulated feed's clock starts at the tape's first trade (SimulatedTradeFeed.startTime), known before the feed is made.
+  const start = tapeStartTime(tape);
   const savepointMs = spec.job.rescale?.atMs ?? spec.job.savepoint?.atMs;
-  const savepointAt = realFeed || savepointMs === undefined ? undefined : tapeStartTime(tape) + savepointMs;
+  const savepointAt = realFeed || savepointMs === undefined ? undefined : start + savepointMs;
   const nemesis = new Nemesis(spec.faults, opts.onKill ? (site, i) => opts.onKill!(site, latest(), envRef?.lastRunner?.startedFrom, i) : undefined, savepointAt);
   if (opts.countTargets) nemesis.countTargets(opts.countTargets);
   if (armDisk) nemesis.armDisk(fs);
@@ -302,7 +304,7 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
   const feedPlan = nemesis.feedPlan();
   const simFeed = new SimulatedTradeFeed(tape, feedPlan ? { plan: feedPlan } : {});
   const loadMs = spec.job.rescale?.loadMs;
-  if (stage.savepointAt !== undefined && stage.stop !== false && loadMs) nemesis.load("checkpoint.alignment", simFeed.startTime() + stage.savepointAt, loadMs, 2 * spec.job.windowParallelism);
+  if (stage.savepointAt !== undefined && stage.stop !== false && loadMs) nemesis.load("checkpoint.alignment", start + stage.savepointAt, loadMs, 2 * spec.job.windowParallelism);
   const warnings: string[] = [];
   const log: Logger = opts.log ?? { warn: (m) => warnings.push(m), info: () => {} };
   const j = spec.job;
@@ -310,12 +312,12 @@ function prepareScenario(spec: ScenarioSpec, opts: RunOptions, realFeed?: TradeF
     seed: spec.seed,
     log,
     keepTrace: opts.keepTrace,
-    world: { feed: realFeed ?? simFeed, fs, faults: opts.onProgress ? watched(nemesis, opts.onProgress) : nemesis, startTime: realFeed ? undefined : simFeed.startTime() },
+    world: { feed: realFeed ?? simFeed, fs, faults: opts.onProgress ? watched(nemesis, opts.onProgress) : nemesis, startTime: realFeed ? undefined : start },
     execution: { batchSize: j.batchSize, ...(j.asyncMs !== undefined ? { asyncMin: 1, asyncMax: j.asyncMs } : {}) },
     jobId: "job",
     resume,
     ...(realFeed ? {} : { stopAt: simFeed.endTime() + LIVENESS_MARGIN_MS, maxRestarts: RESTART_BOUND }),
-    ...(stage.savepointAt !== undefined ? { savepoint: { at: simFeed.startTime() + stage.savepointAt, dir: `${root}/savepoints`, stop: stage.stop ?? true } } : {}),
+    ...(stage.savepointAt !== undefined ? { savepoint: { at: start + stage.savepointAt, dir: `${root}/savepoints`, stop: stage.stop ?? true } } : {}),
     ...(stage.fromSavepoint !== undefined ? { fromSavepoint: stage.fromSavepoint } : {}),
     ...(runChecks ? { checkpointObserver: runChecks.startProcess() } : {}),
   });
