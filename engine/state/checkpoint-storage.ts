@@ -198,10 +198,13 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
   readonly durable = true;
   readonly dir: string;
   private fsImpl?: Fs;
+  /** `dir` as path.join leaves it before a plain segment, with its separator: paths here are built many times a run, and join normalizes each time. */
+  private readonly prefix: string;
 
   constructor(uri: string, fs?: Fs) {
     this.dir = pathFromUri(uri);
     this.fsImpl = fs;
+    this.prefix = path.join(this.dir, "x").slice(0, -1);
   }
 
   get description(): string {
@@ -229,8 +232,9 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     return this.fsImpl;
   }
 
+  /** `<dir>/chk-<id>`; below it every name is a plain segment (`_metadata`, a sanitized `<vertex>-<n>.state`), so `/` joins it as path.join would. */
   private chk(id: number): string {
-    return path.join(this.dir, `chk-${id}`);
+    return `${this.prefix}chk-${id}`;
   }
 
   /** Streamed: encoded chunk by chunk into the file, CRC32 and length in a trailer (framing.ts). */
@@ -238,7 +242,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     const dir = this.chk(checkpointId);
     mkdirDurable(this.fs, dir);
     const file = `${h.vertex.replace(/[^A-Za-z0-9_.-]+/g, "_")}-${h.subtask}.state`;
-    const p = path.join(dir, file);
+    const p = `${dir}/${file}`;
     const out = new FrameStreamWriter(this.fs, p);
     if (payload instanceof Uint8Array) out.write(payload, true);
     else payload.writeTo(out.write);
@@ -250,10 +254,10 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
   writeMetadata(meta: CheckpointMetadata): void {
     const dir = this.chk(meta.checkpointId);
     mkdirDurable(this.fs, dir);
-    const tmp = path.join(dir, "_metadata.inprogress");
+    const tmp = `${dir}/_metadata.inprogress`;
     this.fs.writeFile(tmp, frame(serialize(meta)));
     this.fs.fsync(tmp);
-    this.fs.rename(tmp, path.join(dir, "_metadata"));
+    this.fs.rename(tmp, `${dir}/_metadata`);
     this.fs.fsyncDir(dir);
     this.fs.fsyncDir(this.dir);
   }
@@ -262,13 +266,13 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
     const ids: number[] = [];
     for (const name of this.fs.readdir(this.dir)) {
       const m = /^chk-(\d+)$/.exec(name);
-      if (m && this.fs.exists(path.join(this.dir, name, "_metadata"))) ids.push(Number(m[1]));
+      if (m && this.fs.exists(`${this.prefix}${name}/_metadata`)) ids.push(Number(m[1]));
     }
     return ids.sort((a, b) => b - a);
   }
 
   isCompleted(id: number): boolean {
-    return this.fs.exists(path.join(this.chk(id), "_metadata"));
+    return this.fs.exists(`${this.chk(id)}/_metadata`);
   }
 
   holds(id: number): boolean {
@@ -276,7 +280,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
   }
 
   readMetadata(id: number): CheckpointMetadata {
-    const p = path.join(this.chk(id), "_metadata");
+    const p = `${this.chk(id)}/_metadata`;
     try {
       return deserialize(unframe(this.fs.readFile(p), p));
     } catch (e) {
@@ -285,7 +289,7 @@ export class FileSystemCheckpointStorage implements CheckpointStorage {
   }
 
   readState(id: number, h: StateHandle): Uint8Array {
-    const p = path.join(this.chk(id), h.file);
+    const p = `${this.chk(id)}/${h.file}`;
     if (!this.fs.exists(p)) throw new CheckpointReadError(`${p}: missing`);
     try {
       return unframe(this.fs.readFile(p), p);
