@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RootDatabase } from "lmdb";
 import type { KeyGroupRange, KeyType } from "../keygroups.ts";
@@ -11,6 +10,7 @@ import { KvTimerService } from "./kv-timers.ts";
 import { addNs, countNs, findNs, kvAggregatingState, kvListState, kvMapState, kvReducingState, kvValueState, removeNs, Slot, StateBuffer, type KvSlots } from "./kv-state-handles.ts";
 import { decodeStateKey } from "./key-codec.ts";
 import { DirtyGroups } from "./dirty-groups.ts";
+import { closeAndRemove, RELEASED, type KvEnv } from "./kv-env-pool.ts";
 import { keyGroupStates, openStateDb, scanRows, slotKey, writeKeyGroupStates, type KvKeyedBackendOptions } from "./kv-store.ts";
 import { decodeValue, ValueWriter } from "./value-codec.ts";
 
@@ -22,7 +22,7 @@ export type { KvKeyedBackendOptions } from "./kv-store.ts";
  * HeapKeyedStateBackend; only row order within a key group differs (byte order of the encoded key, insertion order).
  */
 export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBackend, KvSlots {
-  private readonly db: RootDatabase<Buffer, Buffer>;
+  private db: RootDatabase<Buffer, Buffer>;
   private readonly buffers = new Map<string, StateBuffer>();
   private readonly limit: number;
   private readonly share: number;
@@ -39,8 +39,19 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
   private disposed = false;
   private timers?: KvTimerService;
 
-  constructor(readonly keyGroupRange: KeyGroupRange, readonly dir: string, opts: KvKeyedBackendOptions = {}) {
+  readonly dir: string;
+  private readonly env: KvEnv;
+
+  /**
+   * `at`: the directory of a new environment, or an empty one to reuse; `release`: where the
+   * environment goes when the task is disposed (a pool: kv-env-pool.ts), instead of being closed
+   * and removed.
+   */
+  constructor(readonly keyGroupRange: KeyGroupRange, at: string | KvEnv, opts: KvKeyedBackendOptions = {}, private readonly release?: (env: KvEnv) => void) {
     super();
+    this.env = typeof at === "string" ? { dir: at, state: openStateDb(at) } : at;
+    this.dir = this.env.dir;
+    this.db = this.env.state;
     this.limit = Math.max(1, opts.writeBufferEntries ?? 65_536);
     this.share = Math.min(1, Math.max(0, opts.flushShare ?? 0.125));
     // A full write buffer must leave room for clean entries, or every flush would empty the cache.
@@ -48,7 +59,6 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
     this.noCache = opts.readCacheEntries === 0;
     this.changed = new Uint8Array(keyGroupRange.end - keyGroupRange.start + 1);
     this.dirty = new DirtyGroups(keyGroupRange.start, this.changed.length);
-    this.db = openStateDb(dir);
   }
 
   // ---- the buffer and lmdb beneath it ----
@@ -310,18 +320,26 @@ export class KvKeyedStateBackend extends CurrentKeyScope implements KeyedStateBa
 
   /** Timers live beside the state, in their own lmdb file in this task's directory. */
   createTimerService(): KvTimerService {
-    return (this.timers ??= new KvTimerService(path.join(this.dir, "timers.mdb")));
+    if (this.timers === undefined) {
+      this.timers = new KvTimerService(path.join(this.dir, "timers.mdb"), this.env.timers);
+      this.env.timers = this.timers.database;
+    }
+    return this.timers;
   }
 
-  /** Closes the environment and deletes its directory: the next attempt restores from a checkpoint. */
+  /**
+   * Closes the environment and deletes its directory, or hands it back emptied to `release`: the
+   * next attempt restores from a checkpoint either way.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.timers?.close();
     this.buffers.clear();
     this.dirty.clear();
-    // No async writes are ever queued, so close finishes synchronously; the promise is moot.
-    void this.db.close().catch(() => undefined);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!this.release) return closeAndRemove(this.env);
+    // Whatever still holds this backend (a cancelled task's late event) must not reach the env's next task.
+    this.timers?.detach();
+    this.db = RELEASED;
+    this.release(this.env);
   }
 }

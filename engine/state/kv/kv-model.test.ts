@@ -10,6 +10,7 @@ import { fromJson, toJson } from "../serde.ts";
 import { compareBytes, encodeStateKey } from "./key-codec.ts";
 import { KvKeyedStateBackend } from "./kv-keyed-backend.ts";
 import { EmbeddedKVStateBackend, EmbeddedRocksDBStateBackend } from "./kv-state-backend.ts";
+import { closeIdleEnvs } from "./kv-env-pool.ts";
 
 let root: string;
 let seq = 0;
@@ -325,6 +326,7 @@ describe("KvKeyedStateBackend details", () => {
     expect(path.basename(a.dir)).toMatch(new RegExp(`^flinch-kv-${process.pid}-\\d+-\\d+-Window_-_Sink_1_2_$`));
     a.setCurrentKey("x", assignToKeyGroup("x", 128));
     a.getValueState<number>("v").update(1);
+    a.createTimerService().register("x", assignToKeyGroup("x", 128), "w", 60_000);
     expect(a.size()).toBe(1);
     // A directory left behind by a killed process holds an old environment: it must not count.
     const stale = path.join(root, "stale");
@@ -333,11 +335,20 @@ describe("KvKeyedStateBackend details", () => {
     withKv((c) => expect(c.size()).toBe(0));
     const fresh = new KvKeyedStateBackend(FULL, stale);
     expect(fresh.size()).toBe(0);
-    for (const x of [a, b, fresh]) {
-      x.dispose();
-      expect(fs.existsSync(x.dir)).toBe(false);
-    }
-    expect(fs.readdirSync(local)).toEqual([]);
+    // Made by hand: closed and removed on dispose.
+    fresh.dispose();
+    expect(fs.existsSync(fresh.dir)).toBe(false);
+    // Made by the state backend: the environment goes back to this thread's pool, emptied, and the
+    // next task under the same local directory takes it; it sees nothing of the task before.
+    a.dispose();
+    expect(() => a.getValueState<number>("v").value()).toThrow(/used after its task was disposed/);
+    const next = kvBackend.createKeyedBackend(FULL, "Window -> Sink (2/2)");
+    expect(next.dir).toBe(a.dir);
+    expect(next.size()).toBe(0);
+    expect(next.createTimerService().snapshot()).toEqual([]);
+    for (const x of [next, b]) x.dispose();
     expect(() => a.dispose()).not.toThrow();
+    closeIdleEnvs();
+    expect(fs.readdirSync(local)).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import type { KeyedStateBackend } from "../keyed-state.ts";
 import { FULL_SNAPSHOTS, type SnapshotStrategy } from "../../checkpoint/snapshot-strategy.ts";
 import { KvKeyedStateBackend, type KvKeyedBackendOptions } from "./kv-keyed-backend.ts";
 import { KvChangeTrackingSnapshots } from "./kv-snapshot-strategy.ts";
+import { giveEnv, takeEnv, type KvEnv } from "./kv-env-pool.ts";
 
 export interface EmbeddedKVStateBackendOptions extends KvKeyedBackendOptions {
   /** Parent of the per-task working directories; the OS temp directory by default. */
@@ -36,10 +37,15 @@ export class EmbeddedKVStateBackend implements StateBackend {
     return incremental && keyed instanceof KvKeyedStateBackend ? new KvChangeTrackingSnapshots(keyed) : FULL_SNAPSHOTS;
   }
 
+  /** A disposed task's environment, emptied, goes to the next task of this thread (kv-env-pool.ts); its directory keeps its first task's name. */
   createKeyedBackend(range: KeyGroupRange, taskName: string): KvKeyedStateBackend {
+    const opts = { writeBufferEntries: this.opts.writeBufferEntries, readCacheEntries: this.opts.readCacheEntries };
+    const parent = this.localDir;
+    const release = (env: KvEnv) => giveEnv(parent, env);
+    const pooled = takeEnv(parent);
+    if (pooled) return new KvKeyedStateBackend(range, pooled, opts, release);
     const safe = taskName.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 80);
-    const dir = path.join(this.localDir, `flinch-kv-${process.pid}-${threadId}-${++taskCounter}-${safe}`);
-    return new KvKeyedStateBackend(range, dir, { writeBufferEntries: this.opts.writeBufferEntries, readCacheEntries: this.opts.readCacheEntries });
+    return new KvKeyedStateBackend(range, path.join(parent, `flinch-kv-${process.pid}-${threadId}-${++taskCounter}-${safe}`), opts, release);
   }
 }
 

@@ -5,6 +5,7 @@ import type { KeyGroupRange, KeyType } from "../keygroups.ts";
 import type { Timer, TimerQueue, TimerSnapshot } from "../timers.ts";
 import type { Namespace } from "../keyed-state.ts";
 import { encodePart } from "./key-codec.ts";
+import { RELEASED } from "./kv-env-pool.ts";
 
 /**
  * Event-time timers in lmdb (Flink's RocksDB timer service): keys are
@@ -24,7 +25,7 @@ function tsBytes(ts: number): Buffer {
 type Row = [number, number, KeyType, Namespace];
 
 export class KvTimerService implements TimerQueue {
-  private readonly db: RootDatabase<Row, Buffer>;
+  private db: RootDatabase<Row, Buffer>;
   /** key (latin1 string of its bytes) -> row to put, or null to delete */
   private readonly pending = new Map<string, { k: Buffer; row: Row | null }>();
   private count = 0;
@@ -36,9 +37,25 @@ export class KvTimerService implements TimerQueue {
    */
   private next = Infinity;
 
-  constructor(readonly file: string) {
+  /** `db`: an empty timer database to use instead of opening `file` (a pooled environment's: kv-env-pool.ts). */
+  constructor(readonly file: string, db?: RootDatabase<unknown, Buffer>) {
+    if (db !== undefined) {
+      this.db = db as RootDatabase<Row, Buffer>;
+      return;
+    }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.db = open({ path: file, noSubdir: true, keyEncoding: "binary", encoding: "msgpack", noSync: true, cache: false } as Parameters<typeof open>[0]) as RootDatabase<Row, Buffer>;
+  }
+
+  /** The database, for a pooled environment to keep once the task is done with it. */
+  get database(): RootDatabase<unknown, Buffer> {
+    return this.db;
+  }
+
+  /** The task is done and its environment goes back to the pool: this service may not touch it again. */
+  detach(): void {
+    this.pending.clear();
+    this.db = RELEASED;
   }
 
   private keyOf(ts: number, kg: number, key: KeyType, ns: Namespace): Buffer {
