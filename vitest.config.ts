@@ -10,5 +10,6 @@ export default defineConfig({
     pool: "forks",
     // Builds the real-Flink job once (mvn) when java and mvn exist; the Flink tests skip otherwise.
     globalSetup: ["scenarios/flink/global-setup.ts"],
+    setupFiles: ["vitest.setup.ts"],
   },
 });

@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import { ChaosCampaign, summarize, type ChaosFailure, type ChaosOptions, type ChaosResult, type RunRecord } from "./chaos.ts";
 import { runCase } from "./outcome.ts";
 import { makeScratchDir } from "./scratch-dir.ts";
+import { closeIdleEnvs } from "../engine/state/kv/kv-env-pool.ts";
 import { bundledWorker } from "./worker-bundle.ts";
 
 export type ToWorker = { kind: "calibrated"; passages: [string, number][] };
@@ -150,6 +151,7 @@ export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<Cha
       await Promise.all(threads.map((w) => w.terminate()));
     }
   } finally {
+    closeIdleEnvs(); // this thread's kv environments kept for reuse live in the scratch directory
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

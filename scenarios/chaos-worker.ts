@@ -5,6 +5,7 @@ import { ChaosCampaign } from "./chaos.ts";
 import { loadJobModule } from "./jobs/job-module.ts";
 import { claim, portable, startClaiming, stopClaims, type FromWorker, type ToWorker, type WorkerData } from "./chaos-pool.ts";
 import { makeScratchDir } from "./scratch-dir.ts";
+import { closeIdleEnvs } from "../engine/state/kv/kv-env-pool.ts";
 
 /**
  * A chaos worker thread: loads its modules, takes the calibration the pool's thread ran (so it
@@ -25,6 +26,7 @@ const fail = (e: unknown) => {
   send({ kind: "error", message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), exitCode: (e as { exitCode?: number })?.exitCode });
 };
 const done = () => {
+  closeIdleEnvs();
   fs.rmSync(kvLocalDir, { recursive: true, force: true });
   port.close(); // nothing else keeps the thread alive: it exits
 };

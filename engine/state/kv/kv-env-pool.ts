@@ -21,46 +21,46 @@ export const RELEASED = new Proxy({}, {
   },
 }) as RootDatabase<never, Buffer>;
 
-/** Idle environments kept per local directory; more are closed and removed. */
+/** Idle environments kept in all (each closed environment holds two file descriptors and its maps); the oldest beyond this is closed and removed. */
 const MAX_IDLE = 8;
 
 /**
  * Environments of disposed tasks, emptied, for the next task of this thread under the same local
  * directory. Opening the two databases and removing their directory cost about 1 ms a task, and
- * chaos deploys a kv task in most runs (0.8 a run on the swarm): 5-6 % of a run. An environment
- * comes back empty (clearSync), so a task never sees another's rows; what is left when the thread
- * or process exits is closed and removed then. Module state, so one pool per thread.
+ * chaos deploys a kv task in most runs (0.8 a run on the swarm). An environment comes back empty
+ * (clearSync), so a task never sees another's rows. What is idle when a campaign ends, or the
+ * thread or process exits, is closed and removed then. Module state, so one pool per thread;
+ * oldest first.
  */
-const idle = new Map<string, KvEnv[]>();
+const idle: { parent: string; env: KvEnv }[] = [];
 let exitHook = false;
 
 /** An idle environment under `parent` whose directory still exists (a caller may have removed the parent), if any. */
 export function takeEnv(parent: string): KvEnv | undefined {
-  const list = idle.get(parent);
-  for (let env = list?.pop(); env !== undefined; env = list!.pop()) {
+  for (let i = idle.length - 1; i >= 0; i--) {
+    if (idle[i]!.parent !== parent) continue;
+    const { env } = idle.splice(i, 1)[0]!;
     if (fs.existsSync(env.dir)) return env;
     close(env);
   }
   return undefined;
 }
 
-/** Empties `env` and keeps it for the next task under `parent` (or closes and removes it when enough are idle). */
+/** Empties `env` and keeps it for the next task under `parent`. */
 export function giveEnv(parent: string, env: KvEnv): void {
   env.state.clearSync();
   env.timers?.clearSync();
-  let list = idle.get(parent);
-  if (list === undefined) idle.set(parent, (list = []));
-  if (list.length >= MAX_IDLE) return closeAndRemove(env);
-  list.push(env);
+  idle.push({ parent, env });
+  if (idle.length > MAX_IDLE) closeAndRemove(idle.shift()!.env);
   if (!exitHook) {
     exitHook = true;
     process.once("exit", closeIdleEnvs);
   }
 }
 
-/** Closes and removes every idle environment (at exit; tests call it to leave nothing behind). */
+/** Closes and removes every idle environment: a campaign's end, a thread's or the process's exit, a test file's end. */
 export function closeIdleEnvs(): void {
-  for (const list of idle.values()) for (const env of list.splice(0)) closeAndRemove(env);
+  for (const { env } of idle.splice(0)) closeAndRemove(env);
 }
 
 export function closeAndRemove(env: KvEnv): void {
