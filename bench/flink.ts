@@ -23,7 +23,7 @@ export async function benchFlink(tape: Tape): Promise<FlinkBench> {
     writeTapeFile(tape, file);
     let best = Infinity;
     for (let i = 0; i < 2; i++) {
-      const r = await startJvm(classpathFor(), ["--tape", file, "--sink", "file", "--out", path.join(dir, `out${i}`), "--checkpoints", path.join(dir, `chk${i}`), "--backend", "hashmap", "--interval", "60000"], 300_000).done;
+      const r = await startJvm(classpathFor(), ["--tape", file, "--sink", "file", "--out", path.join(dir, `out${i}`), "--checkpoints", path.join(dir, `chk${i}`), "--backend", "hashmap", "--interval", "60000"], 300_000, path.join(dir, "jvm-tmp")).done;
       const m = /net runtime ms (\d+)/.exec(r.stderr);
       if (r.code !== 0 || !m) throw new Error(`bench: the Flink job failed: ${failureSummary(r.stderr)}`);
       best = Math.min(best, Number(m[1]));

@@ -77,7 +77,7 @@ export async function flinkSide(tape: Tape, o: DiffOptions): Promise<SideResult>
       "--window", String(o.windowMs),
       // per-event: Flink's bounded-out-of-orderness bound, emitted after every trade rather than every 200 ms of wall time (see PerEventWatermarks.java).
       "--watermarks", o.watermarks === "none" ? "none" : "per-event", "--out-of-orderness", String(o.outOfOrdernessMs),
-    ], o.jvmTimeoutMs ?? 180_000);
+    ], o.jvmTimeoutMs ?? 180_000, path.join(dir, "jvm-tmp"));
     const r = await jvm.done;
     if (r.code !== 0) throw new Error(`the Flink job failed (exit ${r.code ?? r.signal}${r.timedOut ? ", timed out" : ""}): ${failureSummary(r.stderr)}`);
     const late = new Map<string, { count: number; quantity: bigint }>();

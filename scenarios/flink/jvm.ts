@@ -17,13 +17,16 @@ export class FlinkSetupError extends Error {
   readonly exitCode = 2;
 }
 
+/** Maven's JVM without perf data: every JVM with it leaves /tmp/hsperfdata_<user> behind. */
+const MAVEN_ENV = { ...process.env, MAVEN_OPTS: `-XX:-UsePerfData ${process.env.MAVEN_OPTS ?? ""}`.trim() };
+
 export function hasTool(cmd: string): boolean {
-  const r = spawnSync(cmd, ["-version"], { stdio: "ignore" });
+  const r = spawnSync(cmd, cmd === "java" ? ["-XX:-UsePerfData", "-version"] : ["-version"], { stdio: "ignore", env: MAVEN_ENV });
   return r.error === undefined;
 }
 
 export function buildJar(): void {
-  const r = spawnSync(BUILD_COMMAND[0], BUILD_COMMAND.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(BUILD_COMMAND[0], BUILD_COMMAND.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: MAVEN_ENV });
   if (r.error || r.status !== 0) throw new FlinkSetupError(`building the Flink job failed (${BUILD_COMMAND.join(" ")}): ${r.error?.message ?? (r.stdout + r.stderr).trim().split("\n").slice(-15).join("\n")}`);
 }
 
@@ -50,9 +53,17 @@ export interface JvmHandle {
   kill(): void;
 }
 
-/** Starts `java -cp CP dev.flinch.flink.SeedJob ARGS`; killed with SIGKILL at the deadline. */
-export function startJvm(classpath: string, args: readonly string[], timeoutMs: number): JvmHandle {
-  const child = spawn("java", ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath, "dev.flinch.flink.SeedJob", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts `java -cp CP dev.flinch.flink.SeedJob ARGS`; killed with SIGKILL at the deadline.
+ * `tmpDir`: the JVM's temporary directory, inside the caller's work directory. A MiniCluster
+ * unpacks its RPC jar and keeps its blob, I/O and shuffle directories there (five entries a
+ * JVM), and a JVM killed by a fault never removes them: the caller's removal of its work
+ * directory does. No hsperfdata file either (-XX:-UsePerfData): it would go to /tmp whatever
+ * the temporary directory.
+ */
+export function startJvm(classpath: string, args: readonly string[], timeoutMs: number, tmpDir: string): JvmHandle {
+  fs.mkdirSync(tmpDir, { recursive: true });
+  const child = spawn("java", ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", `-Djava.io.tmpdir=${tmpDir}`, "-cp", classpath, "dev.flinch.flink.SeedJob", ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout!.on("data", (b: Buffer) => out.push(b));

@@ -96,7 +96,7 @@ export async function runFlink(o: FlinkRunOptions): Promise<FlinkRunResult> {
         ...(remaining.length ? ["--faults", remaining.join(",")] : []),
         ...(latest ? ["--restore", latest.dir] : []),
       ];
-      const jvm = startJvm(o.classpath, args, o.jvmTimeoutMs ?? 120_000);
+      const jvm = startJvm(o.classpath, args, o.jvmTimeoutMs ?? 120_000, path.join(o.workDir, "jvm-tmp"));
       // Kills from outside: watch for the n-th distinct _metadata of this run.
       let outsideKill: string | undefined;
       const seen = new Set(retainedCheckpoints(chk).map((c) => c.dir));
