@@ -77,6 +77,7 @@ const ROWS: Record<string, Row> = {
   "chaos --seed 1e3": { argv: () => ["chaos", "--seed", "1e3"], message: /^flinch chaos: --seed: expected a whole number/ },
   "replay --crash-every 0": { argv: () => ["replay", P("ok.jsonl"), "--crash-every", "0"], message: /^flinch replay: --crash-every: expected a whole number >= 1, got "0"$/ },
   "chaos --time-budget 0s": { argv: () => ["chaos", "--time-budget", "0s"], message: /^flinch chaos: --time-budget: expected a duration above 0 \(e\.g\. 60s\), got "0s"$/ },
+  "chaos --workers 99999 (ran out of memory: a heap per thread)": { argv: () => ["chaos", "--workers", "99999"], message: /^flinch chaos: --workers: expected a whole number from 1 to 256, got "99999"$/ },
   "chaos --runs 0": { argv: () => ["chaos", "--runs", "0"], message: /^flinch chaos: --runs: expected a whole number >= 1, got "0"$/ },
   "chaos --backend memroy": { argv: () => ["chaos", "--backend", "memroy"], message: /^flinch chaos: --backend: expected memory\|file\|kv\|all, got "memroy" \(did you mean memory\?\)$/ },
   "record --duration 30d (a timer would fire at once)": { argv: () => ["record", "--url", "ws://127.0.0.1:1/ws", "--out", P("r.jsonl"), "--duration", "30d"], message: /^flinch record: --duration: "30d" is too long/ },

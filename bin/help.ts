@@ -46,7 +46,7 @@ export const HELP: Record<string, CommandHelp> = {
       ["--mode exactly-once|at-least-once", "checkpointing mode (default: the scenario's)"],
       ["--runs N", "number of runs (default 100; 5 with --process)"],
       ["--time-budget D", "run until this much wall time has passed (e.g. 60s), then report"],
-      ["--workers N", "runners: this thread and N-1 worker threads (default: the machine's cores); results do not depend on it"],
+      ["--workers N", "runners, 1 to 256: this thread and N-1 worker threads (default: the machine's cores); results do not depend on it"],
       ["--shard i/n", "run only this shard of the runs (CI machines); results do not depend on it"],
       ["--fixed DIM,...", "dimensions the swarm keeps at the scenario's value (e.g. rescale,backend)"],
       ["--kinds LIST", "fault kinds to draw: crash, kill, slow, lose, toxic, skew, disk or disk:<kind>"],

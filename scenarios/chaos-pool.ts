@@ -108,7 +108,9 @@ function cancelUnstarted(c: RunClaims, slot: number): boolean {
  * so per-run results and the trace hash do not depend on the worker count or the shard split.
  */
 export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<ChaosResult> {
-  const threadCount = Math.max(0, p.workers - 1);
+  // No thread without a run to claim (a short campaign on many cores).
+  const indices = o.run !== undefined ? 1 : p.shard ? Math.ceil((o.runs - p.shard.i + 1) / p.shard.n) : o.runs;
+  const threadCount = Math.max(0, Math.min(p.workers, indices) - 1);
   const claims = runClaims(o, threadCount, p.shard, p.deadline);
   const records: RunRecord[] = [];
   const failures: ChaosFailure[] = [];
