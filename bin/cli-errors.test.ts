@@ -48,6 +48,7 @@ const ROWS: Record<string, Row> = {
   "replay --out EXISTING_FILE/sub": { argv: () => ["replay", P("ok.jsonl"), "--out", P("existing-file/sub")], message: /^flinch replay: --out .*existing-file\/sub: .*existing-file is a file, not a directory$/ },
   "convert --out /proc/x/y (ENOENT)": { argv: () => ["convert", P("BTCUSDT-trades-2024-08-08.csv"), "--symbol", "BTCUSDT", "--out", "/proc/x/y"], message: /^flinch convert: --out \/proc\/x\/y: directory \/proc\/x does not exist$/ },
   "replay --out /proc/x (hung)": { argv: () => ["replay", P("ok.jsonl"), "--out", "/proc/x"], message: /^flinch replay: --out \/proc\/x: cannot create \/proc\/x: the file system does not allow it$/ },
+  "replay --checkpoint-dir /proc/x (hung)": { argv: () => ["replay", P("ok.jsonl"), "--checkpoint-dir", "/proc/x"], message: /^flinch replay: --checkpoint-dir \/proc\/x: cannot create \/proc\/x: the file system does not allow it$/ },
   "chaos --out /proc/x (hung)": { argv: () => ["chaos", "--runs", "1", "--out", "/proc/x"], message: /^flinch chaos: --out \/proc\/x: cannot create/ },
   "run --out /dev/null": { argv: () => ["run", "--out", "/dev/null"], message: /^flinch run: --out \/dev\/null: is a device, not a directory$/ },
   "record --out /proc/x/y": { argv: () => ["record", "--url", "ws://127.0.0.1:1/ws", "--out", "/proc/x/y", "--count", "1"], message: /^flinch record: --out \/proc\/x\/y: directory \/proc\/x does not exist$/ },

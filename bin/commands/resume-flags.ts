@@ -5,6 +5,7 @@ import type { JobExecutionResult } from "../../engine/api/environment.ts";
 import type { RunOptions } from "../../scenarios/run-scenario.ts";
 import type { ScenarioSpec } from "../../scenarios/spec.ts";
 import { int, str, UsageError, type ParsedArgs } from "../args.ts";
+import { outputDir } from "../paths.ts";
 
 /**
  * `--checkpoint-dir DIR`, `--from DIR/.../chk-<n>`, `--resume` for `run` and `replay`: Flink's
@@ -35,12 +36,8 @@ export function resumeFlags(a: ParsedArgs): ResumePlan | undefined {
   }
   if (from && resume) throw new UsageError("give --from DIR/chk-<n> or --resume, not both");
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new UsageError(`--checkpoint-dir: ${dir} is not a directory`);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (e) {
-    throw new UsageError(`--checkpoint-dir: cannot write to ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  // Not mkdirSync(recursive): under /proc it never returned (--checkpoint-dir /proc/x hung the CLI).
+  outputDir(dir, "--checkpoint-dir");
   if (from) {
     if (!/[/\\]chk-\d+[/\\]?$/.test(from)) throw new UsageError(`--from: ${from} is not a checkpoint directory (.../chk-<n>)`);
     if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) throw new UsageError(`--from: ${from}: no such checkpoint directory`);
