@@ -67,15 +67,20 @@ const NEXT = 0, STOP = 1, STATES = 2;
 /** A worker thread's start state: not yet claiming (it may still be loading), claiming, or cancelled before its first claim. */
 const WAITING = 0, CLAIMING = 1, CANCELLED = 2;
 
-export function runClaims(o: Pick<ChaosOptions, "runs" | "run">, threads: number, shard?: { i: number; n: number }, deadline?: number): RunClaims {
+function runClaims(o: Pick<ChaosOptions, "runs" | "run">, threads: number, shard?: { i: number; n: number }, deadline?: number): RunClaims {
   return { words: new Int32Array(new SharedArrayBuffer(4 * (STATES + threads))), runs: o.runs, run: o.run, shard, deadline };
 }
 
 /** The index at claim position `k`, or undefined past the campaign's (or this shard's) last. */
-export function indexAt(c: Pick<RunClaims, "runs" | "run" | "shard">, k: number): number | undefined {
+function indexAt(c: Pick<RunClaims, "runs" | "run" | "shard">, k: number): number | undefined {
   if (c.run !== undefined) return k === 0 ? c.run : undefined;
   const i = c.shard ? c.shard.i - 1 + k * c.shard.n : k;
   return i < c.runs ? i : undefined;
+}
+
+/** How many runs a campaign (or this shard of it) has: the positions indexAt maps. */
+export function claimCount(o: Pick<ChaosOptions, "runs" | "run">, shard?: { i: number; n: number }): number {
+  return o.run !== undefined ? 1 : shard ? Math.ceil((o.runs - shard.i + 1) / shard.n) : o.runs;
 }
 
 /** No run starts after this: a finding (when stopping on one), the deadline, a signal or a failed thread. */
@@ -109,8 +114,7 @@ function cancelUnstarted(c: RunClaims, slot: number): boolean {
  */
 export async function runChaosPool(o: ChaosOptions, p: PoolOptions): Promise<ChaosResult> {
   // No thread without a run to claim (a short campaign on many cores).
-  const indices = o.run !== undefined ? 1 : p.shard ? Math.ceil((o.runs - p.shard.i + 1) / p.shard.n) : o.runs;
-  const threadCount = Math.max(0, Math.min(p.workers, indices) - 1);
+  const threadCount = Math.max(0, Math.min(p.workers, claimCount(o, p.shard)) - 1);
   const claims = runClaims(o, threadCount, p.shard, p.deadline);
   const records: RunRecord[] = [];
   const failures: ChaosFailure[] = [];

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as os from "node:os";
 import type { ChaosFailure, ChaosOptions, ChaosResult } from "../../scenarios/chaos.ts";
-import { runChaosPool } from "../../scenarios/chaos-pool.ts";
+import { claimCount, runChaosPool } from "../../scenarios/chaos-pool.ts";
 import { outcomeMessage, outcomeProperty, runCase } from "../../scenarios/outcome.ts";
 import { formatReplayLine } from "../../scenarios/replay-line.ts";
 import { buildRunModel } from "../../scenarios/run-model.ts";
@@ -145,7 +145,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     for (const c of combos) {
       if (stop.reason) break;
       const t0 = performance.now();
-      const total = runFlag !== undefined ? 1 : budgetMs === undefined ? (shard ? Math.ceil((runs - shard.i + 1) / shard.n) : runs) : undefined;
+      const total = runFlag !== undefined || budgetMs === undefined ? claimCount({ runs, run: runFlag }, shard) : undefined;
       const progress = startProgress({ label: `chaos ${c.name}`, total });
       const opts: ChaosOptions = { spec: c.spec, runs, seed, run: runFlag, path: path_, maxFaults, args: c.args, kinds: kinds ? [...new Set(kinds)] : undefined, diskKinds: diskKinds?.length ? diskKinds : undefined };
       const r = await asUsageAsync(() => runChaosPool(opts, { workers: runFlag !== undefined ? 1 : workers, shard, deadline, stop, onProgress: (d, f) => progress.update(d, f) }));

@@ -21,7 +21,7 @@ export const RELEASED = new Proxy({}, {
   },
 }) as RootDatabase<never, Buffer>;
 
-/** Idle environments kept in all (each closed environment holds two file descriptors and its maps); the oldest beyond this is closed and removed. */
+/** Idle environments kept in all (each stays open: its file descriptors and memory maps); the oldest beyond this is closed and removed. */
 const MAX_IDLE = 8;
 
 /**
