@@ -62,6 +62,13 @@ function parent(processes: number, configs: readonly string[]): void {
 const i = process.argv.indexOf("--child");
 if (i >= 0) child(process.argv[i + 1]);
 else {
-  const [n, ...configs] = process.argv.slice(2);
-  parent(Number(n ?? 4), configs.length ? configs : DEFAULT_CONFIGS);
+  const [n, ...given] = process.argv.slice(2);
+  const configs = given.length ? given : DEFAULT_CONFIGS;
+  // Refused before any child runs: an interval that is not a number, or an unknown part.
+  for (const c of configs) {
+    const [interval, parts] = c.split("-");
+    if (interval !== "off" && !(Number(interval) > 0)) throw new Error(`${c}: the interval is "off" or seconds above 0`);
+    parseParts(parts ?? "");
+  }
+  parent(Number(n ?? 4), configs);
 }
