@@ -5,11 +5,11 @@
  *   npx tsx bench/checkpoint-floor.ts [rounds=41] [trades per second=73]
  *
  * Parts are taken away as bench/ablation.ts does (a run without a part commits wrong windows).
- * Per checkpoint = median over rounds of (wall with 1 s checkpoints − wall without) / checkpoints, the two runs of
- * a round in alternating order (whichever runs second gains from the first's warm-up).
+ * Per checkpoint = median over rounds of (wall with 1 s checkpoints − wall without) / checkpoints,
+ * the two runs of a round in alternating order (whichever runs second gains from the first's
+ * warm-up).
  */
-import { generateTape } from "../sim/binance/generator.ts";
-import { seedJobThroughput } from "./seed-job.ts";
+import { benchTape, seedJobThroughput } from "./seed-job.ts";
 import { takeAway, type Part } from "./ablation.ts";
 
 const variants: { label: string; parts: Part[] }[] = [
@@ -22,7 +22,7 @@ const variants: { label: string; parts: Part[] }[] = [
 
 const rounds = Number(process.argv[2] ?? 41);
 const rate = Number(process.argv[3] ?? 73);
-const tape = generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: rate });
+const tape = benchTape(rate);
 const msOf = (r: { tradesPerSec: number }) => (tape.stats.trades / r.tradesPerSec) * 1000;
 const diffs = variants.map((): number[] => []);
 let checkpoints = 0;

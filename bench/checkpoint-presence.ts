@@ -16,8 +16,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { generateTape } from "../sim/binance/generator.ts";
-import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
+import { benchTape, handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { parseParts, takeAway } from "./ablation.ts";
 
 const DEFAULT_CONFIGS = ["off", "3600", "600", "60", "10", "1"];
@@ -26,7 +25,7 @@ function child(config: string): void {
   const [interval, parts] = config.split("-");
   const taken = parseParts(parts ?? "");
   takeAway(taken);
-  const tape = generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: 73 });
+  const tape = benchTape();
   const oracle = taken.length === 0 ? handLoopThroughput(tape).sums : undefined;
   const ms: number[] = [];
   let checkpoints = 0;

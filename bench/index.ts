@@ -1,6 +1,5 @@
-import { generateTape } from "../sim/binance/generator.ts";
 import { checkpointCost, incrementalCost } from "./checkpoint-size.ts";
-import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
+import { benchTape, handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 import { benchFeed } from "./binance-feed.ts";
 import { benchKv, benchKvSpill } from "./kv-backend.ts";
 import { benchReplay, replayTape } from "./replay.ts";
@@ -56,8 +55,7 @@ export async function benchCommand(argv: string[], progress: Progress = startPro
     return r;
   };
   const t0 = performance.now();
-  // About 1.05M trades: 4 symbols, 1 hour, busy-market rate.
-  const tape = step(() => generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: 73 }));
+  const tape = step(() => benchTape());
   say(`tape: ${tape.stats.trades.toLocaleString("en-US")} trades, 4 symbols, generated in ${Math.round(performance.now() - t0)} ms`);
   const hand = step(() => best(3, () => handLoopThroughput(tape)));
   // Every engine run must commit exactly the hand loop's windows, or the bench stops.

@@ -1,7 +1,6 @@
-import { generateTape } from "../sim/binance/generator.ts";
 import { checkpointCost } from "./checkpoint-size.ts";
 import { benchKvSpill } from "./kv-backend.ts";
-import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
+import { benchTape, handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
 
 /**
  * One workload of the bench on its own, for `node --cpu-prof --import tsx bench/profile.ts WHAT`:
@@ -10,7 +9,7 @@ import { handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
  */
 const what = process.argv[2] ?? "p1";
 const reps = Number(process.argv[3] ?? 3);
-const tape = () => generateTape({ seed: "bench", symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT"], durationMs: 3_600_000, ratePerSec: 73 });
+const tape = () => benchTape();
 if (what === "p1" || what === "p4" || what === "cp1s") {
   const t = tape();
   const hand = handLoopThroughput(t);
