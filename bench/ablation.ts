@@ -45,3 +45,8 @@ export function parseParts(s: string): Part[] {
   for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part ${p}: one of ${PARTS.join(", ")}`);
   return parts as Part[];
 }
+
+/** The middle value (the upper one of an even count): the figure both bench tools report over rounds or processes. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
+}

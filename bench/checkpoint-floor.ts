@@ -10,7 +10,7 @@
  * warm-up).
  */
 import { benchTape, seedJobThroughput } from "./seed-job.ts";
-import { takeAway, type Part } from "./ablation.ts";
+import { median, takeAway, type Part } from "./ablation.ts";
 
 const variants: { label: string; parts: Part[] }[] = [
   { label: "nothing taken away", parts: [] },
@@ -38,6 +38,5 @@ for (let i = 0; i <= rounds; i++) {
   });
 }
 takeAway([]);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 console.log(`per checkpoint, median of ${rounds} rounds, ${tape.stats.trades} trades, ${checkpoints} checkpoints`);
 for (let k = 0; k < variants.length; k++) console.log(`${variants[k].label.padEnd(40)} ${((median(diffs[k]) * 1000) / checkpoints).toFixed(2)} µs`);

@@ -17,20 +17,26 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { benchTape, handLoopThroughput, seedJobThroughput } from "./seed-job.ts";
-import { parseParts, takeAway } from "./ablation.ts";
+import { median, parseParts, takeAway, type Part } from "./ablation.ts";
 
 const DEFAULT_CONFIGS = ["off", "3600", "600", "60", "10", "1"];
 
-function child(config: string): void {
+/** `600-state,timers` -> 600 s, those parts taken away; `off` -> no checkpoints. An unknown part or a bad interval is an error. */
+function parseConfig(config: string): { intervalMs: number | undefined; parts: Part[] } {
   const [interval, parts] = config.split("-");
-  const taken = parseParts(parts ?? "");
-  takeAway(taken);
+  if (interval !== "off" && !(Number(interval) > 0)) throw new Error(`${config}: the interval is "off" or seconds above 0`);
+  return { intervalMs: interval === "off" ? undefined : Number(interval) * 1000, parts: parseParts(parts ?? "") };
+}
+
+function child(config: string): void {
+  const { intervalMs, parts } = parseConfig(config);
+  takeAway(parts);
   const tape = benchTape();
-  const oracle = taken.length === 0 ? handLoopThroughput(tape).sums : undefined;
+  const oracle = parts.length === 0 ? handLoopThroughput(tape).sums : undefined;
   const ms: number[] = [];
   let checkpoints = 0;
   for (let i = 0; i < 10; i++) {
-    const r = seedJobThroughput(tape, 1, interval === "off" ? undefined : Number(interval) * 1000, "memory", oracle);
+    const r = seedJobThroughput(tape, 1, intervalMs, "memory", oracle);
     ms.push((tape.stats.trades / r.tradesPerSec) * 1000);
     checkpoints = r.checkpoints;
   }
@@ -47,7 +53,6 @@ function parent(processes: number, configs: readonly string[]): void {
       results[k].push(JSON.parse(r.stdout.trim().split("\n").pop()!));
     });
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const base = median(results[0].map((r) => r.ms));
   console.log(`seed job, parallelism 1, bench tape; per configuration the median over ${processes} processes of each one's fastest run, against ${configs[0]}`);
   configs.forEach((config, k) => {
@@ -63,11 +68,6 @@ if (i >= 0) child(process.argv[i + 1]);
 else {
   const [n, ...given] = process.argv.slice(2);
   const configs = given.length ? given : DEFAULT_CONFIGS;
-  // Refused before any child runs: an interval that is not a number, or an unknown part.
-  for (const c of configs) {
-    const [interval, parts] = c.split("-");
-    if (interval !== "off" && !(Number(interval) > 0)) throw new Error(`${c}: the interval is "off" or seconds above 0`);
-    parseParts(parts ?? "");
-  }
+  configs.forEach(parseConfig); // a bad configuration is refused before any child runs
   parent(Number(n ?? 4), configs);
 }

@@ -9,9 +9,8 @@ import { benchTape, handLoopThroughput, seedJobThroughput } from "./seed-job.ts"
  */
 const what = process.argv[2] ?? "p1";
 const reps = Number(process.argv[3] ?? 3);
-const tape = () => benchTape();
 if (what === "p1" || what === "p4" || what === "cp1s") {
-  const t = tape();
+  const t = benchTape();
   const hand = handLoopThroughput(t);
   for (let i = 0; i < reps; i++) {
     const r = seedJobThroughput(t, what === "p4" ? 4 : 1, what === "cp1s" ? 1_000 : undefined);
