@@ -1,6 +1,6 @@
 import { Rng } from "./rng.ts";
 import { Trace } from "./trace.ts";
-import { MinHeap } from "./min-heap.ts";
+import { EventQueue, type Ev } from "./event-queue.ts";
 
 /**
  * A discrete-event simulator: events ordered by (virtual time, seeded tiebreak, sequence).
@@ -38,16 +38,8 @@ function iso(t: number): string {
 /** Default idle budget: about two weeks of idle virtual time at a 60 s checkpoint interval (7 to 9 events a checkpoint), seconds of work. */
 export const DEFAULT_IDLE_EVENT_LIMIT = 250_000;
 
-/** A queued event; recycled once run (a scheduler event per record batch and seven or more per checkpoint: issue 11). */
-interface Ev {
-  time: number;
-  tie: number;
-  seq: number;
-  target: Runnable | undefined;
-}
-
 export class Kernel {
-  private readonly heap = new MinHeap<Ev>(evLess);
+  private readonly heap = new EventQueue<Runnable>();
   private seq = 0;
   private clock: number;
   private stopped = false;
@@ -58,7 +50,7 @@ export class Kernel {
   /** Tiebreak generator (xorshift32), seeded from the scheduler's fork of the root RNG: one draw per event. */
   private tie: number;
   /** Events already run, reused by `at` (no object per event). */
-  private readonly free: Ev[] = [];
+  private readonly free: Ev<Runnable>[] = [];
 
   constructor(readonly seed: string, startTime = 0, readonly trace = new Trace()) {
     this.rng = new Rng(seed);
@@ -159,8 +151,4 @@ export class Kernel {
     return this.stopped;
   }
 
-}
-
-function evLess(a: Ev, b: Ev): boolean {
-  return a.time < b.time || (a.time === b.time && (a.tie < b.tie || (a.tie === b.tie && a.seq < b.seq)));
 }
