@@ -193,22 +193,38 @@ export function decodeTaskSnapshot(bytes: Uint8Array): TaskSnapshot {
   return snap;
 }
 
-/** A task snapshot as checkpoint storage takes it: streamed to a file, or encoded whole for memory. */
+/**
+ * A task snapshot as checkpoint storage takes it: streamed to a file, or encoded whole for memory.
+ * It holds the chain's uids and their operators' snapshots side by side, and makes the record
+ * (uid -> snapshot) only to encode it: the sync phase filled a fresh record per checkpoint before,
+ * by uids that differ from task to task, a megamorphic keyed store each (issue 11), and a
+ * checkpoint kept in memory and never restored is never encoded at all.
+ */
 class TaskSnapshotPayload implements StatePayload {
-  constructor(private readonly snap: TaskSnapshot) {}
+  constructor(private readonly uids: readonly string[], private readonly ops: readonly OperatorSnapshot[]) {}
+  private record(): TaskSnapshot {
+    const snap: TaskSnapshot = {};
+    for (let i = 0; i < this.uids.length; i++) snap[this.uids[i]] = this.ops[i];
+    return snap;
+  }
   writeTo(sink: ChunkSink): number {
     const w = new BinaryWriter(sink);
-    encodeTaskSnapshot(w, this.snap);
+    encodeTaskSnapshot(w, this.record());
     w.end();
     return w.length;
   }
   toBytes(): Uint8Array {
     const w = new BinaryWriter();
-    encodeTaskSnapshot(w, this.snap);
+    encodeTaskSnapshot(w, this.record());
     return w.bytes();
   }
 }
 
+/** `ops[i]` is the snapshot of the operator with uid `uids[i]`. */
+export function chainSnapshotPayload(uids: readonly string[], ops: readonly OperatorSnapshot[]): StatePayload {
+  return new TaskSnapshotPayload(uids, ops);
+}
+
 export function snapshotPayload(snap: TaskSnapshot): StatePayload {
-  return new TaskSnapshotPayload(snap);
+  return new TaskSnapshotPayload(Object.keys(snap), Object.values(snap));
 }

@@ -7,7 +7,7 @@ import type { FaultPoint } from "./faults.ts";
 import { InjectedCrash, ProcessKilled } from "./faults.ts";
 import type { CheckpointOptions, CoordinatorGateway } from "./gateway.ts";
 import type { SnapshotStrategy } from "./snapshot-strategy.ts";
-import { snapshotPayload } from "./snapshot-codec.ts";
+import { chainSnapshotPayload } from "./snapshot-codec.ts";
 import { ById } from "./by-id.ts";
 import { subtaskTraceId, subtaskTraceName, TraceEvent } from "../kernel/trace.ts";
 
@@ -61,7 +61,8 @@ class InProgress implements Runnable {
   constructor(
     readonly owner: SubtaskCheckpointer,
     readonly id: number,
-    readonly snap: TaskSnapshot,
+    /** The chain's operator snapshots, in the order of the task's uids. */
+    readonly ops: readonly OperatorSnapshot[],
     /** Incremental: the checkpoint the snapshot's deltas apply to. */
     readonly parent: number | undefined,
     readonly alignmentMs: number,
@@ -104,16 +105,16 @@ export class SubtaskCheckpointer {
     const slow = h.slowdown("checkpoint.sync-snapshot", t.name, checkpointId);
     const t0 = h.wallMs();
     this.strategy.beforeSnapshot?.(checkpointId, options);
-    const snap: TaskSnapshot = {};
+    const ops: OperatorSnapshot[] = new Array(t.chain.length);
     let parent: number | undefined;
     for (let i = 0; i < t.chain.length; i++) {
-      const o = (snap[t.uids[i]] = this.strategy.snapshot(checkpointId, t.uids[i], t.chain[i].snapshotState(checkpointId), options));
+      const o = (ops[i] = this.strategy.snapshot(checkpointId, t.uids[i], t.chain[i].snapshotState(checkpointId), options));
       if (parent === undefined && o.delta) parent = o.delta.parent;
     }
     const syncWallMs = h.wallMs() - t0;
     t.emitBarrier(checkpointId, options, slow);
     h.kernel.trace.event(h.kernel.now(), this.tcode, this.tid, TraceEvent.cpSnapshot, checkpointId, unaligned ? 1 : 0);
-    const p = new InProgress(this, checkpointId, snap, parent, alignmentMs, syncWallMs, !unaligned);
+    const p = new InProgress(this, checkpointId, ops, parent, alignmentMs, syncWallMs, !unaligned);
     if (unaligned) p.inFlight = [];
     // Unaligned: the ack waits for the in-flight records too, so it is sent when both are done.
     else p.carried = h.coordinatorGateway.acknowledgeArrived !== undefined && h.storageFor(checkpointId)?.durable === false;
@@ -148,7 +149,7 @@ export class SubtaskCheckpointer {
     const t = this.task, h = this.host;
     const storage = h.storageFor(id);
     if (!storage) return; // aborted meanwhile: writing now would only leave an orphan behind
-    const snap: TaskSnapshot = p.inFlight?.length ? { ...p.snap, [IN_FLIGHT_KEY]: listSnapshot(p.inFlight) } : p.snap;
+    const payload = p.inFlight?.length ? chainSnapshotPayload([...t.uids, IN_FLIGHT_KEY], [...p.ops, listSnapshot(p.inFlight)]) : chainSnapshotPayload(t.uids, p.ops);
     let handle: StateHandle;
     // In-memory storage keeps the snapshot as objects: its async phase does no work worth two clock reads.
     const timed = storage.durable;
@@ -156,7 +157,7 @@ export class SubtaskCheckpointer {
     try {
       h.fault("checkpoint.async-write", t.name, id);
       const parent = p.parent;
-      handle = storage.writeState(id, parent !== undefined ? { ...this.whole, parent } : this.whole, snapshotPayload(snap));
+      handle = storage.writeState(id, parent !== undefined ? { ...this.whole, parent } : this.whole, payload);
       h.fault("checkpoint.ack", t.name, id);
     } catch (e) {
       if (e instanceof InjectedCrash || e instanceof ProcessKilled) return t.fail(e);

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { Kernel } from "../kernel/kernel.ts";
 import { CheckpointingMode } from "../api/checkpoint-config.ts";
 import { CheckpointCoordinator, type CoordinatorHost } from "../checkpoint/coordinator.ts";
@@ -208,6 +209,8 @@ export class JobRunner implements TaskHost, CoordinatorHost, DeployHost {
   }
 
   wallMs(): number {
+    // Imported, not the global: `globalThis.performance` is a lazy accessor in Node, so every read
+    // of the global went through a generic global-load stub (four per checkpoint; issue 11).
     return performance.now(); // real-time: checkpoint statistics only; never traced or decided on
   }
 
