@@ -11,8 +11,17 @@ import { parentsOf, type CompletedCheckpoint } from "./checkpoint.ts";
 export class CompletedCheckpointStore {
   /** Retained completed checkpoint ids, oldest first. */
   private readonly retained: number[] = [];
+  /**
+   * The parents of each retained checkpoint, as recorded at completion (beside `retained`): a
+   * whole checkpoint's are empty. Kept beside the ids rather than in `parents`, a map that gained
+   * and lost an entry at every completion (issue 11).
+   */
+  private readonly retainedParents: (readonly number[])[] = [];
+  /** How many retained checkpoints are deltas (have parents): while none is, retention follows no chain. */
+  private retainedDeltas = 0;
   /** Retired, but still the parent of a retained or pending chain. */
   private readonly kept = new Set<number>();
+  /** Parents of retired checkpoints kept for a chain, and of older ones read back from metadata. */
   private readonly parents = new Map<number, readonly number[]>();
   private readonly savepoints = new Map<number, CheckpointStorage>();
 
@@ -71,8 +80,9 @@ export class CompletedCheckpointStore {
       if (stop) this.lastStop = c.id;
       return;
     }
-    this.parents.set(c.id, c.parents);
     this.retained.push(c.id);
+    this.retainedParents.push(c.parents);
+    if (c.parents.length > 0) this.retainedDeltas++;
     this.retain(pendingBases);
   }
 
@@ -88,10 +98,18 @@ export class CompletedCheckpointStore {
       // (those kept for a chain before the retiring ones), without a detour through `kept`, a set
       // that would fill and empty at every completion.
       for (const old of this.kept) this.dropKept(old);
-      while (this.retained.length > keep) this.drop(this.retained.shift()!);
+      while (this.retained.length > keep) {
+        this.retainedParents.shift();
+        this.drop(this.retained.shift()!);
+      }
       return;
     }
-    while (this.retained.length > keep) this.kept.add(this.retained.shift()!);
+    while (this.retained.length > keep) {
+      const id = this.retained.shift()!, p = this.retainedParents.shift()!;
+      if (p.length > 0) this.retainedDeltas--;
+      this.parents.set(id, p);
+      this.kept.add(id);
+    }
     if (this.kept.size === 0) return;
     const needed = new Set<number>();
     const walk = (id: number) => {
@@ -113,7 +131,7 @@ export class CompletedCheckpointStore {
   }
 
   private drop(old: number): void {
-    this.parents.delete(old);
+    if (this.parents.size > 0) this.parents.delete(old);
     // What is left on disk after a failed discard is older than a retained checkpoint, so restore never prefers it.
     if (!discardQuietly(this.storage, old, this.trace)) return;
     if (this.discarded) this.discarded(old);
@@ -122,14 +140,15 @@ export class CompletedCheckpointStore {
 
   /** Every retained checkpoint is known to be whole (no parents): with no pending base, the common, non-incremental case. */
   private noChains(): boolean {
-    for (const id of this.retained) if (this.parents.get(id)?.length !== 0) return false;
-    return true;
+    return this.retainedDeltas === 0;
   }
 
   /** Parents as recorded at completion, or read back from metadata (a checkpoint of an earlier process). */
   private parentsOf(id: number): readonly number[] {
     let p = this.parents.get(id);
     if (p === undefined) {
+      const k = this.retained.indexOf(id);
+      if (k >= 0) return this.retainedParents[k];
       try {
         p = parentsOf(this.storage.readMetadata(id).handles);
       } catch {

@@ -19,10 +19,12 @@ interface PendingEntry {
 export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
   private writer!: SinkWriter<T>;
   /**
-   * checkpoint id -> handles pre-committed for it, not yet committed, as the list-state entry
-   * every snapshot holds while they are pending (never changed: built once, not per snapshot).
+   * Handles pre-committed per checkpoint, not yet committed, oldest first, as the list-state
+   * entries every snapshot holds while they are pending (never changed: built once, not per
+   * snapshot). An array: one entry comes and goes per checkpoint, and a Map keyed by ids that only
+   * grow rehashed every other checkpoint (issue 11).
    */
-  private readonly pending = new Map<number, PendingEntry>();
+  private readonly pending: PendingEntry[] = [];
   private attempt = 0;
   private writerState!: FunctionOperatorState;
 
@@ -67,9 +69,12 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
 
   override snapshotState(checkpointId: number): OperatorSnapshot {
     this.ctx.fault("sink.pre-commit", checkpointId);
-    this.pending.set(checkpointId, { cp: checkpointId, handles: this.writer.prepareCommit(checkpointId) });
-    const list: unknown[] = [];
-    for (const e of this.pending.values()) list.push(e);
+    const entry: PendingEntry = { cp: checkpointId, handles: this.writer.prepareCommit(checkpointId) };
+    const pending = this.pending;
+    let at = 0;
+    while (at < pending.length && pending[at].cp !== checkpointId) at++;
+    pending[at] = entry; // a snapshot taken again replaces its entry, in place
+    const list: unknown[] = pending.slice();
     if (this.writer.snapshotState) {
       this.writerState.getListState(WRITER_STATE).update(this.writer.snapshotState(checkpointId));
       for (const s of this.writerState.snapshot()) list.push(s);
@@ -78,12 +83,18 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
   }
 
   override notifyCheckpointComplete(checkpointId: number): void {
-    // Deleting the entry being visited is safe in a Map's iteration; no copy of the map per notice.
-    for (const [cp, e] of this.pending) {
-      if (cp > checkpointId) continue;
+    // In insertion order, as before; an entry leaves once committed, so a crash part-way keeps the rest.
+    const pending = this.pending;
+    for (let i = 0; i < pending.length; ) {
+      const e = pending[i];
+      if (e.cp > checkpointId) {
+        i++;
+        continue;
+      }
       this.ctx.fault("sink.commit", checkpointId);
       this.writer.commit(e.handles);
-      this.pending.delete(cp);
+      for (let j = i + 1; j < pending.length; j++) pending[j - 1] = pending[j]; // not splice: no array of what goes
+      pending.pop();
     }
   }
 

@@ -102,21 +102,51 @@ function readFailureKind(e: unknown): "corrupt" | "io" {
 export class JobManagerCheckpointStorage implements CheckpointStorage {
   readonly description = "JobManagerCheckpointStorage (memory)";
   readonly durable = false;
-  /** Per checkpoint, its subtasks' states as a list (no array per checkpoint). */
-  private readonly states = new Map<number, StoredState>();
   /**
-   * Metadata kept as the object the coordinator built, not as bytes: it lives in this process's
-   * memory either way, and serializing it was a fixed cost of every checkpoint. Reads hand out
-   * copies, so no reader can change what a later restore sees.
+   * Per checkpoint, ascending by id: its subtasks' states as a list (no array per checkpoint) and
+   * its metadata. Metadata is kept as the object the coordinator built, not as bytes: it lives in
+   * this process's memory either way, and serializing it was a fixed cost of every checkpoint.
+   * Reads hand out copies, so no reader can change what a later restore sees. An array searched by
+   * halves rather than two Maps: a checkpoint's entry is added, looked up a few times and deleted,
+   * and Maps keyed by ids that only grow rehashed every other checkpoint (issue 11).
    */
-  private readonly metas = new Map<number, CheckpointMetadata>();
+  private readonly entries: StoredCheckpoint[] = [];
+
+  private entry(id: number): StoredCheckpoint | undefined {
+    const e = this.entries;
+    let lo = 0, hi = e.length - 1;
+    while (lo <= hi) {
+      const m = (lo + hi) >> 1, x = e[m].id;
+      if (x === id) return e[m];
+      if (x < id) lo = m + 1;
+      else hi = m - 1;
+    }
+    return undefined;
+  }
+
+  /** The entry of `id`, made if there is none (ids normally arrive in order: appended). */
+  private entryFor(id: number): StoredCheckpoint {
+    const found = this.entry(id);
+    if (found !== undefined) return found;
+    const made: StoredCheckpoint = { id, head: undefined, meta: undefined };
+    const e = this.entries;
+    let i = e.length;
+    e.push(made);
+    while (i > 0 && e[i - 1].id > id) {
+      e[i] = e[i - 1];
+      i--;
+    }
+    e[i] = made;
+    return made;
+  }
 
   writeState(checkpointId: number, h: Omit<StateHandle, "file" | "bytes">, payload: Uint8Array | StatePayload): StateHandle {
     const file = fileName(h.vertex, h.subtask);
-    let head = this.states.get(checkpointId);
+    const c = this.entryFor(checkpointId);
+    let head = c.head;
     while (head !== undefined && head.file === file) head = head.next; // a rewrite replaces
     for (let x = head; x !== undefined; x = x.next) while (x.next !== undefined && x.next.file === file) x.next = x.next.next;
-    this.states.set(checkpointId, { file, payload, next: head });
+    c.head = { file, payload, next: head };
     // Spelled out, not spread: this runs once per subtask per checkpoint.
     const bytes = payload instanceof Uint8Array ? payload.length : undefined;
     return h.parent !== undefined
@@ -126,19 +156,21 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
   writeMetadata(meta: CheckpointMetadata): void {
     // The handles array is the coordinator's; a copy keeps a later push on it out of the commit record.
     // Spelled out rather than spread: once per checkpoint.
-    this.metas.set(meta.checkpointId, { checkpointId: meta.checkpointId, timestamp: meta.timestamp, savepoint: meta.savepoint, maxParallelism: meta.maxParallelism, handles: meta.handles.slice() });
+    this.entryFor(meta.checkpointId).meta = { checkpointId: meta.checkpointId, timestamp: meta.timestamp, savepoint: meta.savepoint, maxParallelism: meta.maxParallelism, handles: meta.handles.slice() };
   }
   completedIds(): number[] {
-    return [...this.metas.keys()].sort((a, b) => b - a);
+    const ids: number[] = [];
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].meta !== undefined) ids.push(this.entries[i].id);
+    return ids;
   }
   isCompleted(id: number): boolean {
-    return this.metas.has(id);
+    return this.entry(id)?.meta !== undefined;
   }
   holds(id: number): boolean {
-    return this.states.has(id) || this.metas.has(id);
+    return this.entry(id) !== undefined;
   }
   readMetadata(id: number): CheckpointMetadata {
-    const m = this.metas.get(id);
+    const m = this.entry(id)?.meta;
     if (!m) throw new CheckpointReadError(`checkpoint ${id}: no metadata`);
     return { ...m, handles: m.handles.map((h) => ({ ...h })) };
   }
@@ -148,14 +180,19 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     return s.payload;
   }
   private stored(id: number, h: StateHandle): StoredState {
-    let s = this.states.get(id);
+    let s = this.entry(id)?.head;
     while (s !== undefined && s.file !== h.file) s = s.next;
     if (!s) throw new CheckpointReadError(`checkpoint ${id}: state ${h.file} missing`);
     return s;
   }
   discard(id: number): void {
-    this.states.delete(id);
-    this.metas.delete(id);
+    const e = this.entries;
+    for (let i = 0; i < e.length; i++) {
+      if (e[i].id !== id) continue;
+      for (let j = i + 1; j < e.length; j++) e[j - 1] = e[j]; // not splice: no array of what goes
+      e.pop();
+      return;
+    }
   }
   inspector(): CheckpointReader {
     return {
@@ -172,6 +209,13 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
       },
     };
   }
+}
+
+/** One checkpoint in memory: its subtasks' states (a list; undefined: none yet) and its metadata (undefined: not completed). */
+interface StoredCheckpoint {
+  readonly id: number;
+  head: StoredState | undefined;
+  meta: CheckpointMetadata | undefined;
 }
 
 /** One subtask's state in memory: the snapshot as handed over, or its bytes once read; `next`: the checkpoint's other subtasks. */

@@ -35,6 +35,44 @@ class SeqSet {
 }
 
 /**
+ * One writer's pre-committed transactions (seq -> records), in the order they came: a handful at
+ * most, one added and one removed per checkpoint. Arrays, not a Map: a Map keyed by numbers that
+ * only grow rehashed every other checkpoint (issue 11).
+ */
+class PendingTxns<T> {
+  readonly seqs: number[] = [];
+  private readonly records: T[][] = [];
+  get(seq: number): T[] | undefined {
+    const i = this.seqs.indexOf(seq);
+    return i < 0 ? undefined : this.records[i];
+  }
+  set(seq: number, records: T[]): void {
+    const i = this.seqs.indexOf(seq);
+    if (i >= 0) {
+      this.records[i] = records;
+      return;
+    }
+    this.seqs.push(seq);
+    this.records.push(records);
+  }
+  delete(seq: number): void {
+    const seqs = this.seqs, records = this.records;
+    const i = seqs.indexOf(seq);
+    if (i < 0) return;
+    // Shifted by hand: splice would make an array of what it removes.
+    for (let j = i + 1; j < seqs.length; j++) {
+      seqs[j - 1] = seqs[j];
+      records[j - 1] = records[j];
+    }
+    seqs.pop();
+    records.pop();
+  }
+  get size(): number {
+    return this.seqs.length;
+  }
+}
+
+/**
  * An in-memory external system with transactions, and a two-phase-commit sink into it.
  * The store outlives job attempts (it is "outside" the job), so only what was committed is
  * visible after a crash, exactly as with a transactional database.
@@ -42,7 +80,7 @@ class SeqSet {
 export class CollectStore<T> {
   readonly committed: T[] = [];
   /** owner -> seq -> records pre-committed, not yet committed or aborted. */
-  private readonly pending = new Map<string, Map<number, T[]>>();
+  private readonly pending = new Map<string, PendingTxns<T>>();
   /** owner -> the transactions committed. */
   private readonly done = new Map<string, SeqSet>();
   commits = 0;
@@ -51,7 +89,7 @@ export class CollectStore<T> {
   preCommit(txn: CollectTxn, records: T[]): void {
     const owner = txn[0], seq = txn[1];
     let p = this.pending.get(owner);
-    if (p === undefined) this.pending.set(owner, (p = new Map()));
+    if (p === undefined) this.pending.set(owner, (p = new PendingTxns()));
     p.set(seq, records);
   }
   /** Idempotent: committing twice is a no-op; an unknown transaction is an error. */
@@ -72,7 +110,7 @@ export class CollectStore<T> {
   abortAllExcept(keep: readonly CollectTxn[], owns: (subtask: number) => boolean): void {
     for (const [owner, p] of this.pending) {
       if (!owns(Number(owner.split("-")[0]))) continue;
-      for (const seq of [...p.keys()]) {
+      for (const seq of [...p.seqs]) {
         if (keep.some((k) => k[0] === owner && k[1] === seq)) continue;
         p.delete(seq);
         this.aborts++;
