@@ -7,13 +7,6 @@ import type { KeyGroupState, Namespace } from "./keyed-state.ts";
  * key groups' maps (O(key groups), no row copied) and marks them shared; the first write to a
  * shared group afterwards copies that group, so the snapshot's maps never change. A group no
  * snapshot can hold is written in place.
- *
- * A small group (at most SMALL_GROUP_ROWS rows; the seed job's are one symbol and a window or two)
- * written since the last snapshot is copied at the snapshot instead, and the live one is never
- * shared: the record path's writes then never take the copy branch, which the compiler otherwise
- * built into every write once it had been taken. Same copies, moved out of the per-record code:
- * 35,100 -> 31,100 instructions per checkpoint on the bench tape (issue 11). An unwritten group is
- * never copied again: the snapshot takes the map, or the copy, it already has.
  */
 export type NsMap = Map<Namespace, unknown>;
 export type KeyMap = Map<KeyType, NsMap>;
@@ -23,15 +16,6 @@ function copyValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.slice();
   if (v instanceof Map) return new Map(v);
   return v;
-}
-
-/** At most SMALL_GROUP_ROWS rows: copied at the snapshot rather than at the first write after it. */
-const SMALL_GROUP_ROWS = 8;
-function isSmall(km: KeyMap): boolean {
-  if (km.size > SMALL_GROUP_ROWS) return false;
-  let n = 0;
-  for (const nm of km.values()) if ((n += nm.size) > SMALL_GROUP_ROWS) return false;
-  return true;
 }
 
 function copyGroup(km: KeyMap): KeyMap {
@@ -53,10 +37,6 @@ export class StateTable {
    * is copied at most once per checkpoint, and only if it is written afterwards.
    */
   private readonly shared: Uint8Array;
-  /** 1 when group i was written since the last capture (a plain store on every write: no branch). */
-  private readonly dirty: Uint8Array;
-  /** Per small group: the copy the last capture took, handed out again while the group is not written. */
-  private readonly snap: (KeyMap | undefined)[];
   /**
    * `onUsed`: told each group index the first time this table has a map for it (a group keeps its
    * map from then on), so the backend's snapshot visits those groups instead of every group of the
@@ -65,8 +45,6 @@ export class StateTable {
   constructor(readonly range: KeyGroupRange, private readonly onUsed?: (i: number) => void) {
     this.groups = new Array(range.end - range.start + 1);
     this.shared = new Uint8Array(range.end - range.start + 1);
-    this.dirty = new Uint8Array(range.end - range.start + 1);
-    this.snap = new Array(range.end - range.start + 1);
   }
 
   get(kg: number, key: KeyType, ns: Namespace): unknown {
@@ -76,14 +54,12 @@ export class StateTable {
   /** The value, for a caller about to mutate it in place (list and map state). */
   getForWrite(kg: number, key: KeyType, ns: Namespace): unknown {
     const i = kg - this.range.start;
-    this.dirty[i] = 1;
     if (this.shared[i] !== 0) this.own(i);
     return this.groups[i]?.get(key)?.get(ns);
   }
 
   put(kg: number, key: KeyType, ns: Namespace, v: unknown): void {
     const i = kg - this.range.start;
-    this.dirty[i] = 1;
     if (this.shared[i] !== 0) this.own(i);
     let km = this.groups[i];
     if (km === undefined) {
@@ -98,7 +74,6 @@ export class StateTable {
   remove(kg: number, key: KeyType, ns: Namespace): void {
     const i = kg - this.range.start;
     if (this.groups[i]?.get(key)?.has(ns) !== true) return;
-    this.dirty[i] = 1;
     if (this.shared[i] !== 0) this.own(i);
     const km = this.groups[i]!;
     const nm = km.get(key)!;
@@ -116,7 +91,6 @@ export class StateTable {
       if (cur === undefined) this.markUsed(i);
       this.groups[i] = km;
       this.shared[i] = 1;
-      this.snap[i] = undefined;
       return;
     }
     const kg = i + this.range.start;
@@ -131,11 +105,6 @@ export class StateTable {
   capture(i: number): KeyMap | undefined {
     const km = this.groups[i];
     if (km === undefined || km.size === 0) return undefined;
-    if (this.shared[i] !== 0) return km; // captured before and not written since
-    if (this.dirty[i] === 0 && this.snap[i] !== undefined) return this.snap[i];
-    this.dirty[i] = 0;
-    if (isSmall(km)) return (this.snap[i] = copyGroup(km));
-    this.snap[i] = undefined;
     this.shared[i] = 1;
     return km;
   }
