@@ -1,3 +1,5 @@
+import { removeAt } from "../kernel/remove-at.ts";
+
 /**
  * The few checkpoints in flight at one place (pending at the coordinator, in progress at a task),
  * by id, in insertion order. An array, not a Map: a Map that fills and empties at every checkpoint
@@ -36,8 +38,7 @@ export class ById<T extends { readonly id: number }> {
     const a = this.items;
     for (let i = 0; i < a.length; i++) {
       if (a[i].id !== id) continue;
-      for (let j = i + 1; j < a.length; j++) a[j - 1] = a[j];
-      a.pop();
+      removeAt(a, i);
       return true;
     }
     return false;

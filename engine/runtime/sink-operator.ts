@@ -2,6 +2,7 @@ import type { Sink, SinkWriter } from "../api/sink.ts";
 import { AbstractStreamOperator, listSnapshot, type OperatorSnapshot, type RestoredState } from "./operator.ts";
 import { ListStateDescriptor } from "../api/functions.ts";
 import { FunctionOperatorState } from "./function-context.ts";
+import { removeAt } from "../kernel/remove-at.ts";
 
 const WRITER_STATE = new ListStateDescriptor<unknown>("sink-writer-state");
 
@@ -93,8 +94,7 @@ export class SinkOperator<T> extends AbstractStreamOperator<T, never> {
       }
       this.ctx.fault("sink.commit", checkpointId);
       this.writer.commit(e.handles);
-      for (let j = i + 1; j < pending.length; j++) pending[j - 1] = pending[j]; // not splice: no array of what goes
-      pending.pop();
+      removeAt(pending, i);
     }
   }
 

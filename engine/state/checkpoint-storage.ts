@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Fs } from "./fs.ts";
 import { mkdirDurable, observerView, pathFromUri } from "./fs.ts";
+import { removeAt } from "../kernel/remove-at.ts";
 import type { ChunkSink } from "./binary-writer.ts";
 import { CorruptFrameError, frame, FrameStreamWriter, unframe } from "./framing.ts";
 import { deserialize, serialize } from "./serde.ts";
@@ -189,8 +190,7 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     const e = this.entries;
     for (let i = 0; i < e.length; i++) {
       if (e[i].id !== id) continue;
-      for (let j = i + 1; j < e.length; j++) e[j - 1] = e[j]; // not splice: no array of what goes
-      e.pop();
+      removeAt(e, i);
       return;
     }
   }

@@ -1,5 +1,6 @@
 import { ownsLeftover, type Sink, type SinkContext, type SinkWriter } from "../../api/sink.ts";
 import { TraceEvent } from "../../kernel/trace.ts";
+import { removeAt } from "../../kernel/remove-at.ts";
 
 /**
  * A transaction, and the handle that goes into checkpoints: the writer that opened it
@@ -59,13 +60,8 @@ class PendingTxns<T> {
     const seqs = this.seqs, records = this.records;
     const i = seqs.indexOf(seq);
     if (i < 0) return;
-    // Shifted by hand: splice would make an array of what it removes.
-    for (let j = i + 1; j < seqs.length; j++) {
-      seqs[j - 1] = seqs[j];
-      records[j - 1] = records[j];
-    }
-    seqs.pop();
-    records.pop();
+    removeAt(seqs, i);
+    removeAt(records, i);
   }
   get size(): number {
     return this.seqs.length;
