@@ -1,8 +1,10 @@
 /**
  * Machine instructions per checkpoint, counted rather than timed ("Checkpoint cost: counted in
- * instructions" in docs/performance.md): the same figure on every run of the same code, so an A/B
- * of a change to the checkpoint path shows a 3 % difference that wall-clock rounds lose in their
- * ± 10 % spread. Needs valgrind (Debian's `valgrind` package); it takes about a minute.
+ * instructions" in docs/performance.md). On the near-empty tape (the default) the same code counts
+ * the same within ± 0.7 %, so an A/B of a change to the checkpoint path shows a 3 % difference
+ * that wall-clock rounds lose in their ± 10 % spread. On the bench tape (73) it does not: a run
+ * there is 2.7 G instructions, and a 1 % wobble of it is 7,000 a checkpoint; take several counts,
+ * one at a time. Needs valgrind (Debian's `valgrind` package); about a minute on the default tape.
  *
  *   npx tsx bench/checkpoint-instructions.ts [trades per second=1] [parts taken away, e.g. state,sink]
  *
