@@ -1,4 +1,8 @@
-/** A binary min-heap under a total order; the scheduler's event queue and the timer service share it. */
+/**
+ * A binary min-heap under a total order (the timer service's). The scheduler has its own copy of
+ * these sifts, with its order written in (event-queue.ts): called through a field, the comparator
+ * was never inlined, and the scheduler runs it several times per event.
+ */
 export class MinHeap<T> {
   private items: T[] = [];
   constructor(private readonly less: (a: T, b: T) => boolean) {}

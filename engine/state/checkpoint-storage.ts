@@ -113,16 +113,22 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
    */
   private readonly entries: StoredCheckpoint[] = [];
 
-  private entry(id: number): StoredCheckpoint | undefined {
+  /** Where the entry of `id` stands, or -1. */
+  private indexOf(id: number): number {
     const e = this.entries;
     let lo = 0, hi = e.length - 1;
     while (lo <= hi) {
       const m = (lo + hi) >> 1, x = e[m].id;
-      if (x === id) return e[m];
+      if (x === id) return m;
       if (x < id) lo = m + 1;
       else hi = m - 1;
     }
-    return undefined;
+    return -1;
+  }
+
+  private entry(id: number): StoredCheckpoint | undefined {
+    const i = this.indexOf(id);
+    return i < 0 ? undefined : this.entries[i];
   }
 
   /** The entry of `id`, made if there is none (ids normally arrive in order: appended). */
@@ -187,12 +193,8 @@ export class JobManagerCheckpointStorage implements CheckpointStorage {
     return s;
   }
   discard(id: number): void {
-    const e = this.entries;
-    for (let i = 0; i < e.length; i++) {
-      if (e[i].id !== id) continue;
-      removeAt(e, i);
-      return;
-    }
+    const i = this.indexOf(id);
+    if (i >= 0) removeAt(this.entries, i);
   }
   inspector(): CheckpointReader {
     return {
